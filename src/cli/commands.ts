@@ -1,0 +1,10 @@
+/**
+ * The table of subcommands `bridge` knows. Later issues add `serve`, `login`, `status` and the
+ * rest here.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+
+/** All subcommands, in the order `bridge --help` lists them. */
+export const COMMANDS: Command[] = [];
