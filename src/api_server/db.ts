@@ -75,7 +75,10 @@ export class SqliteDb implements Db {
   }
 
   get<T extends Doc>(kind: string, id: string): T | undefined {
-    const row = this.#db.prepare("SELECT value FROM docs WHERE kind = ? AND id = ?").get(kind, id) as
+    const row = this.#db.prepare("SELECT value FROM docs WHERE kind = ? AND id = ?").get(
+      kind,
+      id,
+    ) as
       | { value: string }
       | undefined;
     return row ? JSON.parse(row.value) as T : undefined;
