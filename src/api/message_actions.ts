@@ -1,0 +1,146 @@
+/**
+ * Message actions (go-proton-api `message.go`, `undo.go`; proton-api.md §1.7): read/unread,
+ * label/unlabel with undo on partial failure, permanent delete, forwarded/unforwarded. All take
+ * message IDs and send them in chunks of 150, one chunk after the other.
+ *
+ * @module
+ */
+import { chunk, list } from "./_reply.ts";
+import { ApiError, type ItemFailure, PartialFailureError } from "./errors.ts";
+import type { ApiClient, ApiReply } from "./transport.ts";
+import type { LabelMessagesReq, MultiResponseItem, UndoToken } from "./types.ts";
+import { CODE_SUCCESS } from "./types.ts";
+
+/** IDs per request (go-proton-api chunks by `maxPageSize`). */
+export const ACTION_CHUNK_SIZE = 150;
+
+/** The items of a multi-status reply whose own `Code` is not 1000. */
+export function failedItems(reply: ApiReply): ItemFailure[] {
+  return list<MultiResponseItem>(reply, "Responses")
+    .filter((r) => (r?.Response?.Code ?? CODE_SUCCESS) !== CODE_SUCCESS)
+    .map((r) => ({
+      id: String(r.ID ?? ""),
+      code: r.Response.Code,
+      error: typeof r.Response.Error === "string" ? r.Response.Error : "",
+    }));
+}
+
+async function putIDs(client: ApiClient, path: string, ids: readonly string[]): Promise<void> {
+  for (const part of chunk(ids, ACTION_CHUNK_SIZE)) await client.put(path, { IDs: part });
+}
+
+/** `PUT /mail/v4/messages/read`. */
+export function markRead(client: ApiClient, ids: readonly string[]): Promise<void> {
+  return putIDs(client, "/mail/v4/messages/read", ids);
+}
+
+/** `PUT /mail/v4/messages/unread`. */
+export function markUnread(client: ApiClient, ids: readonly string[]): Promise<void> {
+  return putIDs(client, "/mail/v4/messages/unread", ids);
+}
+
+/** `PUT /mail/v4/messages/delete`: permanent deletion. */
+export function deleteMessages(client: ApiClient, ids: readonly string[]): Promise<void> {
+  return putIDs(client, "/mail/v4/messages/delete", ids);
+}
+
+async function multiStatusIDs(
+  client: ApiClient,
+  path: string,
+  action: string,
+  ids: readonly string[],
+): Promise<void> {
+  const failures: ItemFailure[] = [];
+  for (const part of chunk(ids, ACTION_CHUNK_SIZE)) {
+    failures.push(...failedItems(await client.put(path, { IDs: part })));
+  }
+  if (failures.length > 0) throw new PartialFailureError(action, failures, false);
+}
+
+/** `PUT /mail/v4/messages/forward` (multi-status): sets the forwarded flag. */
+export function markForwarded(client: ApiClient, ids: readonly string[]): Promise<void> {
+  return multiStatusIDs(client, "/mail/v4/messages/forward", "mark forwarded", ids);
+}
+
+/** `PUT /mail/v4/messages/unforward` (multi-status): clears the forwarded flag. */
+export function markUnforwarded(client: ApiClient, ids: readonly string[]): Promise<void> {
+  return multiStatusIDs(client, "/mail/v4/messages/unforward", "mark unforwarded", ids);
+}
+
+/**
+ * `POST /mail/v4/undoactions` once per token (body = the token). A token whose `ValidUntil` has
+ * passed on the server clock is not sent; that counts as a failure.
+ *
+ * @returns true when every token was undone.
+ */
+export async function undoActions(
+  client: ApiClient,
+  tokens: readonly UndoToken[],
+): Promise<boolean> {
+  let ok = true;
+  const now = Math.floor(client.serverTime().getTime() / 1000);
+  for (const token of tokens) {
+    if (token.ValidUntil && token.ValidUntil < now) {
+      ok = false;
+      continue;
+    }
+    try {
+      await client.post("/mail/v4/undoactions", token);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+async function labelAction(
+  client: ApiClient,
+  path: string,
+  action: string,
+  ids: readonly string[],
+  labelID: string,
+): Promise<void> {
+  const tokens: UndoToken[] = [];
+  for (const part of chunk(ids, ACTION_CHUNK_SIZE)) {
+    const body: LabelMessagesReq = { LabelID: labelID, IDs: part };
+    let reply: ApiReply;
+    try {
+      reply = await client.put(path, body);
+    } catch (e) {
+      // The chunk failed as a whole: roll back the chunks already applied, keep the error.
+      if (tokens.length > 0) await undoActions(client, tokens).catch(() => false);
+      throw e;
+    }
+    const token = reply.UndoToken as UndoToken | undefined;
+    if (token && typeof token.Token === "string" && token.Token) tokens.push(token);
+    const failures = failedItems(reply);
+    if (failures.length > 0) {
+      // Undo what this and the previous chunks did (go-proton-api undoes every chunk's token).
+      const undone = await undoActions(client, tokens).catch(() => false);
+      throw new PartialFailureError(action, failures, undone);
+    }
+  }
+}
+
+/**
+ * `PUT /mail/v4/messages/label` `{LabelID, IDs}`: adds a label, or moves into a folder/system
+ * location. If any item fails, the chunks already applied are undone and a
+ * {@link PartialFailureError} lists the failed IDs.
+ */
+export function labelMessages(
+  client: ApiClient,
+  ids: readonly string[],
+  labelID: string,
+): Promise<void> {
+  return labelAction(client, "/mail/v4/messages/label", "label messages", ids, labelID);
+}
+
+/** `PUT /mail/v4/messages/unlabel` `{LabelID, IDs}`; partial failure handled as for labelling. */
+export function unlabelMessages(
+  client: ApiClient,
+  ids: readonly string[],
+  labelID: string,
+): Promise<void> {
+  return labelAction(client, "/mail/v4/messages/unlabel", "unlabel messages", ids, labelID);
+}
