@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { startFake } from "./_fake_test_server.ts";
+import { PartialFailureError } from "./errors.ts";
+import {
+  deleteMessages,
+  labelMessages,
+  markForwarded,
+  markRead,
+  markUnforwarded,
+  markUnread,
+  unlabelMessages,
+} from "./message_actions.ts";
+
+const ids = (n: number, p = "m") => Array.from({ length: n }, (_, i) => `${p}${i}`);
+
+Deno.test("read/unread/delete: PUT {IDs} in chunks of 150, in order", async () => {
+  const srv = startFake(() => ({ Code: 1000 }));
+  try {
+    const c = srv.client();
+    await markRead(c, ids(320));
+    await markUnread(c, ids(2));
+    await deleteMessages(c, ids(151));
+    assert.deepEqual(
+      srv.requests.map((r) => [r.method, r.path, (r.body as { IDs: string[] }).IDs.length]),
+      [
+        ["PUT", "/mail/v4/messages/read", 150],
+        ["PUT", "/mail/v4/messages/read", 150],
+        ["PUT", "/mail/v4/messages/read", 20],
+        ["PUT", "/mail/v4/messages/unread", 2],
+        ["PUT", "/mail/v4/messages/delete", 150],
+        ["PUT", "/mail/v4/messages/delete", 1],
+      ],
+    );
+    assert.deepEqual((srv.requests[1].body as { IDs: string[] }).IDs[0], "m150");
+  } finally {
+    await srv.close();
+  }
+});
+
+/** A label endpoint that fails the IDs listed in `bad`, with undo tokens per chunk. */
+function labelServer(bad: Set<string>) {
+  let n = 0;
+  return startFake((r) => {
+    if (r.path === "/mail/v4/undoactions") return { Code: 1000 };
+    const b = r.body as { LabelID: string; IDs: string[] };
+    n++;
+    return {
+      Code: 1001,
+      Responses: b.IDs.map((id) => ({
+        ID: id,
+        Response: bad.has(id) ? { Code: 2501, Error: "Message does not exist" } : { Code: 1000 },
+      })),
+      UndoToken: { Token: `undo-${n}`, ValidUntil: 4_000_000_000 },
+    };
+  });
+}
+
+Deno.test("label: multi-status success sends {LabelID, IDs} chunks and no undo", async () => {
+  const srv = labelServer(new Set());
+  try {
+    await labelMessages(srv.client(), ids(200), "10");
+    assert.deepEqual(srv.requests.map((r) => r.path), [
+      "/mail/v4/messages/label",
+      "/mail/v4/messages/label",
+    ]);
+    assert.deepEqual(Object.keys(srv.requests[0].body as object), ["LabelID", "IDs"]);
+    assert.equal((srv.requests[0].body as { LabelID: string }).LabelID, "10");
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("label: a failed item undoes the applied chunks and names the failed IDs", async () => {
+  const srv = labelServer(new Set(["m170", "m171"]));
+  try {
+    const e = await labelMessages(srv.client(), ids(400), "6").catch((e) => e);
+    assert.ok(e instanceof PartialFailureError, String(e));
+    assert.deepEqual(e.failedIDs, ["m170", "m171"]);
+    assert.equal(e.undone, true);
+    assert.match(e.message, /m170, m171/);
+    // Chunk 3 is never sent; both applied chunks are undone with their tokens.
+    assert.deepEqual(srv.requests.map((r) => [r.path, r.body]).slice(2), [
+      ["/mail/v4/undoactions", { Token: "undo-1", ValidUntil: 4_000_000_000 }],
+      ["/mail/v4/undoactions", { Token: "undo-2", ValidUntil: 4_000_000_000 }],
+    ]);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("unlabel: same partial-failure handling", async () => {
+  const srv = labelServer(new Set(["m0"]));
+  try {
+    const e = await unlabelMessages(srv.client(), ids(3), "10").catch((e) => e);
+    assert.ok(e instanceof PartialFailureError);
+    assert.equal(srv.requests[0].path, "/mail/v4/messages/unlabel");
+    assert.equal(srv.requests[1].path, "/mail/v4/undoactions");
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("label: a chunk that fails as a whole undoes the earlier chunks and rethrows", async () => {
+  let n = 0;
+  const srv = startFake((r) => {
+    if (r.path === "/mail/v4/undoactions") return { Code: 1000 };
+    if (++n === 2) return Response.json({ Code: 2001, Error: "Invalid" }, { status: 422 });
+    return { Code: 1001, Responses: [], UndoToken: { Token: "t1", ValidUntil: 0 } };
+  });
+  try {
+    const e = await labelMessages(srv.client(), ids(200), "6").catch((e) => e);
+    assert.equal(e.code, 2001);
+    assert.deepEqual(srv.requests.map((r) => r.path), [
+      "/mail/v4/messages/label",
+      "/mail/v4/messages/label",
+      "/mail/v4/undoactions",
+    ]);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("forward/unforward: multi-status failures reported", async () => {
+  const srv = startFake((r) => {
+    const b = r.body as { IDs: string[] };
+    return {
+      Code: 1001,
+      Responses: b.IDs.map((id) => ({
+        ID: id,
+        Response: { Code: id === "bad" ? 2501 : 1000 },
+      })),
+    };
+  });
+  try {
+    const c = srv.client();
+    await markForwarded(c, ["a", "b"]);
+    const e = await markUnforwarded(c, ["a", "bad"]).catch((e) => e);
+    assert.ok(e instanceof PartialFailureError);
+    assert.deepEqual(e.failedIDs, ["bad"]);
+    assert.equal(e.undone, false);
+    assert.deepEqual(srv.requests.map((r) => r.path), [
+      "/mail/v4/messages/forward",
+      "/mail/v4/messages/unforward",
+    ]);
+  } finally {
+    await srv.close();
+  }
+});
