@@ -1,0 +1,388 @@
+/**
+ * The reference server over real HTTP: auth flows, the request pipeline, core routes and the
+ * controls, each against `startApiServer({port: 0})`.
+ */
+import assert from "node:assert/strict";
+import * as openpgp from "openpgp";
+import { type ApiServer, startApiServer } from "./server.ts";
+import { REFERENCE_MODULUS_B64 } from "../crypto/srp_constants.ts";
+import { fromBase64 } from "../crypto/base64.ts";
+import { generateProofs } from "../crypto/srp_client.ts";
+import { totpCode } from "../crypto/totp.ts";
+import { deriveKeyPassword } from "../crypto/key_password.ts";
+import { unlockKey } from "../crypto/keys.ts";
+
+const APP = "linux-bridge@3.21.1";
+
+interface CallOptions {
+  body?: unknown;
+  auth?: { UID: string; AccessToken: string };
+  headers?: Record<string, string>;
+  app?: string | null;
+}
+
+async function call(s: ApiServer, method: string, path: string, o: CallOptions = {}) {
+  const headers: Record<string, string> = { ...o.headers };
+  if (o.app !== null) headers["x-pm-appversion"] = o.app ?? APP;
+  if (o.auth) {
+    headers["x-pm-uid"] = o.auth.UID;
+    headers["authorization"] = `Bearer ${o.auth.AccessToken}`;
+  }
+  let body: string | undefined;
+  if (o.body !== undefined) {
+    headers["content-type"] = "application/json";
+    body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
+  }
+  const res = await fetch(s.url + path, { method, headers, body });
+  const text = await res.text();
+  // deno-lint-ignore no-explicit-any
+  let json: any = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json };
+}
+
+async function login(s: ApiServer, username: string, password: string, headers = {}) {
+  const info = await call(s, "POST", "/auth/v4/info", { body: { Username: username } });
+  assert.equal(info.status, 200, JSON.stringify(info.json));
+  const proofs = generateProofs({
+    version: info.json.Version,
+    username,
+    password,
+    salt: info.json.Salt,
+    modulus: fromBase64(REFERENCE_MODULUS_B64),
+    serverEphemeral: info.json.ServerEphemeral,
+  });
+  const body = {
+    Username: username,
+    ClientEphemeral: proofs.clientEphemeral,
+    ClientProof: proofs.clientProof,
+    SRPSession: info.json.SRPSession,
+    FIDO2: null,
+  };
+  const auth = await call(s, "POST", "/auth/v4", { body, headers });
+  return { info: info.json, auth, proofs, body };
+}
+
+function withServer(
+  name: string,
+  fn: (s: ApiServer) => Promise<void>,
+  opts: Parameters<typeof startApiServer>[0] = {},
+) {
+  Deno.test(name, async () => {
+    const s = await startApiServer({ port: 0, quiet: true, ...opts });
+    try {
+      await fn(s);
+    } finally {
+      await s.close();
+    }
+  });
+}
+
+withServer("SRP login: info → proofs → auth → users, keys unlock", async (s) => {
+  await s.createUser({ email: "alice@example.test", password: "secret" });
+  const { info, auth, proofs } = await login(s, "alice@example.test", "secret");
+  assert.equal(info.Code, 1000);
+  assert.equal(info.Version, 4);
+  assert.equal(typeof info.SRPSession, "string");
+  assert.equal(info["2FA"].Enabled, 0);
+  // The modulus is clear-signed by the server's modulus key.
+  const verified = await openpgp.verify({
+    message: await openpgp.readCleartextMessage({ cleartextMessage: info.Modulus }),
+    verificationKeys: await openpgp.readKey({ armoredKey: s.modulusPublicKey }),
+    expectSigned: true,
+  });
+  assert.equal((verified.data as string).trim(), REFERENCE_MODULUS_B64);
+
+  assert.equal(auth.status, 200, JSON.stringify(auth.json));
+  const a = auth.json;
+  assert.equal(a.Code, 1000);
+  assert.equal(a.ServerProof, proofs.expectedServerProof);
+  assert.match(a.Scope, /^full self /);
+  assert.deepEqual(a["2FA"], { Enabled: 0, FIDO2: null });
+  assert.equal(a.PasswordMode, 1);
+  for (const k of ["UserID", "UID", "AccessToken", "RefreshToken"]) {
+    assert.equal(typeof a[k], "string", k);
+  }
+
+  const users = await call(s, "GET", "/core/v4/users", { auth: a });
+  assert.equal(users.status, 200);
+  assert.equal(users.json.User.ID, a.UserID);
+  assert.equal(users.json.User.Email, "alice@example.test");
+  const salts = await call(s, "GET", "/core/v4/keys/salts", { auth: a });
+  const salt = salts.json.KeySalts.find((x: { ID: string }) => x.ID === users.json.User.Keys[0].ID);
+  await unlockKey(users.json.User.Keys[0].PrivateKey, deriveKeyPassword("secret", salt.KeySalt));
+  const addrs = await call(s, "GET", "/core/v4/addresses", { auth: a });
+  assert.equal(addrs.json.Addresses.length, 1);
+  assert.equal(typeof addrs.json.Addresses[0].Keys[0].Token, "string");
+  const one = await call(s, "GET", `/core/v4/addresses/${addrs.json.Addresses[0].ID}`, { auth: a });
+  assert.equal(one.json.Address.Email, "alice@example.test");
+  const modulus = await call(s, "GET", "/auth/v4/modulus");
+  assert.equal(modulus.json.Modulus, info.Modulus);
+});
+
+withServer("SRP login: wrong password 422/8002, unknown user 401/8002", async (s) => {
+  await s.createUser({ email: "alice@example.test", password: "secret" });
+  const { auth } = await login(s, "alice", "wrong");
+  assert.equal(auth.status, 422);
+  assert.equal(auth.json.Code, 8002);
+  const unknown = await call(s, "POST", "/auth/v4/info", { body: { Username: "nobody" } });
+  assert.equal(unknown.status, 401);
+  assert.equal(unknown.json.Code, 8002);
+});
+
+withServer("TOTP: twofactor scope until /auth/v4/2fa passes", async (s) => {
+  const secret = "JBSWY3DPEHPK3PXP";
+  await s.createUser({
+    email: "bob@example.test",
+    password: "pw",
+    mailboxPassword: "mbox",
+    totpSecret: secret,
+  });
+  const { info, auth } = await login(s, "bob@example.test", "pw");
+  assert.equal(info["2FA"].Enabled, 1);
+  const a = auth.json;
+  assert.equal(a.Scope, "twofactor");
+  assert.equal(a["2FA"].Enabled, 1);
+  assert.equal(a.PasswordMode, 2);
+  assert.equal((await call(s, "GET", "/core/v4/users", { auth: a })).status, 200);
+  const blocked = await call(s, "GET", "/core/v4/addresses", { auth: a });
+  assert.equal(blocked.status, 403);
+  assert.match(blocked.json.Error, /two-factor/i);
+
+  const right = totpCode(secret);
+  const wrong = right === "000000" ? "111111" : "000000";
+  const bad = await call(s, "POST", "/auth/v4/2fa", { auth: a, body: { TwoFactorCode: wrong } });
+  assert.equal(bad.status, 422);
+  assert.equal(bad.json.Code, 8002);
+  const good = await call(s, "POST", "/auth/v4/2fa", { auth: a, body: { TwoFactorCode: right } });
+  assert.equal(good.status, 200);
+  assert.match(good.json.Scope, /^full /);
+  assert.equal((await call(s, "GET", "/core/v4/addresses", { auth: a })).status, 200);
+});
+
+withServer("refresh rotates tokens; the old refresh token and access token die", async (s) => {
+  await s.createUser({ email: "alice@example.test", password: "secret" });
+  const a = (await login(s, "alice", "secret")).auth.json;
+  const refreshBody = (rt: string) => ({
+    UID: a.UID,
+    RefreshToken: rt,
+    ResponseType: "token",
+    GrantType: "refresh_token",
+    RedirectURI: "https://protonmail.ch",
+    State: "x",
+  });
+  const r = await call(s, "POST", "/auth/v4/refresh", { body: refreshBody(a.RefreshToken) });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.UID, a.UID);
+  assert.notEqual(r.json.AccessToken, a.AccessToken);
+  assert.notEqual(r.json.RefreshToken, a.RefreshToken);
+  assert.equal((await call(s, "GET", "/core/v4/users", { auth: a })).status, 401);
+  assert.equal((await call(s, "GET", "/core/v4/users", { auth: r.json })).status, 200);
+  const again = await call(s, "POST", "/auth/v4/refresh", { body: refreshBody(a.RefreshToken) });
+  assert.equal(again.status, 422);
+  assert.equal(again.json.Code, 10013);
+});
+
+withServer("controls: expire access tokens (401 → refresh) and revoke (signed out)", async (s) => {
+  const u = await s.createUser({ email: "alice@example.test", password: "secret" });
+  const a = (await login(s, "alice", "secret")).auth.json;
+  const exp = await call(s, "POST", `/ref/v1/users/${u.UserID}/expire-access-tokens`);
+  assert.equal(exp.json.Sessions, 1);
+  assert.equal((await call(s, "GET", "/core/v4/users", { auth: a })).status, 401);
+  const r = await call(s, "POST", "/auth/v4/refresh", {
+    body: { UID: a.UID, RefreshToken: a.RefreshToken },
+  });
+  assert.equal(r.status, 200);
+  assert.equal((await call(s, "GET", "/core/v4/users", { auth: r.json })).status, 200);
+  await call(s, "POST", "/ref/v1/users/alice@example.test/revoke-sessions");
+  assert.equal((await call(s, "GET", "/core/v4/users", { auth: r.json })).status, 401);
+  const refused = await call(s, "POST", "/auth/v4/refresh", {
+    body: { UID: a.UID, RefreshToken: r.json.RefreshToken },
+  });
+  assert.equal(refused.status, 422);
+  assert.equal(refused.json.Code, 10013);
+});
+
+withServer("logout kills the session", async (s) => {
+  await s.createUser({ email: "alice@example.test", password: "secret" });
+  const a = (await login(s, "alice", "secret")).auth.json;
+  assert.equal((await call(s, "DELETE", "/auth/v4", { auth: a })).status, 200);
+  const after = await call(s, "GET", "/core/v4/users", { auth: a });
+  assert.equal(after.status, 401);
+  assert.deepEqual(after.json, { Code: 401, Error: "Invalid access token" });
+  const r = await call(s, "POST", "/auth/v4/refresh", {
+    body: { UID: a.UID, RefreshToken: a.RefreshToken },
+  });
+  assert.equal(r.status, 422);
+});
+
+withServer("pipeline: app version, 401, cookie, 404, 405, malformed JSON", async (s) => {
+  const missing = await call(s, "GET", "/tests/ping", { app: null });
+  assert.equal(missing.status, 400);
+  assert.equal(missing.json.Code, 5001);
+  const bad = await call(s, "GET", "/tests/ping", { app: "bridge" });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.Code, 5003);
+  const ping = await call(s, "GET", "/tests/ping");
+  assert.equal(ping.status, 200);
+  assert.match(ping.headers.get("set-cookie") ?? "", /Session-Id=[^;]+; Path=\/; Max-Age=7776000/);
+  const kept = await call(s, "GET", "/tests/ping", { headers: { cookie: "Session-Id=abc" } });
+  assert.match(kept.headers.get("set-cookie") ?? "", /^Session-Id=abc;/);
+
+  const noAuth = await call(s, "GET", "/core/v4/users");
+  assert.equal(noAuth.status, 401);
+  assert.equal(noAuth.json.Code, 401);
+  const badToken = await call(s, "GET", "/core/v4/users", {
+    auth: { UID: "x", AccessToken: "y" },
+  });
+  assert.equal(badToken.status, 401);
+  const nf = await call(s, "GET", "/nope/v4");
+  assert.equal(nf.status, 404);
+  assert.equal(typeof nf.json.Error, "string");
+  const wrongMethod = await call(s, "PATCH", "/core/v4/users");
+  assert.equal(wrongMethod.status, 405);
+  const malformed = await call(s, "POST", "/auth/v4/info", { body: "{not json" });
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.json.Code, 2001);
+});
+
+withServer("human verification: 9001 with a token, retry with the token passes", async (s) => {
+  await s.createUser({ email: "alice@example.test", password: "secret" });
+  const hv = await call(s, "POST", "/ref/v1/human-verification", { body: { Count: 1 } });
+  assert.equal(hv.status, 200);
+  const first = await login(s, "alice", "secret");
+  assert.equal(first.auth.status, 422);
+  assert.equal(first.auth.json.Code, 9001);
+  const details = first.auth.json.Details;
+  assert.deepEqual(details.HumanVerificationMethods, ["captcha", "email"]);
+  const retry = await call(s, "POST", "/auth/v4", {
+    body: first.body,
+    headers: {
+      "x-pm-human-verification-token": details.HumanVerificationToken,
+      "x-pm-human-verification-token-type": "captcha",
+    },
+  });
+  assert.equal(retry.status, 200, JSON.stringify(retry.json));
+  assert.equal(retry.json.ServerProof, first.proofs.expectedServerProof);
+});
+
+withServer("faults: 429 with Retry-After, then normal; 503 on a route pattern", async (s) => {
+  const add = await call(s, "POST", "/ref/v1/faults", {
+    body: { Path: "/tests/ping", Status: 429, RetryAfter: 2, Count: 1 },
+  });
+  assert.equal(typeof add.json.ID, "string");
+  const r = await call(s, "GET", "/tests/ping");
+  assert.equal(r.status, 429);
+  assert.equal(r.headers.get("retry-after"), "2");
+  assert.equal((await call(s, "GET", "/tests/ping")).status, 200);
+  await call(s, "POST", "/ref/v1/faults", {
+    body: { Method: "GET", Path: "/contacts/v4/:id", Status: 503 },
+  });
+  assert.equal((await call(s, "GET", "/contacts/v4/abc")).status, 503);
+  assert.equal((await call(s, "GET", "/tests/ping")).status, 200);
+  await call(s, "DELETE", "/ref/v1/faults");
+  assert.equal((await call(s, "GET", "/contacts/v4/abc")).status, 401);
+  const dropped = await call(s, "POST", "/ref/v1/faults", { body: { Drop: true, Count: 1 } });
+  assert.equal(dropped.status, 200);
+  await assert.rejects(() => call(s, "GET", "/tests/ping"));
+  const invalid = await call(s, "POST", "/ref/v1/faults", { body: { ErrorRate: 5 } });
+  assert.equal(invalid.status, 422);
+});
+
+withServer("core: recipient keys, mail settings, contacts, address controls", async (s) => {
+  const u = await s.createUser({
+    email: "alice@example.test",
+    password: "secret",
+    extraAddresses: ["alias@example.test"],
+  });
+  await s.createUser({ email: "bob@example.test", password: "pw" });
+  const a = (await login(s, "alice", "secret")).auth.json;
+
+  const internal = await call(s, "GET", "/core/v4/keys?Email=BOB%40example.test", { auth: a });
+  assert.equal(internal.json.RecipientType, 1);
+  assert.equal(internal.json.Keys.length, 1);
+  assert.match(internal.json.Keys[0].PublicKey, /BEGIN PGP PUBLIC KEY BLOCK/);
+  const external = await call(s, "GET", "/core/v4/keys?Email=carol%40else.test", { auth: a });
+  assert.deepEqual([external.json.RecipientType, external.json.Keys], [2, []]);
+  const carol = await openpgp.generateKey({ userIDs: [{ email: "carol@else.test" }] });
+  await call(s, "POST", "/ref/v1/keys", {
+    body: { Email: "carol@else.test", PublicKey: carol.publicKey },
+  });
+  const withKey = await call(s, "GET", "/core/v4/keys?Email=carol%40else.test", { auth: a });
+  assert.equal(withKey.json.RecipientType, 2);
+  assert.equal(withKey.json.Keys[0].PublicKey, carol.publicKey);
+
+  const settings = await call(s, "GET", "/mail/v4/settings", { auth: a });
+  assert.deepEqual(settings.json.MailSettings, {
+    DisplayName: "",
+    Signature: "",
+    DraftMIMEType: "text/html",
+    AttachPublicKey: 0,
+    Sign: 0,
+    PGPScheme: 16,
+  });
+  await call(s, "PUT", `/ref/v1/users/${u.UserID}/mail-settings`, {
+    body: { Sign: 1, PGPScheme: 8 },
+  });
+  const changed = await call(s, "GET", "/mail/v4/settings", { auth: a });
+  assert.equal(changed.json.MailSettings.Sign, 1);
+  assert.equal(changed.json.MailSettings.PGPScheme, 8);
+
+  const contact = await call(s, "POST", "/ref/v1/users/alice/contacts", {
+    body: { Name: "Carol", Emails: [{ Email: "carol@else.test" }] },
+  });
+  assert.equal(contact.status, 200);
+  const emails = await call(
+    s,
+    "GET",
+    "/contacts/v4/emails?Email=carol%40else.test&Page=0&PageSize=100",
+    { auth: a },
+  );
+  assert.equal(emails.json.Total, 1);
+  assert.equal(emails.json.ContactEmails[0].ContactID, contact.json.Contact.ID);
+  const full = await call(s, "GET", `/contacts/v4/${contact.json.Contact.ID}`, { auth: a });
+  assert.equal(full.json.Contact.Cards[0].Type, 0);
+  assert.match(full.json.Contact.Cards[0].Data, /EMAIL.*carol@else\.test/);
+
+  const latest = await call(s, "GET", "/core/v4/events/latest", { auth: a });
+  const added = await call(s, "POST", `/ref/v1/users/${u.UserID}/addresses`, {
+    body: { Email: "third@example.test" },
+  });
+  assert.equal(added.json.Address.Order, 3);
+  const disabled = await call(s, "PUT", `/ref/v1/addresses/${added.json.Address.ID}/disable`);
+  assert.equal(disabled.json.Address.Status, 0);
+  const addrs = await call(s, "GET", "/core/v4/addresses", { auth: a });
+  assert.deepEqual(addrs.json.Addresses.map((x: { Order: number }) => x.Order), [1, 2, 3]);
+  if (latest.status === 200) {
+    const ev = await call(s, "GET", `/core/v4/events/${latest.json.EventID}`, { auth: a });
+    const actions = ev.json.Addresses.map((x: { Action: number }) => x.Action);
+    assert.deepEqual(actions, [1, 2]);
+  }
+  const info = await call(s, "GET", "/ref/v1/info");
+  assert.equal(info.json.ModulusPublicKey, s.modulusPublicKey);
+});
+
+Deno.test("--data keeps users, sessions and the modulus key across restarts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let s = await startApiServer({ port: 0, quiet: true, dataDir: dir });
+    await s.createUser({ email: "alice@example.test", password: "secret" });
+    const a = (await login(s, "alice", "secret")).auth.json;
+    const key = s.modulusPublicKey;
+    await s.close();
+    s = await startApiServer({ port: 0, quiet: true, dataDir: dir });
+    try {
+      assert.equal(s.modulusPublicKey, key);
+      assert.equal((await call(s, "GET", "/core/v4/users", { auth: a })).status, 200);
+      assert.equal((await login(s, "alice", "secret")).auth.status, 200);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
