@@ -5,6 +5,9 @@
  * @module
  */
 import type { Command } from "./command.ts";
+import { apiServerCommand } from "./api_server_command.ts";
 
 /** All subcommands, in the order `bridge --help` lists them. */
-export const COMMANDS: Command[] = [];
+export const COMMANDS: Command[] = [
+  apiServerCommand,
+];
