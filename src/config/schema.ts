@@ -276,6 +276,17 @@ export const SCHEMA = {
       },
     },
   },
+  server: {
+    meaning: "Safety switches for the listeners.",
+    keys: {
+      allow_non_loopback: {
+        type: "bool",
+        default: false,
+        meaning: "Allow imap.host or smtp.host to be a non-loopback address while its security " +
+          "is none, which sends passwords in clear over the network. Leave false.",
+      },
+    },
+  },
   accounts: {
     meaning: 'Per-account settings, one table per account, e.g. [accounts."alice@proton.me"].',
     keyed: "account email address",
@@ -286,17 +297,6 @@ export const SCHEMA = {
         default: "combined",
         meaning: "combined: one IMAP login shows the mail of all the account's addresses; split: " +
           "one IMAP login per address.",
-      },
-    },
-  },
-  server: {
-    meaning: "Safety switches for the listeners.",
-    keys: {
-      allow_non_loopback: {
-        type: "bool",
-        default: false,
-        meaning: "Allow imap.host or smtp.host to be a non-loopback address with security = " +
-          '"none", sending passwords in clear over the network. Leave false.',
       },
     },
   },
