@@ -32,7 +32,15 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<{
 }
 
 Deno.test("bridge api-server --json prints {url, modulusKey}, serves, stops on SIGTERM", async () => {
-  const child = spawn("--json", "--port", "0", "--seed", "alice@example.test:secret");
+  const child = spawn(
+    "--json",
+    "--port",
+    "0",
+    "--seed",
+    "alice@example.test:secret",
+    "--seed-messages",
+    "3",
+  );
   let stderr = "";
   const errDone = (async () => {
     for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;

@@ -28,6 +28,7 @@ export { CoreData, DEFAULT_MAIL_SETTINGS, type NewContact } from "./core_routes.
 export { CONTROL_PREFIX } from "./control_routes.ts";
 export { type FaultRule, Faults, type HumanVerificationRule } from "./faults.ts";
 export { EventLog } from "./event_log.ts";
+export { MailBackend } from "./mail_backend.ts";
 export { type Db, MemoryDb, SqliteDb } from "./db.ts";
 export { ApiServerError } from "./http.ts";
 export type { AccountDirectory, AddressInfo } from "./directory.ts";

@@ -26,6 +26,8 @@ import { registerAuthRoutes, TWO_FACTOR_ALLOWED } from "./auth_routes.ts";
 import { CoreData, registerCoreRoutes } from "./core_routes.ts";
 import { CONTROL_PREFIX, registerControlRoutes } from "./control_routes.ts";
 import { Faults } from "./faults.ts";
+import { MailBackend } from "./mail_backend.ts";
+import { registerMailControlRoutes, registerMailRoutes } from "./mail_routes.ts";
 import * as openpgp from "openpgp";
 import { fromBase64 } from "../crypto/base64.ts";
 import { generateModulusKey, signModulus } from "../crypto/srp_modulus.ts";
@@ -54,6 +56,8 @@ export interface ApiServer {
   /** Armored public key that signs the SRP modulus; clients must be told to trust it. */
   modulusPublicKey: string;
   accounts: Accounts;
+  /** The mail model (labels, messages, attachments; deliver and seed). */
+  mail: MailBackend;
   core: CoreData;
   events: EventLog;
   faults: Faults;
@@ -136,15 +140,19 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
   });
   const core = new CoreData(db, events);
   const faults = new Faults();
+  const mail = new MailBackend(db, accounts, events);
 
   const createUser = async (o: CreateUserOptions & { messages?: number }) => {
     const created = await accounts.createUser(o);
+    mail.initUser(created.UserID);
+    if (o.messages && o.messages > 0) await mail.seedMailbox(created.UserID, o.messages);
     return created;
   };
 
   const api = new Router();
   registerAuthRoutes(api, accounts, modulus.Signed);
   registerCoreRoutes(api, accounts, core);
+  registerMailRoutes(api, mail);
 
   const control = new Router();
   registerControlRoutes(control, {
@@ -157,6 +165,7 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
     signedModulus: modulus.Signed,
     modulusID: MODULUS_ID,
   });
+  registerMailControlRoutes(control, mail);
 
   const log = (msg: string) => {
     if (!opts.quiet) console.error(`api-server: ${msg}`);
@@ -274,6 +283,7 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
     url: `http://${host}:${addr.port}`,
     modulusPublicKey: modulus.PublicKey,
     accounts,
+    mail,
     core,
     events,
     faults,

@@ -357,13 +357,32 @@ withServer("core: recipient keys, mail settings, contacts, address controls", as
   assert.equal(disabled.json.Address.Status, 0);
   const addrs = await call(s, "GET", "/core/v4/addresses", { auth: a });
   assert.deepEqual(addrs.json.Addresses.map((x: { Order: number }) => x.Order), [1, 2, 3]);
-  if (latest.status === 200) {
-    const ev = await call(s, "GET", `/core/v4/events/${latest.json.EventID}`, { auth: a });
-    const actions = ev.json.Addresses.map((x: { Action: number }) => x.Action);
-    assert.deepEqual(actions, [1, 2]);
-  }
+  assert.equal(latest.status, 200);
+  const ev = await call(s, "GET", `/core/v4/events/${latest.json.EventID}`, { auth: a });
+  const actions = ev.json.Addresses.map((x: { Action: number }) => x.Action);
+  assert.deepEqual(actions, [1, 2]);
   const info = await call(s, "GET", "/ref/v1/info");
   assert.equal(info.json.ModulusPublicKey, s.modulusPublicKey);
+});
+
+withServer("createUser wires the mail model: system labels and seeded messages", async (s) => {
+  await s.createUser({ email: "alice@example.test", password: "secret", messages: 5 });
+  const a = (await login(s, "alice", "secret")).auth.json;
+  const labels = await call(s, "GET", "/core/v4/labels?Type=4", { auth: a });
+  assert.equal(labels.status, 200);
+  assert.ok(labels.json.Labels.some((l: { ID: string }) => l.ID === "0"));
+  const counts = await call(s, "GET", "/mail/v4/messages/count", { auth: a });
+  const all = counts.json.Counts.find((c: { LabelID: string }) => c.LabelID === "5");
+  assert.equal(all.Total, 5);
+  const created = await call(s, "POST", "/ref/v1/users", {
+    body: { Email: "bob@example.test", Password: "pw", Messages: 2 },
+  });
+  assert.equal(created.status, 200);
+  assert.equal(created.json.AddressIDs.length, 1);
+  const dup = await call(s, "POST", "/ref/v1/users", {
+    body: { Email: "bob@example.test", Password: "pw" },
+  });
+  assert.equal(dup.json.Code, 2500);
 });
 
 Deno.test("--data keeps users, sessions and the modulus key across restarts", async () => {
