@@ -250,6 +250,24 @@ withServer("pipeline: app version, 401, cookie, 404, 405, malformed JSON", async
   assert.equal(malformed.json.Code, 2001);
 });
 
+withServer(
+  "an unexpected exception answers 500 in the API shape; the server keeps serving",
+  async (s) => {
+    await s.createUser({ email: "alice@example.test", password: "secret" });
+    const a = (await login(s, "alice", "secret")).auth.json;
+    const original = s.accounts.wireUser.bind(s.accounts);
+    s.accounts.wireUser = () => {
+      throw new TypeError("boom");
+    };
+    const r = await call(s, "GET", "/core/v4/users", { auth: a });
+    assert.equal(r.status, 500);
+    assert.equal(typeof r.json.Code, "number");
+    assert.equal(typeof r.json.Error, "string");
+    s.accounts.wireUser = original;
+    assert.equal((await call(s, "GET", "/core/v4/users", { auth: a })).status, 200);
+  },
+);
+
 withServer("human verification: 9001 with a token, retry with the token passes", async (s) => {
   await s.createUser({ email: "alice@example.test", password: "secret" });
   const hv = await call(s, "POST", "/ref/v1/human-verification", { body: { Count: 1 } });
