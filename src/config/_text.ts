@@ -6,11 +6,15 @@
  */
 import type { Value } from "./schema.ts";
 
-/** Splits `text` into lines of at most `width` characters, breaking at spaces. */
+/**
+ * Splits `text` into lines of at most `width` characters, breaking at spaces but never inside a
+ * Markdown code span (so `deno fmt` leaves generated Markdown as it is).
+ */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+  const words = text.match(/(?:`[^`]*`|[^\s`])+/g) ?? [];
+  for (const word of words) {
     if (line !== "" && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;

@@ -52,7 +52,7 @@ export function defaultConfigText(ctx?: DefaultContext): string {
     for (const [key, keySpec] of Object.entries(spec.keys)) {
       out.push("", ...comment(keySpec.meaning));
       const facts = [`Type: ${describeType(keySpec)}.`];
-      if (keySpec.defaultText) facts.push(`Default: ${keySpec.defaultText}.`);
+      if (keySpec.defaultText) facts.push(`Default: ${keySpec.defaultText.replaceAll("`", "")}.`);
       if (!spec.keyed) facts.push(`Environment: ${envVarName(name, key)}.`);
       out.push(...comment(facts.join(" ")));
       out.push(`# ${key} = ${tomlValue(defaultValue(keySpec, c))}`);

@@ -28,7 +28,7 @@ export interface KeySpec {
   type: KeyType;
   /** The default value, or how to compute it for a platform. */
   default: Value | ((ctx: DefaultContext) => Value);
-  /** How the default is described in the docs when it depends on the platform. */
+  /** How the default is described when it depends on the platform (Markdown code spans allowed). */
   defaultText?: string;
   /** Allowed values of an `enum` key. */
   values?: readonly string[];
@@ -141,7 +141,7 @@ export const SCHEMA = {
       app_version: {
         type: "string",
         default: (ctx: DefaultContext) => defaultAppVersion(ctx.os, ctx.version),
-        defaultText: '"<os>-bridge@<version>" (os is linux, macos or windows)',
+        defaultText: '`"<os>-bridge@<version>"`, os being `linux`, `macos` or `windows`',
         check: appVersion,
         meaning: "Value of the x-pm-appversion header sent with every request; the API refuses " +
           "requests without a recognised one.",
@@ -169,16 +169,16 @@ export const SCHEMA = {
       data_dir: {
         type: "path",
         default: (ctx: DefaultContext) => defaultDataDir(ctx.os, ctx.env),
-        defaultText: "$XDG_DATA_HOME/bridge (~/.local/share/bridge); macOS " +
-          "~/Library/Application Support/bridge; Windows %LOCALAPPDATA%\\bridge",
+        defaultText: "`$XDG_DATA_HOME/bridge` (`~/.local/share/bridge`); macOS " +
+          "`~/Library/Application Support/bridge`; Windows `%LOCALAPPDATA%\\bridge`",
         check: nonEmpty,
         meaning: "Vault, local message index, TLS certificate, lock and control files.",
       },
       cache_dir: {
         type: "path",
         default: (ctx: DefaultContext) => defaultCacheDir(ctx.os, ctx.env),
-        defaultText: "$XDG_CACHE_HOME/bridge (~/.cache/bridge); macOS ~/Library/Caches/bridge; " +
-          "Windows %LOCALAPPDATA%\\bridge\\cache",
+        defaultText: "`$XDG_CACHE_HOME/bridge` (`~/.cache/bridge`); macOS " +
+          "`~/Library/Caches/bridge`; Windows `%LOCALAPPDATA%\\bridge\\cache`",
         check: nonEmpty,
         meaning: "Encrypted cache of message bodies; safe to delete (it is rebuilt on demand).",
       },
@@ -288,7 +288,7 @@ export const SCHEMA = {
     },
   },
   accounts: {
-    meaning: 'Per-account settings, one table per account, e.g. [accounts."alice@proton.me"].',
+    meaning: 'Per-account settings, one table per account, e.g. `[accounts."alice@proton.me"]`.',
     keyed: "account email address",
     keys: {
       address_mode: {
