@@ -48,8 +48,13 @@ export function bcryptBase64Encode(bytes: Uint8Array): string {
  * string. bcrypt reads only 16 salt bytes (22 characters, the last carrying 2 bits) and only the
  * first 72 bytes of the UTF-8 password.
  *
- * Proton's version-1/2 SRP hashing passes a 32-character hex string as the salt; bcrypt then
- * uses its first 22 characters, which this function reproduces.
+ * Proton's version 0–2 SRP hashing passes a 32-character hex string as the salt; bcrypt then
+ * decodes its first 22 characters to 16 bytes. The returned string spells the salt canonically
+ * (re-encoded from those 16 bytes), as bcryptjs in Proton's web client (WebClients
+ * `packages/srp`) and the `bcrypt` crate in Proton's Rust `proton-srp` do. go-srp's bcrypt fork
+ * (github.com/ProtonMail/bcrypt) instead echoes the 22 given characters, which differs in the 22nd
+ * character whenever that character has non-zero low bits (most hex salts); for 16-byte salts
+ * encoded with {@link bcryptBase64Encode} (versions 3/4, key passwords) all three agree.
  *
  * @param password The password (UTF-8 encoded by bcrypt).
  * @param encodedSalt At least 22 characters of bcrypt base64.
@@ -64,16 +69,12 @@ export function bcryptHashEncodedSalt(password: string, encodedSalt: string): st
       throw new RangeError(`bcrypt salt has a character outside the bcrypt alphabet: "${ch}"`);
     }
   }
-  const salt22 = encodedSalt.slice(0, 22);
-  const hashed = bcrypt.hashSync(password, BCRYPT_PREFIX + salt22);
+  const hashed = bcrypt.hashSync(password, BCRYPT_PREFIX + encodedSalt.slice(0, 22));
   if (hashed.length !== 60) {
     throw new Error(`bcrypt returned ${hashed.length} characters instead of 60`);
   }
-  // go-srp's bcrypt (github.com/ProtonMail/bcrypt, `HashBytes`) copies the 22 salt characters it
-  // was given into its output verbatim, while bcryptjs re-encodes the 16 decoded bytes, which
-  // changes the 22nd character when its low 4 bits are not zero (always possible with the hex
-  // salts of versions 0-2). The output string is hashed into x, so keep the given characters.
-  return BCRYPT_PREFIX + salt22 + hashed.slice(BCRYPT_PREFIX.length + 22);
+  // bcryptjs keeps the minor version it was given; force `$2y$` whatever it is, as go-srp does.
+  return BCRYPT_PREFIX + hashed.slice(BCRYPT_PREFIX.length);
 }
 
 /**
