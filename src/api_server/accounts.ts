@@ -479,6 +479,12 @@ export class Accounts implements AccountDirectory {
     return this.#user(userID).Keys.map((k) => ({ ID: k.ID, KeySalt: k.KeySalt }));
   }
 
+  /** The user's password mode and whether TOTP is on (for `GET /core/v4/settings`). */
+  loginSettings(userID: string): { PasswordMode: 1 | 2; TotpEnabled: boolean } {
+    const u = this.#user(userID);
+    return { PasswordMode: u.PasswordMode, TotpEnabled: u.TotpSecret !== null };
+  }
+
   /** The armored public key of the user's primary key. */
   userPublicKey(userID: string): string {
     const u = this.#user(userID);

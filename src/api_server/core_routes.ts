@@ -10,7 +10,7 @@
  * | `GET /core/v4/addresses/{id}` | `{Address}` |
  * | `GET /core/v4/keys/salts` | `{KeySalts}` |
  * | `GET /core/v4/keys?Email=` | `{Keys, RecipientType}`: 1 with keys for our users, else 2 (with the keys a control registered, if any) |
- * | `GET /core/v4/settings` | `{UserSettings}` (telemetry and crash reports off) |
+ * | `GET /core/v4/settings` | `{UserSettings}` (telemetry and crash reports off, password mode, 2FA) |
  * | `GET /core/v4/organizations` | `{Organization}` of a free plan |
  * | `GET /mail/v4/settings` | `{MailSettings}` |
  * | `GET /contacts/v4/emails?Email=&Page=&PageSize=` | `{ContactEmails, Total}` (PageSize ≤ 150) |
@@ -237,16 +237,18 @@ export function registerCoreRoutes(router: Router, accounts: Accounts, core: Cor
     return ok({ Keys: core.externalKeys(email), RecipientType: 2, MIMEType: "text/html" });
   });
 
-  router.add("GET", "/core/v4/settings", () =>
-    ok({
+  router.add("GET", "/core/v4/settings", (req) => {
+    const login = accounts.loginSettings(req.userID);
+    return ok({
       UserSettings: {
         Telemetry: 0,
         CrashReports: 0,
         Locale: "en_US",
-        Password: { Mode: 1 },
-        "2FA": { Enabled: 0 },
+        Password: { Mode: login.PasswordMode },
+        "2FA": { Enabled: login.TotpEnabled ? 1 : 0 },
       },
-    }));
+    });
+  });
   router.add(
     "GET",
     "/core/v4/organizations",

@@ -162,6 +162,11 @@ withServer("TOTP: twofactor scope until /auth/v4/2fa passes", async (s) => {
   assert.equal(good.status, 200);
   assert.match(good.json.Scope, /^full /);
   assert.equal((await call(s, "GET", "/core/v4/addresses", { auth: a })).status, 200);
+  const settings = await call(s, "GET", "/core/v4/settings", { auth: a });
+  assert.deepEqual(
+    [settings.json.UserSettings.Password.Mode, settings.json.UserSettings["2FA"].Enabled],
+    [2, 1],
+  );
 });
 
 withServer("refresh rotates tokens; the old refresh token and access token die", async (s) => {
