@@ -6,8 +6,10 @@
  */
 import type { Command } from "./command.ts";
 import { apiServerCommand } from "./api_server_command.ts";
+import { configCommand } from "./config_command.ts";
 
 /** All subcommands, in the order `bridge --help` lists them. */
 export const COMMANDS: Command[] = [
   apiServerCommand,
+  configCommand,
 ];

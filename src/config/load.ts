@@ -128,18 +128,7 @@ export interface LoadedConfig {
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? Deno.env.toObject();
   const os = options.os ?? Deno.build.os;
-  const fileNamedBy: FileNamedBy = options.file !== undefined
-    ? "flag"
-    : env.BRIDGE_CONFIG
-    ? "env"
-    : "default";
-  let file: string;
-  try {
-    file = options.file ?? (env.BRIDGE_CONFIG || defaultConfigFile(os, env));
-  } catch (err) {
-    if (err instanceof PathError) throw new ConfigError([{ message: err.message }]);
-    throw err;
-  }
+  const { file, namedBy: fileNamedBy } = configFilePath(options.file, env, os);
   let text: string | undefined;
   try {
     text = await Deno.readTextFile(file);
@@ -153,6 +142,26 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     }
   }
   return configFromText(text, { ...options, env, os, file, fileNamedBy });
+}
+
+/**
+ * Which config file to use: `--config` (`flag`), else `BRIDGE_CONFIG`, else the platform default.
+ *
+ * @throws {ConfigError} when the default is needed and there is no home directory.
+ */
+export function configFilePath(
+  flag: string | undefined,
+  env: Env,
+  os: Os,
+): { file: string; namedBy: FileNamedBy } {
+  if (flag !== undefined) return { file: flag, namedBy: "flag" };
+  if (env.BRIDGE_CONFIG) return { file: env.BRIDGE_CONFIG, namedBy: "env" };
+  try {
+    return { file: defaultConfigFile(os, env), namedBy: "default" };
+  } catch (err) {
+    if (err instanceof PathError) throw new ConfigError([{ message: err.message }]);
+    throw err;
+  }
 }
 
 /** Options of {@link configFromText}. */
