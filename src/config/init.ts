@@ -27,8 +27,9 @@ const WIDTH = 98;
  *
  * @example
  * ```ts
- * const text = defaultConfigText();
- * // text contains "[imap]" and "# port = 1143"
+ * import assert from "node:assert/strict";
+ * const text = defaultConfigText({ os: "linux", env: { HOME: "/home/ann" }, version: "1.0.0" });
+ * assert.match(text, /^# port = 1143$/m);
  * ```
  */
 export function defaultConfigText(ctx?: DefaultContext): string {

@@ -121,8 +121,11 @@ export interface LoadedConfig {
  *
  * @example
  * ```ts
- * const { config, sources } = await loadConfig({ env: { HOME: "/home/ann", BRIDGE_IMAP_PORT: "1993" } });
- * // config.imap.port === 1993, sources["imap.port"] is { kind: "env", variable: "BRIDGE_IMAP_PORT" }
+ * import assert from "node:assert/strict";
+ * const env = { HOME: "/nonexistent", BRIDGE_IMAP_PORT: "1993" };
+ * const { config, sources } = await loadConfig({ env, os: "linux" });
+ * assert.equal(config.imap.port, 1993);
+ * assert.deepEqual(sources["imap.port"], { kind: "env", variable: "BRIDGE_IMAP_PORT" });
  * ```
  */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {

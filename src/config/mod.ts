@@ -4,8 +4,15 @@
  * file. The keys are documented in docs/CONFIG.md.
  *
  * ```ts
- * import { loadConfig } from "./src/config/mod.ts";
- * const { config } = await loadConfig({ file: flags.config, flags: { imap: { port: flags.imapPort } } });
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "./mod.ts";
+ * const { config } = await loadConfig({
+ *   env: { HOME: "/nonexistent" },
+ *   os: "linux",
+ *   flags: { imap: { port: "1993" } }, // e.g. the text of --imap-port
+ *   flagNames: { "imap.port": "--imap-port" },
+ * });
+ * assert.equal(config.imap.port, 1993);
  * ```
  *
  * @module
