@@ -375,10 +375,11 @@ class Builder {
     for (const [name, value] of Object.entries(flags as Record<string, unknown>)) {
       if (value === undefined) continue;
       const spec = sectionSpec(name);
-      if (!spec || !isTable(value)) {
+      if (!spec) {
         this.problem(`unknown section [${name}] from the command line`, { kind: "flag" });
         continue;
       }
+      if (!isTable(value)) throw new TypeError(`Flags for [${name}] must be an object`);
       if (!spec.keyed) {
         this.applyTable(
           name,

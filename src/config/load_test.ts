@@ -342,6 +342,13 @@ Deno.test("bad flag values name the flag", () => {
   );
 });
 
+Deno.test("flags for an unknown section are reported", () => {
+  assert.equal(
+    errorOf(undefined, { file: "c", flags: { nope: { x: 1 } } as never }),
+    "unknown section [nope] from the command line",
+  );
+});
+
 Deno.test("plaintext listeners off loopback are refused unless allowed", () => {
   const text = "[imap]\nhost = '0.0.0.0'\nsecurity = 'none'\n";
   assert.equal(
