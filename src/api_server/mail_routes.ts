@@ -1,0 +1,22 @@
+/**
+ * Entry point of the mail half of the reference server: every API route it owns (labels,
+ * messages, attachments, events) and its `/ref/v1/` controls.
+ *
+ * @module
+ */
+import type { Router } from "./http.ts";
+import type { MailBackend } from "./mail_backend.ts";
+import { registerLabelRoutes } from "./label_routes.ts";
+import { registerMessageRoutes } from "./message_routes.ts";
+import { registerAttachmentRoutes } from "./attachment_routes.ts";
+import { registerEventRoutes } from "./event_routes.ts";
+
+export { registerMailControlRoutes } from "./mail_control_routes.ts";
+
+/** Registers the mail API routes (labels, messages, attachments, events) on `router`. */
+export function registerMailRoutes(router: Router, mail: MailBackend): void {
+  registerLabelRoutes(router, mail);
+  registerMessageRoutes(router, mail);
+  registerAttachmentRoutes(router, mail);
+  registerEventRoutes(router, mail.events);
+}
