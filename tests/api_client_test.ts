@@ -408,7 +408,7 @@ Deno.test("human verification: 9001 surfaced with the URL, login repeated with t
     const res = await login(client, {
       ...opts,
       hv: e.verification,
-      authInfo: e.authInfo as never,
+      authInfo: e.authInfo,
     });
     assert.equal(res.twoFactorRequired, false);
     assert.equal((await getAddresses(client)).length, 1);

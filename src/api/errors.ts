@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { ErrorCode } from "./types.ts";
+import { type AuthInfo, ErrorCode } from "./types.ts";
 
 /** Where a failed request went: used in messages, never containing query secrets. */
 export interface RequestInfo {
@@ -105,7 +105,7 @@ export class HumanVerificationRequiredError extends ApiError {
   readonly verificationURL: string;
   /** Set by `login` when the challenge came from `POST /auth/v4`: pass it back to reuse the SRP
    * session the token is bound to. */
-  authInfo?: unknown;
+  authInfo?: AuthInfo;
 
   /** Reads methods and token from the error's `Details`. */
   constructor(status: number, message: string, details: unknown, request?: RequestInfo) {

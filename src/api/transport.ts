@@ -101,7 +101,8 @@ export interface ApiClientOptions {
 export interface RequestOptions {
   /** Query parameters; undefined values are skipped. */
   query?: Record<string, string | number | undefined>;
-  /** JSON body (objects), or a raw body (`FormData`, bytes, string) sent as is. */
+  /** JSON body (objects), or a raw body (`FormData`, `Blob`, bytes, string) sent as is; raw
+   * bodies must be re-sendable, since retries send them again. */
   body?: unknown;
   /** Extra headers. */
   headers?: Record<string, string>;
@@ -634,7 +635,7 @@ function encodeBody(body: unknown, headers: Headers): BodyInit | undefined {
   if (body === undefined) return undefined;
   if (
     body instanceof FormData || body instanceof Uint8Array || typeof body === "string" ||
-    body instanceof Blob || body instanceof URLSearchParams || body instanceof ReadableStream
+    body instanceof Blob || body instanceof URLSearchParams
   ) {
     return body as BodyInit;
   }
