@@ -171,6 +171,7 @@ export async function buildMessage(input: DeliverInput, ctx: BuildContext): Prom
   const replyTo = input.ReplyTo ? checkAddress(input.ReplyTo, "ReplyTo") : undefined;
   const attachments = (input.Attachments ?? []).map(checkAttachment);
   const time = input.Time ?? ctx.now();
+  if (!Number.isInteger(time) || time < 0) throw bad("Time must be Unix seconds");
   const externalID = input.ExternalID ??
     (kind === "draft" ? "" : `${crypto.randomUUID()}@${domainOf(from.Address)}`);
   const internal = kind === "received" && ctx.senderKey !== undefined;

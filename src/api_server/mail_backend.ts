@@ -785,8 +785,8 @@ export class MailBackend {
 
   /**
    * Builds an incoming (or, with `Kind`, sent or draft) message for one of the user's addresses
-   * (`input.To`, else the first address), encrypts it to that address' key, stores it and emits
-   * a Create event.
+   * (received: `input.To`; sent/draft: `input.From.Address`; else the first address), encrypts it
+   * to that address' key, stores it and emits a Create event.
    *
    * @returns The new message ID.
    */
@@ -804,11 +804,16 @@ export class MailBackend {
     const u = this.#user(userID);
     for (const id of input.LabelIDs ?? []) this.#labelTarget(u, id);
     const addresses = this.accounts.addresses(userID);
-    const to = input.To?.toLowerCase();
-    const address = to ? addresses.find((a) => a.Email.toLowerCase() === to) : addresses[0];
-    if (!address) throw notFound(to ? `Address ${input.To}` : "Address of the user");
+    const received = (input.Kind ?? "received") === "received";
+    const own = (received ? input.To : input.From?.Address)?.toLowerCase();
+    const address = own
+      ? addresses.find((a) => a.Email.toLowerCase() === own) ??
+        (received ? undefined : addresses[0])
+      : addresses[0];
+    if (!address) throw notFound(own ? `Address ${input.To}` : "Address of the user");
     const addressKey = await this.accounts.addressKey(address.ID);
-    const senderAddress = input.From?.Address && this.accounts.findAddress(input.From.Address);
+    const senderAddress = received && input.From?.Address &&
+      this.accounts.findAddress(input.From.Address);
     const senderKey = senderAddress ? await this.accounts.addressKey(senderAddress.ID) : undefined;
     return buildMessage(input, { address, addressKey, senderKey, now: this.#now });
   }

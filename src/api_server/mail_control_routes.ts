@@ -27,7 +27,7 @@
 import { ApiServerError, ok, type Router } from "./http.ts";
 import type { MailBackend } from "./mail_backend.ts";
 import type { DeliverAttachment, DeliverInput } from "./deliver.ts";
-import { type Body, idList, invalidValue, optInt } from "./_mail_request.ts";
+import { type Body, idList, invalidValue, optBool, optInt } from "./_mail_request.ts";
 import { fromBase64 } from "../crypto/mod.ts";
 import { LabelType, SystemLabel } from "../api/types.ts";
 import type { CreateLabelReq, UpdateLabelReq } from "../api/types.ts";
@@ -51,8 +51,14 @@ function deliverInput(body: Body): DeliverInput {
   if (attachments !== undefined && !Array.isArray(attachments)) {
     throw invalidValue("Attachments must be a list");
   }
+  const time = optInt(body, "Time");
+  if (time !== undefined && time < 0) throw invalidValue("Time must be Unix seconds");
   return {
     ...(body as unknown as DeliverInput),
+    PGPMIME: optBool(body, "PGPMIME"),
+    Unread: optBool(body, "Unread"),
+    Time: time,
+    Flags: optInt(body, "Flags"),
     Attachments: (attachments as Body[] | undefined)?.map((a): DeliverAttachment => {
       let data: Uint8Array;
       try {

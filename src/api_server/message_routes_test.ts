@@ -186,6 +186,16 @@ Deno.test("message routes: deliver, fetch, decrypt body and attachments; count; 
     assert.equal(m.Attachments[1].Headers["content-id"], "<logo@x>");
     assert.equal((await api("GET", "/mail/v4/attachments/nope")).json.Code, 2501);
 
+    // Sent mail belongs to the sender address.
+    const sentID = await srv.mail.deliver(u, {
+      Kind: "sent",
+      From: { Name: "A", Address: "alias@example.test" },
+      ToList: [{ Name: "", Address: "x@y.z" }],
+      Subject: "s",
+    });
+    assert.equal(srv.mail.findMessage(u, sentID)?.AddressID, address.ID);
+    srv.mail.deleteMessages(u, [sentID]);
+
     // Delivery errors.
     const bad = await srv.api("", "POST", "/ref/v1/deliver", {
       To: "nobody@x.y",
