@@ -1,0 +1,381 @@
+/**
+ * Messages of the index: one row per message with what IMAP FETCH needs without the literal
+ * (INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY, the header block), its flags and
+ * keywords, its CONDSTORE mod-sequence and whether it was built or is a placeholder.
+ *
+ * Flags and keywords belong to the message, so a change shows in every mailbox holding it: the
+ * change gets one new mod-sequence, written to the message, to each of its memberships and to
+ * those mailboxes' HIGHESTMODSEQ. A change that changes nothing writes nothing (RFC 7162 §3.2).
+ *
+ * @module
+ */
+import type { Counters } from "./counters.ts";
+import type { InternalMessageId, MailboxId, RemoteAddressId, RemoteMessageId, Uid } from "./ids.ts";
+import type { Membership, MembershipRef } from "./membership.ts";
+import type { Sql } from "./sql.ts";
+
+/** Bits of the `flags` value. \Deleted is per mailbox (see membership.ts); other keywords are
+ * strings. */
+export const MessageFlag = {
+  Seen: 1,
+  Flagged: 2,
+  Answered: 4,
+  Draft: 8,
+  Forwarded: 16,
+} as const;
+
+/** Every bit of {@link MessageFlag}. */
+export const ALL_MESSAGE_FLAGS = 31;
+
+/** What the builder produced for a message, the same for every way a message enters the index. */
+export interface MessageContent {
+  addressId: RemoteAddressId | null;
+  /** INTERNALDATE, Unix seconds. */
+  internalDate: number;
+  /** RFC822.SIZE: the byte length of the stored literal. */
+  size: number;
+  envelope: string;
+  bodyStructure: string;
+  body: string;
+  /** The literal's header block (through the empty line), for BODY[HEADER.FIELDS …]. */
+  header: Uint8Array;
+  /** Set when the message could not be built and the content is a placeholder. */
+  buildError?: string | null;
+  /** Remote metadata as JSON text, if the sync wants it kept. */
+  remoteMeta?: string | null;
+}
+
+/** A message to insert. */
+export interface NewMessage extends MessageContent {
+  /** `null` for a message that exists only here (the recovery mailbox). */
+  remoteId: RemoteMessageId | null;
+  /** {@link MessageFlag} bits. */
+  flags: number;
+  keywords?: readonly string[];
+}
+
+/** A message as the sync layer hands it over: remote metadata plus the built content. */
+export interface SyncedMessage extends MessageContent {
+  remoteId: RemoteMessageId;
+  /** {@link MessageFlag} bits from the remote metadata; local keywords are kept. */
+  flags: number;
+}
+
+/** A stored message. */
+export interface StoredMessage {
+  id: InternalMessageId;
+  remoteId: RemoteMessageId | null;
+  addressId: RemoteAddressId | null;
+  internalDate: number;
+  size: number;
+  flags: number;
+  keywords: string[];
+  modseq: number;
+  envelope: string;
+  bodyStructure: string;
+  body: string;
+  header: Uint8Array;
+  buildStatus: "ok" | "failed";
+  buildError: string | null;
+  remoteMeta: string | null;
+}
+
+/** A change to flags, as IMAP STORE expresses it (`+FLAGS`, `-FLAGS`, `FLAGS`). */
+export interface FlagChange {
+  mode: "add" | "remove" | "replace";
+  /** {@link MessageFlag} bits. */
+  flags: number;
+  /** Keywords to add, remove, or replace with; with `replace`, omitted means "leave alone". */
+  keywords?: readonly string[];
+}
+
+/** One message whose flags a change did change. */
+export interface FlagUpdate {
+  messageId: InternalMessageId;
+  flags: number;
+  keywords: string[];
+  modseq: number;
+  /** Where the message is, so sessions on those mailboxes can be told. */
+  memberships: MembershipRef[];
+}
+
+/** What {@link Messages.upsertFromSync} did. */
+export interface UpsertResult {
+  id: InternalMessageId;
+  created: boolean;
+  flagsChanged: boolean;
+}
+
+/** Thrown when an internal message ID names no message. */
+export class MessageNotFoundError extends Error {
+  constructor(id: InternalMessageId) {
+    super(`No message with ID ${id}`);
+    this.name = "MessageNotFoundError";
+  }
+}
+
+interface MessageRow {
+  id: number;
+  remote_id: string | null;
+  address_id: string | null;
+  internal_date: number;
+  size: number;
+  flags: number;
+  modseq: number;
+  envelope: string;
+  body_structure: string;
+  body: string;
+  header: Uint8Array;
+  build_status: "ok" | "failed";
+  build_error: string | null;
+  remote_meta: string | null;
+}
+
+/** The `messages` and `message_keywords` tables. */
+export class Messages {
+  #sql: Sql;
+  #counters: Counters;
+  #membership: Membership;
+
+  constructor(sql: Sql, counters: Counters, membership: Membership) {
+    this.#sql = sql;
+    this.#counters = counters;
+    this.#membership = membership;
+  }
+
+  /** Inserts a message (in no mailbox yet) and returns its new internal ID. */
+  insert(message: NewMessage): InternalMessageId {
+    return this.#sql.transaction(() => {
+      const row = this.#sql.q(
+        `INSERT INTO messages (remote_id, address_id, internal_date, size, flags, modseq,
+           envelope, body_structure, body, header, build_status, build_error, remote_meta)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      ).get(
+        message.remoteId,
+        message.addressId,
+        message.internalDate,
+        message.size,
+        message.flags & ALL_MESSAGE_FLAGS,
+        this.#counters.nextModseq(),
+        message.envelope,
+        message.bodyStructure,
+        message.body,
+        message.header,
+        message.buildError == null ? "ok" : "failed",
+        message.buildError ?? null,
+        message.remoteMeta ?? null,
+      ) as { id: number };
+      const id = row.id as InternalMessageId;
+      const add = this.#sql.q(
+        "INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)",
+      );
+      for (const k of message.keywords ?? []) add.run(id, k);
+      return id;
+    });
+  }
+
+  /**
+   * Inserts a message from the sync, or, when its remote ID is known, updates it in place: the
+   * content is replaced, the flag bits follow the remote ones (bumping MODSEQ only if they
+   * differ), keywords and memberships are kept. Applying the same message twice changes nothing.
+   * Memberships are set separately with {@link Membership.setMessageLabels}.
+   */
+  upsertFromSync(message: SyncedMessage): UpsertResult {
+    return this.#sql.transaction(() => {
+      const existing = this.byRemoteId(message.remoteId);
+      if (existing === undefined) {
+        return { id: this.insert(message), created: true, flagsChanged: false };
+      }
+      this.#sql.q(
+        `UPDATE messages SET address_id = ?, internal_date = ?, size = ?, envelope = ?,
+           body_structure = ?, body = ?, header = ?, build_status = ?, build_error = ?,
+           remote_meta = ?
+         WHERE id = ?`,
+      ).run(
+        message.addressId,
+        message.internalDate,
+        message.size,
+        message.envelope,
+        message.bodyStructure,
+        message.body,
+        message.header,
+        message.buildError == null ? "ok" : "failed",
+        message.buildError ?? null,
+        message.remoteMeta ?? null,
+        existing,
+      );
+      this.#sql.q(
+        `UPDATE mailbox_messages SET internal_date = ?, size = ?
+         WHERE message_id = ? AND (internal_date <> ? OR size <> ?)`,
+      ).run(message.internalDate, message.size, existing, message.internalDate, message.size);
+      const changed = this.setFlags([existing], { mode: "replace", flags: message.flags });
+      return { id: existing, created: false, flagsChanged: changed.length > 0 };
+    });
+  }
+
+  /** The message with this ID, if any. */
+  get(id: InternalMessageId): StoredMessage | undefined {
+    const row = this.#sql.q("SELECT * FROM messages WHERE id = ?").get(id) as
+      | MessageRow
+      | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id as InternalMessageId,
+      remoteId: row.remote_id as RemoteMessageId | null,
+      addressId: row.address_id as RemoteAddressId | null,
+      internalDate: row.internal_date,
+      size: row.size,
+      flags: row.flags,
+      keywords: this.keywords(id),
+      modseq: row.modseq,
+      envelope: row.envelope,
+      bodyStructure: row.body_structure,
+      body: row.body,
+      header: row.header,
+      buildStatus: row.build_status,
+      buildError: row.build_error,
+      remoteMeta: row.remote_meta,
+    };
+  }
+
+  /** The internal ID of a remote message, if it is indexed. */
+  byRemoteId(remoteId: RemoteMessageId): InternalMessageId | undefined {
+    const row = this.#sql.q("SELECT id FROM messages WHERE remote_id = ?").get(remoteId) as
+      | { id: number }
+      | undefined;
+    return row?.id as InternalMessageId | undefined;
+  }
+
+  /** The header block of a message, for BODY[HEADER.FIELDS …] without the literal. */
+  header(id: InternalMessageId): Uint8Array | undefined {
+    const row = this.#sql.q("SELECT header FROM messages WHERE id = ?").get(id) as
+      | { header: Uint8Array }
+      | undefined;
+    return row?.header;
+  }
+
+  /** A message's keywords, sorted. */
+  keywords(id: InternalMessageId): string[] {
+    const rows = this.#sql.q("SELECT keyword FROM message_keywords WHERE message_id = ?").all(
+      id,
+    ) as { keyword: string }[];
+    return rows.map((r) => r.keyword).sort();
+  }
+
+  /** Gives a message a (new) remote ID, e.g. once a local draft exists on the server. UIDs stay. */
+  setRemoteId(id: InternalMessageId, remoteId: RemoteMessageId | null): void {
+    const result = this.#sql.q("UPDATE messages SET remote_id = ? WHERE id = ?").run(remoteId, id);
+    if (result.changes === 0) throw new MessageNotFoundError(id);
+  }
+
+  /** Messages stored as placeholders because they failed to build, with the reason. */
+  failedBuilds(): { id: InternalMessageId; remoteId: RemoteMessageId | null; reason: string }[] {
+    const rows = this.#sql.q(
+      "SELECT id, remote_id, build_error FROM messages WHERE build_status = 'failed' ORDER BY id",
+    ).all() as { id: number; remote_id: string | null; build_error: string | null }[];
+    return rows.map((r) => ({
+      id: r.id as InternalMessageId,
+      remoteId: r.remote_id as RemoteMessageId | null,
+      reason: r.build_error ?? "",
+    }));
+  }
+
+  /** How many messages the index holds. */
+  count(): number {
+    return (this.#sql.q("SELECT count(*) AS n FROM messages").get() as { n: number }).n;
+  }
+
+  /**
+   * Applies a flag change to messages (missing IDs are skipped). All messages that actually change
+   * share one new mod-sequence; returns them.
+   */
+  setFlags(ids: readonly InternalMessageId[], change: FlagChange): FlagUpdate[] {
+    return this.#sql.transaction(() => {
+      const updates: FlagUpdate[] = [];
+      const touched = new Set<MailboxId>();
+      let modseq = 0;
+      for (const id of new Set(ids)) {
+        const row = this.#sql.q("SELECT flags FROM messages WHERE id = ?").get(id) as
+          | { flags: number }
+          | undefined;
+        if (!row) continue;
+        const oldKeywords = this.keywords(id);
+        const flags = applyBits(row.flags, change);
+        const keywords = applyKeywords(oldKeywords, change);
+        const sameKeywords = keywords.length === oldKeywords.length &&
+          keywords.every((k, i) => k === oldKeywords[i]);
+        if (flags === row.flags && sameKeywords) continue;
+        modseq ||= this.#counters.nextModseq();
+        this.#sql.q("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?").run(
+          flags,
+          modseq,
+          id,
+        );
+        if (!sameKeywords) {
+          this.#sql.q("DELETE FROM message_keywords WHERE message_id = ?").run(id);
+          const add = this.#sql.q(
+            "INSERT INTO message_keywords (message_id, keyword) VALUES (?, ?)",
+          );
+          for (const k of keywords) add.run(id, k);
+        }
+        const memberships = (this.#sql.q(
+          `UPDATE mailbox_messages SET flags = ?, modseq = ? WHERE message_id = ?
+           RETURNING mailbox_id, uid`,
+        ).all(flags, modseq, id) as { mailbox_id: number; uid: number }[])
+          .map((r) => ({ mailbox: r.mailbox_id as MailboxId, uid: r.uid as Uid }));
+        for (const m of memberships) touched.add(m.mailbox);
+        updates.push({ messageId: id, flags, keywords, modseq, memberships });
+      }
+      const bump = this.#sql.q(
+        "UPDATE mailboxes SET highest_modseq = max(highest_modseq, ?) WHERE id = ?",
+      );
+      for (const mailbox of touched) bump.run(modseq, mailbox);
+      return updates;
+    });
+  }
+
+  /**
+   * Deletes a message: expunges it from every mailbox (recording the UIDs for QRESYNC), then
+   * removes the row and its keywords. Returns the memberships it had. Its literal cache entry is
+   * the caller's to drop.
+   */
+  delete(id: InternalMessageId): MembershipRef[] {
+    return this.#sql.transaction(() => {
+      const removed = this.#membership.removeMessage(id);
+      this.#sql.q("DELETE FROM messages WHERE id = ?").run(id);
+      return removed;
+    });
+  }
+}
+
+function applyBits(current: number, change: FlagChange): number {
+  const bits = change.flags & ALL_MESSAGE_FLAGS;
+  switch (change.mode) {
+    case "add":
+      return current | bits;
+    case "remove":
+      return current & ~bits;
+    case "replace":
+      return bits;
+  }
+}
+
+function applyKeywords(current: readonly string[], change: FlagChange): string[] {
+  const given = change.keywords;
+  if (!given) return [...current];
+  let next: Set<string>;
+  switch (change.mode) {
+    case "add":
+      next = new Set([...current, ...given]);
+      break;
+    case "remove": {
+      const drop = new Set(given);
+      next = new Set(current.filter((k) => !drop.has(k)));
+      break;
+    }
+    case "replace":
+      next = new Set(given);
+      break;
+  }
+  return [...next].sort();
+}

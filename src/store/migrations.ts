@@ -1,0 +1,202 @@
+/**
+ * Versioned, forward-only schema migrations of the per-account index.
+ *
+ * The database records every applied version in `schema_version`; {@link migrate} applies the
+ * pending ones in order, all in one transaction, so a failure leaves the file exactly at its old
+ * version. A database written by a newer bridge (a version this code does not know) is refused
+ * rather than guessed at.
+ *
+ * To change the schema, append a migration with the next version number; never edit a shipped
+ * one. SQLite cannot toggle `PRAGMA foreign_keys` inside a transaction, so a migration that
+ * rebuilds a table must keep references valid itself (`PRAGMA foreign_key_check` helps). Add a seed
+ * for the new version to `migrations_test.ts` so the upgrade test covers it.
+ *
+ * @module
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+/** One schema step: SQL run with `exec`, or a function for steps that need logic. */
+export interface Migration {
+  /** 1, 2, 3, … without gaps. */
+  readonly version: number;
+  /** What the step does, for logs and errors. */
+  readonly description: string;
+  /** The change itself. */
+  readonly up: string | ((db: DatabaseSync) => void);
+}
+
+/** Version 1: the whole index as first shipped. */
+const V1 = `
+-- Persisted monotonic counters: 'modseq' (the account's CONDSTORE mod-sequence, RFC 7162) and
+-- 'uid_validity' (the last UIDVALIDITY handed out; the generator never goes below it).
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('modseq', 0), ('uid_validity', 0);
+
+CREATE TABLE mailboxes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  remote_id TEXT UNIQUE,                      -- label ID; NULL for local-only mailboxes
+  name TEXT NOT NULL UNIQUE,                  -- IMAP name, decoded, delimiter '/'
+  kind TEXT NOT NULL CHECK (kind IN ('system', 'folder', 'label', 'placeholder', 'local')),
+  attributes TEXT NOT NULL DEFAULT '[]',      -- JSON array of LIST attributes
+  subscribed INTEGER NOT NULL DEFAULT 1 CHECK (subscribed IN (0, 1)),
+  uid_validity INTEGER NOT NULL CHECK (uid_validity BETWEEN 1 AND 4294967295),
+  uid_next INTEGER NOT NULL DEFAULT 1 CHECK (uid_next >= 1),
+  highest_modseq INTEGER NOT NULL CHECK (highest_modseq >= 1)
+);
+
+-- flags bits: 1 \\Seen, 2 \\Flagged, 4 \\Answered, 8 \\Draft, 16 $Forwarded.
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,       -- never reused: it also keys the literal cache
+  remote_id TEXT UNIQUE,                      -- NULL for local-only messages (recovery)
+  address_id TEXT,
+  internal_date INTEGER NOT NULL,             -- Unix seconds
+  size INTEGER NOT NULL CHECK (size >= 0),    -- RFC822.SIZE of the stored literal
+  flags INTEGER NOT NULL DEFAULT 0,
+  modseq INTEGER NOT NULL,
+  envelope TEXT NOT NULL,
+  body_structure TEXT NOT NULL,
+  body TEXT NOT NULL,
+  header BLOB NOT NULL,                       -- the literal's header block, for HEADER.FIELDS
+  build_status TEXT NOT NULL CHECK (build_status IN ('ok', 'failed')),
+  build_error TEXT,
+  remote_meta TEXT                            -- JSON, as the sync layer chose to keep it
+);
+CREATE INDEX messages_failed ON messages (id) WHERE build_status = 'failed';
+
+CREATE TABLE message_keywords (
+  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  keyword TEXT NOT NULL,
+  PRIMARY KEY (message_id, keyword)
+) WITHOUT ROWID;
+CREATE INDEX message_keywords_by_keyword ON message_keywords (keyword, message_id);
+
+-- Per-mailbox UIDs. flags, internal_date and size copy the message's columns (messages.ts keeps
+-- them in step) so that flag, date and size searches of one mailbox use this table's indexes alone.
+-- modseq is the membership's CONDSTORE mod-sequence: the last change to its flags or \\Deleted.
+CREATE TABLE mailbox_messages (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  message_id INTEGER NOT NULL REFERENCES messages (id),
+  flags INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  modseq INTEGER NOT NULL,
+  internal_date INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX mailbox_messages_by_message ON mailbox_messages (message_id, mailbox_id);
+CREATE INDEX mailbox_messages_by_modseq ON mailbox_messages (mailbox_id, modseq);
+CREATE INDEX mailbox_messages_by_date ON mailbox_messages (mailbox_id, internal_date);
+CREATE INDEX mailbox_messages_unseen ON mailbox_messages (mailbox_id, uid) WHERE flags & 1 = 0;
+CREATE INDEX mailbox_messages_flagged ON mailbox_messages (mailbox_id, uid) WHERE flags & 2 <> 0;
+CREATE INDEX mailbox_messages_deleted ON mailbox_messages (mailbox_id, uid) WHERE deleted = 1;
+
+-- Expunged UIDs with the mod-sequence of their removal, for QRESYNC VANISHED (RFC 7162 §3.2.10).
+CREATE TABLE mailbox_expunged (
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes (id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX mailbox_expunged_by_modseq ON mailbox_expunged (mailbox_id, modseq);
+
+CREATE TABLE sync_checkpoint (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  phase TEXT NOT NULL,
+  labels_done INTEGER NOT NULL CHECK (labels_done IN (0, 1)),
+  total_count INTEGER,
+  synced_count INTEGER NOT NULL,
+  last_synced_remote_id TEXT
+);
+
+CREATE TABLE sync_failures (
+  remote_id TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  failed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE event_cursor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  event_id TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`;
+
+/** Every migration, in order. */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: "initial index schema", up: V1 },
+];
+
+/** The version {@link MIGRATIONS} brings a database to. */
+export const LATEST_VERSION: number = MIGRATIONS.length;
+
+/** The version a database is at: 0 for a new, empty file. */
+export function schemaVersion(db: DatabaseSync): number {
+  const table = db.prepare(
+    "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'",
+  ).get();
+  if (!table) return 0;
+  const row = db.prepare("SELECT max(version) AS v FROM schema_version").get() as {
+    v: number | null;
+  };
+  return row.v ?? 0;
+}
+
+/**
+ * Brings `db` to the last version of `migrations` (default {@link MIGRATIONS}), applying pending
+ * steps in one transaction. Returns the versions before and after.
+ *
+ * @throws {RangeError} when `migrations` is not numbered 1…n, or the database is newer than it.
+ */
+export function migrate(
+  db: DatabaseSync,
+  migrations: readonly Migration[] = MIGRATIONS,
+): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new RangeError(
+        `Migration "${m.description}" has version ${m.version}, expected ${i + 1}`,
+      );
+    }
+  });
+  const latest = migrations.length;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS schema_version (
+         version INTEGER PRIMARY KEY,
+         description TEXT NOT NULL,
+         applied_at INTEGER NOT NULL)`,
+    );
+    const from = schemaVersion(db);
+    if (from > latest) {
+      throw new RangeError(
+        `Cannot open an index at schema version ${from}: this build knows versions up to ${latest}`,
+      );
+    }
+    const record = db.prepare(
+      "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+    );
+    for (const m of migrations.slice(from)) {
+      try {
+        if (typeof m.up === "string") db.exec(m.up);
+        else m.up(db);
+      } catch (err) {
+        throw new Error(`Migration ${m.version} ("${m.description}") failed`, { cause: err });
+      }
+      record.run(m.version, m.description, Math.floor(Date.now() / 1000));
+    }
+    const violations = db.prepare("PRAGMA foreign_key_check").all();
+    if (violations.length > 0) {
+      throw new Error(`Migrations left ${violations.length} broken foreign key references`);
+    }
+    db.exec("COMMIT");
+    return { from, to: latest };
+  } catch (err) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw err;
+  }
+}

@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import type { InternalMessageId, MailboxId, RemoteEventId, RemoteMessageId } from "./ids.ts";
+import {
+  LATEST_VERSION,
+  migrate,
+  type Migration,
+  MIGRATIONS,
+  schemaVersion,
+} from "./migrations.ts";
+import { Store } from "./store.ts";
+
+/**
+ * Data written with the SQL of a given schema version, and what must still be true once the file
+ * is upgraded to the latest version. A migration that changes these tables adds a seed for its
+ * version (the newest seed at or below a version is used for it).
+ */
+const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: Store) => void }> = {
+  1: {
+    seed(db) {
+      db.exec(`
+        INSERT INTO mailboxes (id, remote_id, name, kind, attributes, uid_validity, uid_next,
+          highest_modseq) VALUES (1, '0', 'INBOX', 'system', '["\\\\Noinferiors"]', 77, 8, 5);
+        INSERT INTO messages (id, remote_id, address_id, internal_date, size, flags, modseq,
+          envelope, body_structure, body, header, build_status)
+          VALUES (3, 'remote-3', 'addr', 1700000000, 42, 1, 5, 'ENV', 'BS', 'B', x'0d0a', 'ok');
+        INSERT INTO message_keywords VALUES (3, 'Junk');
+        INSERT INTO mailbox_messages VALUES (1, 7, 3, 1, 0, 5, 1700000000, 42);
+        UPDATE counters SET value = 5 WHERE name = 'modseq';
+        UPDATE counters SET value = 77 WHERE name = 'uid_validity';
+        INSERT INTO event_cursor VALUES (1, 'event-9', 1700000000);`);
+    },
+    check(store) {
+      const inbox = store.mailboxes.byName("INBOX")!;
+      assert.equal(inbox.uidValidity, 77);
+      assert.equal(inbox.uidNext, 8);
+      assert.deepEqual(inbox.attributes, ["\\Noinferiors"]);
+      assert.deepEqual(store.membership.uids(1 as MailboxId), [7]);
+      const message = store.messages.get(3 as InternalMessageId)!;
+      assert.equal(message.remoteId, "remote-3");
+      assert.deepEqual(message.keywords, ["Junk"]);
+      assert.deepEqual([...message.header], [13, 10]);
+      assert.equal(store.sync.eventCursor(), "event-9" as RemoteEventId);
+      // The counters carry on from where they were.
+      assert.ok(store.mailboxes.create({ name: "X", kind: "folder" }).uidValidity > 77);
+      const [uid] = store.membership.add(inbox.id, [
+        store.messages.insert({
+          remoteId: "remote-4" as RemoteMessageId,
+          addressId: null,
+          internalDate: 0,
+          size: 0,
+          flags: 0,
+          envelope: "",
+          bodyStructure: "",
+          body: "",
+          header: new Uint8Array(),
+        }),
+      ]);
+      assert.equal(uid, 8);
+    },
+  },
+};
+
+/** A version-2 migration that exists only here, to exercise the machinery beyond version 1. */
+const SYNTHETIC_V2: Migration = {
+  version: LATEST_VERSION + 1,
+  description: "synthetic: message preview column filled from the envelope",
+  up(db) {
+    db.exec("ALTER TABLE messages ADD COLUMN preview TEXT");
+    db.prepare("UPDATE messages SET preview = 'preview of ' || envelope").run();
+  },
+};
+
+function seedFor(version: number) {
+  const known = Object.keys(SEEDS).map(Number).filter((v) => v <= version);
+  return known.length ? SEEDS[Math.max(...known)] : undefined;
+}
+
+function withTempDir(fn: (dir: string) => void) {
+  const dir = Deno.makeTempDirSync({ prefix: "migrations_test_" });
+  try {
+    fn(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("migrate() brings a new file to the latest version and records each step", () => {
+  const db = new DatabaseSync(":memory:");
+  assert.deepEqual(migrate(db), { from: 0, to: LATEST_VERSION });
+  assert.equal(schemaVersion(db), LATEST_VERSION);
+  const rows = db.prepare("SELECT version, description FROM schema_version ORDER BY version")
+    .all();
+  assert.deepEqual(
+    rows.map((r) => ({ ...r })),
+    MIGRATIONS.map((m) => ({ version: m.version, description: m.description })),
+  );
+  assert.deepEqual(migrate(db), { from: LATEST_VERSION, to: LATEST_VERSION });
+  db.close();
+});
+
+Deno.test("Store.open() upgrades a file from every earlier version, keeping its data", () => {
+  const migrations = [...MIGRATIONS, SYNTHETIC_V2];
+  for (let version = 0; version < migrations.length; version++) {
+    withTempDir((dir) => {
+      const path = `${dir}/index.sqlite`;
+      const db = new DatabaseSync(path);
+      db.exec("PRAGMA foreign_keys = ON");
+      migrate(db, migrations.slice(0, version));
+      assert.equal(schemaVersion(db), version);
+      const seed = seedFor(version);
+      seed?.seed(db);
+      db.close();
+
+      const store = Store.open(path, { migrations });
+      try {
+        assert.equal(store.schemaVersion, migrations.length, `from version ${version}`);
+        seed?.check(store);
+      } finally {
+        store.close();
+      }
+      const check = new DatabaseSync(path);
+      const previews = check.prepare("SELECT preview FROM messages WHERE id = 3").all();
+      if (seed) assert.deepEqual(previews.map((r) => r.preview), ["preview of ENV"]);
+      check.close();
+    });
+  }
+});
+
+Deno.test("a failing migration leaves the file at its old version, untouched", () => {
+  withTempDir((dir) => {
+    const path = `${dir}/index.sqlite`;
+    Store.open(path).close();
+    const broken: Migration = {
+      version: LATEST_VERSION + 1,
+      description: "half done",
+      up: "CREATE TABLE half_done (x); INSERT INTO no_such_table VALUES (1);",
+    };
+    assert.throws(
+      () => Store.open(path, { migrations: [...MIGRATIONS, broken] }),
+      /Migration 2 \("half done"\) failed/,
+    );
+    const db = new DatabaseSync(path);
+    assert.equal(schemaVersion(db), LATEST_VERSION);
+    assert.equal(
+      db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'half_done'").get(),
+      undefined,
+    );
+    db.close();
+  });
+});
+
+Deno.test("a file from a newer build is refused, not modified", () => {
+  withTempDir((dir) => {
+    const path = `${dir}/index.sqlite`;
+    Store.open(path, { migrations: [...MIGRATIONS, SYNTHETIC_V2] }).close();
+    assert.throws(() => Store.open(path), /schema version 2: this build knows versions up to 1/);
+    const db = new DatabaseSync(path);
+    assert.equal(schemaVersion(db), 2);
+    db.close();
+  });
+});
+
+Deno.test("migrate() rejects a migration list with gaps", () => {
+  const db = new DatabaseSync(":memory:");
+  assert.throws(
+    () => migrate(db, [MIGRATIONS[0], { ...SYNTHETIC_V2, version: 3 }]),
+    /has version 3, expected 2/,
+  );
+  db.close();
+});

@@ -1,0 +1,110 @@
+/**
+ * One account's local index: a SQLite file (`node:sqlite`, WAL) holding mailboxes, messages, their
+ * per-mailbox UIDs and mod-sequences, and the sync's position. Open it with {@link Store.open};
+ * the tables are reached through `mailboxes`, `messages`, `membership` and `sync`.
+ *
+ * One `Store` per file per process. Writes are synchronous and each public mutator is atomic;
+ * {@link Store.transaction} groups several into one commit.
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { Counters } from "./counters.ts";
+import { Mailboxes } from "./mailboxes.ts";
+import { Membership } from "./membership.ts";
+import { Messages } from "./messages.ts";
+import { migrate, type Migration, MIGRATIONS, schemaVersion } from "./migrations.ts";
+import { Sql } from "./sql.ts";
+import { SyncState } from "./sync_state.ts";
+
+/** Options of {@link Store.open}. */
+export interface StoreOptions {
+  /** Milliseconds since the Unix epoch; `Date.now` unless a test fakes the clock. */
+  now?: () => number;
+  /** The migration list; tests only. */
+  migrations?: readonly Migration[];
+  /** Sees the text of every statement the store compiles; tests only (query plan checks). */
+  onPrepare?: (sql: string) => void;
+}
+
+/** The index of one account. */
+export class Store {
+  readonly mailboxes: Mailboxes;
+  readonly messages: Messages;
+  readonly membership: Membership;
+  readonly sync: SyncState;
+  #sql: Sql;
+
+  private constructor(db: DatabaseSync, options: StoreOptions) {
+    const now = options.now ?? Date.now;
+    this.#sql = new Sql(db, options.onPrepare);
+    const counters = new Counters(this.#sql, now);
+    this.mailboxes = new Mailboxes(this.#sql, counters);
+    this.membership = new Membership(this.#sql, counters);
+    this.messages = new Messages(this.#sql, counters, this.membership);
+    this.sync = new SyncState(this.#sql, now);
+  }
+
+  /**
+   * Opens (creating if needed) the index at `path` (`":memory:"` for a throwaway one) and applies
+   * pending migrations.
+   *
+   * Pragmas: WAL with `synchronous=NORMAL` (a killed process loses no committed transaction; a
+   * power cut may lose the last few, index and cursor together), foreign keys on, a 64 MiB page
+   * cache, and a 5 s busy timeout for a second process (e.g. a CLI `status`) on the same file.
+   */
+  static open(path: string, options: StoreOptions = {}): Store {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec(`PRAGMA journal_mode = WAL;
+               PRAGMA synchronous = NORMAL;
+               PRAGMA foreign_keys = ON;
+               PRAGMA cache_size = -65536;
+               PRAGMA busy_timeout = 5000;`);
+      migrate(db, options.migrations ?? MIGRATIONS);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Store(db, options);
+  }
+
+  /** The schema version of the open file. */
+  get schemaVersion(): number {
+    return schemaVersion(this.#sql.db);
+  }
+
+  /**
+   * Runs `fn` as one transaction: everything it writes commits together, or nothing does when it
+   * throws. Nested calls become savepoints. `fn` must be synchronous.
+   */
+  transaction<R>(fn: () => R): R {
+    return this.#sql.transaction(fn);
+  }
+
+  /**
+   * Empties the index for a full resync (an API `Refresh`): messages, UIDs, expunge history and the
+   * sync checkpoint go; mailboxes stay, each with a new, larger UIDVALIDITY and its UIDNEXT kept,
+   * so no UID is ever reused. The event cursor is the caller's to set in the same transaction.
+   * Literal cache entries are keyed by internal IDs, which are never reused, so old ones are only
+   * garbage.
+   */
+  rebuild(): void {
+    this.#sql.transaction(() => {
+      this.#sql.q("DELETE FROM mailbox_messages").run();
+      this.#sql.q("DELETE FROM messages").run();
+      for (const mailbox of this.mailboxes.list()) this.mailboxes.bumpUidValidity(mailbox.id);
+      this.sync.resetSync();
+    });
+  }
+
+  /** Closes the file (after `PRAGMA optimize`, which keeps the planner's statistics fresh). */
+  close(): void {
+    if (!this.#sql.db.isOpen) return;
+    try {
+      this.#sql.db.exec("PRAGMA optimize");
+    } finally {
+      this.#sql.db.close();
+    }
+  }
+}
