@@ -905,11 +905,6 @@ export class MailBackend {
   async seedMailbox(userID: string, count: number, seed = 1): Promise<void> {
     await seedMailbox(this, userID, count, seed);
   }
-
-  /** Finds a custom label or folder by its `/`-joined path and type. */
-  findLabelByPath(userID: string, type: number, path: string): Label | undefined {
-    return this.listLabels(userID, type).find((l) => l.Path === path);
-  }
 }
 
 function toAttachment(a: StoredAttachment): Attachment {
