@@ -60,8 +60,10 @@ export class Sql {
         }
         this.q(outer ? "COMMIT" : `RELEASE ${name}`).run();
       } catch (err) {
+        // Some errors (SQLITE_FULL, SQLITE_IOERR…) end the whole transaction by themselves.
+        if (!this.db.isTransaction) throw err;
         if (outer) {
-          if (this.db.isTransaction) this.q("ROLLBACK").run();
+          this.q("ROLLBACK").run();
         } else {
           this.q(`ROLLBACK TO ${name}`).run();
           this.q(`RELEASE ${name}`).run();
