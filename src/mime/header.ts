@@ -222,16 +222,17 @@ export const FOLD_WIDTH = 78;
 
 /**
  * Formats `Name: value\r\n`, folding long lines at whitespace so that lines stay within `width`
- * where possible. Folding never happens inside a run of non-whitespace, so encoded words and
- * addresses stay whole (a single token longer than the limit stays on one overlong line). CR and
+ * where possible. Folding never happens inside a run of non-whitespace or a quoted string, so
+ * encoded words, addresses and display names stay whole (a single token longer than the limit stays on one overlong line). CR and
  * LF in the value are replaced by spaces, since they cannot appear unfolded in a field.
  */
 export function formatField(name: string, value: string, width = FOLD_WIDTH): string {
   const v = value.replace(/\r\n|\r|\n/g, " ");
   let out = name + ": ";
   let line = out.length;
-  // Tokens: runs of whitespace followed by a run of non-whitespace.
-  const tokens = v.match(/[ \t]*[^ \t]+|[ \t]+$/g) ?? [];
+  // Tokens: whitespace followed by a run of non-whitespace, where a quoted string counts as
+  // non-whitespace (folding inside one is legal but shows up in clients that do not unfold).
+  const tokens = v.match(/[ \t]*(?:"(?:[^"\\]|\\.)*"?|[^ \t"])+|[ \t]+$/g) ?? [];
   let firstOnLine = true;
   for (const tok of tokens) {
     if (!firstOnLine && line + tok.length > width && /^[ \t]/.test(tok)) {

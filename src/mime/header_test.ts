@@ -78,3 +78,12 @@ Deno.test("formatField() folds at whitespace and never inside a word", () => {
   assert.equal(formatField("X", long), `X: ${long}\r\n`);
   assert.equal(formatField("X", "a\r\nb"), "X: a b\r\n");
 });
+
+Deno.test("formatField() does not fold inside quoted strings", () => {
+  const v =
+    '"Bob Loooooooooooooong Name" <bob@example.org>, "Carol Loooooooooooooong Name" <c@x.y>';
+  assert.equal(
+    formatField("To", v),
+    'To: "Bob Loooooooooooooong Name" <bob@example.org>,\r\n "Carol Loooooooooooooong Name" <c@x.y>\r\n',
+  );
+});
