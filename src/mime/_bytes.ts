@@ -130,15 +130,27 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export class ByteWriter {
   #parts: Uint8Array[] = [];
   #length = 0;
+  // Binary text not yet converted; kept as a string so that many small writes cost one copy.
+  #pending = "";
 
   /** Total bytes written so far. */
   get length(): number {
-    return this.#length;
+    return this.#length + this.#pending.length;
+  }
+
+  #flush(): void {
+    if (this.#pending) {
+      const b = binaryToBytes(this.#pending);
+      this.#pending = "";
+      this.#parts.push(b);
+      this.#length += b.length;
+    }
   }
 
   /** Append raw bytes. */
   bytes(b: Uint8Array): this {
     if (b.length) {
+      this.#flush();
       this.#parts.push(b);
       this.#length += b.length;
     }
@@ -147,16 +159,20 @@ export class ByteWriter {
 
   /** Append a string as UTF-8 (ASCII fast path). */
   text(s: string): this {
-    return this.bytes(isAscii(s) ? binaryToBytes(s) : UTF8_ENCODER.encode(s));
+    if (isAscii(s)) return this.binary(s);
+    return this.bytes(UTF8_ENCODER.encode(s));
   }
 
-  /** Append a binary string, one byte per char. */
+  /** Append a binary string, one byte per char (chars above U+00FF are written as UTF-8). */
   binary(s: string): this {
-    return this.bytes(binaryToBytes(s));
+    this.#pending += s;
+    if (this.#pending.length > 65536) this.#flush();
+    return this;
   }
 
   /** The bytes written, as one array. */
   finish(): Uint8Array {
+    this.#flush();
     if (this.#parts.length === 1) return this.#parts[0];
     const out = concatBytes(this.#parts);
     this.#parts = [out];

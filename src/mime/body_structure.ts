@@ -15,22 +15,22 @@
  *
  * @module
  */
-import { binaryToBytes, ByteWriter } from "./_bytes.ts";
+import { ByteWriter } from "./_bytes.ts";
 import type { MimePart } from "./entity.ts";
 import { envelopeOf, writeEnvelope } from "./envelope.ts";
 import { parseHeader } from "./header.ts";
-import { imapNString, imapString } from "./imap_string.ts";
+import { imapNStringBinary, imapStringBinary } from "./imap_string.ts";
 import { joinContinuations, type RawParam } from "./params.ts";
 
 const EMPTY_PART_EXT = '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0 NIL NIL NIL NIL)';
 const EMPTY_PART = '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0)';
 
 function str(w: ByteWriter, s: string): void {
-  w.bytes(imapString(binaryToBytes(s)));
+  w.binary(imapStringBinary(s));
 }
 
 function nstr(w: ByteWriter, s: string | null): void {
-  w.bytes(imapNString(s === null ? null : binaryToBytes(s)));
+  w.binary(imapNStringBinary(s));
 }
 
 function writeParams(w: ByteWriter, params: readonly RawParam[]): void {

@@ -335,11 +335,15 @@ class Parser {
         const children: MimePart[] = [];
         let found = this.find(bodyStart);
         let popped = false;
+        // The close delimiter line keeps its line break even when an outer boundary follows at
+        // once (Dovecot counts it in the multipart's body).
+        let minEnd = bodyStart;
         while (found) {
           if (found.level !== top) break;
           if (found.close) {
             this.stack.pop();
             popped = true;
+            minEnd = found.lineEnd;
             found = this.find(found.lineEnd);
             break;
           }
@@ -353,7 +357,9 @@ class Parser {
           found = child.stop;
         }
         if (!popped) this.stack.pop();
-        const part = make(found ? this.bodyEndBefore(found.lineStart, bodyStart) : this.end);
+        const part = make(
+          found ? Math.max(minEnd, this.bodyEndBefore(found.lineStart, bodyStart)) : this.end,
+        );
         part.children.push(...children);
         return { part, stop: found };
       }

@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { binaryToBytes, ByteWriter } from "./_bytes.ts";
+import { ByteWriter } from "./_bytes.ts";
 import { type EnvelopeAddress, parseAddressList } from "./address.ts";
 import type { Header } from "./header.ts";
-import { imapNString, imapStringForHumans } from "./imap_string.ts";
+import { imapNStringBinary, imapStringForHumansBinary } from "./imap_string.ts";
 
 /** ENVELOPE fields; strings are raw header values (binary strings). */
 export interface Envelope {
@@ -66,10 +66,6 @@ export function envelopeOf(header: Header): Envelope {
   };
 }
 
-function raw(s: string | null): Uint8Array | null {
-  return s === null ? null : binaryToBytes(s);
-}
-
 function writeAddresses(w: ByteWriter, list: readonly EnvelopeAddress[] | null): void {
   if (!list) {
     w.binary("NIL");
@@ -77,29 +73,22 @@ function writeAddresses(w: ByteWriter, list: readonly EnvelopeAddress[] | null):
   }
   w.binary("(");
   for (const a of list) {
-    w.binary("(")
-      .bytes(imapStringForHumans(raw(a.name)))
-      .binary(" ")
-      .bytes(imapNString(raw(a.adl)))
-      .binary(" ")
-      .bytes(imapNString(raw(a.mailbox)))
-      .binary(" ")
-      .bytes(imapNString(raw(a.host)))
-      .binary(")");
+    w.binary(
+      `(${imapStringForHumansBinary(a.name)} ${imapNStringBinary(a.adl)} ` +
+        `${imapNStringBinary(a.mailbox)} ${imapNStringBinary(a.host)})`,
+    );
   }
   w.binary(")");
 }
 
 /** Writes an ENVELOPE's wire form into `w`. */
 export function writeEnvelope(w: ByteWriter, env: Envelope): void {
-  w.binary("(").bytes(imapNString(raw(env.date))).binary(" ");
-  w.bytes(imapStringForHumans(raw(env.subject))).binary(" ");
+  w.binary(`(${imapNStringBinary(env.date)} ${imapStringForHumansBinary(env.subject)} `);
   for (const list of [env.from, env.sender, env.replyTo, env.to, env.cc, env.bcc]) {
     writeAddresses(w, list);
     w.binary(" ");
   }
-  w.bytes(imapNString(raw(env.inReplyTo))).binary(" ");
-  w.bytes(imapNString(raw(env.messageId))).binary(")");
+  w.binary(`${imapNStringBinary(env.inReplyTo)} ${imapNStringBinary(env.messageId)})`);
 }
 
 /** The ENVELOPE wire form (`(date subject from … message-id)`), as bytes. */
