@@ -485,3 +485,72 @@ Deno.test("buildMessage() output round-trips through the parser for every layout
     bodyStructure(root);
   }
 });
+
+Deno.test("buildMessage() never throws and always writes CRLF on hostile input (fuzz)", () => {
+  let seed = 42;
+  const r = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  const junk = () => {
+    const n = Math.floor(r() * 12);
+    let s = "";
+    for (let i = 0; i < n; i++) {
+      const pick = r();
+      s += pick < 0.2
+        ? "\r\n"
+        : pick < 0.3
+        ? ":"
+        : pick < 0.4
+        ? '"'
+        : pick < 0.5
+        ? "é€"
+        : String.fromCharCode(Math.floor(r() * 128));
+    }
+    return s;
+  };
+  const addr = () => ({ name: junk(), address: junk() });
+  const data = () => r() < 0.2 ? { error: junk(), armored: junk() } : enc.encode(junk());
+  for (let i = 0; i < 500; i++) {
+    const msg: BuildInput = {
+      id: junk() || "id",
+      externalID: r() < 0.5 ? junk() : undefined,
+      subject: junk(),
+      sender: addr(),
+      to: [addr()],
+      cc: r() < 0.5 ? [addr(), addr()] : [],
+      bcc: [],
+      replyTos: r() < 0.5 ? [addr()] : [],
+      time: Math.floor((r() - 0.2) * 2e9),
+      flags: 0,
+      isDraft: r() < 0.2,
+      parsedHeaders: [[junk() || "X", junk()], ["Date", junk()], ["References", junk()]],
+      mimeType: ["text/plain", "text/html", "multipart/mixed", junk()][Math.floor(r() * 4)],
+      body: data(),
+      attachments: r() < 0.5 ? [] : [
+        {
+          id: "a",
+          name: junk(),
+          mimeType: junk(),
+          disposition: ["inline", "attachment", junk()][Math.floor(r() * 3)],
+          headers: { [junk() || "H"]: junk() },
+          data: data(),
+        },
+        {
+          id: "b",
+          name: junk(),
+          mimeType: "message/rfc822",
+          disposition: "attachment",
+          headers: {},
+          data: data(),
+        },
+      ],
+      signature: r() < 0.3 ? { armored: junk(), micalg: junk() } : undefined,
+    };
+    let bytes: Uint8Array;
+    try {
+      bytes = buildMessage(msg);
+    } catch (e) {
+      throw new Error(`iteration ${i}: ${JSON.stringify(msg)}`, { cause: e });
+    }
+    assertCrlfOnly(bytes);
+    bodyStructure(parseMessage(bytes));
+  }
+});

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { binaryToBytes, bytesToBinary, isValidUtf8, utf8Encode } from "./_bytes.ts";
+import { binaryToBytes, bytesToBinary, concatBytes, isValidUtf8, utf8Encode } from "./_bytes.ts";
 
 const decoders = new Map<string, TextDecoder | null>();
 
@@ -267,7 +267,7 @@ function percentDecode(s: string): Uint8Array {
         continue;
       }
     }
-    if (c > 0xff) out.push(...utf8Encode(s[i]));
+    if (c > 0xff) { for (const b of utf8Encode(s[i])) out.push(b); }
     else out.push(c);
   }
   return new Uint8Array(out);
@@ -318,7 +318,7 @@ export function decodeParams(params: readonly RawParam[]): Map<string, string> {
     if (a.segments.size > 0) {
       const nums = [...a.segments.keys()].sort((x, y) => x - y);
       let charset = "";
-      const bytes: number[] = [];
+      const chunks: Uint8Array[] = [];
       nums.forEach((n, idx) => {
         const seg = a.segments.get(n)!;
         let v = seg.value;
@@ -331,10 +331,10 @@ export function decodeParams(params: readonly RawParam[]): Map<string, string> {
               v = v.slice(q2 + 1);
             }
           }
-          bytes.push(...percentDecode(v));
-        } else bytes.push(...binaryToBytes(v));
+          chunks.push(percentDecode(v));
+        } else chunks.push(binaryToBytes(v));
       });
-      value = decodeBytes(new Uint8Array(bytes), charset);
+      value = decodeBytes(concatBytes(chunks), charset);
     }
     if (value === undefined && a.simple) {
       if (a.simple.extended) value = decodeExtendedValue(a.simple.value);

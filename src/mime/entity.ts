@@ -360,7 +360,7 @@ class Parser {
         const part = make(
           found ? Math.max(minEnd, this.bodyEndBefore(found.lineStart, bodyStart)) : this.end,
         );
-        part.children.push(...children);
+        for (const c of children) part.children.push(c);
         return { part, stop: found };
       }
     } else if (ct.type === "message" && ct.subtype === "rfc822" && nested) {

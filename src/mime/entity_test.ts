@@ -6,6 +6,7 @@ import { MAX_DEPTH, type MimePart, parseMessage } from "./entity.ts";
 import { envelopeOf, serializeEnvelope } from "./envelope.ts";
 import { sectionBytes } from "./part_bytes.ts";
 import { decodeTransfer } from "./transfer_encoding.ts";
+import { decodeParams } from "./encoded_word.ts";
 
 const enc = new TextEncoder();
 
@@ -276,4 +277,25 @@ Deno.test("parseMessage() is linear on many parts and long lines", () => {
   bodyStructure(root);
   assert.equal(root.children.length, 20_000);
   assert.ok(performance.now() - t0 < 5_000);
+});
+
+Deno.test("parsing stays fast and safe on pathological headers", () => {
+  const big = "x".repeat(300_000);
+  const many = Array.from({ length: 20_000 }, (_, i) => `; p${i}*0*=utf-8''a; p${i}*1=b`).join("");
+  const addrs = Array.from({ length: 20_000 }, (_, i) => `"N${i}" <u${i}@h.example>`).join(", ");
+  const text =
+    `From: ${addrs}\r\nTo: ${"(".repeat(50_000)}x@y\r\nSubject: ${
+      "=?utf-8?q?a?= ".repeat(20_000)
+    }\r\n` +
+    `Content-Type: text/plain; name*0*=utf-8''${big}; name*1=${big}${many}\r\n` +
+    `Content-Disposition: attachment; filename="${big}\r\nX-Long: ${big}\r\n\r\nbody`;
+  const t0 = performance.now();
+  const root = parseMessage(enc.encode(text));
+  assert.equal(root.filename?.length, 300_000); // the unterminated quoted filename
+  assert.equal(decodeParams(root.params).get("name")?.length, 600_000);
+  assert.equal(envelopeOf(root.header).from?.length, 20_000);
+  bodyStructure(root);
+  serializeEnvelope(envelopeOf(root.header));
+  root.header.getText("subject");
+  assert.ok(performance.now() - t0 < 10_000);
 });

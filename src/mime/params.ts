@@ -202,7 +202,7 @@ export function joinContinuations(params: readonly RawParam[]): RawParam[] {
   if (!params.some((p) => CONT.test(p.name))) return [...params];
   const groups = new Map<
     string,
-    { first: number; segs: { n: number; ext: boolean; v: string }[] }
+    { base: string; segs: { n: number; ext: boolean; v: string }[] }
   >();
   const slots: (RawParam | string)[] = [];
   for (const p of params) {
@@ -214,7 +214,7 @@ export function joinContinuations(params: readonly RawParam[]): RawParam[] {
     const key = m[1].toLowerCase();
     let g = groups.get(key);
     if (!g) {
-      g = { first: slots.length, segs: [] };
+      g = { base: m[1], segs: [] };
       groups.set(key, g);
       slots.push(key);
     }
@@ -228,10 +228,8 @@ export function joinContinuations(params: readonly RawParam[]): RawParam[] {
     }
     const g = groups.get(s)!;
     g.segs.sort((a, b) => a.n - b.n);
-    const base = params.find((p) => CONT.exec(p.name)?.[1].toLowerCase() === s)!.name;
-    const baseName = CONT.exec(base)![1];
     out.push({
-      name: baseName + (g.segs[0].ext ? "*" : ""),
+      name: g.base + (g.segs[0].ext ? "*" : ""),
       value: g.segs.map((x) => x.v).join(""),
     });
   }
