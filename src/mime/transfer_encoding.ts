@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { base64DecodeLoose, base64Encode } from "./encoded_word.ts";
+import { base64DecodeLoose } from "./encoded_word.ts";
 import { decodeQuotedPrintable } from "./quoted_printable.ts";
 
 /**
@@ -23,21 +23,44 @@ export function decodeTransfer(bytes: Uint8Array, encoding: string | null | unde
   }
 }
 
+const ALPHABET = new TextEncoder().encode(
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+);
+
 /**
  * Base64 with CRLF after every `width` characters and no line break after the last line (the
  * layout of go-message's base64 writer, which the official bridge uses for attachments).
  */
 export function encodeBase64Lines(bytes: Uint8Array, width = 76): Uint8Array {
-  const b64 = base64Encode(bytes);
-  const lines = Math.ceil(b64.length / width);
-  const out = new Uint8Array(b64.length + Math.max(0, lines - 1) * 2);
+  const chars = Math.ceil(bytes.length / 3) * 4;
+  const lines = Math.ceil(chars / width);
+  const out = new Uint8Array(chars + Math.max(0, lines - 1) * 2);
   let o = 0;
-  for (let i = 0; i < b64.length; i++) {
-    if (i > 0 && i % width === 0) {
+  let col = 0;
+  const put = (c: number) => {
+    if (col === width) {
       out[o++] = 13;
       out[o++] = 10;
+      col = 0;
     }
-    out[o++] = b64.charCodeAt(i);
+    out[o++] = c;
+    col++;
+  };
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    put(ALPHABET[n >> 18]);
+    put(ALPHABET[(n >> 12) & 63]);
+    put(ALPHABET[(n >> 6) & 63]);
+    put(ALPHABET[n & 63]);
+  }
+  const rest = bytes.length - i;
+  if (rest > 0) {
+    const n = (bytes[i] << 16) | (rest === 2 ? bytes[i + 1] << 8 : 0);
+    put(ALPHABET[n >> 18]);
+    put(ALPHABET[(n >> 12) & 63]);
+    put(rest === 2 ? ALPHABET[(n >> 6) & 63] : 0x3d);
+    put(0x3d);
   }
   return out;
 }
