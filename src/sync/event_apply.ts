@@ -1,0 +1,619 @@
+/**
+ * One API event → changes in the index and the typed updates that tell sessions about them
+ * (proton-api.md §4.6; proton-bridge `service_message_events.go`, `service_label_events.go`).
+ *
+ * Two steps, so that the event loop can keep invariant 4 (the cursor commits with the data):
+ *
+ * 1. {@link prepareEvent} (asynchronous, no transaction): checks the event's shape
+ *    ({@link checkEvent}) and downloads and builds every message the event needs: messages it
+ *    creates that the index does not hold yet, messages an update names that the index does not
+ *    hold (created instead, as Bridge does), and drafts whose body may have changed (action Update
+ *    of a message that is neither received nor sent).
+ * 2. {@link applyPreparedEvent} (synchronous, inside the caller's transaction): applies, in
+ *    Bridge's order, Refresh (exclusive: the index is rebuilt, every UIDVALIDITY bumped) →
+ *    Addresses (recorded) → Labels → Messages, through `apply.ts`, and returns the updates to
+ *    publish once the transaction committed, plus literal cache work.
+ *
+ * Everything is idempotent, so an event replayed after a first sync (or after a crash between
+ * commit and acknowledgement) changes nothing the second time.
+ *
+ * A draft whose rebuilt literal differs from the stored one is replaced, not edited: the old
+ * message is expunged everywhere and the new one gets new UIDs, so a UID's bytes never change
+ * (ARCHITECTURE invariant 3).
+ *
+ * @module
+ */
+import {
+  type AddressEvent,
+  EventAction,
+  type Label,
+  MessageFlag as ApiFlag,
+  type MessageMetadata,
+} from "../api/mod.ts";
+import { PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
+import type { UidRef, UpdateData } from "../connector/updates.ts";
+import type {
+  InternalMessageId,
+  MailboxId,
+  MembershipRef,
+  RemoteEventId,
+  RemoteMessageId,
+  Store,
+  Uid,
+} from "../store/mod.ts";
+import {
+  applyLabel,
+  applyMessage,
+  applyMessageMetadata,
+  type BuiltContent,
+  deleteLabel,
+  deleteMessage,
+} from "./apply.ts";
+
+/** A message downloaded and built for the index. */
+export interface FetchedMessage {
+  /** The message's metadata as downloaded (used when the event carries none). */
+  metadata: MessageMetadata;
+  /** What the index keeps of the build. */
+  built: BuiltContent;
+  /** The built RFC 822 bytes, for the literal cache. */
+  literal: Uint8Array;
+}
+
+/** Downloads, decrypts and builds one message (the first sync's `message_build`). */
+export interface MessageFetcher {
+  /**
+   * The built message, or `undefined` when it no longer exists on the server (422/404). A
+   * message that cannot be decrypted or built comes back as a placeholder (`built.status`
+   * `"failed"`), never as an error. Network and 429/5xx errors are thrown (the event is retried).
+   */
+  fetch(remoteId: RemoteMessageId): Promise<FetchedMessage | undefined>;
+}
+
+/** An event whose shape was checked, items that failed the check removed. */
+export interface CheckedEvent {
+  eventId: RemoteEventId;
+  /** The `Refresh` bits (1 = mail, 255 = everything). */
+  refresh: number;
+  messages: CheckedMessageItem[];
+  labels: CheckedLabelItem[];
+  addresses: AddressEvent[];
+}
+
+/** A message item: `metadata` is present for every action but Delete. */
+export interface CheckedMessageItem {
+  id: RemoteMessageId;
+  action: number;
+  metadata?: MessageMetadata;
+}
+
+/** A label item: `label` is present for Create and Update. */
+export interface CheckedLabelItem {
+  id: string;
+  action: number;
+  label?: Label;
+}
+
+/** What {@link checkEvent} found. */
+export interface EventCheck {
+  event: CheckedEvent;
+  /** One line per item (or list) that had a bad shape and was left out. */
+  problems: string[];
+}
+
+/**
+ * An event the loop cannot use as it is: its items have a bad shape (`problems`), or it has no
+ * usable `EventID` at all (`eventId` undefined; such an event cannot even be skipped).
+ */
+export class MalformedEventError extends Error {
+  override name = "MalformedEventError";
+  /** The event's ID, when it had one. */
+  readonly eventId: string | undefined;
+  /** What was wrong, one line per problem. */
+  readonly problems: string[];
+
+  constructor(eventId: string | undefined, problems: string[]) {
+    super(
+      `malformed event ${eventId ?? "(no EventID)"}: ${problems.slice(0, 5).join("; ")}` +
+        (problems.length > 5 ? ` (+${problems.length - 5} more)` : ""),
+    );
+    this.eventId = eventId;
+    this.problems = problems;
+  }
+}
+
+const ACTIONS = new Set<number>(Object.values(EventAction));
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isId(v: unknown): v is string {
+  return typeof v === "string" && v !== "";
+}
+
+function isBoolish(v: unknown): boolean {
+  return v === 0 || v === 1 || v === true || v === false;
+}
+
+function itemList(
+  raw: Record<string, unknown>,
+  key: string,
+  problems: string[],
+): Record<string, unknown>[] {
+  const v = raw[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    problems.push(`${key} is not a list`);
+    return [];
+  }
+  const out: Record<string, unknown>[] = [];
+  v.forEach((item, i) => {
+    if (
+      isObject(item) && isId(item.ID) && typeof item.Action === "number" &&
+      ACTIONS.has(item.Action)
+    ) {
+      out.push(item);
+    } else {
+      problems.push(`${key}[${i}] has no ID or no known Action`);
+    }
+  });
+  return out;
+}
+
+function metadataProblem(id: string, m: unknown): string | undefined {
+  if (!isObject(m)) return "no Message";
+  if (m.ID !== id) return "Message.ID differs from the item ID";
+  if (!Array.isArray(m.LabelIDs) || !m.LabelIDs.every((l) => typeof l === "string")) {
+    return "LabelIDs is not a list of strings";
+  }
+  if (!isBoolish(m.Unread)) return "Unread is not 0/1";
+  if (typeof m.Flags !== "number" || !Number.isFinite(m.Flags)) return "Flags is not a number";
+  for (const k of ["IsReplied", "IsRepliedAll", "IsForwarded"]) {
+    if (m[k] !== undefined && !isBoolish(m[k])) return `${k} is not 0/1`;
+  }
+  if (m.Time !== undefined && typeof m.Time !== "number") return "Time is not a number";
+  return undefined;
+}
+
+function labelProblem(id: string, l: unknown): string | undefined {
+  if (!isObject(l)) return "no Label";
+  if (l.ID !== id) return "Label.ID differs from the item ID";
+  if (typeof l.Name !== "string") return "Name is not a string";
+  if (typeof l.Type !== "number") return "Type is not a number";
+  if (l.Path !== undefined && l.Path !== null && typeof l.Path !== "string") {
+    return "Path is not a string";
+  }
+  if (l.ParentID !== undefined && l.ParentID !== null && typeof l.ParentID !== "string") {
+    return "ParentID is not a string";
+  }
+  return undefined;
+}
+
+/**
+ * Checks the shape of a raw event (as the API client returned it) and keeps what is usable. Items
+ * with a bad shape are left out and listed in `problems`; the caller decides whether to apply the
+ * rest or to retry. Never throws, except {@link MalformedEventError} when there is no `EventID`.
+ */
+export function checkEvent(raw: unknown): EventCheck {
+  if (!isObject(raw) || !isId(raw.EventID)) {
+    throw new MalformedEventError(undefined, ["the reply has no EventID"]);
+  }
+  const problems: string[] = [];
+  let refresh = 0;
+  if (raw.Refresh !== undefined && raw.Refresh !== null) {
+    if (typeof raw.Refresh === "number" && Number.isInteger(raw.Refresh)) refresh = raw.Refresh;
+    else problems.push("Refresh is not an integer");
+  }
+  const messages: CheckedMessageItem[] = [];
+  for (const item of itemList(raw, "Messages", problems)) {
+    const id = item.ID as string;
+    if (item.Action === EventAction.Delete) {
+      messages.push({ id: id as RemoteMessageId, action: EventAction.Delete });
+      continue;
+    }
+    const problem = metadataProblem(id, item.Message);
+    if (problem) {
+      problems.push(`message ${id}: ${problem}`);
+      continue;
+    }
+    messages.push({
+      id: id as RemoteMessageId,
+      action: item.Action as number,
+      metadata: item.Message as unknown as MessageMetadata,
+    });
+  }
+  const labels: CheckedLabelItem[] = [];
+  for (const item of itemList(raw, "Labels", problems)) {
+    const id = item.ID as string;
+    if (item.Action === EventAction.Delete) {
+      labels.push({ id, action: EventAction.Delete });
+      continue;
+    }
+    const problem = labelProblem(id, item.Label);
+    if (problem) {
+      problems.push(`label ${id}: ${problem}`);
+      continue;
+    }
+    const label = item.Label as unknown as Label;
+    labels.push({
+      id,
+      action: item.Action as number,
+      label: { ...label, Path: typeof label.Path === "string" ? label.Path : label.Name },
+    });
+  }
+  const addresses = itemList(raw, "Addresses", problems) as unknown as AddressEvent[];
+  return {
+    event: { eventId: raw.EventID as RemoteEventId, refresh, messages, labels, addresses },
+    problems,
+  };
+}
+
+/** An event with everything it needs downloaded. */
+export interface PreparedEvent {
+  event: CheckedEvent;
+  /** Shape problems of left-out items (empty unless the caller accepted them). */
+  problems: string[];
+  /** Downloads by remote ID; `null` when the message was gone. */
+  fetched: Map<RemoteMessageId, FetchedMessage | null>;
+  /** Drafts whose rebuilt literal differs from the stored one. */
+  replaceDrafts: Set<RemoteMessageId>;
+}
+
+/** Options of {@link prepareEvent}. */
+export interface PrepareOptions {
+  /** Left-out items are accepted (after the loop's retries); otherwise they throw. */
+  acceptProblems?: boolean;
+  /** The stored literal of a message, to tell whether a draft changed; optional. */
+  readLiteral?: (id: InternalMessageId) => Promise<Uint8Array | undefined>;
+  /** Downloads in parallel (default 4). */
+  concurrency?: number;
+}
+
+/** Whether metadata describes a draft (neither received nor sent), whose body can change. */
+export function isDraft(metadata: Pick<MessageMetadata, "Flags">): boolean {
+  return (Number(metadata.Flags) & (ApiFlag.Received | ApiFlag.Sent)) === 0;
+}
+
+/**
+ * Checks the event and downloads what it needs (see the module notes).
+ *
+ * @throws {MalformedEventError} when items have a bad shape and `acceptProblems` is not set, or
+ *   when there is no EventID. Errors of the fetcher (network, 429, 5xx) pass through.
+ */
+export async function prepareEvent(
+  raw: unknown,
+  store: Store,
+  fetcher: MessageFetcher,
+  options: PrepareOptions = {},
+): Promise<PreparedEvent> {
+  const { event, problems } = checkEvent(raw);
+  if (problems.length > 0 && !options.acceptProblems) {
+    throw new MalformedEventError(event.eventId, problems);
+  }
+  const prepared: PreparedEvent = {
+    event,
+    problems,
+    fetched: new Map(),
+    replaceDrafts: new Set(),
+  };
+  if (event.refresh & 1) return prepared;
+
+  // Walk the items as they will be applied, tracking which messages the index will hold.
+  const known = new Map<RemoteMessageId, boolean>();
+  const isKnown = (id: RemoteMessageId) =>
+    known.get(id) ?? store.messages.byRemoteId(id) !== undefined;
+  const wanted = new Set<RemoteMessageId>();
+  const draftChecks = new Set<RemoteMessageId>();
+  for (const item of event.messages) {
+    if (item.action === EventAction.Delete) {
+      known.set(item.id, false);
+      continue;
+    }
+    if (!isKnown(item.id)) wanted.add(item.id);
+    else if (item.action === EventAction.Update && isDraft(item.metadata!)) {
+      wanted.add(item.id);
+      draftChecks.add(item.id);
+    }
+    known.set(item.id, true);
+  }
+
+  const queue = [...wanted];
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(options.concurrency ?? 4, queue.length)) },
+    async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        prepared.fetched.set(id, (await fetcher.fetch(id)) ?? null);
+      }
+    },
+  );
+  await Promise.all(workers);
+
+  for (const id of draftChecks) {
+    const fetched = prepared.fetched.get(id);
+    const internal = store.messages.byRemoteId(id);
+    if (!fetched || internal === undefined) continue;
+    if (await draftChanged(store, internal, fetched, options.readLiteral)) {
+      prepared.replaceDrafts.add(id);
+    }
+  }
+  return prepared;
+}
+
+async function draftChanged(
+  store: Store,
+  id: InternalMessageId,
+  fetched: FetchedMessage,
+  readLiteral: PrepareOptions["readLiteral"],
+): Promise<boolean> {
+  const stored = store.messages.get(id);
+  if (!stored) return false;
+  const literal = readLiteral ? await readLiteral(id) : undefined;
+  if (literal) return !sameBytes(literal, fetched.literal);
+  const b = fetched.built;
+  return stored.size !== b.literalSize || stored.envelope !== b.envelope ||
+    stored.bodyStructure !== b.bodyStructure || stored.body !== b.body ||
+    !sameBytes(stored.header, b.headerBytes) ||
+    (stored.buildStatus === "failed") !== (b.status === "failed");
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What {@link applyPreparedEvent} did. */
+export interface EventApplied {
+  eventId: RemoteEventId;
+  /** Updates to publish after the transaction committed, in order. */
+  updates: UpdateData[];
+  /** Literals to put into the cache (after commit, before publishing). */
+  literalsToPut: { id: InternalMessageId; literal: Uint8Array }[];
+  /** Cache entries that are garbage now. */
+  literalsToDelete: InternalMessageId[];
+  /** Address items, for the connector (split/combined mode, identities). */
+  addresses: AddressEvent[];
+  /** The event asked for a refresh: the index was rebuilt and needs a full resync. */
+  refreshed: boolean;
+  /** Messages the event named that were gone on the server when downloaded. */
+  gone: RemoteMessageId[];
+  /** Message labels that had no mailbox (yet). */
+  unknownLabels: string[];
+}
+
+/**
+ * Applies a prepared event to the index. Call inside a transaction that also moves the event
+ * cursor; publish `updates` only after it committed. `labels` is the account's label map as the
+ * loop knows it (kept up to date here), so folder paths follow `ParentID` exactly.
+ */
+export function applyPreparedEvent(
+  store: Store,
+  prepared: PreparedEvent,
+  labels: Map<string, Label> = new Map(),
+): EventApplied {
+  const { event } = prepared;
+  const out: EventApplied = {
+    eventId: event.eventId,
+    updates: [],
+    literalsToPut: [],
+    literalsToDelete: [],
+    addresses: [],
+    refreshed: false,
+    gone: [],
+    unknownLabels: [],
+  };
+  if (event.refresh & 1) {
+    store.rebuild();
+    out.refreshed = true;
+    out.updates.push({
+      kind: "UidValidityBumped",
+      mailboxes: store.mailboxes.list().map((m) => ({ mailbox: m.id, uidValidity: m.uidValidity })),
+    });
+    return out;
+  }
+  out.addresses = event.addresses;
+  applyLabelItems(store, event.labels, labels, out.updates);
+  for (const item of event.messages) applyMessageItem(store, prepared, item, out);
+  out.updates = mergeAdjacent(out.updates);
+  return out;
+}
+
+function applyLabelItems(
+  store: Store,
+  items: readonly CheckedLabelItem[],
+  labels: Map<string, Label>,
+  updates: UpdateData[],
+): void {
+  const touched = new Set<string>();
+  const upsert = (label: Label) => {
+    const missing = PLACEHOLDER_MAILBOXES.filter((p) => !store.mailboxes.byName(p.name));
+    const r = applyLabel(store, label, labels);
+    // applyLabel creates missing placeholders (only when an event comes before any label sync).
+    for (const p of missing) {
+      const made = store.mailboxes.byName(p.name);
+      if (made) {
+        updates.push({
+          kind: "MailboxCreated",
+          mailbox: made.id,
+          name: made.name,
+          remoteId: null,
+          attributes: made.attributes,
+        });
+      }
+    }
+    if (r.created && r.mailbox) {
+      updates.push({
+        kind: "MailboxCreated",
+        mailbox: r.mailbox.id,
+        name: r.mailbox.name,
+        remoteId: r.mailbox.remoteId,
+        attributes: r.mailbox.attributes,
+      });
+    }
+    for (const rn of r.renamed) {
+      updates.push({
+        kind: "MailboxRenamed",
+        mailbox: rn.id,
+        oldName: rn.oldName,
+        newName: rn.newName,
+      });
+    }
+  };
+  for (const item of items) {
+    if (item.action === EventAction.Delete) {
+      labels.delete(item.id);
+      touched.delete(item.id);
+      for (const m of deleteLabel(store, item.id)) {
+        updates.push({ kind: "MailboxDeleted", mailbox: m.id, name: m.name });
+      }
+      continue;
+    }
+    labels.set(item.id, item.label!);
+    touched.add(item.id);
+    upsert(item.label!);
+  }
+  // A name that was taken when a label was applied may have been freed by a later item (a swap
+  // of two names in one event): apply the touched labels once more to take their proper names.
+  for (const id of touched) {
+    const label = labels.get(id);
+    if (label) upsert(label);
+  }
+}
+
+function applyMessageItem(
+  store: Store,
+  prepared: PreparedEvent,
+  item: CheckedMessageItem,
+  out: EventApplied,
+): void {
+  if (item.action === EventAction.Delete) {
+    const deleted = deleteMessage(store, item.id);
+    if (deleted) {
+      out.updates.push(...expunged(deleted.removed));
+      out.literalsToDelete.push(deleted.id);
+    }
+    return;
+  }
+  const metadata = item.metadata!;
+  const existing = store.messages.byRemoteId(item.id);
+  const fetched = prepared.fetched.get(item.id);
+  if (existing === undefined || prepared.replaceDrafts.has(item.id)) {
+    if (!fetched) {
+      if (fetched === null) out.gone.push(item.id);
+      if (existing === undefined) return;
+    } else {
+      if (existing !== undefined) {
+        const deleted = deleteMessage(store, item.id);
+        if (deleted) {
+          out.updates.push(...expunged(deleted.removed));
+          out.literalsToDelete.push(deleted.id);
+        }
+      }
+      const applied = applyMessage(store, { ...fetched.metadata, ...metadata }, fetched.built);
+      out.updates.push(...created(applied.added));
+      out.literalsToPut.push({ id: applied.id, literal: fetched.literal });
+      out.unknownLabels.push(...applied.unknownLabels);
+      return;
+    }
+  }
+  const applied = applyMessageMetadata(store, metadata);
+  if (!applied) return;
+  out.unknownLabels.push(...applied.unknownLabels);
+  if (applied.flagsChanged) {
+    const message = store.messages.get(applied.id)!;
+    const addedKeys = new Set(applied.added.map(refKey));
+    const memberships: UidRef[] = [
+      ...applied.removed,
+      ...store.membership.memberships(applied.id).filter((m) => !addedKeys.has(refKey(m))),
+    ];
+    out.updates.push({
+      kind: "FlagsChanged",
+      changes: [{
+        messageId: applied.id,
+        flags: message.flags,
+        keywords: message.keywords,
+        modseq: message.modseq,
+        memberships,
+      }],
+    });
+  }
+  if (applied.added.length > 0 || applied.removed.length > 0) {
+    out.updates.push({
+      kind: "MembershipChanged",
+      messageId: applied.id,
+      remoteId: item.id,
+      added: applied.added,
+      removed: applied.removed,
+    });
+  }
+}
+
+function refKey(r: MembershipRef): string {
+  return `${r.mailbox}:${r.uid}`;
+}
+
+function byMailbox(refs: readonly MembershipRef[]): Map<MailboxId, Uid[]> {
+  const map = new Map<MailboxId, Uid[]>();
+  for (const r of refs) {
+    const list = map.get(r.mailbox) ?? [];
+    list.push(r.uid);
+    map.set(r.mailbox, list);
+  }
+  for (const list of map.values()) list.sort((a, b) => a - b);
+  return map;
+}
+
+function created(refs: readonly MembershipRef[]): UpdateData[] {
+  return [...byMailbox(refs)].map(([mailbox, uids]) => ({
+    kind: "MessagesCreated" as const,
+    mailbox,
+    uids,
+  }));
+}
+
+function expunged(refs: readonly MembershipRef[]): UpdateData[] {
+  return [...byMailbox(refs)].map(([mailbox, uids]) => ({
+    kind: "MessagesExpunged" as const,
+    mailbox,
+    uids,
+  }));
+}
+
+/**
+ * Joins updates that say the same thing about the same mailbox: inside a run of consecutive
+ * MessagesCreated (or MessagesExpunged) updates, one update per mailbox (in order of first
+ * appearance, UIDs ascending), and consecutive FlagsChanged become one. Creations in different
+ * mailboxes are independent, so regrouping a run keeps every mailbox's own order; nothing moves
+ * across an update of another kind.
+ */
+export function mergeAdjacent(updates: readonly UpdateData[]): UpdateData[] {
+  const out: UpdateData[] = [];
+  let runKind: "MessagesCreated" | "MessagesExpunged" | undefined;
+  let run = new Map<MailboxId, number>(); // mailbox → index in `out`
+  for (const u of updates) {
+    if (u.kind === "MessagesCreated" || u.kind === "MessagesExpunged") {
+      if (runKind !== u.kind) {
+        runKind = u.kind;
+        run = new Map();
+      }
+      const at = run.get(u.mailbox);
+      if (at === undefined) {
+        run.set(u.mailbox, out.length);
+        out.push({ ...u, uids: [...u.uids] });
+      } else {
+        const prev = out[at] as typeof u;
+        out[at] = { ...prev, uids: [...prev.uids, ...u.uids].sort((a, b) => a - b) };
+      }
+      continue;
+    }
+    runKind = undefined;
+    const last = out.at(-1);
+    if (last && u.kind === "FlagsChanged" && last.kind === "FlagsChanged") {
+      out[out.length - 1] = { kind: "FlagsChanged", changes: [...last.changes, ...u.changes] };
+    } else {
+      out.push(u);
+    }
+  }
+  return out;
+}
