@@ -1,0 +1,636 @@
+/**
+ * The per-account event loop (proton-api.md §4.6; after proton-bridge
+ * `internal/services/userevents/service.go`): polls `GET /core/v4/events/{cursor}`, applies each
+ * event in order in **one** store transaction together with the new cursor (ARCHITECTURE
+ * invariant 4), puts new literals into the cache, publishes the event's updates on the bus and
+ * waits for every subscriber's acknowledgement before taking the next event.
+ *
+ * Life cycle:
+ * - {@link EventLoop.start}: with no stored cursor, asks `events/latest` and stores it, so the
+ *   cursor is taken **before** a first sync begins. The loop then stays paused (by default) until
+ *   {@link EventLoop.resume}: call it once the first sync ended, and every event since the cursor
+ *   is replayed (applying is idempotent, so what the sync already saw changes nothing).
+ * - Each tick follows `More` (up to 50 events per call), then sleeps the poll interval (default
+ *   20 s + 0–10 s jitter; clock, sleep and randomness are injectable).
+ * - `Refresh & 1`: the index is rebuilt (every UIDVALIDITY bumped, upward) in the same
+ *   transaction as the cursor, `UidValidityBumped` is published, then the injected `resync()`
+ *   runs (a first sync) while the loop waits; afterwards it replays from the refresh event.
+ *
+ * Errors:
+ * - Transient (network, timeouts, 429, 5xx): nothing is applied, the same events are retried
+ *   with exponential backoff. The API client has already retried a few times by then.
+ * - Signed out: the loop stops with state `signed-out`.
+ * - A bad event (items of the wrong shape, or an event whose application fails for another
+ *   reason): logged, counted in `status().badEvent`, retried; after `maxBadEventAttempts` the
+ *   usable items are applied and the bad ones dropped, or, if it still fails, the event is
+ *   skipped (the cursor moves past it alone) and a `bad-event-skipped` notice is sent. A reply
+ *   without an `EventID` can never be skipped and is retried with backoff.
+ *
+ * @module
+ */
+import {
+  type AddressEvent,
+  type ApiClient,
+  ApiError,
+  collectEvents,
+  getLatestEventID,
+  getMessage,
+  type Label,
+  type Message,
+  NetworkError,
+  SignedOutError,
+} from "../api/mod.ts";
+import type { UpdateBus } from "../connector/update_bus.ts";
+import type { InternalMessageId, RemoteEventId, Store } from "../store/mod.ts";
+import {
+  applyPreparedEvent,
+  type EventApplied,
+  type FetchedMessage,
+  MalformedEventError,
+  type MessageFetcher,
+  prepareEvent,
+} from "./event_apply.ts";
+
+/** Where events come from (the API client, or a test double). */
+export interface EventSource {
+  /** `GET /core/v4/events/latest`. */
+  latestEventId(): Promise<string>;
+  /** Events after `fromId`, following `More` (raw replies, shapes unchecked). */
+  collect(fromId: string): Promise<{ events: unknown[]; more: boolean }>;
+}
+
+/** The API as an {@link EventSource}. */
+export function apiEventSource(client: ApiClient, maxPerCall = 50): EventSource {
+  return {
+    latestEventId: () => getLatestEventID(client),
+    async collect(fromId) {
+      const r = await collectEvents(client, fromId, maxPerCall);
+      return { events: r.events, more: r.more };
+    },
+  };
+}
+
+/** The literal cache as the loop uses it (`LiteralCache` fits). */
+export interface LiteralStore {
+  get(id: InternalMessageId): Promise<Uint8Array | undefined>;
+  put(id: InternalMessageId, literal: Uint8Array): Promise<void>;
+  delete(id: InternalMessageId): Promise<void>;
+}
+
+/** What the loop is doing. */
+export type EventLoopState =
+  | "created"
+  | "paused"
+  | "running"
+  | "resyncing"
+  | "stopped"
+  | "signed-out";
+
+/** A notice for the UI or logs ("clear error event"). */
+export type EventLoopNotice =
+  | { kind: "applied"; eventId: string; updates: number }
+  | { kind: "transient-error"; error: string; failures: number; retryInMs: number }
+  | { kind: "bad-reply"; error: string; failures: number; retryInMs: number }
+  | { kind: "bad-event"; eventId: string; attempt: number; error: string }
+  | { kind: "bad-event-partially-applied"; eventId: string; dropped: string[] }
+  | { kind: "bad-event-skipped"; eventId: string; attempts: number; error: string }
+  | { kind: "refresh"; eventId: string }
+  | { kind: "resync-failed"; error: string }
+  | { kind: "signed-out"; error: string };
+
+/** A snapshot of the loop for `status` commands and tests. */
+export interface EventLoopStatus {
+  state: EventLoopState;
+  /** The stored cursor (the last event whose changes are in the index). */
+  cursor: string | undefined;
+  /** Events applied since start. */
+  eventsApplied: number;
+  /** Unix ms of the last poll that reached the server. */
+  lastPollAt: number | undefined;
+  /** Failures in a row (reset by a successful poll). */
+  consecutiveFailures: number;
+  /** The last error, if the last poll failed. */
+  lastError: { message: string; at: number; transient: boolean } | undefined;
+  /** The event being retried or last skipped because it was bad. */
+  badEvent:
+    | { eventId: string; attempts: number; error: string; skipped: boolean; at: number }
+    | undefined;
+  /** Events skipped as bad since start. */
+  skippedEvents: number;
+}
+
+/** Options of {@link EventLoop}. */
+export interface EventLoopOptions {
+  /** The account's key on the update bus. */
+  account: string;
+  store: Store;
+  source: EventSource;
+  /** Downloads and builds messages the events create (see `apiMessageFetcher`). */
+  fetcher: MessageFetcher;
+  bus: UpdateBus;
+  /** The literal cache; without one, literals are not cached (a later FETCH rebuilds). */
+  literals?: LiteralStore;
+  /** A full resync after a Refresh (the first sync); the loop waits for it. */
+  resync?: () => Promise<void>;
+  /** Address items, in order, once their event committed (the connector's identities). */
+  onAddresses?: (items: AddressEvent[]) => void | Promise<void>;
+  /** Notices (errors, skipped events). */
+  onNotice?: (notice: EventLoopNotice) => void;
+  /** The account's labels when known (folder paths then follow `ParentID` exactly). */
+  labels?: readonly Label[];
+  /** Start paused until {@link EventLoop.resume} (default true: a first sync may be running). */
+  startPaused?: boolean;
+  /** Poll interval in ms (default 20,000). */
+  intervalMs?: number;
+  /** Up to this much random extra wait per poll in ms (default 10,000). */
+  jitterMs?: number;
+  /** First retry delay after a failure in ms (default 5,000), doubled per failure in a row. */
+  retryBaseMs?: number;
+  /** Longest retry delay in ms (default 300,000). */
+  retryMaxMs?: number;
+  /** Attempts of a bad event before its bad items are dropped / it is skipped (default 3). */
+  maxBadEventAttempts?: number;
+  /** How long to wait for sessions to acknowledge an event's updates (bus default otherwise). */
+  ackTimeoutMs?: number;
+  /** Waits `ms` unless `signal` aborts first (tests inject fake time). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Uniform [0, 1) for jitter. */
+  random?: () => number;
+  /** Unix ms. */
+  now?: () => number;
+  /** Log lines (never message contents); default `console.warn`. */
+  log?: (message: string) => void;
+}
+
+/** What one poll ended with. */
+export type TickOutcome = "idle" | "applied" | "more" | "error" | "paused" | "stopped";
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Whether an error is worth retrying unchanged: network, timeout, 429, 5xx. */
+export function isTransientError(error: unknown): boolean {
+  if (error instanceof NetworkError) return true;
+  if (error instanceof ApiError) return error.status === 429 || error.status >= 500;
+  if (error instanceof DOMException) {
+    return error.name === "AbortError" || error.name === "TimeoutError";
+  }
+  return error instanceof TypeError && /fetch|network|connection/i.test(error.message);
+}
+
+function message(error: unknown): string {
+  if (error instanceof ApiError) return error.describe();
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * A {@link MessageFetcher} over the API: `GET /mail/v4/messages/{id}` then `build` (the first
+ * sync's decrypt + build). 422 and 404 (the message is gone) are `undefined`.
+ */
+export function apiMessageFetcher(
+  client: ApiClient,
+  build: (message: Message) => Promise<FetchedMessage>,
+): MessageFetcher {
+  return {
+    async fetch(remoteId) {
+      let full;
+      try {
+        full = await getMessage(client, remoteId);
+      } catch (error) {
+        if (error instanceof ApiError && (error.status === 422 || error.status === 404)) {
+          return undefined;
+        }
+        throw error;
+      }
+      return await build(full);
+    },
+  };
+}
+
+/** The event loop of one account. */
+export class EventLoop {
+  #o: Required<
+    Pick<
+      EventLoopOptions,
+      | "intervalMs"
+      | "jitterMs"
+      | "retryBaseMs"
+      | "retryMaxMs"
+      | "maxBadEventAttempts"
+      | "sleep"
+      | "random"
+      | "now"
+      | "log"
+    >
+  >;
+  #opts: EventLoopOptions;
+  #labels: Map<string, Label>;
+  #state: EventLoopState = "created";
+  #paused: boolean;
+  #stopped = false;
+  #wake = new AbortController();
+  #wakePending = false;
+  #running: Promise<void> | undefined;
+  #attempts = new Map<string, number>();
+  #tickWaiters: ((outcome: TickOutcome) => void)[] = [];
+  #status: Omit<EventLoopStatus, "state" | "cursor"> = {
+    eventsApplied: 0,
+    lastPollAt: undefined,
+    consecutiveFailures: 0,
+    lastError: undefined,
+    badEvent: undefined,
+    skippedEvents: 0,
+  };
+
+  constructor(options: EventLoopOptions) {
+    this.#opts = options;
+    this.#o = {
+      intervalMs: options.intervalMs ?? 20_000,
+      jitterMs: options.jitterMs ?? 10_000,
+      retryBaseMs: options.retryBaseMs ?? 5_000,
+      retryMaxMs: options.retryMaxMs ?? 300_000,
+      maxBadEventAttempts: Math.max(1, options.maxBadEventAttempts ?? 3),
+      sleep: options.sleep ?? defaultSleep,
+      random: options.random ?? Math.random,
+      now: options.now ?? Date.now,
+      log: options.log ?? ((m) => console.warn(m)),
+    };
+    this.#labels = new Map((options.labels ?? []).map((l) => [l.ID, l]));
+    this.#paused = options.startPaused ?? true;
+  }
+
+  /** A snapshot of the loop's state. */
+  status(): EventLoopStatus {
+    return {
+      state: this.#state,
+      cursor: this.#opts.store.sync.eventCursor(),
+      ...this.#status,
+      lastError: this.#status.lastError && { ...this.#status.lastError },
+      badEvent: this.#status.badEvent && { ...this.#status.badEvent },
+    };
+  }
+
+  /**
+   * Makes sure a cursor is stored (asking `events/latest` when there is none; transient errors
+   * are retried with backoff), then starts the loop, paused unless `startPaused: false`. Resolves
+   * once the cursor is stored. Calling it again does nothing.
+   */
+  async start(): Promise<void> {
+    if (this.#running || this.#stopped) return;
+    const { store } = this.#opts;
+    while (store.sync.eventCursor() === undefined && !this.#stopped) {
+      try {
+        const latest = await this.#opts.source.latestEventId();
+        store.transaction(() => store.sync.setEventCursor(latest as RemoteEventId));
+        this.#pollSucceeded();
+      } catch (error) {
+        if (error instanceof SignedOutError) return this.#signedOut(error);
+        const delay = this.#pollFailed(error, isTransientError(error));
+        await this.#sleep(delay);
+      }
+    }
+    if (this.#stopped) return;
+    this.#state = this.#paused ? "paused" : "running";
+    this.#running = this.#run();
+  }
+
+  /** Pauses after the current event (e.g. while the connection is down, or a sync runs). */
+  pause(): void {
+    if (this.#stopped) return;
+    this.#paused = true;
+    if (this.#state === "running") this.#state = "paused";
+  }
+
+  /** Resumes polling at once, from the stored cursor (replaying what came in meanwhile). */
+  resume(): void {
+    if (this.#stopped || !this.#paused) return;
+    this.#paused = false;
+    if (this.#state === "paused") this.#state = "running";
+    this.#wakeUp();
+  }
+
+  /**
+   * Polls now instead of at the end of the current wait; resolves with the outcome of that
+   * poll (`"paused"` at once when paused, `"stopped"` when stopped).
+   */
+  pollNow(): Promise<TickOutcome> {
+    if (this.#stopped) return Promise.resolve("stopped");
+    if (this.#paused || !this.#running) return Promise.resolve("paused");
+    const p = new Promise<TickOutcome>((resolve) => this.#tickWaiters.push(resolve));
+    this.#wakeUp();
+    return p;
+  }
+
+  /** Stops after the current event; resolves when the loop has ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#state !== "signed-out") this.#state = "stopped";
+    this.#wakeUp();
+    await this.#running;
+    this.#flushTickWaiters("stopped");
+  }
+
+  /** Ends the current wait, or (when the loop is not waiting) the next one before it starts. */
+  #wakeUp(): void {
+    this.#wakePending = true;
+    this.#wake.abort();
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return;
+    }
+    this.#wake = new AbortController();
+    await this.#o.sleep(Math.max(0, ms), this.#wake.signal);
+    this.#wakePending = false;
+  }
+
+  #flushTickWaiters(outcome: TickOutcome): void {
+    const waiters = this.#tickWaiters;
+    this.#tickWaiters = [];
+    for (const w of waiters) w(outcome);
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      if (this.#paused) {
+        this.#flushTickWaiters("paused");
+        await this.#sleep(this.#o.retryMaxMs);
+        continue;
+      }
+      const waiters = this.#tickWaiters;
+      this.#tickWaiters = [];
+      let outcome: TickOutcome;
+      try {
+        outcome = await this.#tick();
+      } catch (error) {
+        // A bug in the loop itself: report it and keep serving (invariant 7).
+        this.#o.log(`event loop ${this.#opts.account}: unexpected error: ${message(error)}`);
+        outcome = "error";
+        this.#pollFailed(error, false);
+      }
+      for (const w of waiters) w(outcome);
+      if (this.#stopped) break;
+      if (outcome === "more") continue;
+      const delay = outcome === "error"
+        ? this.#retryDelay()
+        : this.#o.intervalMs + Math.floor(this.#o.random() * this.#o.jitterMs);
+      await this.#sleep(delay);
+    }
+    this.#flushTickWaiters("stopped");
+  }
+
+  #retryDelay(): number {
+    const n = Math.max(1, this.#status.consecutiveFailures);
+    return Math.min(this.#o.retryBaseMs * 2 ** Math.min(n - 1, 30), this.#o.retryMaxMs);
+  }
+
+  #pollSucceeded(): void {
+    this.#status.lastPollAt = this.#o.now();
+    this.#status.consecutiveFailures = 0;
+    this.#status.lastError = undefined;
+  }
+
+  /** Records a failed poll; returns the delay before the next try. */
+  #pollFailed(error: unknown, transient: boolean): number {
+    this.#status.consecutiveFailures++;
+    this.#status.lastError = { message: message(error), at: this.#o.now(), transient };
+    const delay = this.#retryDelay();
+    const failures = this.#status.consecutiveFailures;
+    const notice: EventLoopNotice = transient
+      ? { kind: "transient-error", error: message(error), failures, retryInMs: delay }
+      : { kind: "bad-reply", error: message(error), failures, retryInMs: delay };
+    this.#notify(notice);
+    this.#o.log(
+      `event loop ${this.#opts.account}: ${
+        transient ? "transient error" : "error"
+      } (${failures} in a row), retrying in ${delay} ms: ${message(error)}`,
+    );
+    return delay;
+  }
+
+  #notify(notice: EventLoopNotice): void {
+    try {
+      this.#opts.onNotice?.(notice);
+    } catch (error) {
+      this.#o.log(`event loop ${this.#opts.account}: notice handler failed: ${message(error)}`);
+    }
+  }
+
+  #signedOut(error: unknown): void {
+    this.#stopped = true;
+    this.#state = "signed-out";
+    this.#status.lastError = { message: message(error), at: this.#o.now(), transient: false };
+    this.#notify({ kind: "signed-out", error: message(error) });
+    this.#o.log(`event loop ${this.#opts.account}: signed out, stopping`);
+    this.#wakeUp();
+  }
+
+  async #tick(): Promise<TickOutcome> {
+    const { store, source } = this.#opts;
+    const cursor = store.sync.eventCursor();
+    if (cursor === undefined) return "error";
+    let collected;
+    try {
+      collected = await source.collect(cursor);
+    } catch (error) {
+      if (error instanceof SignedOutError) {
+        this.#signedOut(error);
+        return "stopped";
+      }
+      this.#pollFailed(error, isTransientError(error));
+      return "error";
+    }
+    this.#pollSucceeded();
+    let applied = 0;
+    for (const raw of collected.events) {
+      if (this.#stopped) return "stopped";
+      const result = await this.#applyOne(raw);
+      if (result === "stopped" || result === "error") return result;
+      applied++;
+      if (result === "refreshed") {
+        await this.#resync();
+        return this.#stopped ? "stopped" : "more";
+      }
+      if (this.#paused) return "paused";
+    }
+    if (collected.more) return "more";
+    return applied > 0 ? "applied" : "idle";
+  }
+
+  /** Applies one event with its retry and skip rules. */
+  async #applyOne(raw: unknown): Promise<"ok" | "refreshed" | "error" | "stopped"> {
+    const rawId = typeof (raw as { EventID?: unknown })?.EventID === "string"
+      ? (raw as { EventID: string }).EventID
+      : undefined;
+    for (;;) {
+      const attempts = rawId === undefined ? 0 : this.#attempts.get(rawId) ?? 0;
+      try {
+        const applied = await this.#applyEvent(raw, attempts >= this.#o.maxBadEventAttempts);
+        if (rawId !== undefined) this.#attempts.delete(rawId);
+        if (this.#status.badEvent?.eventId === rawId && !this.#status.badEvent?.skipped) {
+          this.#status.badEvent = undefined;
+        }
+        return applied.refreshed ? "refreshed" : "ok";
+      } catch (error) {
+        if (error instanceof SignedOutError) {
+          this.#signedOut(error);
+          return "stopped";
+        }
+        if (isTransientError(error)) {
+          this.#pollFailed(error, true);
+          return "error";
+        }
+        if (rawId === undefined) {
+          // Without an ID the event cannot be skipped; keep retrying (with backoff).
+          this.#pollFailed(error, false);
+          return "error";
+        }
+        const n = attempts + 1;
+        this.#attempts.set(rawId, n);
+        this.#status.badEvent = {
+          eventId: rawId,
+          attempts: n,
+          error: message(error),
+          skipped: false,
+          at: this.#o.now(),
+        };
+        this.#notify({ kind: "bad-event", eventId: rawId, attempt: n, error: message(error) });
+        this.#o.log(
+          `event loop ${this.#opts.account}: bad event ${rawId} (attempt ${n}/${this.#o.maxBadEventAttempts}): ${
+            message(error)
+          }`,
+        );
+        if (n < this.#o.maxBadEventAttempts) {
+          this.#status.consecutiveFailures++;
+          this.#status.lastError = { message: message(error), at: this.#o.now(), transient: false };
+          return "error";
+        }
+        if (n === this.#o.maxBadEventAttempts && error instanceof MalformedEventError) {
+          continue; // once more, applying the usable items and dropping the bad ones
+        }
+        this.#skip(rawId, n, error);
+        return "ok";
+      }
+    }
+  }
+
+  #skip(eventId: string, attempts: number, error: unknown): void {
+    const { store } = this.#opts;
+    store.transaction(() => store.sync.setEventCursor(eventId as RemoteEventId));
+    this.#attempts.delete(eventId);
+    this.#status.skippedEvents++;
+    this.#status.badEvent = {
+      eventId,
+      attempts,
+      error: message(error),
+      skipped: true,
+      at: this.#o.now(),
+    };
+    this.#notify({ kind: "bad-event-skipped", eventId, attempts, error: message(error) });
+    this.#o.log(
+      `event loop ${this.#opts.account}: SKIPPED bad event ${eventId} after ${attempts} attempts; ` +
+        `the index may miss its changes until a resync: ${message(error)}`,
+    );
+  }
+
+  async #applyEvent(raw: unknown, acceptProblems: boolean): Promise<EventApplied> {
+    const { store, fetcher, literals, bus, account } = this.#opts;
+    const prepared = await prepareEvent(raw, store, fetcher, {
+      acceptProblems,
+      readLiteral: literals ? (id) => literals.get(id).catch(() => undefined) : undefined,
+    });
+    const labels = new Map(this.#labels);
+    const applied = store.transaction(() => {
+      const r = applyPreparedEvent(store, prepared, labels);
+      store.sync.setEventCursor(prepared.event.eventId);
+      return r;
+    });
+    this.#labels = labels;
+    this.#status.eventsApplied++;
+    if (prepared.problems.length > 0) {
+      this.#notify({
+        kind: "bad-event-partially-applied",
+        eventId: applied.eventId,
+        dropped: prepared.problems,
+      });
+      this.#o.log(
+        `event loop ${account}: event ${applied.eventId} applied without ${prepared.problems.length} bad item(s): ${
+          prepared.problems.join("; ")
+        }`,
+      );
+    }
+    if (applied.gone.length > 0) {
+      this.#o.log(
+        `event loop ${account}: ${applied.gone.length} message(s) of event ${applied.eventId} were gone`,
+      );
+    }
+    // After commit: cache work (a failure only costs a rebuild at FETCH time), then sessions.
+    if (literals) {
+      for (const { id, literal } of applied.literalsToPut) {
+        await literals.put(id, literal).catch((e) =>
+          this.#o.log(`event loop ${account}: literal cache put failed: ${message(e)}`)
+        );
+      }
+      for (const id of applied.literalsToDelete) {
+        await literals.delete(id).catch(() => {});
+      }
+    }
+    if (applied.addresses.length > 0 && this.#opts.onAddresses) {
+      try {
+        await this.#opts.onAddresses(applied.addresses);
+      } catch (error) {
+        this.#o.log(`event loop ${account}: address handler failed: ${message(error)}`);
+      }
+    }
+    if (applied.updates.length > 0) {
+      await bus.publishAndWait(account, applied.updates, { timeoutMs: this.#opts.ackTimeoutMs });
+    }
+    this.#notify({ kind: "applied", eventId: applied.eventId, updates: applied.updates.length });
+    if (applied.refreshed) this.#notify({ kind: "refresh", eventId: applied.eventId });
+    return applied;
+  }
+
+  /** After a Refresh: run the injected resync until it succeeds (or the loop stops). */
+  async #resync(): Promise<void> {
+    const { resync, account } = this.#opts;
+    if (!resync) {
+      this.#o.log(`event loop ${account}: refresh applied but no resync hook is set`);
+      return;
+    }
+    this.#state = "resyncing";
+    let failures = 0;
+    while (!this.#stopped) {
+      try {
+        await resync();
+        break;
+      } catch (error) {
+        if (error instanceof SignedOutError) return this.#signedOut(error);
+        failures++;
+        const delay = Math.min(this.#o.retryBaseMs * 2 ** (failures - 1), this.#o.retryMaxMs);
+        this.#notify({ kind: "resync-failed", error: message(error) });
+        this.#o.log(
+          `event loop ${account}: resync failed (${failures}), retrying in ${delay} ms: ${
+            message(error)
+          }`,
+        );
+        await this.#sleep(delay);
+      }
+    }
+    if (!this.#stopped) this.#state = this.#paused ? "paused" : "running";
+  }
+}

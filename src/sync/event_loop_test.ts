@@ -1,0 +1,406 @@
+import assert from "node:assert/strict";
+import { ApiError, type Event, NetworkError, SignedOutError } from "../api/mod.ts";
+import { UpdateBus } from "../connector/update_bus.ts";
+import type { Update } from "../connector/updates.ts";
+import { type InternalMessageId, type RemoteMessageId, Store } from "../store/mod.ts";
+import { applyLabels, applyMessage } from "./apply.ts";
+import {
+  EventLoop,
+  type EventLoopNotice,
+  type EventLoopOptions,
+  type EventSource,
+  isTransientError,
+} from "./event_loop.ts";
+import {
+  event,
+  fakeBuilt,
+  fakeFetcher,
+  indexView,
+  metadata,
+  SYSTEM_LABELS,
+} from "./_event_test_utils.ts";
+
+/** An event feed in memory: `push` appends an event, `collect` serves them like the API. */
+class ScriptedSource implements EventSource {
+  log: unknown[] = [];
+  failNext: unknown[] = [];
+  collects = 0;
+  #n = 0;
+
+  push(changes: Partial<Event> | ((id: string) => unknown)): string {
+    const id = `e${++this.#n}`;
+    this.log.push(typeof changes === "function" ? changes(id) : event(id, changes));
+    return id;
+  }
+
+  #ids(): string[] {
+    return this.log.map((e, i) =>
+      (e as { EventID?: unknown })?.EventID as string ?? `bad-${i + 1}`
+    );
+  }
+
+  latestEventId(): Promise<string> {
+    const error = this.failNext.shift();
+    if (error) return Promise.reject(error);
+    return Promise.resolve(this.#ids().at(-1) ?? "e0");
+  }
+
+  collect(fromId: string): Promise<{ events: unknown[]; more: boolean }> {
+    this.collects++;
+    const error = this.failNext.shift();
+    if (error) return Promise.reject(error);
+    const ids = this.#ids();
+    const start = fromId === "e0" ? 0 : ids.indexOf(fromId) + 1;
+    if (start === 0 && fromId !== "e0") throw new Error(`unknown event ID ${fromId}`);
+    const events = this.log.slice(start, start + 2);
+    return Promise.resolve({ events, more: start + 2 < this.log.length });
+  }
+}
+
+function setup(extra: Partial<EventLoopOptions> = {}) {
+  const store = Store.open(":memory:");
+  applyLabels(store, SYSTEM_LABELS);
+  const source = new ScriptedSource();
+  const f = fakeFetcher(new Map([["m1", "one"], ["m2", "two"], ["m3", "three"]]));
+  const bus = new UpdateBus({ log: () => {} });
+  const seen: string[] = [];
+  const sub = bus.subscribe("acc", {
+    name: "recorder",
+    onUpdate: (u: Update) => {
+      seen.push(`${store.sync.eventCursor()}:${u.kind}`);
+    },
+  });
+  const notices: EventLoopNotice[] = [];
+  const logs: string[] = [];
+  const loop = new EventLoop({
+    account: "acc",
+    store,
+    source,
+    fetcher: f.fetcher,
+    bus,
+    intervalMs: 5,
+    jitterMs: 0,
+    retryBaseMs: 1,
+    retryMaxMs: 20,
+    onNotice: (n) => notices.push(n),
+    log: (m) => logs.push(m),
+    ...extra,
+  });
+  const done = async () => {
+    await loop.stop();
+    sub.unsubscribe();
+    bus.close();
+    store.close();
+  };
+  return { store, source, f, bus, seen, notices, logs, loop, done };
+}
+
+/** Polls until the loop found nothing new (or `n` polls passed). */
+async function settle(loop: EventLoop, n = 50): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const outcome = await loop.pollNow();
+    if (outcome === "idle" || outcome === "paused" || outcome === "stopped") return;
+  }
+  throw new Error("the loop did not settle");
+}
+
+const create = (id: string, over = {}) => ({ ID: id, Action: 1, Message: metadata(id, over) });
+
+Deno.test("first start stores events/latest; paused until resume, then replays in order", async () => {
+  const t = setup();
+  try {
+    t.source.push({}); // e1: before we start
+    await t.loop.start();
+    assert.equal(t.store.sync.eventCursor(), "e1");
+    assert.equal(t.loop.status().state, "paused");
+    t.source.push({ Messages: [create("m1")] });
+    t.source.push({ Messages: [create("m2")] });
+    t.source.push({ Messages: [{ ID: "m1", Action: 3, Message: metadata("m1", { Unread: 0 }) }] });
+    assert.equal(await t.loop.pollNow(), "paused");
+    assert.deepEqual(indexView(t.store), {});
+    t.loop.resume();
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store), {
+      "All Mail": [[1, "m1"], [2, "m2"]],
+      INBOX: [[1, "m1"], [2, "m2"]],
+    });
+    // Each event's updates are published after its commit and acknowledged before the next.
+    assert.deepEqual(t.seen, [
+      "e2:MessagesCreated",
+      "e2:MessagesCreated",
+      "e3:MessagesCreated",
+      "e3:MessagesCreated",
+      "e4:FlagsChanged",
+    ]);
+    const status = t.loop.status();
+    assert.equal(status.state, "running");
+    assert.equal(status.cursor, "e4");
+    assert.equal(status.eventsApplied, 3);
+    assert.equal(t.source.collects >= 2, true); // More was followed
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("events during a first sync are replayed idempotently from the cursor taken before it", async () => {
+  const t = setup();
+  try {
+    await t.loop.start(); // cursor e0 taken before the "sync"
+    assert.equal(t.store.sync.eventCursor(), "e0");
+    // While the sync runs: m1 arrives, the sync sees and indexes it, then it is read and m2 comes.
+    t.source.push({ Messages: [create("m1")] });
+    const synced = fakeBuilt("m1", "one");
+    const applied = applyMessage(t.store, metadata("m1"), synced.built);
+    t.source.push({ Messages: [{ ID: "m1", Action: 3, Message: metadata("m1", { Unread: 0 }) }] });
+    t.source.push({ Messages: [create("m2")] });
+    t.loop.resume();
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store), {
+      "All Mail": [[1, "m1"], [2, "m2"]],
+      INBOX: [[1, "m1"], [2, "m2"]],
+    });
+    assert.equal(t.store.messages.byRemoteId("m1" as RemoteMessageId), applied.id);
+    assert.deepEqual(t.f.calls, ["m2"]); // m1 was not downloaded again
+    assert.equal(t.store.sync.eventCursor(), "e3");
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("transient errors (500, 429, network) are retried without losing or repeating events", async () => {
+  const t = setup({ startPaused: false });
+  try {
+    await t.loop.start();
+    t.source.push({ Messages: [create("m1")] });
+    t.source.failNext.push(
+      new ApiError(500, 0, "Internal"),
+      new ApiError(429, 0, "Too many"),
+      new NetworkError("connection reset"),
+    );
+    assert.equal(await t.loop.pollNow(), "error");
+    assert.equal(t.loop.status().consecutiveFailures >= 1, true);
+    assert.equal(t.loop.status().lastError?.transient, true);
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"]]);
+    assert.equal(t.loop.status().consecutiveFailures, 0);
+    assert.equal(t.notices.filter((n) => n.kind === "transient-error").length, 3);
+    // A transient failure while downloading retries the same event.
+    t.source.push({ Messages: [create("m2")] });
+    t.f.failNext.push(new ApiError(503, 0, "Unavailable"));
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"], [2, "m2"]]);
+    assert.deepEqual(t.f.calls, ["m1", "m2", "m2"]);
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("a malformed event is reported, retried, then applied without its bad items", async () => {
+  const t = setup({ startPaused: false, maxBadEventAttempts: 3 });
+  try {
+    await t.loop.start();
+    const bad = t.source.push({
+      Messages: [create("m1"), { ID: "x", Action: 3, Message: { ID: "x", LabelIDs: 7 } }],
+    } as unknown as Partial<Event>);
+    t.source.push({ Messages: [create("m2")] });
+    assert.equal(await t.loop.pollNow(), "error");
+    assert.equal(t.loop.status().badEvent?.eventId, bad);
+    assert.equal(t.loop.status().badEvent?.attempts, 1);
+    assert.equal(t.loop.status().badEvent?.skipped, false);
+    assert.deepEqual(indexView(t.store), {});
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"], [2, "m2"]]);
+    const kinds = t.notices.map((n) => n.kind).filter((k) => k.startsWith("bad"));
+    assert.deepEqual(kinds, ["bad-event", "bad-event", "bad-event", "bad-event-partially-applied"]);
+    assert.match(t.logs.join("\n"), /without 1 bad item\(s\): message x: LabelIDs/);
+    assert.equal(t.loop.status().skippedEvents, 0);
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("an event that keeps failing is skipped after N attempts with a clear notice", async () => {
+  const t = setup({ startPaused: false, maxBadEventAttempts: 2 });
+  try {
+    await t.loop.start();
+    const bad = t.source.push({ Messages: [create("m1")] });
+    t.source.push({ Messages: [create("m2")] });
+    t.f.failNext.push(new Error("cannot build"), new Error("cannot build"));
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m2"]]);
+    const status = t.loop.status();
+    assert.equal(status.skippedEvents, 1);
+    assert.equal(status.badEvent?.eventId, bad);
+    assert.equal(status.badEvent?.skipped, true);
+    assert.match(status.badEvent!.error, /cannot build/);
+    assert.ok(t.notices.some((n) => n.kind === "bad-event-skipped" && n.eventId === bad));
+    assert.match(t.logs.join("\n"), /SKIPPED bad event e1 after 2 attempts/);
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("a reply without an EventID is never skipped, only retried", async () => {
+  const t = setup({ startPaused: false, maxBadEventAttempts: 1 });
+  try {
+    await t.loop.start();
+    t.source.push(() => ({ Messages: [] }));
+    for (let i = 0; i < 3; i++) assert.equal(await t.loop.pollNow(), "error");
+    assert.equal(t.store.sync.eventCursor(), "e0");
+    assert.equal(t.loop.status().skippedEvents, 0);
+    assert.ok(t.notices.some((n) => n.kind === "bad-reply"));
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("refresh: rebuild, UidValidityBumped, resync hook, then replay from the refresh", async () => {
+  const resyncs: string[] = [];
+  const t: ReturnType<typeof setup> = setup({
+    startPaused: false,
+    resync: () => {
+      resyncs.push(t.store.sync.eventCursor()!);
+      // During the resync, something new arrives; it must be applied afterwards.
+      t.source.push({ Messages: [create("m3")] });
+      return Promise.resolve();
+    },
+  });
+  try {
+    await t.loop.start();
+    t.source.push({ Messages: [create("m1")] });
+    await settle(t.loop);
+    const validity = t.store.mailboxes.byName("INBOX")!.uidValidity;
+    t.source.push({ Refresh: 1 });
+    await settle(t.loop);
+    assert.deepEqual(resyncs, ["e2"]);
+    assert.ok(t.store.mailboxes.byName("INBOX")!.uidValidity > validity);
+    assert.deepEqual(indexView(t.store).INBOX, [[2, "m3"]]);
+    assert.ok(t.seen.includes("e2:UidValidityBumped"));
+    assert.ok(t.notices.some((n) => n.kind === "refresh"));
+    assert.equal(t.loop.status().state, "running");
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("a stuck session cannot wedge the loop", async () => {
+  const t = setup({ startPaused: false, ackTimeoutMs: 20 });
+  const stuck = t.bus.subscribe("acc", { name: "stuck-session" });
+  try {
+    await t.loop.start();
+    t.source.push({ Messages: [create("m1")] });
+    t.source.push({ Messages: [create("m2")] });
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"], [2, "m2"]]);
+    assert.equal(stuck.pending, 4);
+  } finally {
+    stuck.unsubscribe();
+    await t.done();
+  }
+});
+
+Deno.test("signed out: the loop stops and says so", async () => {
+  const t = setup({ startPaused: false });
+  try {
+    await t.loop.start();
+    t.source.failNext.push(new SignedOutError());
+    assert.equal(await t.loop.pollNow(), "stopped");
+    assert.equal(t.loop.status().state, "signed-out");
+    assert.ok(t.notices.some((n) => n.kind === "signed-out"));
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("the poll interval has jitter and backoff grows per failure, capped", async () => {
+  const sleeps: number[] = [];
+  const t = setup({
+    startPaused: false,
+    intervalMs: 20_000,
+    jitterMs: 10_000,
+    random: () => 0.5,
+    retryBaseMs: 1_000,
+    retryMaxMs: 3_000,
+    sleep: (ms, signal) => {
+      sleeps.push(ms);
+      return new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
+    },
+  });
+  try {
+    await t.loop.start();
+    for (let i = 0; i < 4; i++) t.source.failNext.push(new ApiError(502, 0, "Bad gateway"));
+    for (let i = 0; i < 4; i++) await t.loop.pollNow();
+    await t.loop.pollNow();
+    await t.loop.pollNow();
+    // (Whether the wait after the very first poll started before the first pollNow depends on
+    // timing; a wake that comes first skips it.)
+    assert.deepEqual(sleeps.filter((ms) => ms !== 25_000), [1_000, 2_000, 3_000, 3_000]);
+    assert.deepEqual(sleeps.slice(-2), [25_000, 25_000]);
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("start retries events/latest on transient errors", async () => {
+  const t = setup();
+  try {
+    t.source.failNext.push(new ApiError(500, 0, "x"));
+    await t.loop.start();
+    assert.equal(t.store.sync.eventCursor(), "e0");
+    assert.equal(t.notices[0].kind, "transient-error");
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("literals go to the cache after commit and leave it on delete", async () => {
+  const cache = new Map<number, Uint8Array>();
+  const t = setup({
+    startPaused: false,
+    literals: {
+      get: (id: InternalMessageId) => Promise.resolve(cache.get(id)),
+      put: (id: InternalMessageId, l: Uint8Array) => {
+        cache.set(id, l);
+        return Promise.resolve();
+      },
+      delete: (id: InternalMessageId) => {
+        cache.delete(id);
+        return Promise.resolve();
+      },
+    },
+  });
+  try {
+    await t.loop.start();
+    t.source.push({ Messages: [create("m1")] });
+    await settle(t.loop);
+    const id = t.store.messages.byRemoteId("m1" as RemoteMessageId)!;
+    assert.equal(new TextDecoder().decode(cache.get(id)), "Subject: m1\r\n\r\none\r\n");
+    t.source.push({ Messages: [{ ID: "m1", Action: 0 }] });
+    await settle(t.loop);
+    assert.equal(cache.size, 0);
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("address items reach the hook; transient classification", async () => {
+  const got: string[] = [];
+  const t = setup({
+    startPaused: false,
+    onAddresses: (items) => {
+      got.push(...items.map((a) => `${a.ID}:${a.Action}`));
+    },
+  });
+  try {
+    await t.loop.start();
+    t.source.push({ Addresses: [{ ID: "a1", Action: 2 }] });
+    await settle(t.loop);
+    assert.deepEqual(got, ["a1:2"]);
+  } finally {
+    await t.done();
+  }
+  assert.equal(isTransientError(new ApiError(429, 0, "")), true);
+  assert.equal(isTransientError(new ApiError(503, 0, "")), true);
+  assert.equal(isTransientError(new ApiError(422, 2501, "")), false);
+  assert.equal(isTransientError(new Error("x")), false);
+});
