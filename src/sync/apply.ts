@@ -44,7 +44,11 @@ import {
   type Store,
 } from "../store/mod.ts";
 
-/** What a build produced for one message: everything the index keeps besides the literal. */
+/**
+ * What a build produced for one message: everything the index keeps besides the literal.
+ * ENVELOPE, BODYSTRUCTURE and BODY are the IMAP wire bytes as a binary string (one character per
+ * byte, `bytesToBinary` of `src/mime`); the IMAP layer writes them with `binaryToBytes`.
+ */
 export interface BuiltContent {
   /** Byte length of the literal (RFC822.SIZE). */
   literalSize: number;

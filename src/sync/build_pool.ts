@@ -1,0 +1,211 @@
+/**
+ * Decrypt + build on Worker threads: one worker per core by default (`navigator
+ * .hardwareConcurrency`), each holding the account's address keys, each taking a few messages at
+ * a time. openpgp.js decryption and the MIME builder are CPU-bound, so this is what lets the first
+ * sync use every core while the main thread downloads and writes the index.
+ *
+ * Keys reach the workers re-locked: {@link BuildPool.create} draws a random passphrase for this
+ * pool only, locks each unlocked address key with it and posts the armored locked keys and the
+ * passphrase; nothing is logged or written anywhere. With `workers: 0` the pool builds on the
+ * calling thread (tests, tiny syncs, or a platform without workers).
+ *
+ * {@link BuildPool.build} never rejects: a worker that dies (e.g. out of memory) is replaced and
+ * its messages are retried once on the new worker, then built as failed placeholders.
+ *
+ * @module
+ */
+import type { Message } from "../api/mod.ts";
+import { type KeyRing, lockKey, toBase64 } from "../crypto/mod.ts";
+import type { LockedAddressKeys, WorkerReply, WorkerRequest } from "./build_worker.ts";
+import {
+  type AttachmentData,
+  buildFromApi,
+  type BuildOutput,
+  failedBuild,
+} from "./message_build.ts";
+
+/** Options of {@link BuildPool.create}. */
+export interface BuildPoolOptions {
+  /** Unlocked keys per address ID (`UnlockedAccount.addressKeys`). */
+  keys: ReadonlyMap<string, KeyRing>;
+  /** Worker threads; default one per core; 0 builds on the calling thread. */
+  workers?: number;
+  /** Messages a worker works on at once (default 2). */
+  perWorker?: number;
+}
+
+interface Job {
+  seq: number;
+  message: Message;
+  attachments: [string, Uint8Array][];
+  resolve: (output: BuildOutput) => void;
+  attempts: number;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  jobs: Map<number, Job>;
+}
+
+/** A pool of build workers. Create with {@link BuildPool.create}; {@link BuildPool.close} ends it. */
+export class BuildPool {
+  readonly #keys: ReadonlyMap<string, KeyRing>;
+  readonly #perWorker: number;
+  #slots: Slot[] = [];
+  #queue: Job[] = [];
+  #seq = 0;
+  #closed = false;
+  #init?: WorkerRequest & { type: "init" };
+
+  private constructor(keys: ReadonlyMap<string, KeyRing>, perWorker: number) {
+    this.#keys = keys;
+    this.#perWorker = perWorker;
+  }
+
+  /** Starts the workers and hands them the keys; resolves once every worker is ready. */
+  static async create(options: BuildPoolOptions): Promise<BuildPool> {
+    const cores = typeof navigator !== "undefined" && navigator.hardwareConcurrency > 0
+      ? navigator.hardwareConcurrency
+      : 2;
+    const count = Math.max(0, Math.floor(options.workers ?? cores));
+    const pool = new BuildPool(options.keys, Math.max(1, Math.floor(options.perWorker ?? 2)));
+    if (count === 0) return pool;
+    const passphrase = toBase64(crypto.getRandomValues(new Uint8Array(32)));
+    const addresses: LockedAddressKeys[] = [];
+    for (const [addressId, ring] of options.keys) {
+      const armored: string[] = [];
+      for (const key of ring.keys) armored.push(await lockKey(key, passphrase));
+      addresses.push({ addressId, armored });
+    }
+    pool.#init = { type: "init", passphrase, addresses };
+    for (let i = 0; i < count; i++) pool.#slots.push(pool.#spawn());
+    try {
+      await Promise.all(pool.#slots.map((s) => s.ready));
+    } catch (e) {
+      pool.close();
+      throw e;
+    }
+    return pool;
+  }
+
+  /** Worker threads (0: building on the calling thread). */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Messages handed to workers or waiting for one. */
+  get pending(): number {
+    return this.#queue.length + this.#slots.reduce((n, s) => n + s.jobs.size, 0);
+  }
+
+  /**
+   * Decrypts and builds one message (see `message_build.ts`). Never rejects; after
+   * {@link close} it answers with a failed placeholder.
+   */
+  build(message: Message, attachments: AttachmentData): Promise<BuildOutput> {
+    if (this.#closed) return Promise.resolve(failedBuild(message, "build pool closed"));
+    if (this.#slots.length === 0) {
+      return buildFromApi(message, attachments, this.#keys.get(String(message?.AddressID ?? "")));
+    }
+    return new Promise((resolve) => {
+      this.#queue.push({
+        seq: ++this.#seq,
+        message,
+        attachments: [...attachments],
+        resolve,
+        attempts: 0,
+      });
+      this.#dispatch();
+    });
+  }
+
+  /** Stops the workers; queued and running builds answer with failed placeholders. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const slot of this.#slots) {
+      slot.worker.terminate();
+      for (const job of slot.jobs.values()) {
+        job.resolve(failedBuild(job.message, "build pool closed"));
+      }
+      slot.jobs.clear();
+    }
+    for (const job of this.#queue) job.resolve(failedBuild(job.message, "build pool closed"));
+    this.#queue = [];
+    this.#slots = [];
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(new URL("./build_worker.ts", import.meta.url), { type: "module" });
+    let ready!: () => void;
+    let failed!: (e: Error) => void;
+    const slot: Slot = {
+      worker,
+      jobs: new Map(),
+      ready: new Promise<void>((res, rej) => {
+        ready = res;
+        failed = rej;
+      }),
+    };
+    slot.ready.catch(() => {});
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      const reply = event.data;
+      if (reply.type === "ready") {
+        ready();
+        this.#dispatch();
+        return;
+      }
+      const job = slot.jobs.get(reply.seq);
+      if (!job) return;
+      slot.jobs.delete(reply.seq);
+      job.resolve(reply.output);
+      this.#dispatch();
+    };
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      failed(new Error(`build worker failed: ${event.message}`));
+      this.#replace(slot);
+    };
+    worker.postMessage(this.#init!);
+    return slot;
+  }
+
+  /** A worker died: start another one and retry its jobs once. */
+  #replace(slot: Slot): void {
+    slot.worker.terminate();
+    const index = this.#slots.indexOf(slot);
+    if (index < 0 || this.#closed) return;
+    const jobs = [...slot.jobs.values()];
+    slot.jobs.clear();
+    this.#slots[index] = this.#spawn();
+    for (const job of jobs) {
+      if (++job.attempts > 1) {
+        job.resolve(failedBuild(job.message, "the build worker stopped while building it"));
+      } else {
+        this.#queue.unshift(job);
+      }
+    }
+    this.#dispatch();
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      let best: Slot | undefined;
+      for (const slot of this.#slots) {
+        if (slot.jobs.size >= this.#perWorker) continue;
+        if (!best || slot.jobs.size < best.jobs.size) best = slot;
+      }
+      if (!best) return;
+      const job = this.#queue.shift()!;
+      best.jobs.set(job.seq, job);
+      const request: WorkerRequest = {
+        type: "build",
+        seq: job.seq,
+        message: job.message,
+        attachments: job.attachments,
+      };
+      best.worker.postMessage(request);
+    }
+  }
+}
