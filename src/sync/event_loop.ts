@@ -34,9 +34,7 @@ import {
   ApiError,
   collectEvents,
   getLatestEventID,
-  getMessage,
   type Label,
-  type Message,
   NetworkError,
   SignedOutError,
 } from "../api/mod.ts";
@@ -45,7 +43,6 @@ import type { InternalMessageId, RemoteEventId, Store } from "../store/mod.ts";
 import {
   applyPreparedEvent,
   type EventApplied,
-  type FetchedMessage,
   MalformedEventError,
   type MessageFetcher,
   prepareEvent,
@@ -125,7 +122,7 @@ export interface EventLoopOptions {
   account: string;
   store: Store;
   source: EventSource;
-  /** Downloads and builds messages the events create (see `apiMessageFetcher`). */
+  /** Downloads and builds messages the events create (see `eventMessageFetcher`). */
   fetcher: MessageFetcher;
   bus: UpdateBus;
   /** The literal cache; without one, literals are not cached (a later FETCH rebuilds). */
@@ -193,30 +190,6 @@ export function isTransientError(error: unknown): boolean {
 function message(error: unknown): string {
   if (error instanceof ApiError) return error.describe();
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/**
- * A {@link MessageFetcher} over the API: `GET /mail/v4/messages/{id}` then `build` (the first
- * sync's decrypt + build). 422 and 404 (the message is gone) are `undefined`.
- */
-export function apiMessageFetcher(
-  client: ApiClient,
-  build: (message: Message) => Promise<FetchedMessage>,
-): MessageFetcher {
-  return {
-    async fetch(remoteId) {
-      let full;
-      try {
-        full = await getMessage(client, remoteId);
-      } catch (error) {
-        if (error instanceof ApiError && (error.status === 422 || error.status === 404)) {
-          return undefined;
-        }
-        throw error;
-      }
-      return await build(full);
-    },
-  };
 }
 
 /** The event loop of one account. */
