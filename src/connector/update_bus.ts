@@ -11,7 +11,7 @@
  * two publishes can never interleave.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const bus = new UpdateBus();
  * const sub = bus.subscribe("account-1");
  * (async () => {

@@ -137,7 +137,7 @@ export type Update<T extends UpdateData = UpdateData> = T & Acknowledgement;
  * value can be handed to several receivers, each acknowledging separately.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const u = withAck({ kind: "MessagesCreated", mailbox, uids: [uid] });
  * queueForSession(u);
  * await u.applied; // after the session called u.ack()

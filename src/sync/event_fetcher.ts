@@ -21,7 +21,7 @@ function gone(error: unknown): boolean {
  * (the event is retried). Build failures come back as placeholders (`built.status` `"failed"`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const fetcher = eventMessageFetcher(syncApiFor(client), pool);
  * const loop = new EventLoop({ account, store, source: apiEventSource(client), fetcher, bus });
  * ```

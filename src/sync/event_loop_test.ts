@@ -16,6 +16,7 @@ import {
   fakeBuilt,
   fakeFetcher,
   indexView,
+  label,
   metadata,
   SYSTEM_LABELS,
 } from "./_event_test_utils.ts";
@@ -403,4 +404,36 @@ Deno.test("address items reach the hook; transient classification", async () => 
   assert.equal(isTransientError(new ApiError(503, 0, "")), true);
   assert.equal(isTransientError(new ApiError(422, 2501, "")), false);
   assert.equal(isTransientError(new Error("x")), false);
+});
+
+Deno.test("a failure inside an event rolls back all of it, the cursor included (invariant 4)", async () => {
+  const t = setup({ startPaused: false, maxBadEventAttempts: 5 });
+  try {
+    applyLabels(t.store, [
+      ...SYSTEM_LABELS,
+      label("F1", 3, "Work"),
+      label("F2", 3, "2024", { ParentID: "F1", Path: "Work/2024" }),
+    ]);
+    await t.loop.start();
+    t.source.push({
+      Labels: [
+        { ID: "L9", Action: 1, Label: label("L9", 1, "New") },
+        // Moving a folder under its own child: the store refuses (RangeError).
+        {
+          ID: "F1",
+          Action: 2,
+          Label: label("F1", 3, "Work", { ParentID: "F2", Path: "Work/2024/Work" }),
+        },
+      ],
+      Messages: [create("m1")],
+    });
+    assert.equal(await t.loop.pollNow(), "error");
+    assert.equal(t.store.sync.eventCursor(), "e0");
+    assert.equal(t.store.mailboxes.byRemoteId("L9" as never), undefined);
+    assert.deepEqual(indexView(t.store), {});
+    assert.deepEqual(t.seen, []);
+    assert.match(t.loop.status().badEvent!.error, /under itself/);
+  } finally {
+    await t.done();
+  }
 });
