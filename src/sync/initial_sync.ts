@@ -106,6 +106,8 @@ export interface InitialSyncOptions {
   retryDelayMs?: number;
   /** Waits `ms` (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** Least time between two progress reports in ms (default 250; phase changes always report). */
+  progressIntervalMs?: number;
   /** Stops the sync (it then rejects with the signal's reason). */
   signal?: AbortSignal;
 }
@@ -190,7 +192,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
   const retryDelayMs = Math.max(0, options.retryDelayMs ?? 1000);
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const signal = options.signal;
-  const meter = new ProgressMeter();
+  const meter = new ProgressMeter({ intervalMs: options.progressIntervalMs });
   const report = (phase: SyncProgress["phase"], done: number, total: number, force = false) => {
     const p = meter.sample(account, phase, done, total, force);
     if (p) reporter.progress(p);
