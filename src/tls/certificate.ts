@@ -93,7 +93,7 @@ export interface GenerateOptions {
  * Makes a new self-signed ECDSA P-256 certificate for {@link LOCAL_NAMES}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * const { certPem, keyPem } = await generateCertificate();
  * ```
  */

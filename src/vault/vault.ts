@@ -423,6 +423,7 @@ export class Vault {
 
   async #write(): Promise<void> {
     await Deno.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.#checkStillOurs();
     if (this.#key === undefined) {
       const raw = randomBytes(VAULT_KEY_BYTES);
       await this.keyStore.save(raw);
@@ -445,6 +446,33 @@ export class Vault {
     file.set(sealed, HEADER_BYTES);
     await atomicWrite(this.path, file, 0o600);
     this.#exists = true;
+  }
+
+  /**
+   * Refuses to write over a file that appeared since {@link open} (another process made a vault),
+   * or that is no longer a vault: the never-overwrite rule holds for the whole life of a Vault.
+   */
+  async #checkStillOurs(): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(this.path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw new VaultRefusedError(
+        this.path,
+        "unreadable",
+        `Cannot read the vault ${this.path} before writing it: ${messageOf(err)}`,
+      );
+    }
+    if (!this.#exists) {
+      throw new VaultRefusedError(
+        this.path,
+        "foreign",
+        `The vault ${this.path} was created by another process after this one started; it was ` +
+          "left untouched. Run the command again.",
+      );
+    }
+    checkContainer(this.path, bytes);
   }
 
   #find(email: string): VaultAccount | undefined {

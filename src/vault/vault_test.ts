@@ -421,3 +421,30 @@ Deno.test("the first save stores a new key; a failing key store writes nothing",
     await assert.rejects(Deno.stat(vaultPath(dir)), Deno.errors.NotFound);
   });
 });
+
+Deno.test("save never writes over a file that became foreign or appeared meanwhile", async () => {
+  await withDir(async (dir) => {
+    const store = await fileStore(dir);
+    const vault = await Vault.open(dir, store);
+    vault.putAccount(ALICE);
+    await vault.save();
+    await Deno.writeTextFile(vaultPath(dir), "someone else's file");
+    await assert.rejects(vault.save(), (err: Error) => {
+      assert.ok(err instanceof VaultRefusedError);
+      assert.equal(err.reason, "foreign");
+      return true;
+    });
+    assert.equal(await Deno.readTextFile(vaultPath(dir)), "someone else's file");
+
+    // Opened while absent; another process then saves its own vault: ours refuses to clobber it.
+    await Deno.remove(vaultPath(dir));
+    const late = await Vault.open(dir, store);
+    const early = await Vault.open(dir, store);
+    early.putAccount(BOB);
+    await early.save();
+    const theirs = await Deno.readFile(vaultPath(dir));
+    late.putAccount(ALICE);
+    await assert.rejects(late.save(), /created by another process/);
+    assert.deepEqual(await Deno.readFile(vaultPath(dir)), theirs);
+  });
+});
