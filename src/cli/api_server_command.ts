@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Command } from "./command.ts";
-import { UsageError } from "./mod.ts";
+import { UsageError } from "./command.ts";
 
 const HELP = `Usage: bridge api-server [options]
 

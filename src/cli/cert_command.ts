@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import type { Command } from "./command.ts";
-import { UsageError } from "./mod.ts";
+import { UsageError } from "./command.ts";
 import { resolveDataDir } from "./vault_command.ts";
 import { ConfigError } from "../config/mod.ts";
 import { CertificateError, exportCert, importCert, loadOrCreate } from "../tls/mod.ts";

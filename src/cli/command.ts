@@ -7,3 +7,8 @@ export interface Command {
   /** Runs the command with the arguments after its name; resolves to the exit code. */
   run(args: string[]): Promise<number>;
 }
+
+/** Thrown by a subcommand for bad flags; `main` prints the message and exits with code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}

@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import type { Command } from "./command.ts";
-import { UsageError } from "./mod.ts";
+import { UsageError } from "./command.ts";
 import { VERSION } from "./version.ts";
 import {
   type Config,

@@ -8,6 +8,9 @@
  */
 import { VERSION } from "./version.ts";
 import { COMMANDS } from "./commands.ts";
+import { UsageError } from "./command.ts";
+
+export { UsageError };
 
 /** Usage text shown by `bridge --help` and after a usage error. */
 export function usage(): string {
@@ -60,9 +63,4 @@ export async function main(args: string[]): Promise<number> {
     }
     throw err;
   }
-}
-
-/** Thrown by a subcommand for bad flags; `main` prints the message and exits with code 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
 }

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import type { Command } from "./command.ts";
-import { UsageError } from "./mod.ts";
+import { UsageError } from "./command.ts";
 import { VERSION } from "./version.ts";
 import { ConfigError, loadConfig } from "../config/mod.ts";
 import {
