@@ -514,3 +514,152 @@ export interface Contact {
   LabelIDs: string[];
   Cards: Card[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Attachments upload, drafts, send, import
+// ---------------------------------------------------------------------------------------------
+
+/** Attachment `Disposition` values. */
+export const Disposition = { Attachment: "attachment", Inline: "inline" } as const;
+
+/**
+ * Fields of `POST /mail/v4/attachments` (multipart/form-data; go-proton-api `attachment.go`).
+ * The three binary parts are sent as files named `blob` of type `application/octet-stream`.
+ */
+export interface CreateAttachmentReq {
+  /** The draft the attachment belongs to. */
+  MessageID: string;
+  /** File name (any Unicode). */
+  Filename: string;
+  /** Media type of the plaintext, e.g. `image/png`. */
+  MIMEType: string;
+  /** `attachment` or `inline` (inline needs `ContentID`). */
+  Disposition: string;
+  /** Content-ID without angle brackets (inline images); "" when none. */
+  ContentID?: string;
+  /** Binary PKESK packet(s): the session key encrypted to the sender's address key. */
+  KeyPackets: Uint8Array;
+  /** The binary symmetrically encrypted data packet. */
+  DataPacket: Uint8Array;
+  /** Binary detached signature over the plaintext. */
+  Signature: Uint8Array;
+}
+
+/** `Action` of draft creation (go-proton-api `CreateDraftAction`). */
+export const DraftAction = {
+  Reply: 0,
+  ReplyAll: 1,
+  Forward: 2,
+  AutoResponse: 3,
+  ReadReceipt: 4,
+} as const;
+
+/** A draft as the client sends it (go-proton-api `message_draft_types.go` `DraftTemplate`). */
+export interface DraftTemplate {
+  Subject: string;
+  Sender: EmailAddress;
+  ToList: EmailAddress[];
+  CCList: EmailAddress[];
+  BCCList: EmailAddress[];
+  /** Armored PGP message encrypted to the sender address' first key (not signed). */
+  Body: string;
+  /** `text/plain` or `text/html`. */
+  MIMEType: string;
+  Unread: Bool;
+  /** The RFC Message-ID without angle brackets (omitted when empty). */
+  ExternalID?: string;
+}
+
+/** `POST /mail/v4/messages` (no method override) request: draft creation. */
+export interface CreateDraftReq {
+  Message: DraftTemplate;
+  /** Attachment key packets of forwarded attachments (base64), or null. */
+  AttachmentKeyPackets: string[] | null;
+  /** The message replied to or forwarded (omitted when none). */
+  ParentID?: string;
+  /** A {@link DraftAction} value. */
+  Action: number;
+}
+
+/** `PUT /mail/v4/messages/{id}` request: draft update. */
+export interface UpdateDraftReq {
+  Message: DraftTemplate;
+  AttachmentKeyPackets: string[] | null;
+}
+
+/** Recipient `Type` / package `Type` bits (go-proton-api `EncryptionScheme`). */
+export const EncryptionScheme = {
+  Internal: 1,
+  EncryptedOutside: 2,
+  Clear: 4,
+  PGPInline: 8,
+  PGPMIME: 16,
+  ClearMIME: 32,
+} as const;
+
+/** Recipient `Signature` (go-proton-api `SignatureType`). */
+export const SignatureType = { None: 0, Detached: 1, Attached: 2 } as const;
+
+/** A session key in clear, as a package carries it: base64 key bytes and algorithm name. */
+export interface PackageSessionKey {
+  /** Base64 of the raw key bytes. */
+  Key: string;
+  /** Symmetric algorithm, e.g. `aes256`. */
+  Algorithm: string;
+}
+
+/** One recipient of a package (go-proton-api `MessageRecipient`). */
+export interface MessageRecipient {
+  /** One {@link EncryptionScheme} bit. */
+  Type: number;
+  /** A {@link SignatureType} value. */
+  Signature: number;
+  /** Base64 of the body session key encrypted to the recipient's key (omitted when none). */
+  BodyKeyPacket?: string;
+  /** Attachment ID → base64 of its session key encrypted to the recipient (omitted when empty). */
+  AttachmentKeyPackets?: Record<string, string>;
+}
+
+/** One package of a send request (go-proton-api `MessagePackage`). */
+export interface MessagePackage {
+  /** Recipient email → how it gets the message. */
+  Addresses: Record<string, MessageRecipient>;
+  /** `text/plain`, `text/html` or `multipart/mixed`. */
+  MIMEType: string;
+  /** Bitwise OR of the recipients' schemes. */
+  Type: number;
+  /** Base64 of the encrypted (and signed) data packet of the body. */
+  Body: string;
+  /** The body session key in clear, when a Clear/ClearMIME recipient needs it. */
+  BodyKey?: PackageSessionKey;
+  /** Attachment ID → session key in clear, when a Clear recipient needs them. */
+  AttachmentKeys?: Record<string, PackageSessionKey>;
+}
+
+/** `POST /mail/v4/messages/{id}` request: send a draft. Reply: `{"Sent": Message}`. */
+export interface SendDraftReq {
+  Packages: MessagePackage[];
+}
+
+/** Per-message metadata of an import (go-proton-api `ImportMetadata`). */
+export interface ImportMetadata {
+  AddressID: string;
+  LabelIDs: string[];
+  Unread: Bool;
+  /** {@link MessageFlag} bits (Received, Sent, Replied…). */
+  Flags: number;
+}
+
+/** Result of one imported message (go-proton-api `ImportRes`: error fields + `MessageID`). */
+export interface ImportRes {
+  Code: number;
+  Error?: string;
+  Details?: unknown;
+  MessageID?: string;
+}
+
+/** One item of the import reply: `{"Name": "<part name>", "Response": ImportRes}`. */
+export interface ImportResponseItem {
+  Name: string;
+  Response: ImportRes;
+}

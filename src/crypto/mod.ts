@@ -15,3 +15,4 @@ export * from "./message.ts";
 export * from "./split.ts";
 export * from "./attachment.ts";
 export * from "./session_key.ts";
+export * from "./armor.ts";

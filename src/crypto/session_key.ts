@@ -11,6 +11,7 @@ import {
   decryptWithSessionKeys,
   encryptBytes,
   readAnyMessage,
+  type SignatureStatus,
 } from "./_pgp.ts";
 import { CryptoError, errorMessage, toCryptoError } from "./errors.ts";
 import { keyLabel, toPublicKeys } from "./keys.ts";
@@ -128,6 +129,27 @@ export async function decryptWithSessionKey(
   const message = await readAnyMessage(dataPacket, "data packet");
   const { data } = await decryptWithSessionKeys(message, [sk], undefined, "data packet");
   return data;
+}
+
+/**
+ * Like {@link decryptWithSessionKey}, and also checks the signature inside the data packet
+ * against `verificationKeys` (a send package body is encrypted *and signed* by the sender).
+ *
+ * @param dataPacket The binary encrypted data packet.
+ * @param sessionKey The session key.
+ * @param verificationKeys Public keys that may have signed it.
+ * @returns The plaintext and the signature status (`valid`, `invalid`, `unsigned`, or
+ * `not-checked` when no keys were given).
+ * @throws {CryptoError} as {@link decryptWithSessionKey}.
+ */
+export async function decryptAndVerifyWithSessionKey(
+  dataPacket: Uint8Array,
+  sessionKey: SessionKey,
+  verificationKeys: openpgp.PublicKey[],
+): Promise<{ data: Uint8Array; signature: SignatureStatus }> {
+  const sk = checkSessionKey(sessionKey, "decrypt data packet");
+  const message = await readAnyMessage(dataPacket, "data packet");
+  return await decryptWithSessionKeys(message, [sk], verificationKeys, "data packet");
 }
 
 /** What {@link encryptAndSplit} returns. */

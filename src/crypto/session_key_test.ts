@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { encryptAttachment } from "./attachment.ts";
 import { decryptMessage, encryptMessageBinary } from "./message.ts";
 import {
+  decryptAndVerifyWithSessionKey,
   decryptSessionKey,
   decryptWithSessionKey,
   encryptAndSplit,
@@ -102,4 +103,24 @@ Deno.test("session key functions: bad input", async () => {
   );
   await rejectsKind(() => decryptWithSessionKey(new Uint8Array([1, 2]), sk), "bad-input");
   await rejectsKind(() => decryptWithSessionKey(att.keyPackets, sk), "bad-input");
+});
+
+Deno.test("decryptAndVerifyWithSessionKey: plaintext and signature status", async () => {
+  const alice = await eccKey("alice");
+  const bob = await eccKey("bob");
+  const signed = await encryptAndSplit("signed body", alice.unlocked, alice.unlocked);
+  const ok = await decryptAndVerifyWithSessionKey(signed.dataPacket, signed.sessionKey, [
+    alice.unlocked.toPublic(),
+  ]);
+  assert.equal(new TextDecoder().decode(ok.data), "signed body");
+  assert.equal(ok.signature, "valid");
+  const wrong = await decryptAndVerifyWithSessionKey(signed.dataPacket, signed.sessionKey, [
+    bob.unlocked.toPublic(),
+  ]);
+  assert.equal(wrong.signature, "invalid");
+  const plain = await encryptAndSplit("unsigned", alice.unlocked);
+  const none = await decryptAndVerifyWithSessionKey(plain.dataPacket, plain.sessionKey, [
+    alice.unlocked.toPublic(),
+  ]);
+  assert.equal(none.signature, "unsigned");
 });
