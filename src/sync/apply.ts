@@ -304,7 +304,8 @@ export function applyMessage(
     });
     const labels = store.membership.setMessageLabels(upsert.id, exposedLabelIds(metadata.LabelIDs));
     if (failed) store.sync.recordFailure(remoteId, built.reason || "build failed");
-    else store.sync.clearFailure(remoteId);
+    // A failure is only ever recorded with its placeholder row, so a new message has none.
+    else if (!upsert.created) store.sync.clearFailure(remoteId);
     return {
       id: upsert.id,
       created: upsert.created,

@@ -15,7 +15,8 @@
  * @module
  */
 import type { Message } from "../api/mod.ts";
-import { type KeyRing, lockKey, toBase64 } from "../crypto/mod.ts";
+import * as openpgp from "openpgp";
+import { type KeyRing, toBase64 } from "../crypto/mod.ts";
 import type { LockedAddressKeys, WorkerReply, WorkerRequest } from "./build_worker.ts";
 import {
   type AttachmentData,
@@ -75,7 +76,7 @@ export class BuildPool {
     const addresses: LockedAddressKeys[] = [];
     for (const [addressId, ring] of options.keys) {
       const armored: string[] = [];
-      for (const key of ring.keys) armored.push(await lockKey(key, passphrase));
+      for (const key of ring.keys) armored.push(await lockForWorker(key, passphrase));
       addresses.push({ addressId, armored });
     }
     pool.#init = { type: "init", passphrase, addresses };
@@ -208,4 +209,18 @@ export class BuildPool {
       best.worker.postMessage(request);
     }
   }
+}
+
+/**
+ * Locks a key for the trip to a worker. The passphrase is 256 random bits that exist only for
+ * this pool, so S2K stretching adds nothing; the cheapest iteration count keeps each worker from
+ * hashing (and holding) megabytes per key.
+ */
+async function lockForWorker(key: openpgp.PrivateKey, passphrase: string): Promise<string> {
+  const locked = await openpgp.encryptKey({
+    privateKey: key,
+    passphrase,
+    config: { s2kIterationCountByte: 0 },
+  });
+  return locked.armor();
 }

@@ -35,7 +35,7 @@ export class DownloadThrottle {
   #limit: number;
   #active = 0;
   #streak = 0;
-  #waiters: (() => void)[] = [];
+  #waiters: { priority: number; resolve: () => void }[] = [];
   #backoffs = 0;
   #observing = false;
 
@@ -97,12 +97,27 @@ export class DownloadThrottle {
     this.#limit = this.min;
   }
 
-  /** Runs `fn` when a slot is free; the slot is held until it settles. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    while (this.#active >= this.#limit) {
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  /**
+   * Runs `fn` when a slot is free; the slot is held until it settles. Waiters get slots strictly
+   * by `priority` (lower first; the sync passes a message's position, so the attachments of an
+   * early message are not stuck behind hundreds of later messages), then in arrival order.
+   */
+  async run<T>(fn: () => Promise<T>, priority = Number.MAX_SAFE_INTEGER): Promise<T> {
+    if (this.#waiters.length > 0 || this.#active >= this.#limit) {
+      await new Promise<void>((resolve) => {
+        // Insert after every waiter of the same or a lower priority (stable).
+        let lo = 0;
+        let hi = this.#waiters.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (this.#waiters[mid].priority <= priority) lo = mid + 1;
+          else hi = mid;
+        }
+        this.#waiters.splice(lo, 0, { priority, resolve });
+      });
+    } else {
+      this.#active++;
     }
-    this.#active++;
     try {
       return await fn();
     } finally {
@@ -111,10 +126,11 @@ export class DownloadThrottle {
     }
   }
 
+  /** Hands free slots to the first waiters (the slot is taken on their behalf). */
   #wake(): void {
-    if (this.#active >= this.#limit || this.#waiters.length === 0) return;
-    // Wake as many as there are free slots; each re-checks the limit before taking one.
-    const free = this.#limit - this.#active;
-    for (const resolve of this.#waiters.splice(0, free)) resolve();
+    while (this.#waiters.length > 0 && this.#active < this.#limit) {
+      this.#active++;
+      this.#waiters.shift()!.resolve();
+    }
   }
 }

@@ -38,15 +38,17 @@
  * messages, a second or two for 10,000 on a fast link.
  *
  * ## Checkpoint: nothing lost, nothing duplicated
- * Batch *n* is applied in one store transaction that also writes the checkpoint for batch
- * *n − 1*: `lastSyncedRemoteId` (the newest message of batches ≤ *n − 1*) and `syncedCount`.
- * Batch *n*'s literals are written to the cache after that commit, and only the next batch's
- * transaction (or the final one) moves the checkpoint past them. So the checkpoint always covers
- * messages whose index rows **and** literals are durable. After a kill the resumed listing stops
- * at the checkpoint; the messages after it that are already indexed with a cached literal are
- * skipped, and those indexed without one (killed between commit and cache write) are fetched and
- * applied again — same content, same UIDs. If the checkpoint's message was deleted on the server
- * meanwhile the listing runs to the end and the same per-message check keeps it correct.
+ * Each batch is applied in one store transaction, which also writes the checkpoint:
+ * `lastSyncedRemoteId` (the newest message covered) and `syncedCount`. The batch's literals are
+ * written to the cache after that commit (overlapping the next batches' downloads, builds and
+ * transactions), and a batch only becomes *covered* — eligible for a later transaction's
+ * checkpoint — once its cache writes and those of every earlier batch are done. So the
+ * checkpoint always covers messages whose index rows **and** literals are durable. After a kill
+ * the resumed listing stops at the checkpoint; the messages after it that are already indexed
+ * with a cached literal are skipped, and those indexed without one (killed between a commit and
+ * its cache writes) are fetched and applied again — same content, same UIDs. If the checkpoint's
+ * message was deleted on the server meanwhile the listing runs to the end and the same
+ * per-message check keeps it correct.
  *
  * ## Errors
  * Transient failures (429, 5xx, dropped connections, timeouts) are retried per request by the
@@ -100,6 +102,8 @@ export interface InitialSyncOptions {
   batchSize?: number;
   /** Bytes in flight across download, build and apply (default 64 MiB). */
   memoryBudget?: number;
+  /** Most messages between download start and cache write at once (default 256). */
+  maxInFlight?: number;
   /** Retries of a transiently failing request after the client's own (default 6). */
   retries?: number;
   /** First retry delay in ms, doubled per retry, at most 30 s (default 1000). */
@@ -154,6 +158,8 @@ export class SyncError extends Error {
 interface PlanItem {
   id: RemoteMessageId;
   size: number;
+  /** Position in the plan (download priority). */
+  seq: number;
 }
 
 type Outcome =
@@ -188,6 +194,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
   const pageSize = Math.min(150, Math.max(1, Math.floor(options.pageSize ?? 150)));
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 64));
   const budget = new MemoryBudget(options.memoryBudget ?? 64 * 1024 * 1024);
+  const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 256));
   const retries = Math.max(0, Math.floor(options.retries ?? 6));
   const retryDelayMs = Math.max(0, options.retryDelayMs ?? 1000);
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
@@ -289,11 +296,13 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
         if (m.ID === stopAt) break outer;
         if (typeof m.ID !== "string" || seen.has(m.ID)) continue;
         seen.add(m.ID);
-        items.push({ id: m.ID as RemoteMessageId, size: Number(m.Size) || 0 });
+        items.push({ id: m.ID as RemoteMessageId, size: Number(m.Size) || 0, seq: 0 });
       }
       checkAborted();
     }
-    return items.reverse();
+    items.reverse();
+    items.forEach((item, i) => item.seq = i);
+    return items;
   });
 
   // 4. Pipeline.
@@ -317,7 +326,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
   async function fetchAndBuild(item: PlanItem): Promise<Outcome> {
     const message = await call(
       "Downloading a message",
-      () => throttled(throttle, () => api.message(item.id)),
+      () => throttled(throttle, item.seq, () => api.message(item.id)),
       true,
     );
     if (message === GONE) return { kind: "gone" };
@@ -327,7 +336,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
     await Promise.all((message.Attachments ?? []).map(async (a) => {
       const data = await call(
         "Downloading an attachment",
-        () => throttled(throttle, () => api.attachment(a.ID)),
+        () => throttled(throttle, item.seq, () => api.attachment(a.ID)),
         true,
       );
       if (data === GONE) gone = true;
@@ -352,6 +361,10 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
           notify();
           continue;
         }
+        while (queue.length >= maxInFlight && fatal === undefined && !signal?.aborted) {
+          await changed;
+        }
+        if (fatal !== undefined || signal?.aborted) break;
         const reserved = estimate(item.size);
         await budget.acquire(reserved);
         if (fatal !== undefined || signal?.aborted) {
@@ -384,19 +397,38 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
     }
   })();
 
+  // Batches whose literals are being written, oldest first. Cache writes of batch n overlap the
+  // downloads, builds and transactions of later batches; the checkpoint only moves past a batch
+  // once its writes, and those of every earlier batch, are done.
+  interface Writing {
+    done: number;
+    marker: RemoteMessageId | null;
+    finished: boolean;
+    promise: Promise<void>;
+  }
+  const writing: Writing[] = [];
+  const maxWritingBatches = 4;
   let marker = checkpoint.lastSyncedRemoteId;
-  let coveredDone = baseDone;
+  let covered = { done: baseDone, marker: checkpoint.lastSyncedRemoteId };
+  const advanceCovered = () => {
+    while (writing.length > 0 && writing[0].finished) {
+      const w = writing.shift()!;
+      covered = { done: w.done, marker: w.marker };
+    }
+  };
   try {
     for (;;) {
       while (!(queue.length > 0 && queue[0].settled) && !(queue.length === 0 && !producing)) {
         await changed;
       }
       if (queue.length === 0 || queue[0].error !== undefined || signal?.aborted) break;
+      if (fatal !== undefined) break;
       const batch: Slot[] = [];
       while (batch.length < batchSize && queue.length > 0 && queue[0].settled) {
         if (queue[0].error !== undefined) break;
         batch.push(queue.shift()!);
       }
+      advanceCovered();
       const writes: { id: number; literal: Uint8Array }[] = [];
       store.transaction(() => {
         for (const slot of batch) {
@@ -407,14 +439,14 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
         }
         store.sync.saveCheckpoint({
           ...checkpoint,
-          syncedCount: coveredDone,
-          lastSyncedRemoteId: marker,
+          syncedCount: covered.done,
+          lastSyncedRemoteId: covered.marker,
         });
       });
-      await Promise.all(writes.map((w) => cache.put(w.id as never, w.literal)));
+      let reserved = 0;
       for (const slot of batch) {
         const outcome = slot.outcome!;
-        budget.release(slot.reserved);
+        reserved += slot.reserved;
         if (outcome.kind === "gone") {
           result.gone++;
         } else {
@@ -429,7 +461,25 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
         slot.outcome = undefined;
       }
       done += batch.length;
-      coveredDone = done;
+      const entry: Writing = { done, marker, finished: false, promise: Promise.resolve() };
+      entry.promise = Promise.all(writes.map((w) => cache.put(w.id as never, w.literal)))
+        .then(() => {
+          entry.finished = true;
+        }, (e) => {
+          fatal ??= new SyncError(`Writing the literal cache failed: ${describe(e)}`, false, {
+            cause: e,
+          });
+        })
+        .finally(() => {
+          budget.release(reserved);
+          notify();
+        });
+      writing.push(entry);
+      while (writing.length > maxWritingBatches && fatal === undefined) {
+        await writing[0].promise;
+        advanceCovered();
+      }
+      notify();
       report("messages", done, total);
     }
   } catch (e) {
@@ -440,8 +490,10 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
       fatal = signal?.reason ?? new SyncError("The sync was stopped", true);
     }
     budget.cancelWaiters();
+    notify();
     await producer;
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    await Promise.allSettled(writing.map((w) => w.promise));
     for (const slot of queue) budget.release(slot.reserved);
     result.peakBudgetBytes = budget.peak;
   }
@@ -495,7 +547,11 @@ export async function syncUntilComplete(
 
 /** Runs a download under the throttle and tells it how it went (when it does not observe the
  * client itself). */
-async function throttled<T>(throttle: DownloadThrottle, fn: () => Promise<T>): Promise<T> {
+async function throttled<T>(
+  throttle: DownloadThrottle,
+  priority: number,
+  fn: () => Promise<T>,
+): Promise<T> {
   return await throttle.run(async () => {
     try {
       const value = await fn();
@@ -505,7 +561,7 @@ async function throttled<T>(throttle: DownloadThrottle, fn: () => Promise<T>): P
       throttle.outcome(!isTransient(e));
       throw e;
     }
-  });
+  }, priority);
 }
 
 function isTransient(e: unknown): boolean {
