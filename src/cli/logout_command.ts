@@ -1,0 +1,136 @@
+/**
+ * `bridge logout EMAIL`: signs the account out and forgets it.
+ *
+ * ```sh
+ * bridge logout EMAIL [--api-url URL] [--data-dir D] [--config F] [--key-store auto|keychain|file]
+ * ```
+ *
+ * The stored session is resumed with its refresh token and deleted on the server
+ * (`DELETE /auth/v4`); when that is impossible (network down, session already gone) the account is
+ * still removed here, with a warning. Then the account leaves the vault (its bridge password is
+ * archived, so signing in again gives mail clients the same password) and its local files —
+ * `<data dir>/accounts/<user ID>/`, the message index and cache — are deleted.
+ *
+ * Exit code 0 when the account is gone from the vault, 1 when it was not there or its local files
+ * could not be deleted.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+import {
+  COMMON_HELP,
+  COMMON_OPTIONS,
+  type CommonFlags,
+  commonFlags,
+  errorText,
+  guard,
+  loadCommandConfig,
+  newApiClient,
+  openVault,
+  parseCommandArgs,
+  positionals,
+  requireAccount,
+  saveVault,
+} from "./_account_common.ts";
+import { accountPaths, removeAccountFiles } from "./account_paths.ts";
+import type { Config } from "../config/mod.ts";
+import type { VaultAccount } from "../vault/mod.ts";
+import { logout, resumeSession, SignedOutError } from "../api/mod.ts";
+
+const HELP = `Usage: bridge logout EMAIL [options]
+
+Signs the account out on the server, removes it from the vault and deletes its local message
+index and cache. Mail clients can no longer log in with its bridge password.
+
+Options:
+  --api-url URL      the API to sign out from (default: api.url from the config)
+${COMMON_HELP}
+
+Exit code 0: the account is removed; 1: no such account, or its files could not be deleted.`;
+
+interface LogoutFlags extends CommonFlags {
+  email: string;
+  help: boolean;
+}
+
+function parseFlags(args: string[]): LogoutFlags {
+  const { values, positionals: given } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    "api-url": { type: "string" },
+  });
+  const help = values.help ?? false;
+  const [email] = help ? [""] : positionals(given, ["EMAIL"]);
+  return { ...commonFlags(values), email, help };
+}
+
+/** What revoking the server session came to. */
+type Revocation = "revoked" | "already-gone" | { failed: string };
+
+/** Resumes the stored session and deletes it on the server; never throws. */
+async function revokeSession(config: Config, account: VaultAccount): Promise<Revocation> {
+  const client = newApiClient(config, 1);
+  try {
+    await resumeSession(client, account.authUid, account.refreshToken);
+  } catch (err) {
+    if (err instanceof SignedOutError) return "already-gone";
+    return { failed: errorText(err) };
+  }
+  try {
+    await logout(client);
+    return "revoked";
+  } catch (err) {
+    return { failed: errorText(err) };
+  }
+}
+
+async function logoutAccount(flags: LogoutFlags): Promise<number> {
+  const { config, dataDir } = await loadCommandConfig(flags);
+  const vault = await openVault(dataDir, flags.keyStore);
+  const account = requireAccount(vault, flags.email);
+  const paths = accountPaths(dataDir, account.userId);
+
+  const revocation = await revokeSession(config, account);
+  if (typeof revocation === "object") {
+    console.error(
+      `bridge logout: warning: could not sign ${account.email} out on the server ` +
+        `(${revocation.failed}); removing the account here anyway. The session may still be ` +
+        "listed in the account's security settings until it expires.",
+    );
+  }
+
+  vault.removeAccount(account.email);
+  await saveVault(vault);
+
+  try {
+    await removeAccountFiles(dataDir, account.userId);
+  } catch (err) {
+    console.error(
+      `bridge logout: ${account.email} was removed from the vault, but its local files in ` +
+        `${paths.root} could not be deleted (${errorText(err)}); delete that folder yourself`,
+    );
+    return 1;
+  }
+  const server = revocation === "revoked"
+    ? "signed out on the server"
+    : revocation === "already-gone"
+    ? "its session had already ended on the server"
+    : "not signed out on the server";
+  console.log(`Logged out ${account.email} (${server}; vault entry and local data removed).`);
+  return 0;
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args);
+  if (flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  return await guard("logout", () => logoutAccount(flags));
+}
+
+/** The `logout` entry of the command table. */
+export const logoutCommand: Command = {
+  name: "logout",
+  summary: "sign an account out and remove it and its local data",
+  run,
+};

@@ -1,0 +1,85 @@
+/**
+ * `bridge mode EMAIL combined|split`: how the account's addresses appear to mail clients.
+ *
+ * ```sh
+ * bridge mode EMAIL combined|split [--data-dir D] [--config F] [--key-store auto|keychain|file]
+ * ```
+ *
+ * Combined: one IMAP login shows the mail of every address; split: one login per address. The
+ * vault records the choice; a running `bridge serve` picks it up when restarted.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+import { UsageError } from "./command.ts";
+import {
+  COMMON_HELP,
+  COMMON_OPTIONS,
+  type CommonFlags,
+  commonFlags,
+  guard,
+  loadCommandConfig,
+  openVault,
+  parseCommandArgs,
+  positionals,
+  requireAccount,
+  saveVault,
+} from "./_account_common.ts";
+import type { AddressMode } from "../vault/mod.ts";
+
+const HELP = `Usage: bridge mode EMAIL combined|split [options]
+
+Sets the account's address mode: combined (one IMAP login for all its addresses) or split (one
+login per address). Restart \`bridge serve\` for the change to take effect.
+
+Options:
+${COMMON_HELP}`;
+
+interface ModeFlags extends CommonFlags {
+  email: string;
+  mode: AddressMode;
+  help: boolean;
+}
+
+function parseFlags(args: string[]): ModeFlags {
+  const { values, positionals: given } = parseCommandArgs(args, COMMON_OPTIONS);
+  const help = values.help ?? false;
+  const [email, mode] = help ? ["", "combined"] : positionals(given, ["EMAIL", "MODE"]);
+  if (mode !== "combined" && mode !== "split") {
+    throw new UsageError(`mode must be combined or split, got '${mode}'`);
+  }
+  return { ...commonFlags(values), email, mode, help };
+}
+
+async function setMode(flags: ModeFlags): Promise<number> {
+  const { dataDir } = await loadCommandConfig(flags);
+  const vault = await openVault(dataDir, flags.keyStore);
+  const account = requireAccount(vault, flags.email);
+  if (account.addressMode === flags.mode) {
+    console.log(`${account.email} is already in ${flags.mode} address mode.`);
+    return 0;
+  }
+  vault.setAddressMode(account.email, flags.mode);
+  await saveVault(vault);
+  console.log(
+    `${account.email} is now in ${flags.mode} address mode. Restart \`bridge serve\` if it is ` +
+      "running; mail clients may need to resynchronise.",
+  );
+  return 0;
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args);
+  if (flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  return await guard("mode", () => setMode(flags));
+}
+
+/** The `mode` entry of the command table. */
+export const modeCommand: Command = {
+  name: "mode",
+  summary: "set an account's address mode (combined or split)",
+  run,
+};
