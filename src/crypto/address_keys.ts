@@ -92,7 +92,9 @@ export async function unlockUserKeys(
 
 /**
  * Recovers an address key's passphrase from its token: decrypt with the user keys, verify the
- * detached signature over the token bytes with the user keys.
+ * detached signature over the token bytes with the user keys. The passphrase is the token's exact
+ * bytes (go-proton-api `getPassphraseFromToken` uses `GetBinary()`): Proton's tokens are hex
+ * text, but go-proton-api's test server uses 32 random bytes, which are not valid UTF-8.
  *
  * @throws {CryptoError} `wrong-key` when no user key opens the token, `bad-signature` when the
  * signature does not verify.
@@ -101,7 +103,7 @@ export async function passphraseFromToken(
   token: string,
   signature: string,
   userKeyRing: KeyRing,
-): Promise<string> {
+): Promise<Uint8Array> {
   let data: Uint8Array;
   try {
     ({ data } = await decryptMessage(token, [...userKeyRing.keys]));
@@ -121,7 +123,7 @@ export async function passphraseFromToken(
   if (!ok) {
     throw new CryptoError("bad-signature", "The address key token signature is not valid");
   }
-  return new TextDecoder().decode(data);
+  return data;
 }
 
 /**

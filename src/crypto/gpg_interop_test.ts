@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { signDetached, verifyDetached } from "./attachment.ts";
-import { generateKey, unlockKey } from "./keys.ts";
+import { fingerprintOf, generateKey, lockKey, unlockKey } from "./keys.ts";
+import { unlockAddressKeys, unlockUserKeys } from "./address_keys.ts";
 import { decryptMessage, encryptMessage } from "./message.ts";
 import { joinMessage, listPackets, splitMessage } from "./split.ts";
 
@@ -81,6 +82,62 @@ Deno.test({
       // A key exported (and re-locked) by gpg unlocks here.
       const exported = await gpg(["--export-secret-keys", "--armor"]);
       assert.ok((await unlockKey(new TextDecoder().decode(exported.out), PASS)).isDecrypted());
+    } finally {
+      try {
+        await new Deno.Command("gpgconf", {
+          args: ["--homedir", home, "--kill", "gpg-agent"],
+          stdout: "null",
+          stderr: "null",
+        }).output();
+      } catch {
+        // No gpgconf: nothing to stop.
+      }
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "gpg interop: an address key locked with a binary (non-UTF-8) token unlocks",
+  ignore: !hasGpg(),
+  async fn() {
+    // go-proton-api's test server locks address keys with 32 random bytes as the passphrase and
+    // sends them encrypted and signed as the key's Token; gpg locks a key with such bytes here.
+    const home = await Deno.makeTempDir({ prefix: "bridge-gpg-" });
+    const token = new Uint8Array(32).map((_, i) => 0x80 + ((i * 37) & 0x7f));
+    token[0] = 0xff; // never valid UTF-8
+    token[31] = 0xc3; // a truncated sequence at the end as well
+    try {
+      await Deno.writeFile(`${home}/pass`, token);
+      const gpg = (args: string[]) =>
+        new Deno.Command("gpg", {
+          args: ["--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase-file"]
+            .concat(`${home}/pass`, args),
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+      const gen = await gpg(["--quick-gen-key", "A <a@example.test>", "ed25519", "sign", "never"]);
+      assert.ok(gen.success, new TextDecoder().decode(gen.stderr));
+      const exported = await gpg(["--armor", "--export-secret-keys", "a@example.test"]);
+      assert.ok(exported.success, new TextDecoder().decode(exported.stderr));
+      const addressKey = new TextDecoder().decode(exported.stdout);
+
+      const user = await generateKey({ email: "u@example.test", passphrase: "key password" });
+      const userKey = await unlockKey(user.privateKey, "key password");
+      const userRing = await unlockUserKeys(
+        [{ ID: "u", PrivateKey: await lockKey(userKey, "key password"), Active: 1 }],
+        "key password",
+      );
+      const Token = await encryptMessage({ data: token, encryptionKeys: [userKey] });
+      const Signature = await signDetached(token, userKey, { armor: true }) as string;
+      const ring = await unlockAddressKeys(
+        [{ ID: "a", PrivateKey: addressKey, Token, Signature, Active: 1 }],
+        userRing,
+        "key password",
+      );
+      assert.equal(ring.size, 1);
+      const direct = await unlockKey(addressKey, token);
+      assert.equal(fingerprintOf(ring.first()), fingerprintOf(direct));
     } finally {
       try {
         await new Deno.Command("gpgconf", {

@@ -8,6 +8,7 @@ import {
   readPrivateKey,
   readPublicKey,
   unlockKey,
+  unlockKeyRaw,
 } from "./keys.ts";
 import { eccKey, rejectsKind, rsaKey } from "./_test_keys.ts";
 
@@ -111,4 +112,30 @@ Deno.test("unlockKey returns an unencrypted key as it is", async () => {
     format: "armored",
   });
   assert.equal((await unlockKey(privateKey, "anything")).isDecrypted(), true);
+});
+
+Deno.test("unlockKeyRaw: byte-exact S2K agrees with openpgp.js (ECC and RSA, non-ASCII)", async () => {
+  const pass = "pässwörd ✓ \u{1F511}";
+  const bytes = new TextEncoder().encode(pass);
+  for (const k of [await eccKey("raw-s2k"), await rsaKey()]) {
+    const locked = await lockKey(k.unlocked, pass);
+    const raw = await unlockKeyRaw(locked, bytes);
+    assert.equal(raw.isDecrypted(), true);
+    assert.equal(fingerprintOf(raw), k.fingerprint);
+    // The key really works: it signs what its public half verifies.
+    const text = await openpgp.createMessage({ text: "raw" });
+    const signed = await openpgp.sign({ message: text, signingKeys: raw, format: "binary" });
+    const check = await openpgp.verify({
+      message: await openpgp.readMessage({ binaryMessage: signed as Uint8Array }),
+      verificationKeys: raw.toPublic(),
+    });
+    await check.signatures[0]!.verified;
+    // UTF-8 bytes through unlockKey take openpgp.js's own path and agree.
+    assert.equal((await unlockKey(locked, bytes)).isDecrypted(), true);
+    await rejectsKind(() => unlockKeyRaw(locked, bytes.subarray(1)), "wrong-passphrase");
+    await rejectsKind(() => unlockKey(locked, Uint8Array.of(0xff, 0xfe)), "wrong-passphrase");
+  }
+  // A key that is not locked is returned as it is.
+  const open = (await eccKey("raw-s2k")).unlocked.armor();
+  assert.equal((await unlockKeyRaw(open, Uint8Array.of(0xff))).isDecrypted(), true);
 });
