@@ -32,7 +32,10 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** `encodeURIComponent` for an ID in a path segment. */
+/**
+ * An ID as a path segment: `encodeURIComponent`, except that `=` (legal in a path segment, and
+ * the padding of Proton's base64 IDs) stays as it is, as go-proton-api sends it.
+ */
 export function seg(id: string): string {
-  return encodeURIComponent(id);
+  return encodeURIComponent(id).replace(/%3D/g, "=");
 }
