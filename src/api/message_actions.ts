@@ -116,7 +116,8 @@ async function labelAction(
     if (token && typeof token.Token === "string" && token.Token) tokens.push(token);
     const failures = failedItems(reply);
     if (failures.length > 0) {
-      // Undo what this and the previous chunks did (go-proton-api undoes every chunk's token).
+      // Undo what the previous chunks did, as go-proton-api does, and also what this chunk's
+      // successful items did (its own token), so that nothing of the batch stays applied.
       const undone = await undoActions(client, tokens).catch(() => false);
       throw new PartialFailureError(action, failures, undone);
     }
