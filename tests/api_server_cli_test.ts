@@ -82,13 +82,16 @@ Deno.test("bridge api-server --json prints {url, modulusKey}, serves, stops on S
 });
 
 Deno.test("bridge api-server with a bad flag exits 2 with a clear error", async () => {
-  for (const args of [["--port", "abc"], ["--bogus"], ["--seed", "nocolon"]]) {
+  const badSeed = ["--seed", "not-an-email:hunter2"];
+  for (const args of [["--port", "abc"], ["--bogus"], ["--seed", "nocolon"], badSeed]) {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", MAIN, "api-server", ...args],
       stdout: "piped",
       stderr: "piped",
     }).output();
     assert.equal(out.code, 2, args.join(" "));
-    assert.match(new TextDecoder().decode(out.stderr), /^bridge api-server: /);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.match(stderr, /^bridge api-server: /);
+    assert.doesNotMatch(stderr, /hunter2/, "a seed password is never echoed");
   }
 });

@@ -75,7 +75,8 @@ export function parseApiServerFlags(args: string[]): ApiServerFlags {
     const email = at < 0 ? "" : s.slice(0, at);
     const password = at < 0 ? "" : s.slice(at + 1);
     if (!/^[^@\s:]+@[^@\s:]+$/.test(email) || password === "") {
-      throw new UsageError(`--seed must look like EMAIL:PASSWORD, got '${s}'`);
+      // Name only what precedes the first colon: the rest may be a password.
+      throw new UsageError(`--seed must look like EMAIL:PASSWORD, got '${s.split(":")[0]}:…'`);
     }
     return { email, password };
   });
