@@ -100,6 +100,8 @@ export interface InitialSyncOptions {
   pageSize?: number;
   /** Most messages applied per transaction (default 64). */
   batchSize?: number;
+  /** How long a batch waits to fill up once its first message is ready, in ms (default 100). */
+  batchWaitMs?: number;
   /** Bytes in flight across download, build and apply (default 64 MiB). */
   memoryBudget?: number;
   /** Most messages between download start and cache write at once (default 256). */
@@ -193,6 +195,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
   const throttle = options.throttle ?? new DownloadThrottle();
   const pageSize = Math.min(150, Math.max(1, Math.floor(options.pageSize ?? 150)));
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 64));
+  const batchWaitMs = Math.max(0, options.batchWaitMs ?? 100);
   const budget = new MemoryBudget(options.memoryBudget ?? 64 * 1024 * 1024);
   const maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 256));
   const retries = Math.max(0, Math.floor(options.retries ?? 6));
@@ -423,6 +426,24 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
       }
       if (queue.length === 0 || queue[0].error !== undefined || signal?.aborted) break;
       if (fatal !== undefined) break;
+      // Fill the batch: a transaction per handful of messages would spend more time committing
+      // than applying. Wait a little for the messages behind the head, unless nothing more can
+      // come.
+      const fillStarted = performance.now();
+      for (;;) {
+        let ready = 0;
+        while (ready < batchSize && ready < queue.length && queue[ready].settled) {
+          if (queue[ready].error !== undefined) break;
+          ready++;
+        }
+        const more = ready < batchSize && (producing || queue.length > ready) &&
+          (ready === queue.length || queue[ready].error === undefined) && fatal === undefined;
+        const left = batchWaitMs - (performance.now() - fillStarted);
+        if (!more || left <= 0) break;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([changed, new Promise<void>((r) => timer = setTimeout(r, left))]);
+        clearTimeout(timer);
+      }
       const batch: Slot[] = [];
       while (batch.length < batchSize && queue.length > 0 && queue[0].settled) {
         if (queue[0].error !== undefined) break;

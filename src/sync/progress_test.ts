@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import {
+  formatDuration,
+  JsonLinesRenderer,
+  ProgressMeter,
+  type SyncProgress,
+  TtyProgressRenderer,
+} from "./progress.ts";
+
+Deno.test("ProgressMeter: rate over the window, ETA, throttled reports", () => {
+  let now = 0;
+  const meter = new ProgressMeter({ now: () => now, intervalMs: 250, windowMs: 5000 });
+  const first = meter.sample("a", "messages", 0, 1000)!;
+  assert.deepEqual([first.rate, first.eta], [0, null]);
+  now = 100;
+  assert.equal(meter.sample("a", "messages", 50, 1000), undefined, "too soon");
+  now = 1000;
+  const p = meter.sample("a", "messages", 200, 1000)!;
+  assert.equal(p.rate, 200);
+  assert.equal(p.eta, 4);
+  now = 1001;
+  assert.ok(meter.sample("a", "done", 1000, 1000), "phase change always reports");
+  assert.ok(meter.sample("a", "done", 1000, 1000, true), "forced");
+});
+
+Deno.test("JsonLinesRenderer writes one sync-progress object per line", () => {
+  const out: string[] = [];
+  const r = new JsonLinesRenderer({ write: (s) => out.push(s) });
+  const p: SyncProgress = {
+    account: "alice@example.test",
+    phase: "messages",
+    done: 12,
+    total: 100,
+    rate: 3.5,
+    eta: 25.1,
+  };
+  r.progress(p);
+  assert.equal(out.length, 1);
+  assert.ok(out[0].endsWith("\n"));
+  assert.deepEqual(JSON.parse(out[0]), { event: "sync-progress", ...p });
+});
+
+Deno.test("TtyProgressRenderer draws a bar in place and ends the line when done", () => {
+  const out: string[] = [];
+  const r = new TtyProgressRenderer({ write: (s) => out.push(s), width: 10 });
+  const base = { account: "a", total: 200, rate: 40, eta: 75 };
+  assert.equal(
+    r.line({ ...base, phase: "messages", done: 50 }),
+    "a: [###.......]  25% 50/200 40 msg/s ETA 1:15",
+  );
+  assert.equal(r.line({ ...base, phase: "listing", done: 0 }), "a: listing…");
+  r.progress({ ...base, phase: "messages", done: 50 });
+  assert.ok(out[0].startsWith("\r\x1b[2K"));
+  r.progress({ ...base, phase: "done", done: 200, eta: 0 });
+  assert.equal(out.at(-1), "\n");
+  r.finish();
+  assert.equal(out.filter((s) => s === "\n").length, 1);
+  assert.equal(formatDuration(3725), "1:02:05");
+  assert.equal(formatDuration(9), "0:09");
+});
