@@ -213,6 +213,7 @@ Deno.test("wire shapes: headers, login/2FA/refresh bodies, listing override, End
     ]);
     const refresh = sent[1];
     assert.equal(refresh.headers.has("authorization"), false);
+    assert.equal(refresh.headers.has("x-pm-uid"), false);
     const rb = refresh.body as Record<string, unknown>;
     assert.equal(rb.UID, uidBefore);
     assert.equal(rb.RefreshToken, refreshBefore);

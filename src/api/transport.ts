@@ -374,11 +374,8 @@ export class ApiClient {
     const info = { method: "POST", path: "/auth/v4/refresh" };
     let auth: Partial<Auth>;
     try {
-      const raw = await this.#send("POST", info.path, {
-        body,
-        auth: false,
-        headers: { "x-pm-uid": s.uid },
-      });
+      // Session in the body only: go-proton-api's manager adds no x-pm-uid header here.
+      const raw = await this.#send("POST", info.path, { body, auth: false });
       auth = this.#decode(raw, info) as Partial<Auth>;
     } catch (e) {
       if (
