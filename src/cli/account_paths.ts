@@ -40,7 +40,7 @@ export interface AccountPaths {
  * cannot be a single folder name.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import assert from "node:assert/strict";
  * const p = accountPaths("/data", "u1");
  * assert.equal(p.index, "/data/accounts/u1/index.sqlite");

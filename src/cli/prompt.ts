@@ -58,7 +58,7 @@ const ESC = 0x1b;
  * feed it the bytes the terminal delivers until it reports `done`, `cancel` or `eof`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import assert from "node:assert/strict";
  * const editor = new SecretEditor();
  * const r = editor.feed(new TextEncoder().encode("pax\x7fss\r"));
