@@ -13,6 +13,7 @@ import { decryptMessage, fromBase64 } from "../src/crypto/mod.ts";
 import {
   ApiClient,
   type ApiClientOptions,
+  ApiError,
   collectEvents,
   countMessages,
   getAddress,
@@ -288,6 +289,11 @@ Deno.test("one address, key salts, auth info, every contact email and undoAction
     assert.deepEqual(await serverMessages(server, created.UserID), before);
     // A token past its ValidUntil is not sent and counts as a failure.
     assert.equal(await undoActions(client, [{ Token: "old", ValidUntil: 1 }]), false);
+
+    // A message that is gone answers HTTP 422 (what the sync treats as "skip it").
+    const gone = await getMessage(client, "no-such-message").catch((e) => e);
+    assert.ok(gone instanceof ApiError, String(gone));
+    assert.equal(gone.status, 422);
   });
 });
 
