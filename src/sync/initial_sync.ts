@@ -517,6 +517,24 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
     await Promise.allSettled(writing.map((w) => w.promise));
     for (const slot of queue) budget.release(slot.reserved);
     result.peakBudgetBytes = budget.peak;
+    if (fatal !== undefined) {
+      // A stop, not a crash: record what is fully done so the next run need not redo it.
+      const saved = covered.done;
+      advanceCovered();
+      if (covered.done !== saved) {
+        try {
+          store.transaction(() =>
+            store.sync.saveCheckpoint({
+              ...checkpoint,
+              syncedCount: covered.done,
+              lastSyncedRemoteId: covered.marker,
+            })
+          );
+        } catch {
+          // The index is unwritable; the error that stopped the sync is the one to report.
+        }
+      }
+    }
   }
   if (fatal !== undefined) throw fatal;
   checkAborted();
