@@ -41,3 +41,28 @@ export async function armorSignature(signature: Uint8Array | string): Promise<st
   const sig = await readSignature(signature);
   return sig.armor();
 }
+
+/**
+ * Turns an armored PGP message into its binary packets (binary input is returned as is).
+ *
+ * @param armored The armored message (text or its bytes).
+ * @returns The binary packets.
+ * @throws {CryptoError} `bad-input` when it is not an armored PGP message.
+ */
+export async function unarmorMessage(armored: string | Uint8Array): Promise<Uint8Array> {
+  if (armored instanceof Uint8Array && !looksArmored(armored)) {
+    listPackets(armored);
+    return armored;
+  }
+  const text = typeof armored === "string" ? armored : new TextDecoder().decode(armored);
+  let result: { type: openpgp.enums.armor; data: Uint8Array };
+  try {
+    result = await openpgp.unarmor(text) as { type: openpgp.enums.armor; data: Uint8Array };
+  } catch (err) {
+    throw toCryptoError(err, "bad-input", "Cannot read armored message");
+  }
+  if (result.type !== openpgp.enums.armor.message) {
+    throw new CryptoError("bad-input", "Cannot read armored message: it is not a PGP MESSAGE");
+  }
+  return result.data;
+}

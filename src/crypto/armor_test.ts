@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { armorMessage, armorSignature } from "./armor.ts";
+import { armorMessage, armorSignature, unarmorMessage } from "./armor.ts";
 import { signDetached, verifyDetached } from "./attachment.ts";
 import { CryptoError } from "./errors.ts";
 import { decryptMessage, encryptMessageBinary } from "./message.ts";
@@ -34,6 +34,23 @@ Deno.test("armorSignature: binary detached signature → armored, still verifies
   assert.ok(await verifyDetached("data", armored, [alice.unlocked.toPublic()]));
   await assert.rejects(
     () => armorSignature(new Uint8Array([1, 2, 3])),
+    (e) => e instanceof CryptoError && e.kind === "bad-input",
+  );
+});
+
+Deno.test("unarmorMessage: armored → binary packets; refuses other armor types", async () => {
+  const alice = await eccKey("alice");
+  const bin = await encryptMessageBinary({ data: "x", encryptionKeys: [alice.unlocked] });
+  assert.deepEqual(await unarmorMessage(armorMessage(bin)), bin);
+  assert.deepEqual(await unarmorMessage(new TextEncoder().encode(armorMessage(bin))), bin);
+  assert.deepEqual(await unarmorMessage(bin), bin);
+  const sig = await armorSignature(await signDetached("d", alice.unlocked));
+  await assert.rejects(
+    () => unarmorMessage(sig),
+    (e) => e instanceof CryptoError && e.kind === "bad-input",
+  );
+  await assert.rejects(
+    () => unarmorMessage("not armor"),
     (e) => e instanceof CryptoError && e.kind === "bad-input",
   );
 });
