@@ -111,6 +111,10 @@ export interface BuiltMessage {
   /** The location before `LabelIDs` are applied. */
   Location: string;
   LabelIDs: string[];
+  /** Drafts: the message replied to or forwarded. */
+  ParentID?: string;
+  /** Drafts: the `Action` of draft creation (0 reply, 1 reply all, 2 forward…). */
+  DraftAction?: number;
 }
 
 /** Keys and clock for {@link buildMessage}. */
@@ -344,17 +348,20 @@ function publicOf(key: openpgp.PrivateKey): openpgp.PublicKey {
 // ---------------------------------------------------------------------------------------------
 
 /** Header fields in order, for `Header` (raw, CRLF) and `ParsedHeaders`. */
-class HeaderBuilder {
+export class HeaderBuilder {
   #fields: [string, string][] = [];
 
+  /** Appends a field (the value must already be encoded for the wire). */
   add(name: string, value: string) {
     this.#fields.push([name, value]);
   }
 
+  /** The raw header block, one `Name: value` line per field, CRLF-terminated. */
   raw(): string {
     return this.#fields.map(([k, v]) => `${k}: ${v}${CRLF}`).join("");
   }
 
+  /** `ParsedHeaders`: name → value, or values when the field repeats, in order. */
   parsed(): ParsedHeaders {
     const out: ParsedHeaders = {};
     for (const [k, v] of this.#fields) {

@@ -33,7 +33,13 @@ import {
   SYSTEM_LABELS,
   wireLabelIDs,
 } from "./mail_model.ts";
-import { buildMessage, type BuiltMessage, type DeliverInput } from "./deliver.ts";
+import {
+  buildMessage,
+  type BuiltAttachment,
+  type BuiltMessage,
+  type DeliverInput,
+} from "./deliver.ts";
+import { Outbox } from "./outbox.ts";
 import { seedMailbox } from "./seed.ts";
 import { decodeBase64, encodeBase64 } from "./_base64.ts";
 import { ErrorCode, EventAction, LabelType, MessageFlag } from "../api/types.ts";
@@ -91,6 +97,22 @@ export interface StoredMessage extends Doc, LabelState {
   Header: string;
   ParsedHeaders: ParsedHeaders;
   AttachmentIDs: string[];
+  /** Drafts: the message replied to or forwarded (set at draft creation). */
+  ParentID?: string;
+  /** Drafts: the draft's `Action` (0 reply, 1 reply all, 2 forward…). */
+  DraftAction?: number;
+}
+
+/** One change of {@link MailBackend.editMessages}. */
+export interface MessageEdit {
+  /** The message ID. */
+  ID: string;
+  /** Changes the stored message in place (metadata, flags, location, header). */
+  apply(m: StoredMessage): void;
+  /** A new armored body, when it changes. */
+  Body?: string;
+  /** Event action: Update (2, default: clients download the message again) or UpdateFlags (3). */
+  Action?: number;
 }
 
 /** An attachment as stored (kind `attachment`); its data packet is kind `attachment_data`. */
@@ -173,6 +195,8 @@ export class MailBackend {
   readonly accounts: AccountDirectory;
   /** The event feed every change is written to. */
   readonly events: EventLog;
+  /** Deliveries to external recipients (send), readable through the controls. */
+  readonly outbox: Outbox;
   #users = new Map<string, UserMail>();
   #counter = 0;
   #now: () => number;
@@ -194,6 +218,7 @@ export class MailBackend {
     this.db = db;
     this.accounts = accounts;
     this.events = events;
+    this.outbox = new Outbox(db);
     this.#now = now;
     for (const u of db.list<{ UserID: string } & Doc>("mail_user")) this.#emptyUser(u.UserID);
     for (const l of db.list<StoredLabel>("label")) {
@@ -241,6 +266,11 @@ export class MailBackend {
     const u = this.#emptyUser(userID);
     this.db.put("mail_user", userID, { UserID: userID });
     return u;
+  }
+
+  /** The backend's clock, in Unix seconds. */
+  now(): number {
+    return this.#now();
   }
 
   /**
@@ -885,6 +915,8 @@ export class MailBackend {
           ParsedHeaders: b.ParsedHeaders,
           AttachmentIDs: attachmentIDs,
         };
+        if (b.ParentID) m.ParentID = b.ParentID;
+        if (b.DraftAction !== undefined) m.DraftAction = b.DraftAction;
         u.messages.set(id, m);
         u.order.push(id);
         this.db.put("message", id, m);
@@ -895,6 +927,83 @@ export class MailBackend {
     );
     if (events.length) this.#emit(userID, { Messages: events });
     return ids;
+  }
+
+  /**
+   * Adds an attachment (already encrypted and split) to a stored message and emits one Update
+   * event for the message.
+   *
+   * @throws {ApiServerError} 422 2501 for an unknown message.
+   */
+  addAttachment(userID: string, messageID: string, a: BuiltAttachment): Attachment {
+    const u = this.#user(userID);
+    const m = u.messages.get(messageID);
+    if (!m) throw notFound("Message");
+    const att: StoredAttachment = {
+      ID: this.#newID(),
+      UserID: userID,
+      MessageID: messageID,
+      Name: a.Name,
+      Size: a.DataPacket.length,
+      MIMEType: a.MIMEType,
+      Disposition: a.Disposition,
+      Headers: a.Headers,
+      KeyPackets: a.KeyPackets,
+      Signature: a.Signature,
+    };
+    m.AttachmentIDs = [...m.AttachmentIDs, att.ID];
+    m.Size += a.DataPacket.length;
+    this.db.transaction(() => {
+      this.db.put("attachment", att.ID, att);
+      this.db.put("attachment_data", att.ID, { Data: encodeBase64(a.DataPacket) });
+      this.db.put("message", m.ID, m);
+    });
+    u.attachments.set(att.ID, att);
+    this.#emit(userID, {
+      Messages: [{ ID: m.ID, Action: EventAction.Update, Message: this.toMetadata(m) }],
+    });
+    return toAttachment(att);
+  }
+
+  /** A stored attachment of the user, as on the wire, or `undefined`. */
+  findAttachment(userID: string, id: string): Attachment | undefined {
+    const a = this.#user(userID).attachments.get(id);
+    return a && toAttachment(a);
+  }
+
+  /**
+   * Changes several messages of one user together: every edit is applied and stored in one
+   * transaction, then one event carries an item per edited message.
+   *
+   * @returns The new metadata, in edit order.
+   * @throws {ApiServerError} 422 2501 when a message does not exist (nothing is changed).
+   */
+  editMessages(userID: string, edits: MessageEdit[]): MessageMetadata[] {
+    const u = this.#user(userID);
+    const targets = edits.map((e) => {
+      const m = u.messages.get(e.ID);
+      if (!m) throw notFound("Message");
+      return m;
+    });
+    this.db.transaction(() => {
+      edits.forEach((e, i) => {
+        const m = targets[i];
+        e.apply(m);
+        if (e.Body !== undefined) {
+          m.Size += e.Body.length - (this.db.get<{ Body: string }>("message_body", m.ID)?.Body
+            .length ?? 0);
+          this.db.put("message_body", m.ID, { Body: e.Body });
+        }
+        this.db.put("message", m.ID, m);
+      });
+    });
+    const items = edits.map((e, i): MessageEvent => ({
+      ID: targets[i].ID,
+      Action: e.Action ?? EventAction.Update,
+      Message: this.toMetadata(targets[i]),
+    }));
+    if (items.length) this.#emit(userID, { Messages: items });
+    return items.map((i) => i.Message!);
   }
 
   /**

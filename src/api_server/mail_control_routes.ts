@@ -21,6 +21,8 @@
  * | `DELETE /ref/v1/users/{user}/labels/{id}` | — | deletes it (and its sub-folders) |
  * | `POST /ref/v1/users/{user}/refresh` | `{Refresh: 1\|255}` | appends a Refresh event → `{EventID}` |
  * | `POST /ref/v1/users/{user}/seed` | `{Count, Seed?: 1}` | adds `Count` seeded messages (see `seed.ts`) → `{MessageCount}` |
+ * | `GET /ref/v1/outbox` | — | `{Outbox: [entry]}`: every delivery of a send to an external recipient, oldest first (see `outbox.ts`: decrypted `Body`/`DataBase64` when the package gave clear session keys, armored `Ciphertext` otherwise) |
+ * | `DELETE /ref/v1/outbox` | — | empties the outbox → `{Removed}` |
  *
  * @module
  */
@@ -178,6 +180,10 @@ export function registerMailControlRoutes(router: Router, mail: MailBackend): vo
     if (flags !== 1 && flags !== 255) throw invalidValue("Refresh must be 1 or 255");
     return ok({ EventID: mail.refresh(user(req.params.user), flags) });
   });
+
+  add("GET", "outbox", () => ok({ Outbox: mail.outbox.list() }));
+
+  add("DELETE", "outbox", () => ok({ Removed: mail.outbox.clear() }));
 
   add("POST", "users/:user/seed", async (req) => {
     const body = await req.json<Body>();

@@ -1,6 +1,6 @@
 /**
  * Entry point of the mail half of the reference server: every API route it owns (labels,
- * messages, attachments, events) and its `/ref/v1/` controls.
+ * messages, drafts, send, import, attachments, events) and its `/ref/v1/` controls.
  *
  * @module
  */
@@ -10,13 +10,16 @@ import { registerLabelRoutes } from "./label_routes.ts";
 import { registerMessageRoutes } from "./message_routes.ts";
 import { registerAttachmentRoutes } from "./attachment_routes.ts";
 import { registerEventRoutes } from "./event_routes.ts";
+import { registerSendRoutes } from "./send_routes.ts";
 
 export { registerMailControlRoutes } from "./mail_control_routes.ts";
 
-/** Registers the mail API routes (labels, messages, attachments, events) on `router`. */
+/** Registers the mail API routes (labels, messages, drafts, send, import, attachments, events). */
 export function registerMailRoutes(router: Router, mail: MailBackend): void {
   registerLabelRoutes(router, mail);
   registerMessageRoutes(router, mail);
+  // After the message routes: their literal paths (`/read`, `/label`…) must win over `:id`.
+  registerSendRoutes(router, mail);
   registerAttachmentRoutes(router, mail);
   registerEventRoutes(router, mail.events);
 }

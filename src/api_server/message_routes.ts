@@ -21,14 +21,15 @@
  * those of go-proton-api's fake server, see `MailBackend.queryMessages`; `PageSize` above 150 is
  * refused (400 Code 2001, the real limit), 0 or absent means 100.
  *
- * `POST /mail/v4/messages` without the override header is draft creation, which this server does
- * not implement yet: it answers 501 Code 2001.
+ * `POST /mail/v4/messages` without the override header is draft creation (`mail_drafts.ts`);
+ * updating, sending and importing live in `send_routes.ts`.
  *
  * @module
  */
 import { ApiServerError, ok, type Router } from "./http.ts";
 import type { MailBackend, MessageQuery } from "./mail_backend.ts";
 import { type Body, idList, invalidValue, optBool, optInt, optString } from "./_mail_request.ts";
+import { createDraft } from "./mail_drafts.ts";
 import { CODE_MULTI, ErrorCode, MessageFlag } from "../api/types.ts";
 
 /** Largest `PageSize` of metadata paging (go-proton-api `maxPageSize`). */
@@ -88,14 +89,10 @@ function countOnly(body: Body): boolean {
 export function registerMessageRoutes(router: Router, mail: MailBackend): void {
   router.add("POST", "/mail/v4/messages", async (req) => {
     const override = req.request.headers.get("x-http-method-override");
-    if (override?.toUpperCase() !== "GET") {
-      throw new ApiServerError(
-        501,
-        ErrorCode.InvalidValue,
-        "Creating drafts is not implemented by this server yet",
-      );
-    }
     const body = await req.json<Body>();
+    if (override?.toUpperCase() !== "GET") {
+      return ok({ Message: await createDraft(mail, req.userID, body) });
+    }
     const q = parseQuery(body);
     if (countOnly(body)) return ok({ Total: mail.countMessages(req.userID, q) });
     return ok({ ...mail.queryMessages(req.userID, q), Stale: 0 });
