@@ -97,7 +97,8 @@ export class DataReader {
    */
   push(bytes: Uint8Array): number {
     if (this.#state === DONE) return 0;
-    const out = new Uint8Array(bytes.length);
+    // +1: a CR held back after a line-start dot may be emitted with this chunk.
+    const out = new Uint8Array(bytes.length + 1);
     let n = 0;
     let state = this.#state;
     let lineLen = this.#lineLen;
