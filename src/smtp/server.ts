@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { AccountRef, Authenticator } from "./authenticator.ts";
@@ -97,14 +98,8 @@ export async function startSmtpServer<A extends AccountRef>(
   }
   let secureContext: tls.SecureContext | undefined;
   if (options.tls && security !== "none") {
-    try {
-      secureContext = tls.createSecureContext({
-        cert: options.tls.certPem,
-        key: options.tls.keyPem,
-      });
-    } catch (e) {
-      throw new Error(`unusable TLS certificate or key for SMTP: ${(e as Error).message}`);
-    }
+    checkPair(options.tls.certPem, options.tls.keyPem);
+    secureContext = tls.createSecureContext({ cert: options.tls.certPem, key: options.tls.keyPem });
   }
   const throttle = new AuthThrottle({
     baseDelayMs: limits.authFailureDelayMs,
@@ -158,15 +153,15 @@ export async function startSmtpServer<A extends AccountRef>(
 
   const server: net.Server = security === "ssl"
     ? tls.createServer({
-      secureContext,
+      // Deno's tls.createServer wants the PEM pair itself, not a secureContext.
+      cert: options.tls!.certPem,
+      key: options.tls!.keyPem,
       handshakeTimeout: limits.tlsHandshakeTimeoutMs,
     }, (s) => accept(s, true))
     : net.createServer((s) => accept(s, false));
   if (security === "ssl") {
     server.on("tlsClientError", (e: Error) => log(`smtp: TLS handshake failed: ${e.message}`));
   }
-  server.on("error", (e: Error) => log(`smtp: listener error: ${e.message}`));
-
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       reject(
@@ -183,6 +178,7 @@ export async function startSmtpServer<A extends AccountRef>(
       resolve();
     });
   });
+  server.on("error", (e: Error) => log(`smtp: listener error: ${e.message}`));
   const port = (server.address() as net.AddressInfo).port;
 
   let closed: Promise<void> | undefined;
@@ -221,4 +217,23 @@ export async function startSmtpServer<A extends AccountRef>(
       return closed;
     },
   };
+}
+
+/** Throws a clear error unless `certPem` parses and `keyPem` is its private key. */
+function checkPair(certPem: string, keyPem: string): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (e) {
+    throw new Error(`unusable TLS certificate for SMTP: ${(e as Error).message}`);
+  }
+  let key;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (e) {
+    throw new Error(`unusable TLS private key for SMTP: ${(e as Error).message}`);
+  }
+  if (!cert.checkPrivateKey(key)) {
+    throw new Error("the TLS private key for SMTP does not belong to its certificate");
+  }
 }
