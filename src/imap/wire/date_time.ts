@@ -11,7 +11,7 @@
  * (`05-Mar-2024 10:00:00 +0000`), which every client parses.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { formatDateTime, parseDate, parseDateTime } from "./date_time.ts";
  * parseDateTime("17-Jul-1996 02:44:25 -0700").toISOString(); // "1996-07-17T09:44:25.000Z"
  * formatDateTime(new Date(Date.UTC(2024, 2, 5, 10)), 60); // "05-Mar-2024 11:00:00 +0100"

@@ -2,7 +2,7 @@
  * Grammar helpers over the argument tokens of one command, with a sticky first error (go-imap
  * `imapwire.Decoder` style). Command parsers read like the ABNF and check once at the end:
  *
- * ```ts
+ * ```ts ignore
  * import { Decoder } from "./decoder.ts";
  * import { Reader } from "./reader.ts";
  * const reader = new Reader();

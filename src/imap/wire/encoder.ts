@@ -13,13 +13,12 @@
  * size) throws {@link EncodeError}: those are server bugs, never caused by client input.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Encoder } from "./encoder.ts";
  * const e = new Encoder();
- * e.raw("* ").number(3).sp().atom("FETCH").sp().list([["UID", 7]], (w, [k, v]) =>
- *   w.atom(k as string).sp().number(v as number)
- * ).crlf();
- * new TextDecoder().decode(e.toBytes()); // "* 3 FETCH (UID 7)\r\n"
+ * e.raw("* ").number(3).sp().atom("FETCH").sp().raw("(UID ").number(7).sp().raw("FLAGS ")
+ *   .flags(["\\Seen"]).raw(")").crlf();
+ * new TextDecoder().decode(e.toBytes()); // "* 3 FETCH (UID 7 FLAGS (\Seen))\r\n"
  * ```
  *
  * @module

@@ -51,7 +51,7 @@
  * {@link Reader.readLine} instead of `next()` to get the next raw line.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Reader } from "./reader.ts";
  * const reader = new Reader();
  * reader.feed(new TextEncoder().encode("a1 LOGIN {4}\r\n"));

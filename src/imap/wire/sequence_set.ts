@@ -8,7 +8,7 @@
  * mailbox) the set matches nothing, whatever it says. Ranges are unordered (`5:1` = `1:5`).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { compactUidSet, SequenceSet } from "./sequence_set.ts";
  * const set = SequenceSet.parse("3,5:7,*");
  * set.contains(6, 10); // true

@@ -9,7 +9,7 @@
  * exactly one encoding and `encodeMailboxName(decodeMailboxName(x)) === x`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { decodeMailboxName, encodeMailboxName } from "./utf7.ts";
  * encodeMailboxName("Café ☕"); // "Caf&AOk- &JhU-"
  * decodeMailboxName("~peter/mail/&ZeVnLIqe-/&U,BTFw-"); // "~peter/mail/日本語/台北"
