@@ -9,7 +9,7 @@
  * @module
  */
 import { field, seg } from "./_reply.ts";
-import { encodeMultipart } from "./multipart.ts";
+import { type EncodedForm, encodeMultipart } from "./multipart.ts";
 import type { ApiClient } from "./transport.ts";
 import type { Attachment, CreateAttachmentReq } from "./types.ts";
 
@@ -21,7 +21,7 @@ export function getAttachment(client: ApiClient, attachmentID: string): Promise<
 const BLOB = { filename: "blob", contentType: "application/octet-stream" } as const;
 
 /** The multipart form of an upload (exported for tests and for callers that log sizes). */
-export function attachmentForm(req: CreateAttachmentReq): ReturnType<typeof encodeMultipart> {
+export function attachmentForm(req: CreateAttachmentReq): EncodedForm {
   return encodeMultipart([
     { name: "MessageID", value: req.MessageID },
     { name: "Filename", value: req.Filename },

@@ -13,7 +13,7 @@
  * @module
  */
 import { ApiError } from "./errors.ts";
-import { encodeMultipart, type FormPart } from "./multipart.ts";
+import { type EncodedForm, encodeMultipart, type FormPart } from "./multipart.ts";
 import type { ApiClient } from "./transport.ts";
 import type { ImportMetadata, ImportRes, ImportResponseItem } from "./types.ts";
 import { CODE_SUCCESS, ErrorCode } from "./types.ts";
@@ -98,7 +98,7 @@ export function chunkImports<T>(
 }
 
 /** The multipart form of one import request (parts `"0"`…, then `Metadata`). */
-export function importForm(items: readonly ImportItem[]): ReturnType<typeof encodeMultipart> {
+export function importForm(items: readonly ImportItem[]): EncodedForm {
   const parts: FormPart[] = [];
   const metadata: Record<string, ImportMetadata> = {};
   items.forEach((item, i) => {

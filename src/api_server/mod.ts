@@ -29,6 +29,7 @@ export { CONTROL_PREFIX } from "./control_routes.ts";
 export { type FaultRule, Faults, type HumanVerificationRule } from "./faults.ts";
 export { EventLog } from "./event_log.ts";
 export { MailBackend } from "./mail_backend.ts";
+export { Outbox, type OutboxAttachment, type OutboxDelivery, type OutboxEntry } from "./outbox.ts";
 export { type Db, MemoryDb, SqliteDb } from "./db.ts";
 export { ApiServerError } from "./http.ts";
 export type { AccountDirectory, AddressInfo } from "./directory.ts";
