@@ -667,3 +667,63 @@ Deno.test("reader: mutations of valid commands never throw and keep split-invari
     }
   }
 });
+
+Deno.test("reader: an endless line does not grow the buffer", () => {
+  const r = new Reader();
+  r.feed(bytes("t1 SEARCH TEXT "));
+  const junk = new Uint8Array(64 * 1024).fill(0x78);
+  let maxPending = 0;
+  for (let i = 0; i < 200; i++) {
+    r.feed(junk);
+    assert.equal(r.next().kind, "need-more");
+    maxPending = Math.max(maxPending, r.pendingBytes);
+  }
+  assert.ok(maxPending <= 64 * 1024 + 64, `pending ${maxPending}`);
+  r.feed(bytes("\r\nok NOOP\r\n"));
+  assert.equal(show(r.next()), "error t1 BAD [TOOBIG] Command line too long");
+  assert.equal(show(r.next()), "command ok NOOP [9b/1]");
+  // The same for readLine().
+  const l = new Reader();
+  for (let i = 0; i < 50; i++) {
+    l.feed(junk);
+    assert.equal(l.readLine().kind, "need-more");
+    assert.ok(l.pendingBytes <= 64 * 1024);
+  }
+  l.feed(bytes("\r\nDONE\r\n"));
+  assert.equal(show(l.readLine()), "error * BAD [TOOBIG] Line too long");
+  assert.equal(show(l.readLine()), 'line "DONE"');
+});
+
+Deno.test("reader: a client that does not wait for + is still read correctly", () => {
+  assertAllSplits(bytes("a LOGIN {4}\r\nuser {4}\r\npass\r\nb NOOP\r\n"), [
+    "continue a LOGIN 4 args=",
+    'continue a LOGIN 4 args={4}"user"',
+    'command a LOGIN {4}"user" {4}"pass" [29b/3]',
+    "command b NOOP [8b/1]",
+  ]);
+});
+
+Deno.test("reader: insertions and deletions never throw and keep split-invariance", () => {
+  const rnd = lcg(7);
+  const base = bytes(SAMPLES.map((s) => s.input).join(""));
+  const pieces = ["{", "}", "{3}", "{2+}", "\r\n", "(", ")", "[", "]", '"', "\\", " ", "~{1}", "<"];
+  for (let n = 0; n < 1000; n++) {
+    let s = Array.from(base, (b) => String.fromCharCode(b)).join("");
+    const edits = 1 + (rnd() % 3);
+    for (let e = 0; e < edits; e++) {
+      const at = rnd() % (s.length + 1);
+      if (rnd() % 2) s = s.slice(0, at) + pieces[rnd() % pieces.length] + s.slice(at);
+      else s = s.slice(0, at) + s.slice(at + 1 + (rnd() % 5));
+    }
+    const input = bytes(s);
+    const options = { limits: { maxLiteralSize: 64, maxLineLength: 120 } };
+    const whole = run([input], options);
+    const cut = rnd() % (input.length + 1);
+    assert.deepEqual(run([input.subarray(0, cut), input.subarray(cut)], options), whole);
+    const streaming = { ...options, streamAppendLiterals: true };
+    assert.deepEqual(
+      run([input.subarray(0, cut), input.subarray(cut)], streaming),
+      run([input], streaming),
+    );
+  }
+});
