@@ -27,6 +27,8 @@ export class MemoryConnection implements SmtpConnection {
   upgraded = false;
   /** Make the next startTls fail. */
   failTls = false;
+  /** Writes never complete (a client that stopped reading). */
+  stallWrites = false;
 
   constructor(options: { secure?: boolean; tls?: boolean; remoteAddress?: string } = {}) {
     this.#secure = options.secure ?? false;
@@ -60,7 +62,7 @@ export class MemoryConnection implements SmtpConnection {
     const w = this.#outWaiter;
     this.#outWaiter = null;
     w?.();
-    return Promise.resolve();
+    return this.stallWrites ? new Promise(() => {}) : Promise.resolve();
   }
 
   async startTls(reply: string): Promise<void> {

@@ -34,7 +34,10 @@
  * - Wrong credentials `535 5.7.8`, answered after a per-address growing delay; after
  *   `maxAuthFailuresPerConnection`, or from a locked address, `421 4.7.0` and close. An
  *   authenticator that throws: `454 4.7.0`.
- * - Silence for `idleTimeoutMs`: `421 4.4.2` and close. Server shutdown while idle: `421 4.3.2`.
+ * - Silence for `idleTimeoutMs`: `421 4.4.2` and close (a client that stops reading replies for
+ *   as long is dropped). Server shutdown while idle: `421 4.3.2`.
+ * - `HELO` is treated like `EHLO` for what may follow (AUTH, MAIL parameters): refusing them
+ *   after `HELO` would protect nothing.
  * - The submission handler's {@link SubmissionError} is passed through; anything else it throws
  *   is `451 4.3.0` (logged by name, never with contents).
  *
@@ -228,7 +231,21 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
     if (this.#pending.length === 0) return;
     const text = this.#pending.join("");
     this.#pending = [];
-    await this.#conn.write(text);
+    await this.#write(text);
+  }
+
+  /** Writes, giving up on a client that stops reading for longer than the idle timeout. */
+  async #write(text: string): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<"stuck">((resolve) => {
+      timer = setTimeout(() => resolve("stuck"), this.#limits.idleTimeoutMs);
+    });
+    const r = await Promise.race([this.#conn.write(text), stuck]);
+    clearTimeout(timer);
+    if (r === "stuck") {
+      this.#log("client stopped reading replies; closing");
+      this.abort();
+    }
   }
 
   /** Sends what is queued, then ends the connection; later replies are dropped. */
@@ -238,7 +255,7 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
     this.#closeStarted = true;
     const text = this.#pending.join("");
     this.#pending = [];
-    if (text) await this.#conn.write(text);
+    if (text) await this.#write(text);
     this.#conn.close();
   }
 

@@ -589,3 +589,13 @@ Deno.test("session: EOF in the middle of DATA ends quietly", async () => {
   await t.done;
   assert.equal(t.submissions.length, 0);
 });
+
+Deno.test("session: a client that stops reading replies is dropped", async () => {
+  const t = start({ limits: { idleTimeoutMs: 50 } });
+  await t.conn.reply();
+  t.conn.stallWrites = true;
+  t.conn.send("NOOP\r\n");
+  await t.done;
+  assert.ok(t.conn.closed);
+  assert.ok(t.logs.some((l) => l.includes("stopped reading")));
+});

@@ -64,7 +64,7 @@ export interface SubmissionErrorOptions {
  * disabled"); it must not contain secrets or message content.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * throw new SubmissionError("cannot send from bob@example.com: not an address of this account", {
  *   code: 550,
  *   enhanced: "5.7.1",
