@@ -60,6 +60,7 @@ interface SharedState {
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const TEXT_ENCODER = new TextEncoder();
 
 /** The largest value of RFC 3501 `number`. */
 const MAX_NUMBER = 0xffffffff;
@@ -291,7 +292,7 @@ export class Decoder {
     const w = this.#word(t);
     if (w !== undefined && this.#astringAtomOk(w)) {
       this.#pos++;
-      return new TextEncoder().encode(w);
+      return TEXT_ENCODER.encode(w);
     }
     this.#expected("a string");
     return new Uint8Array(0);

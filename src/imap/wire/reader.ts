@@ -114,6 +114,7 @@ export type ReaderErrorCode = "TOOBIG" | "CLIENTBUG" | "LIMIT";
 
 /** A rejected command. The reader has skipped (or will not expect) the rest of it. */
 export interface ReaderErrorEvent {
+  /** Discriminator. */
   kind: "error";
   /** The command's tag when it could be read; answer untagged (`*`) otherwise. */
   tag?: string;
@@ -131,6 +132,7 @@ export interface ReaderErrorEvent {
 
 /** A complete command. */
 export interface CommandEvent {
+  /** Discriminator. */
   kind: "command";
   /** The tag as sent. */
   tag: string;
@@ -146,6 +148,7 @@ export interface CommandEvent {
 
 /** A synchronizing literal was accepted: write `+ Ready for literal data` (or cancel it). */
 export interface ContinueEvent {
+  /** Discriminator. */
   kind: "continue";
   /** Tag of the command being read. */
   tag: string;
@@ -163,6 +166,7 @@ export interface ContinueEvent {
 
 /** Streaming mode only: the APPEND message literal begins (after `continue` when synchronizing). */
 export interface LiteralStartEvent {
+  /** Discriminator. */
   kind: "literal-start";
   /** Tag of the command being read. */
   tag: string;

@@ -21,6 +21,7 @@
  * list-mailbox patterns (`INBOX.%`) and command keywords all arrive as atoms.
  */
 export interface AtomToken {
+  /** Discriminator. */
   kind: "atom";
   /** The word as sent (case preserved). */
   value: string;
@@ -28,6 +29,7 @@ export interface AtomToken {
 
 /** A bare word made only of ASCII digits (RFC 3501 `number`, also a valid atom/astring). */
 export interface NumberToken {
+  /** Discriminator. */
   kind: "number";
   /** The digits as sent (may have leading zeros, may exceed 2^53 — check {@link text}). */
   text: string;
@@ -37,6 +39,7 @@ export interface NumberToken {
 
 /** The atom `NIL` in any case. Also a valid astring (a mailbox may be called "NIL"). */
 export interface NilToken {
+  /** Discriminator. */
   kind: "nil";
   /** The word as sent (`NIL`, `nil`, …). */
   text: string;
@@ -44,6 +47,7 @@ export interface NilToken {
 
 /** A quoted string with `\"` and `\\` escapes already removed; raw bytes (UTF-8 if 8-bit). */
 export interface QuotedToken {
+  /** Discriminator. */
   kind: "quoted";
   /** The unescaped content bytes. */
   bytes: Uint8Array;
@@ -51,6 +55,7 @@ export interface QuotedToken {
 
 /** A literal `{n}`, `{n+}` (RFC 7888) or literal8 `~{n}` (RFC 3516). */
 export interface LiteralToken {
+  /** Discriminator. */
   kind: "literal";
   /** The data; empty (length 0) when {@link streamed} is true. */
   bytes: Uint8Array;
@@ -66,6 +71,7 @@ export interface LiteralToken {
 
 /** A parenthesised list. */
 export interface ListToken {
+  /** Discriminator. */
   kind: "list";
   /** The list members in order. */
   items: Token[];
@@ -78,6 +84,7 @@ export interface ListToken {
  * `BODY[]` has an empty `spec`.
  */
 export interface SectionToken {
+  /** Discriminator. */
   kind: "section";
   /** The word before `[` as sent (case preserved): `BODY`, `BODY.PEEK`, `BINARY`, … */
   name: string;
