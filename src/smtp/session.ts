@@ -156,7 +156,14 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
           this.#bad(500, "5.5.2", "Line too long");
           continue;
         }
-        await this.#command(line.bytes);
+        try {
+          await this.#command(line.bytes);
+        } catch (e) {
+          // A bug must not cost the client its connection: answer, forget the transaction.
+          this.#log(`internal error: ${describe(e)}`);
+          this.#tx = null;
+          this.#send(reply(451, "4.3.0", "Internal error, command not executed; try again"));
+        }
       }
     } catch (e) {
       this.#log(`session error: ${describe(e)}`);

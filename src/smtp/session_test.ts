@@ -599,3 +599,33 @@ Deno.test("session: a client that stops reading replies is dropped", async () =>
   assert.ok(t.conn.closed);
   assert.ok(t.logs.some((l) => l.includes("stopped reading")));
 });
+
+Deno.test("session: an internal error answers 451 and keeps the connection", async () => {
+  const conn = new MemoryConnection();
+  const limits = resolveLimits();
+  let explode = true;
+  const session = new SmtpSession(conn, {
+    hostname: "h",
+    authenticator: fakeAuth,
+    submission: { submit: () => Promise.resolve({}) },
+    limits,
+    allowPlainAuth: true,
+    throttle: new AuthThrottle({ baseDelayMs: 0, maxDelayMs: 0, lockoutFailures: 9, windowMs: 1 }),
+    log: (m) => {
+      if (explode && m.includes("authenticated as")) throw new Error("logger bug");
+    },
+  });
+  const done = session.run();
+  await conn.reply();
+  conn.send(`EHLO x\r\nAUTH PLAIN ${PLAIN}\r\nNOOP\r\n`);
+  assert.match((await conn.reply())!, /^250 HELP/m);
+  assert.equal(
+    await conn.reply(),
+    "451 4.3.0 Internal error, command not executed; try again\r\n",
+  );
+  assert.equal(await conn.reply(), "250 2.0.0 OK\r\n");
+  explode = false;
+  conn.send("QUIT\r\n");
+  assert.match((await conn.reply())!, /^221 /);
+  await done;
+});
