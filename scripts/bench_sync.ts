@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { getAttachment, getMessage, type Message } from "../src/api/mod.ts";
 import { BuildPool, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
@@ -113,6 +114,10 @@ try {
   );
   pool = await BuildPool.create({ keys: account.addressKeys, workers });
   log(`build pool: ${pool.size} workers`);
+  // Warm the freshly started server up (its JIT), as a long-running API server would be.
+  const warm = (await getAllMessageIDs(client)).slice(0, 50);
+  for (const id of warm) await getMessage(client, id);
+  const loadBefore = loadavg()[0];
 
   // 1. The first sync.
   let peakRss = Deno.memoryUsage().rss;
@@ -192,6 +197,7 @@ try {
       literalMBPerSecond: round(rawBytes / 1e6 / rawSeconds),
     },
     ratio: round(syncRate / rawRate),
+    loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]) },
     rssMB: { beforeSync: round(rssBefore / 1e6), peakDuringSync: round(peakRss / 1e6) },
   };
   if (values.json) console.log(JSON.stringify(figures));
@@ -208,6 +214,9 @@ try {
         `${figures.raw.literalMBPerSecond} MB/s`,
     );
     console.log(`sync / raw          ${figures.ratio}`);
+    console.log(
+      `load average (1 m)  ${figures.loadAverage1m.before} before, ${figures.loadAverage1m.after} after`,
+    );
     console.log(
       `peak RSS            ${figures.rssMB.peakDuringSync} MB (before sync ${figures.rssMB.beforeSync} MB)`,
     );
