@@ -7,7 +7,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { dirname, resolve } from "node:path";
-import { UsageError } from "./command.ts";
+import { type Command, UsageError } from "./command.ts";
 import { VERSION } from "./version.ts";
 import { PromptCancelledError } from "./prompt.ts";
 import { type Config, ConfigError, loadConfig, type LoadedConfig } from "../config/mod.ts";
@@ -289,4 +289,36 @@ export async function guard(command: string, body: () => Promise<number>): Promi
     }
     throw err;
   }
+}
+
+/** What an account command supplies to {@link accountCommand}. */
+export interface AccountCommandSpec<F extends { help: boolean }> {
+  /** The word typed after `bridge`. */
+  name: string;
+  /** One line for `bridge --help`. */
+  summary: string;
+  /** The text `--help` prints. */
+  help: string;
+  /** Parses the arguments (usage errors throw {@link UsageError}). */
+  parse(args: string[]): F;
+  /** Does the work; failures are mapped by {@link guard}. */
+  body(flags: F): Promise<number>;
+}
+
+/** Builds a command table entry: parse flags, print help on `--help`, else run the body guarded. */
+export function accountCommand<F extends { help: boolean }>(
+  spec: AccountCommandSpec<F>,
+): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    async run(args: string[]): Promise<number> {
+      const flags = spec.parse(args);
+      if (flags.help) {
+        console.log(spec.help);
+        return 0;
+      }
+      return await guard(spec.name, () => spec.body(flags));
+    },
+  };
 }

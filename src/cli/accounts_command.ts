@@ -18,11 +18,11 @@
  */
 import type { Command } from "./command.ts";
 import {
+  accountCommand,
   COMMON_HELP,
   COMMON_OPTIONS,
   type CommonFlags,
   commonFlags,
-  guard,
   loadCommandConfig,
   openVault,
   parseCommandArgs,
@@ -104,18 +104,11 @@ async function listAccounts(flags: AccountsFlags): Promise<number> {
   return 0;
 }
 
-async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args);
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  return await guard("accounts", () => listAccounts(flags));
-}
-
 /** The `accounts` entry of the command table. */
-export const accountsCommand: Command = {
+export const accountsCommand: Command = accountCommand({
   name: "accounts",
   summary: "list the accounts in the vault",
-  run,
-};
+  help: HELP,
+  parse: parseFlags,
+  body: listAccounts,
+});

@@ -12,11 +12,11 @@
  */
 import type { Command } from "./command.ts";
 import {
+  accountCommand,
   COMMON_HELP,
   COMMON_OPTIONS,
   type CommonFlags,
   commonFlags,
-  guard,
   loadCommandConfig,
   openVault,
   parseCommandArgs,
@@ -67,18 +67,11 @@ async function showInfo(flags: InfoFlags): Promise<number> {
   return 0;
 }
 
-async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args);
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  return await guard("info", () => showInfo(flags));
-}
-
 /** The `info` entry of the command table. */
-export const infoCommand: Command = {
+export const infoCommand: Command = accountCommand({
   name: "info",
   summary: "show an account's IMAP/SMTP settings and bridge password",
-  run,
-};
+  help: HELP,
+  parse: parseFlags,
+  body: showInfo,
+});

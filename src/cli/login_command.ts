@@ -28,13 +28,13 @@
  */
 import type { Command } from "./command.ts";
 import {
+  accountCommand,
   CommandFailure,
   COMMON_HELP,
   COMMON_OPTIONS,
   type CommonFlags,
   commonFlags,
   errorText,
-  guard,
   loadCommandConfig,
   newApiClient,
   openVault,
@@ -123,15 +123,6 @@ function parseFlags(args: string[]): LoginFlags {
     json: values.json ?? false,
     help: values.help ?? false,
   };
-}
-
-async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args);
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  return await guard("login", () => signInAndStore(flags, new Prompter()));
 }
 
 async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<number> {
@@ -373,8 +364,10 @@ async function unlockWith(
 }
 
 /** The `login` entry of the command table. */
-export const loginCommand: Command = {
+export const loginCommand: Command = accountCommand({
   name: "login",
   summary: "sign in to an account, add it to the vault and show its IMAP/SMTP settings",
-  run,
-};
+  help: HELP,
+  parse: parseFlags,
+  body: (flags) => signInAndStore(flags, new Prompter()),
+});

@@ -18,12 +18,12 @@
  */
 import type { Command } from "./command.ts";
 import {
+  accountCommand,
   COMMON_HELP,
   COMMON_OPTIONS,
   type CommonFlags,
   commonFlags,
   errorText,
-  guard,
   loadCommandConfig,
   newApiClient,
   openVault,
@@ -119,18 +119,11 @@ async function logoutAccount(flags: LogoutFlags): Promise<number> {
   return 0;
 }
 
-async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args);
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  return await guard("logout", () => logoutAccount(flags));
-}
-
 /** The `logout` entry of the command table. */
-export const logoutCommand: Command = {
+export const logoutCommand: Command = accountCommand({
   name: "logout",
   summary: "sign an account out and remove it and its local data",
-  run,
-};
+  help: HELP,
+  parse: parseFlags,
+  body: logoutAccount,
+});

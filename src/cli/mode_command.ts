@@ -13,11 +13,11 @@
 import type { Command } from "./command.ts";
 import { UsageError } from "./command.ts";
 import {
+  accountCommand,
   COMMON_HELP,
   COMMON_OPTIONS,
   type CommonFlags,
   commonFlags,
-  guard,
   loadCommandConfig,
   openVault,
   parseCommandArgs,
@@ -68,18 +68,11 @@ async function setMode(flags: ModeFlags): Promise<number> {
   return 0;
 }
 
-async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args);
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  return await guard("mode", () => setMode(flags));
-}
-
 /** The `mode` entry of the command table. */
-export const modeCommand: Command = {
+export const modeCommand: Command = accountCommand({
   name: "mode",
   summary: "set an account's address mode (combined or split)",
-  run,
-};
+  help: HELP,
+  parse: parseFlags,
+  body: setMode,
+});

@@ -13,11 +13,11 @@
  */
 import type { Command } from "./command.ts";
 import {
+  accountCommand,
   COMMON_HELP,
   COMMON_OPTIONS,
   type CommonFlags,
   commonFlags,
-  guard,
   loadCommandConfig,
   openVault,
   parseCommandArgs,
@@ -69,18 +69,11 @@ async function resetPassword(flags: ResetFlags): Promise<number> {
   return 0;
 }
 
-async function run(args: string[]): Promise<number> {
-  const flags = parseFlags(args);
-  if (flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  return await guard("reset-password", () => resetPassword(flags));
-}
-
 /** The `reset-password` entry of the command table. */
-export const resetPasswordCommand: Command = {
+export const resetPasswordCommand: Command = accountCommand({
   name: "reset-password",
   summary: "give an account a new bridge password and print it",
-  run,
-};
+  help: HELP,
+  parse: parseFlags,
+  body: resetPassword,
+});
