@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Label, MessageMetadata } from "../api/mod.ts";
+import type { Label } from "../api/mod.ts";
 import { MessageFlag, type RemoteMessageId, Store } from "../store/mod.ts";
 import {
   applyLabel,
@@ -11,55 +11,13 @@ import {
   deleteMessage,
   messageFlags,
 } from "./apply.ts";
-
-function label(ID: string, Type: number, Name: string, extra: Partial<Label> = {}): Label {
-  return { ID, Type, Name, Path: extra.Path ?? Name, Color: "#f66", ...extra };
-}
-
-const SYSTEM: Label[] = [
-  ["0", "Inbox"],
-  ["1", "All Drafts"],
-  ["2", "All Sent"],
-  ["3", "Trash"],
-  ["4", "Spam"],
-  ["5", "All Mail"],
-  ["6", "Archive"],
-  ["7", "Sent"],
-  ["8", "Drafts"],
-  ["9", "Outbox"],
-  ["10", "Starred"],
-  ["12", "Scheduled"],
-].map(([id, name]) => label(id, 4, name));
+import { label, metadata, SYSTEM_LABELS as SYSTEM } from "./_event_test_utils.ts";
 
 const USER: Label[] = [
   label("F1", 3, "Work"),
   label("F2", 3, "2024", { ParentID: "F1", Path: "Work/2024" }),
   label("L1", 1, "Important"),
 ];
-
-function metadata(id: string, overrides: Partial<MessageMetadata> = {}): MessageMetadata {
-  return {
-    ID: id,
-    AddressID: "addr",
-    LabelIDs: ["0", "5"],
-    ExternalID: "",
-    Subject: "s",
-    Sender: { Name: "", Address: "a@b.c" },
-    ToList: [],
-    CCList: [],
-    BCCList: [],
-    ReplyTos: [],
-    Flags: 1,
-    Time: 1_700_000_000,
-    Size: 100,
-    Unread: 1,
-    IsReplied: 0,
-    IsRepliedAll: 0,
-    IsForwarded: 0,
-    NumAttachments: 0,
-    ...overrides,
-  };
-}
 
 const BUILT: BuiltContent = {
   literalSize: 42,
