@@ -5,9 +5,11 @@
  *
  * @module
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { dirname, resolve } from "node:path";
-import { type Command, UsageError } from "./command.ts";
+import { type Command, parseCommandArgs, UsageError } from "./command.ts";
+
+export { parseCommandArgs };
 import { VERSION } from "./version.ts";
 import { PromptCancelledError } from "./prompt.ts";
 import { type Config, ConfigError, loadConfig, type LoadedConfig } from "../config/mod.ts";
@@ -62,18 +64,6 @@ export const COMMON_HELP =
   --config F         the config file (default: BRIDGE_CONFIG, else the platform's)
   --key-store S      where the vault key is: auto (default), keychain or file
   -h, --help         show this help`;
-
-/** `parseArgs` in strict mode, its complaints turned into {@link UsageError}s. */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig["options"]>>(
-  args: string[],
-  options: O,
-) {
-  try {
-    return parseArgs({ args, strict: true, allowPositionals: true, options });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-}
 
 /** Reads the {@link CommonFlags} out of parsed values (plus `api-url` when the command has it). */
 export function commonFlags(values: Record<string, unknown>): CommonFlags {

@@ -12,9 +12,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import type { Command } from "./command.ts";
-import { UsageError } from "./command.ts";
+import { parseCommandArgs, UsageError } from "./command.ts";
 
 const HELP = `Usage: bridge api-server [options]
 
@@ -44,24 +43,19 @@ export interface ApiServerFlags {
 
 /** Parses the flags; throws {@link UsageError} on anything malformed. */
 export function parseApiServerFlags(args: string[]): ApiServerFlags {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        data: { type: "string" },
-        seed: { type: "string", multiple: true },
-        "seed-messages": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+  const { values, positionals } = parseCommandArgs(args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    data: { type: "string" },
+    seed: { type: "string", multiple: true },
+    "seed-messages": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument '${positionals[0]}'. This command does not take positional arguments`,
+    );
   }
   const int = (raw: string | undefined, name: string, max: number, dflt: number) => {
     if (raw === undefined) return dflt;

@@ -12,9 +12,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import type { Command } from "./command.ts";
-import { UsageError } from "./command.ts";
+import { parseCommandArgs, UsageError } from "./command.ts";
 import { resolveDataDir } from "./vault_command.ts";
 import { ConfigError } from "../config/mod.ts";
 import { CertificateError, exportCert, importCert, loadOrCreate } from "../tls/mod.ts";
@@ -48,24 +47,14 @@ interface Flags {
 }
 
 function parseFlags(args: string[]): Flags {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        "data-dir": { type: "string" },
-        config: { type: "string" },
-        out: { type: "string" },
-        cert: { type: "string" },
-        key: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = parseCommandArgs(args, {
+    "data-dir": { type: "string" },
+    config: { type: "string" },
+    out: { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   const help = values.help ?? false;
   const [sub, ...extra] = positionals;

@@ -9,10 +9,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname } from "node:path";
 import type { Command } from "./command.ts";
-import { UsageError } from "./command.ts";
+import { parseCommandArgs, UsageError } from "./command.ts";
 import { VERSION } from "./version.ts";
 import {
   type Config,
@@ -52,22 +51,12 @@ interface ConfigFlags {
 }
 
 function parseConfigFlags(args: string[]): ConfigFlags {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        config: { type: "string" },
-        force: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = parseCommandArgs(args, {
+    config: { type: "string" },
+    force: { type: "boolean" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   const help = values.help ?? false;
   const [sub, ...extra] = positionals;

@@ -11,10 +11,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import type { Command } from "./command.ts";
-import { UsageError } from "./command.ts";
+import { parseCommandArgs, UsageError } from "./command.ts";
 import { VERSION } from "./version.ts";
 import { ConfigError, loadConfig } from "../config/mod.ts";
 import {
@@ -68,23 +67,13 @@ interface Flags {
 }
 
 function parseFlags(args: string[]): Flags {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        "data-dir": { type: "string" },
-        config: { type: "string" },
-        "key-store": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = parseCommandArgs(args, {
+    "data-dir": { type: "string" },
+    config: { type: "string" },
+    "key-store": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   const help = values.help ?? false;
   if (!help) {
