@@ -1,37 +1,8 @@
 import assert from "node:assert/strict";
+import { runBridge, withTempDir } from "./_cli_test_utils.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-/** Runs `bridge <args>` as a subprocess with no BRIDGE_* variables but `env`, config under `xdg`. */
-async function bridge(xdg: string, env: Record<string, string>, ...args: string[]) {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
-  );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    clearEnv: true,
-    env: {
-      ...base,
-      XDG_CONFIG_HOME: `${xdg}/config`,
-      XDG_DATA_HOME: `${xdg}/data`,
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const bridge = runBridge;
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir(fn);
 
 Deno.test("bridge config check on a valid file prints values and sources, exit 0", async () => {
   await withDir(async (dir) => {

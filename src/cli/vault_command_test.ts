@@ -1,43 +1,20 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openKeyStore, Vault, vaultPath } from "../vault/mod.ts";
+import { runBridge, withTempDir } from "./_cli_test_utils.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-/** Runs `bridge <args>` as a subprocess with no BRIDGE_* variables, XDG config/data under `home`. */
-async function bridge(home: string, ...args: string[]) {
-  return await bridgeEnv(home, {}, ...args);
+/** Runs `bridge <args>` with XDG config/data under `home`. */
+function bridge(home: string, ...args: string[]) {
+  return runBridge(home, {}, ...args);
 }
 
 /** {@link bridge} with extra environment variables. */
-async function bridgeEnv(home: string, env: Record<string, string>, ...args: string[]) {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
-  );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    clearEnv: true,
-    env: {
-      ...base,
-      XDG_CONFIG_HOME: join(home, "config"),
-      XDG_DATA_HOME: join(home, "data"),
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function bridgeEnv(home: string, env: Record<string, string>, ...args: string[]) {
+  return runBridge(home, env, ...args);
 }
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "bridge_vault_cli_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function withDir(fn: (dir: string) => Promise<void>) {
+  return withTempDir(fn, "bridge_vault_cli_");
 }
 
 /** Saves a vault with `n` accounts in `dataDir`, its key in the key file. */

@@ -1,0 +1,58 @@
+/**
+ * Test helpers for the CLI: run `bridge` as a subprocess in a clean environment, and a temporary
+ * directory that is always removed.
+ *
+ * @module
+ */
+import { join } from "node:path";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Exit code and decoded output of one `bridge` run. */
+export interface BridgeRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `bridge <args>` as a subprocess with no BRIDGE_* variables but `env`, XDG config and data
+ * under `home` (HOME and XDG_CACHE_HOME are left alone so Deno keeps its module cache).
+ */
+export async function runBridge(
+  home: string,
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<BridgeRun> {
+  const base = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
+  );
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    clearEnv: true,
+    env: {
+      ...base,
+      XDG_CONFIG_HOME: join(home, "config"),
+      XDG_DATA_HOME: join(home, "data"),
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Runs `fn` with a fresh temporary directory, removed afterwards. */
+export async function withTempDir(
+  fn: (dir: string) => Promise<void>,
+  prefix = "bridge_cli_",
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
