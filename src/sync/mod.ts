@@ -76,3 +76,15 @@ export {
   type TextSink,
   TtyProgressRenderer,
 } from "./progress.ts";
+export {
+  apiEventSource,
+  EventLoop,
+  type EventLoopNotice,
+  type EventLoopOptions,
+  type EventLoopState,
+  type EventLoopStatus,
+  type EventSource,
+  isTransientError,
+} from "./event_loop.ts";
+export { checkEvent, MalformedEventError, type MessageFetcher } from "./event_apply.ts";
+export { eventMessageFetcher } from "./event_fetcher.ts";
