@@ -1,16 +1,16 @@
 /**
- * Test double: an in-memory {@link SmtpConnection} whose client side is driven by the test
+ * Test double: an in-memory {@link SocketConnection} whose client side is driven by the test
  * (send octets, read complete replies, watch writes and TLS upgrades). Not part of the public
  * face.
  *
  * @module
  */
-import type { SmtpConnection } from "./connection.ts";
+import type { SocketConnection } from "../tls/socket_connection.ts";
 
 const enc = new TextEncoder();
 
 /** An in-memory connection for session tests. */
-export class MemoryConnection implements SmtpConnection {
+export class MemoryConnection implements SocketConnection {
   remoteAddress: string;
   #secure: boolean;
   #tlsOffered: boolean;

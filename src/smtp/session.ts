@@ -1,6 +1,6 @@
 /**
  * One SMTP submission session (RFC 5321, RFC 6409): the state machine from the greeting to
- * `QUIT`, over an {@link SmtpConnection}.
+ * `QUIT`, over an {@link SocketConnection}.
  *
  * States: greeted → `EHLO`/`HELO` → (`STARTTLS` → greeted again) → `AUTH` → `MAIL` → `RCPT`… →
  * `DATA` → back to authenticated. A client session looks like:
@@ -49,7 +49,7 @@
  */
 import type { AccountRef, Authenticator } from "./authenticator.ts";
 import type { AuthThrottle } from "./auth_throttle.ts";
-import type { SmtpConnection } from "./connection.ts";
+import type { SocketConnection } from "../tls/socket_connection.ts";
 import { type DataOutcome, DataReader } from "./data_reader.ts";
 import { ArgumentError, parseEnvelopeArgs } from "./envelope_args.ts";
 import type { SmtpLimits } from "./limits.ts";
@@ -101,7 +101,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The SMTP state machine for one connection; {@link run} serves it to the end. */
 export class SmtpSession<A extends AccountRef = AccountRef> {
-  readonly #conn: SmtpConnection;
+  readonly #conn: SocketConnection;
   readonly #opts: SessionOptions<A>;
   readonly #limits: SmtpLimits;
   readonly #input = new LineBuffer();
@@ -119,7 +119,7 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
   #shutdown = false;
   #onShutdown: (() => void) | null = null;
 
-  constructor(conn: SmtpConnection, options: SessionOptions<A>) {
+  constructor(conn: SocketConnection, options: SessionOptions<A>) {
     this.#conn = conn;
     this.#opts = options;
     this.#limits = options.limits;

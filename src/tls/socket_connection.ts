@@ -1,5 +1,5 @@
 /**
- * The byte stream an SMTP session talks over, and its implementation on `node:net`/`node:tls`
+ * The byte stream a mail session (IMAP or SMTP) talks over, and its implementation on `node:net`/`node:tls`
  * sockets (Deno's own `Deno.startTls` is client-only, so server-side STARTTLS needs node:tls).
  *
  * Platform notes (Deno 2.9):
@@ -14,7 +14,7 @@ import type { Socket } from "node:net";
 import * as tls from "node:tls";
 
 /** A duplex byte stream with an optional upgrade to TLS. */
-export interface SmtpConnection {
+export interface SocketConnection {
   /** The client's address (IPv4-mapped IPv6 shown as IPv4). */
   readonly remoteAddress: string;
   /** Whether the stream is encrypted (implicit TLS, or after {@link startTls}). */
@@ -67,8 +67,8 @@ export function normalizeAddress(address: string | undefined): string {
   return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }
 
-/** {@link SmtpConnection} over a `node:net` socket (or a `node:tls` one for implicit TLS). */
-export class NodeSocketConnection implements SmtpConnection {
+/** {@link SocketConnection} over a `node:net` socket (or a `node:tls` one for implicit TLS). */
+export class NodeSocketConnection implements SocketConnection {
   readonly remoteAddress: string;
   #socket: Socket;
   #secure: boolean;
