@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { FakeSession, LocalAccount } from "../_test_account.ts";
+import { SequenceSet } from "../wire/mod.ts";
+
+const msg = (n: number) => `Subject: m${n}\r\nFrom: a@b.c\r\n\r\nbody ${n}\r\n`;
+
+Deno.test("MailboxView: resolves sequence and UID sets against the snapshot", () => {
+  const account = new LocalAccount();
+  try {
+    for (let i = 1; i <= 5; i++) account.add(msg(i), ["INBOX"]);
+    const session = new FakeSession(account);
+    const view = session.selectByName("INBOX");
+    assert.equal(view.exists, 5);
+    assert.deepEqual(view.resolve(SequenceSet.parse("2:3,5"), false), [2, 3, 5]);
+    assert.deepEqual(view.resolve(SequenceSet.parse("*"), false), [5]);
+    assert.equal(view.resolve(SequenceSet.parse("6"), false), undefined);
+    assert.deepEqual(view.resolve(SequenceSet.parse("4:*"), true), [4, 5]);
+    assert.deepEqual(view.resolve(SequenceSet.parse("9:*"), true), [5]);
+    assert.deepEqual(view.resolve(SequenceSet.parse("7:8"), true), []);
+  } finally {
+    account.close();
+  }
+});
+
+Deno.test("MailboxView: queues updates and flushes EXPUNGE only when allowed", async () => {
+  const account = new LocalAccount();
+  try {
+    for (let i = 1; i <= 4; i++) account.add(msg(i), ["INBOX"]);
+    const a = new FakeSession(account, "a");
+    const b = new FakeSession(account, "b");
+    const va = a.selectByName("INBOX");
+    b.selectByName("INBOX");
+    await account.storeFlags("b", va.mailboxId, [2 as never, 3 as never], {
+      mode: "add",
+      flags: ["\\Deleted", "\\Seen"],
+    });
+    await account.expunge("b", va.mailboxId);
+    account.add(msg(5), ["INBOX"]);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.ok(va.hasPending);
+    await a.flushUpdates(false);
+    // No expunge yet: the new message is number 5 (2 and 3 still hold their numbers).
+    assert.equal(a.output, "* 5 EXISTS\r\n");
+    assert.equal(va.exists, 5);
+    a.output = "";
+    await a.flushUpdates(true);
+    assert.equal(a.output, "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n");
+    assert.deepEqual(va.uids, [1, 4, 5]);
+  } finally {
+    account.close();
+  }
+});
+
+Deno.test("MailboxView: flag changes are read from the store at flush time", async () => {
+  const account = new LocalAccount();
+  try {
+    account.add(msg(1), ["INBOX"]);
+    const a = new FakeSession(account, "a");
+    const va = a.selectByName("INBOX");
+    await account.storeFlags("other", va.mailboxId, [1 as never], {
+      mode: "add",
+      flags: ["\\Flagged", "$Junk"],
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    a.enable("CONDSTORE");
+    await a.flushUpdates(false);
+    assert.match(a.output, /^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged \$Junk\) MODSEQ \(\d+\)\)\r\n$/);
+  } finally {
+    account.close();
+  }
+});
