@@ -1,0 +1,208 @@
+/**
+ * The control endpoint of a running `bridge serve`, through which `bridge status` asks for the
+ * {@link StatusReport}:
+ *
+ * - serve listens on `127.0.0.1`, a random port, HTTP; `GET /v1/status` answers the report as
+ *   JSON to a request carrying `Authorization: Bearer <token>` (compared in constant time; anything
+ *   else is 401, unknown paths 404);
+ * - the token is 32 random bytes (base64url) made at each start, written with the URL, the PID and
+ *   the start time into `<data dir>/serve.json` (mode 0600, so only the owner of the data
+ *   directory can read it), and the file is removed at shutdown.
+ *
+ * @module
+ */
+import { timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { join } from "node:path";
+import { atomicWriteText } from "../tls/atomic_write.ts";
+import type { StatusReport } from "./status_report.ts";
+
+/** File name of the control file inside the data directory. */
+export const CONTROL_FILE_NAME = "serve.json";
+
+/** What the control file holds. */
+export interface ControlInfo {
+  /** PID of the serving process. */
+  pid: number;
+  /** Base URL of the control endpoint, e.g. `http://127.0.0.1:40123`. */
+  url: string;
+  /** The bearer token. */
+  token: string;
+  /** When serve started (ISO 8601). */
+  startedAt: string;
+  /** The version of the serving program. */
+  version: string;
+}
+
+/** A running control endpoint. */
+export interface ControlServer {
+  /** Base URL (`http://127.0.0.1:<port>`). */
+  readonly url: string;
+  readonly port: number;
+  /** The bearer token requests must carry. */
+  readonly token: string;
+  /** Stops listening. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startControlServer}. */
+export interface ControlServerOptions {
+  /** Produces the current report. */
+  status: () => StatusReport;
+  /** Port (default 0: any free one). */
+  port?: number;
+  /** The token (default: 32 new random bytes, base64url). */
+  token?: string;
+}
+
+/** A new random control token. */
+export function newControlToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
+function tokenMatches(header: string | null, token: string): boolean {
+  const m = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header ?? "");
+  if (!m) return false;
+  const got = Buffer.from(m[1]);
+  const want = Buffer.from(token);
+  // Compare equal-length buffers only; a length mismatch is a failure either way.
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
+
+/**
+ * Starts the control endpoint on 127.0.0.1.
+ *
+ * @example
+ * ```ts ignore
+ * const control = await startControlServer({ status: () => report() });
+ * await writeControlInfo(dataDir, { pid: Deno.pid, url: control.url, token: control.token,
+ *   startedAt, version });
+ * ```
+ */
+export function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
+  const token = options.token ?? newControlToken();
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: options.port ?? 0,
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    onError: () => json(500, { error: "internal error" }),
+  }, (request) => {
+    const url = new URL(request.url);
+    if (!tokenMatches(request.headers.get("authorization"), token)) {
+      return json(401, { error: "missing or wrong token (see serve.json in the data directory)" });
+    }
+    if (url.pathname === "/v1/status" && request.method === "GET") {
+      return json(200, options.status());
+    }
+    return json(404, { error: `no such endpoint: ${request.method} ${url.pathname}` });
+  });
+  return listening.promise.then((addr) => ({
+    url: `http://127.0.0.1:${addr.port}`,
+    port: addr.port,
+    token,
+    close: async () => {
+      await server.shutdown();
+    },
+  }));
+}
+
+/** The control file of `dataDir`. */
+export function controlFilePath(dataDir: string): string {
+  return join(dataDir, CONTROL_FILE_NAME);
+}
+
+/** Writes the control file (atomically, mode 0600). */
+export async function writeControlInfo(dataDir: string, info: ControlInfo): Promise<void> {
+  await atomicWriteText(controlFilePath(dataDir), JSON.stringify(info, null, 2) + "\n", 0o600);
+}
+
+/** Removes the control file if it is still this process's (by PID and token). */
+export async function removeControlInfo(dataDir: string, info: ControlInfo): Promise<void> {
+  const now = await readControlInfo(dataDir).catch(() => undefined);
+  if (now?.pid === info.pid && now.token === info.token) {
+    await Deno.remove(controlFilePath(dataDir)).catch(() => {});
+  }
+}
+
+/**
+ * Reads the control file; `undefined` when there is none.
+ *
+ * @throws {Error} when it exists but cannot be read or is not a control file.
+ */
+export async function readControlInfo(dataDir: string): Promise<ControlInfo | undefined> {
+  const file = controlFilePath(dataDir);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON`);
+  }
+  if (
+    v === null || typeof v !== "object" || !Number.isInteger(v.pid) ||
+    typeof v.url !== "string" || !/^http:\/\/127\.0\.0\.1:\d+$/.test(v.url) ||
+    typeof v.token !== "string" || typeof v.startedAt !== "string"
+  ) {
+    throw new Error(`${file} is not a bridge control file`);
+  }
+  return {
+    pid: v.pid as number,
+    url: v.url,
+    token: v.token,
+    startedAt: v.startedAt,
+    version: typeof v.version === "string" ? v.version : "",
+  };
+}
+
+/** Why {@link requestStatus} got no report. */
+export class ControlUnreachableError extends Error {
+  override name = "ControlUnreachableError";
+}
+
+/**
+ * Asks a running serve for its report.
+ *
+ * @throws {ControlUnreachableError} when nothing answers at the URL (serve is gone) or it times out.
+ * @throws {Error} when something answers but refuses (wrong token) or answers nonsense.
+ */
+export async function requestStatus(info: ControlInfo, timeoutMs = 5_000): Promise<StatusReport> {
+  let response: Response;
+  try {
+    response = await fetch(`${info.url}/v1/status`, {
+      headers: { authorization: `Bearer ${info.token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new ControlUnreachableError(
+      `no answer from ${info.url}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const text = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`the control endpoint ${info.url} answered HTTP ${response.status}`);
+  }
+  let report: unknown;
+  try {
+    report = JSON.parse(text);
+  } catch {
+    throw new Error(`the control endpoint ${info.url} answered something that is not JSON`);
+  }
+  if (report === null || typeof report !== "object" || (report as StatusReport).running !== true) {
+    throw new Error(`the control endpoint ${info.url} answered something that is not a report`);
+  }
+  return report as StatusReport;
+}
