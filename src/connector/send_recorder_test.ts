@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { messageHash, SendRecorder, type SuppressedSend } from "./send_recorder.ts";
+
+const enc = new TextEncoder();
+const MSG = "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nSubject: Hi\r\n" +
+  "Message-ID: <m1@example.test>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nHello Bob\r\n";
+
+Deno.test("messageHash ignores Bcc, Date, line endings, trailing blanks and transfer encoding", () => {
+  const base = messageHash(enc.encode(MSG));
+  const sentCopy = MSG.replace("Date: Mon, 1 Jan 2024 10:00:00", "Date: Tue, 2 Jan 2024 11:00:00")
+    .replace("Subject: Hi\r\n", "Subject: Hi\r\nBcc: carol@example.test\r\n")
+    .replace(/\r\n/g, "\n").replace("Hello Bob\n", "Hello Bob  \n\n");
+  assert.equal(messageHash(enc.encode(sentCopy)), base);
+  const qp = MSG.replace("Date:", "Content-Transfer-Encoding: quoted-printable\r\nDate:")
+    .replace("Hello Bob", "Hello=20Bob");
+  assert.equal(messageHash(enc.encode(qp)), base);
+  const b64 = MSG.replace("Date:", "Content-Transfer-Encoding: base64\r\nDate:")
+    .replace("Hello Bob\r\n", btoa("Hello Bob\r\n") + "\r\n");
+  assert.equal(messageHash(enc.encode(b64)), base);
+});
+
+Deno.test("messageHash tells apart subject, recipients, Message-ID and body", () => {
+  const base = messageHash(enc.encode(MSG));
+  for (
+    const changed of [
+      MSG.replace("Subject: Hi", "Subject: Ho"),
+      MSG.replace("To: bob@", "To: rob@"),
+      MSG.replace("<m1@", "<m2@"),
+      MSG.replace("Hello Bob", "Hello Rob"),
+      MSG.replace("Date:", "Content-Type: text/html\r\nDate:"),
+    ]
+  ) assert.notEqual(messageHash(enc.encode(changed)), base, changed);
+  // Bad input never throws.
+  assert.equal(typeof messageHash(new Uint8Array([0xff, 0x00, 0x0d])), "string");
+});
+
+Deno.test("SendRecorder: a resend to the same recipients within the window is a duplicate", async () => {
+  let now = 1_000_000;
+  const seen: SuppressedSend[] = [];
+  const r = new SendRecorder({
+    now: () => now,
+    windowMs: 60_000,
+    onDuplicate: (s) => seen.push(s),
+  });
+  const first = await r.begin("acc", "h1", ["Bob@x.test", "carol@x.test"]);
+  assert.equal(first.kind, "send");
+  if (first.kind === "send") first.sent("remote-1");
+  const again = await r.begin("acc", "h1", ["carol@x.test", "bob@x.test"]);
+  assert.deepEqual(again, { kind: "duplicate", messageID: "remote-1", sentAt: 1_000_000 });
+  assert.equal(seen.length, 1);
+  assert.deepEqual(seen[0].recipients, ["bob@x.test", "carol@x.test"]);
+  // Other recipients, other account, other hash: sent normally.
+  assert.equal((await r.begin("acc", "h1", ["bob@x.test"])).kind, "send");
+  assert.equal((await r.begin("other", "h1", ["bob@x.test", "carol@x.test"])).kind, "send");
+  assert.equal((await r.begin("acc", "h2", ["bob@x.test", "carol@x.test"])).kind, "send");
+  assert.equal(r.status().duplicatesSuppressed, 1);
+  // After the window it is sent again.
+  now += 60_001;
+  assert.equal((await r.begin("acc", "h1", ["bob@x.test", "carol@x.test"])).kind, "send");
+});
+
+Deno.test("SendRecorder: waits for an identical send in flight; a failed send does not count", async () => {
+  const r = new SendRecorder();
+  const first = await r.begin("acc", "h", ["b@x.test"]);
+  assert.equal(first.kind, "send");
+  const waiting = r.begin("acc", "h", ["b@x.test"]);
+  await new Promise((res) => setTimeout(res, 5));
+  if (first.kind === "send") first.sent("remote-9");
+  assert.deepEqual(await waiting, {
+    kind: "duplicate",
+    messageID: "remote-9",
+    sentAt: (await waiting as { sentAt: number }).sentAt,
+  });
+
+  const a = await r.begin("acc", "g", ["b@x.test"]);
+  const b = r.begin("acc", "g", ["b@x.test"]);
+  if (a.kind === "send") a.failed();
+  const second = await b;
+  assert.equal(second.kind, "send");
+  if (second.kind === "send") second.sent("remote-10");
+  assert.equal(r.status().inFlight, 0);
+});
+
+Deno.test("SendRecorder: in-flight wait is bounded", async () => {
+  const r = new SendRecorder({ inFlightWaitMs: 20 });
+  const first = await r.begin("acc", "h", ["b@x.test"]);
+  const t0 = Date.now();
+  const second = await r.begin("acc", "h", ["b@x.test"]);
+  assert.equal(second.kind, "send");
+  assert.ok(Date.now() - t0 >= 15);
+  if (first.kind === "send") first.sent("x");
+  if (second.kind === "send") second.sent("y");
+});
+
+Deno.test("SendRecorder: disabled suppression still records for findSent", async () => {
+  const r = new SendRecorder({ enabled: false });
+  const literal = enc.encode(MSG);
+  const t1 = await r.begin("acc", messageHash(literal), ["bob@example.test"]);
+  assert.equal(t1.kind, "send");
+  const t2 = await r.begin("acc", messageHash(literal), ["bob@example.test"]);
+  assert.equal(t2.kind, "send");
+  if (t1.kind === "send") t1.sent("remote-1");
+  if (t2.kind === "send") t2.sent("remote-2");
+  const copy = enc.encode(MSG.replace("Subject: Hi\r\n", "Subject: Hi\r\nBcc: x@example.test\r\n"));
+  assert.equal(await r.findSent("acc", copy), "remote-2");
+  assert.equal(await r.lookupFor("acc")(copy), "remote-2");
+  assert.equal(await r.findSent("other", copy), undefined);
+  assert.equal(r.status().duplicatesSuppressed, 0);
+  assert.equal(r.status().enabled, false);
+});
+
+Deno.test("SendRecorder.findSent waits for a send in flight", async () => {
+  const r = new SendRecorder();
+  const literal = enc.encode(MSG);
+  const t = await r.begin("acc", messageHash(literal), ["bob@example.test"]);
+  const found = r.findSent("acc", literal, 5_000);
+  assert.equal(await r.findSent("acc", literal, 0), undefined);
+  if (t.kind === "send") t.sent("remote-3");
+  assert.equal(await found, "remote-3");
+  assert.equal(await r.findSent("acc", enc.encode(MSG.replace("Hi", "Other")), 10), undefined);
+});
