@@ -15,7 +15,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { AccountRef, Authenticator } from "./authenticator.ts";
-import { AuthThrottle } from "./auth_throttle.ts";
+import { AuthThrottle } from "../connector/auth_throttle.ts";
 import { NodeSocketConnection } from "../tls/socket_connection.ts";
 import { resolveLimits, type SmtpLimits } from "./limits.ts";
 import { formatReply } from "./reply.ts";

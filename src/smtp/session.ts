@@ -48,7 +48,7 @@
  * @module
  */
 import type { AccountRef, Authenticator } from "./authenticator.ts";
-import type { AuthThrottle } from "./auth_throttle.ts";
+import type { AuthThrottle } from "../connector/auth_throttle.ts";
 import type { SocketConnection } from "../tls/socket_connection.ts";
 import { type DataOutcome, DataReader } from "./data_reader.ts";
 import { ArgumentError, parseEnvelopeArgs } from "./envelope_args.ts";

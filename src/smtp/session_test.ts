@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MemoryConnection } from "./_memory_connection.ts";
-import { AuthThrottle } from "./auth_throttle.ts";
+import { AuthThrottle } from "../connector/auth_throttle.ts";
 import type { AccountRef, Authenticator } from "./authenticator.ts";
 import { resolveLimits, type SmtpLimits } from "./limits.ts";
 import { SmtpSession } from "./session.ts";

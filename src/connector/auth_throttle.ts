@@ -1,5 +1,5 @@
 /**
- * Throttling of failed SMTP `AUTH` per client address, shared by all sessions of a server.
+ * Throttling of failed logins (SMTP `AUTH`, IMAP `LOGIN`/`AUTHENTICATE`) per client address, shared by all sessions of a server.
  *
  * Each failure from an address within the window makes the reply to the next failure wait
  * longer (`base · 2^(n-1)`, capped). Successful logins are never delayed, so a misconfigured
