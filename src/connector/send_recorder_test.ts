@@ -66,11 +66,9 @@ Deno.test("SendRecorder: waits for an identical send in flight; a failed send do
   const waiting = r.begin("acc", "h", ["b@x.test"]);
   await new Promise((res) => setTimeout(res, 5));
   if (first.kind === "send") first.sent("remote-9");
-  assert.deepEqual(await waiting, {
-    kind: "duplicate",
-    messageID: "remote-9",
-    sentAt: (await waiting as { sentAt: number }).sentAt,
-  });
+  const w = await waiting;
+  assert.equal(w.kind, "duplicate");
+  assert.equal(w.kind === "duplicate" && w.messageID, "remote-9");
 
   const a = await r.begin("acc", "g", ["b@x.test"]);
   const b = r.begin("acc", "g", ["b@x.test"]);
