@@ -25,6 +25,8 @@ export interface CommandResult {
   code?: string;
   /** Human text (no CR/LF). */
   text: string;
+  /** The handler already wrote the tagged line itself (STARTTLS); the session writes nothing. */
+  sent?: boolean;
 }
 
 /** Builds an OK result. */

@@ -42,7 +42,8 @@ export class MailboxView {
   #pendingExpunged = new Set<Uid>();
   #pendingFlags = new Set<Uid>();
   #fate: ViewFate = "ok";
-  #onQueued: () => void;
+  /** Called whenever an update for this mailbox was queued (the session wakes IDLE with it). */
+  onQueued: () => void;
 
   constructor(options: MailboxViewOptions) {
     this.store = options.store;
@@ -51,7 +52,7 @@ export class MailboxView {
     this.uidValidity = options.mailbox.uidValidity;
     this.#name = options.mailbox.name;
     this.#uids = options.store.membership.uids(options.mailbox.id);
-    this.#onQueued = options.onQueued ?? (() => {});
+    this.onQueued = options.onQueued ?? (() => {});
   }
 
   /** The mailbox name (follows renames). */
@@ -225,7 +226,7 @@ export class MailboxView {
         case "MailboxCreated":
           break;
       }
-      if (queued) this.#onQueued();
+      if (queued) this.onQueued();
     } finally {
       update.ack();
     }

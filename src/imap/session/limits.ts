@@ -1,0 +1,51 @@
+/**
+ * The explicit limits of the IMAP server (STYLE: every limit has a name, a default and a test).
+ *
+ * @module
+ */
+import { DEFAULT_READER_LIMITS, type ReaderLimits } from "../wire/mod.ts";
+
+/** Limits of an IMAP server and its sessions. */
+export interface ImapLimits extends ReaderLimits {
+  /** Open connections at once; further clients get `* BYE` at once. */
+  maxConnections: number;
+  /** Commands in a row answered `BAD` before the session ends with `* BYE`. */
+  maxBadCommands: number;
+  /** Autologout outside IDLE (RFC 3501 §5.4: at least 30 minutes), ms. */
+  autologoutMs: number;
+  /** How long an IDLE may last before the server ends it (RFC 2177: clients re-IDLE < 29 min), ms. */
+  maxIdleMs: number;
+  /** Interval of `* OK Still here` lines during IDLE, ms (well under NAT and client timeouts). */
+  idleKeepaliveMs: number;
+  /** Before login the APPEND literal limit is this small (nobody may upload before auth). */
+  preAuthLiteralSize: number;
+  /** Delay after the first failed login from an address, ms (doubles per failure, capped). */
+  authFailureDelayMs: number;
+  /** Largest failed-login delay, ms. */
+  authFailureMaxDelayMs: number;
+  /** Failed logins in the window after which the connection is closed after each failure. */
+  authLockoutFailures: number;
+  /** How long a failed login counts, ms. */
+  authFailureWindowMs: number;
+  /** Longest TLS handshake, ms. */
+  tlsHandshakeMs: number;
+  /** How long `close()` waits for sessions to end after `* BYE`, ms. */
+  shutdownGraceMs: number;
+}
+
+/** Defaults of {@link ImapLimits}. */
+export const DEFAULT_IMAP_LIMITS: Readonly<ImapLimits> = Object.freeze({
+  ...DEFAULT_READER_LIMITS,
+  maxConnections: 200,
+  maxBadCommands: 20,
+  autologoutMs: 30 * 60_000,
+  maxIdleMs: 29 * 60_000,
+  idleKeepaliveMs: 2 * 60_000,
+  preAuthLiteralSize: 8 * 1024,
+  authFailureDelayMs: 500,
+  authFailureMaxDelayMs: 8_000,
+  authLockoutFailures: 10,
+  authFailureWindowMs: 10 * 60_000,
+  tlsHandshakeMs: 15_000,
+  shutdownGraceMs: 2_000,
+});
