@@ -11,19 +11,17 @@
  *
  * @module
  */
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import * as net from "node:net";
-import * as tls from "node:tls";
 import type { AccountRef, Authenticator } from "./authenticator.ts";
 import { AuthThrottle } from "../connector/auth_throttle.ts";
-import { NodeSocketConnection } from "../tls/socket_connection.ts";
+import { type PortSecurity, startListener } from "../tls/listener.ts";
+import type { NodeSocketConnection } from "../tls/socket_connection.ts";
 import { resolveLimits, type SmtpLimits } from "./limits.ts";
 import { formatReply } from "./reply.ts";
 import { SmtpSession } from "./session.ts";
 import type { SubmissionHandler } from "./submission.ts";
 
 /** TLS modes, as in the config file's `smtp.security`. */
-export type SmtpSecurity = "starttls" | "ssl" | "none";
+export type SmtpSecurity = PortSecurity;
 
 /** Options of {@link startSmtpServer}. */
 export interface SmtpServerOptions<A extends AccountRef = AccountRef> {
@@ -96,11 +94,6 @@ export async function startSmtpServer<A extends AccountRef>(
   if (security !== "none" && !options.tls) {
     throw new Error(`SMTP security "${security}" needs a TLS certificate and key`);
   }
-  let secureContext: tls.SecureContext | undefined;
-  if (options.tls && security !== "none") {
-    checkPair(options.tls.certPem, options.tls.keyPem);
-    secureContext = tls.createSecureContext({ cert: options.tls.certPem, key: options.tls.keyPem });
-  }
   const throttle = new AuthThrottle({
     baseDelayMs: limits.authFailureDelayMs,
     maxDelayMs: limits.authFailureMaxDelayMs,
@@ -122,17 +115,11 @@ export async function startSmtpServer<A extends AccountRef>(
   const ended = new Set<() => void>();
   let closing = false;
 
-  const accept = (socket: net.Socket, secure: boolean) => {
-    socket.on("error", () => {}); // reported through the session's read as end of stream
+  const accept = (conn: NodeSocketConnection) => {
     if (closing) {
-      socket.destroy();
+      conn.destroy();
       return;
     }
-    const conn = new NodeSocketConnection(socket, {
-      secure,
-      secureContext: security === "starttls" ? secureContext : undefined,
-      handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
-    });
     if (sessions.size >= limits.maxConnections) {
       log(`smtp ${conn.remoteAddress}: too many connections (${sessions.size}); refused`);
       const text = formatReply({
@@ -151,35 +138,17 @@ export async function startSmtpServer<A extends AccountRef>(
     });
   };
 
-  const server: net.Server = security === "ssl"
-    ? tls.createServer({
-      // Deno's tls.createServer wants the PEM pair itself, not a secureContext.
-      cert: options.tls!.certPem,
-      key: options.tls!.keyPem,
-      handshakeTimeout: limits.tlsHandshakeTimeoutMs,
-    }, (s) => accept(s, true))
-    : net.createServer((s) => accept(s, false));
-  if (security === "ssl") {
-    server.on("tlsClientError", (e: Error) => log(`smtp: TLS handshake failed: ${e.message}`));
-  }
-  await new Promise<void>((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      reject(
-        new Error(
-          e.code === "EADDRINUSE"
-            ? `SMTP port ${options.port ?? 0} on ${hostname} is already in use`
-            : `cannot listen for SMTP on ${hostname}:${options.port ?? 0}: ${e.message}`,
-        ),
-      );
-    };
-    server.once("error", onError);
-    server.listen(options.port ?? 0, hostname, () => {
-      server.off("error", onError);
-      resolve();
-    });
+  const listener = await startListener({
+    protocol: "SMTP",
+    hostname,
+    port: options.port ?? 0,
+    security,
+    tls: options.tls,
+    handshakeTimeoutMs: limits.tlsHandshakeTimeoutMs,
+    onConnection: accept,
+    log,
   });
-  server.on("error", (e: Error) => log(`smtp: listener error: ${e.message}`));
-  const port = (server.address() as net.AddressInfo).port;
+  const port = listener.port;
 
   let closed: Promise<void> | undefined;
   const allEnded = () =>
@@ -202,7 +171,7 @@ export async function startSmtpServer<A extends AccountRef>(
     close() {
       closed ??= (async () => {
         closing = true;
-        const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const listenerClosed = listener.close();
         for (const s of sessions) s.requestShutdown();
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
@@ -217,23 +186,4 @@ export async function startSmtpServer<A extends AccountRef>(
       return closed;
     },
   };
-}
-
-/** Throws a clear error unless `certPem` parses and `keyPem` is its private key. */
-function checkPair(certPem: string, keyPem: string): void {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-  } catch (e) {
-    throw new Error(`unusable TLS certificate for SMTP: ${(e as Error).message}`);
-  }
-  let key;
-  try {
-    key = createPrivateKey(keyPem);
-  } catch (e) {
-    throw new Error(`unusable TLS private key for SMTP: ${(e as Error).message}`);
-  }
-  if (!cert.checkPrivateKey(key)) {
-    throw new Error("the TLS private key for SMTP does not belong to its certificate");
-  }
 }
