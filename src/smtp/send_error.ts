@@ -1,0 +1,85 @@
+/**
+ * Turning a failure of the send pipeline into the SMTP reply the client sees (a
+ * {@link SubmissionError}): a code that says whether retrying can help, an enhanced status and a
+ * reason a user can act on. Never message contents, keys or tokens.
+ *
+ * | failure | reply |
+ * |---|---|
+ * | the API refused the request (4xx other than 408/429) | `554 5.0.0` with the API's reason |
+ * | human verification required | `451 4.7.0` |
+ * | API busy or failing (408, 429, 5xx) | `451 4.3.0` |
+ * | API unreachable or no reply | `451 4.4.1` |
+ * | the account is signed out | `451 4.7.0` (log in again in bridge) |
+ * | a recipient's preferences cannot be served | `554 5.7.0` naming the recipient |
+ * | encryption failed | `554 5.7.0` |
+ * | anything else | rethrown: the session answers `451 4.3.0` |
+ *
+ * @module
+ */
+import {
+  ApiError,
+  HumanVerificationRequiredError,
+  NetworkError,
+  SignedOutError,
+} from "../api/errors.ts";
+import { SendPackageError } from "../api/send_packages.ts";
+import { CryptoError } from "../crypto/errors.ts";
+import { RecipientSchemeError } from "./recipient_scheme.ts";
+import { SubmissionError } from "./submission.ts";
+
+/** Whether the API answered this request with a final refusal (so nothing was sent). */
+export function isApiRefusal(e: unknown): boolean {
+  return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 408 &&
+    e.status !== 429 && !(e instanceof HumanVerificationRequiredError);
+}
+
+/**
+ * The {@link SubmissionError} for `e`; `what` says what was being done ("send", "create the
+ * draft"). Unknown errors are returned as they are (the session turns them into `451 4.3.0`).
+ */
+export function toSubmissionError(e: unknown, what: string): unknown {
+  if (e instanceof SubmissionError) return e;
+  const opts = (code: number, enhanced: string) => ({ code, enhanced, cause: e });
+  if (e instanceof HumanVerificationRequiredError) {
+    return new SubmissionError(
+      `the mail server asks for human verification before it will ${what}; ` +
+        "try again later or send one message from the web app",
+      opts(451, "4.7.0"),
+    );
+  }
+  if (e instanceof SignedOutError) {
+    return new SubmissionError(
+      "the account is signed out of bridge: log in again, then resend",
+      opts(451, "4.7.0"),
+    );
+  }
+  if (e instanceof ApiError) {
+    if (isApiRefusal(e)) {
+      return new SubmissionError(
+        `the mail server refused to ${what}: ${e.message}`,
+        opts(554, "5.0.0"),
+      );
+    }
+    return new SubmissionError(
+      `the mail server could not ${what} now (HTTP ${e.status}); try again later`,
+      opts(451, "4.3.0"),
+    );
+  }
+  if (e instanceof NetworkError) {
+    return new SubmissionError(
+      `cannot reach the mail server to ${what}; try again later`,
+      opts(451, "4.4.1"),
+    );
+  }
+  if (e instanceof RecipientSchemeError || e instanceof SendPackageError) {
+    const text = e.email ? `cannot send to ${e.message}` : `cannot send: ${e.message}`;
+    return new SubmissionError(text, opts(554, "5.7.0"));
+  }
+  if (e instanceof CryptoError) {
+    return new SubmissionError(
+      `cannot ${what}: encryption failed (${e.message})`,
+      opts(554, "5.7.0"),
+    );
+  }
+  return e;
+}

@@ -1,0 +1,365 @@
+/**
+ * The send pipeline behind the SMTP server (proton-api.md §3.6, §1.6, §1.9, §1.10): what happens
+ * to a message a client submitted, from its bytes to `POST /mail/v4/messages/{id}`.
+ *
+ * 1. Take the message apart ({@link parseOutgoing}); a message without a `From:` field is
+ *    refused (`554 5.6.0`).
+ * 2. Resolve the sender ({@link resolveSender}: `From:` first, `+tag` kept, enabled sending address
+ *    of the account, the login address in split mode; else `550 5.7.1`).
+ * 3. Duplicate check ({@link SendRecorder.begin}): an identical message to the same envelope
+ *    recipients sent within the window is answered with the first send's ID and not sent again.
+ * 4. Recipients come from the envelope (`RCPT TO`): those in `To:`/`Cc:` keep their place and
+ *    display name, all others (named in `Bcc:` or nowhere) go to Bcc; header addresses that are not
+ *    envelope recipients are dropped. Bcc never reaches any recipient's copy.
+ * 5. In parallel: every recipient's keys and contact settings ({@link lookupRecipient}), and the
+ *    parent of a reply or forward ({@link findParent}).
+ * 6. Scheme per recipient ({@link chooseScheme}) with the account's mail settings.
+ * 7. Create the draft (body encrypted to the sender address' key; `ParentID`, `Action`,
+ *    `ExternalID` = the Message-ID), upload the attachments (inline ones with their Content-ID; the
+ *    sender's public key too when `AttachPublicKey` is on), build the packages and send.
+ * 8. Record the send (for duplicate checks and APPEND to Sent), delete drafts the references named
+ *    (a client that sent a saved draft), answer `250 2.0.0 OK <sent message ID>`.
+ *
+ * A failure after the draft was created and before it was sent deletes the draft again when the
+ * API refused the request outright (nothing was sent); every failure becomes a
+ * {@link SubmissionError} (see `send_error.ts`).
+ *
+ * @module
+ */
+import { createDraft, encryptDraftBody, sendDraft } from "../api/drafts.ts";
+import { uploadAttachment } from "../api/attachments.ts";
+import { deleteMessages } from "../api/message_actions.ts";
+import { buildSendPackages, type PackageRecipient } from "../api/send_packages.ts";
+import type { EmailAddress, Message } from "../api/types.ts";
+import { encryptAttachment } from "../crypto/attachment.ts";
+import { fromBase64 } from "../crypto/base64.ts";
+import type { KeyRing } from "../crypto/key_ring.ts";
+import { decryptSessionKey, type SessionKey } from "../crypto/session_key.ts";
+import { messageHash, SendRecorder } from "../connector/send_recorder.ts";
+import {
+  type OutgoingAttachment,
+  type OutgoingMessage,
+  parseOutgoing,
+} from "./outgoing_message.ts";
+import { findParent, type ParentInfo } from "./parent_lookup.ts";
+import { appendToMimeBody, publicKeyAttachment } from "./public_key_attachment.ts";
+import { lookupRecipient } from "./recipient_lookup.ts";
+import { chooseScheme, type RecipientScheme } from "./recipient_scheme.ts";
+import { type ResolvedSender, resolveSender } from "./sender_address.ts";
+import type { SendingAccount } from "./sending_account.ts";
+import { isApiRefusal, toSubmissionError } from "./send_error.ts";
+import { type Submission, SubmissionError, type SubmissionHandler } from "./submission.ts";
+
+/** Options of {@link createSubmissionHandler}. */
+export interface SubmissionHandlerOptions {
+  /**
+   * Remembers sends for duplicate suppression and APPEND to Sent; default a new recorder with
+   * suppression on and the official bridge's 30-minute window. Share one with the IMAP side.
+   */
+  recorder?: SendRecorder;
+  /** Diagnostics (no message contents, no addresses of recipients); default `console.warn`. */
+  log?: (line: string) => void;
+  /** Recipient lookups and attachment uploads run at most this many at a time (default 4). */
+  concurrency?: number;
+}
+
+/** What a send resolved to (for logs and tests). */
+interface Outcome {
+  messageID: string;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/** The draft's recipient lists from the envelope and the header (see step 4 of the module text). */
+export function draftRecipients(
+  message: Pick<OutgoingMessage, "to" | "cc" | "bcc">,
+  rcptTo: readonly string[],
+): { to: EmailAddress[]; cc: EmailAddress[]; bcc: EmailAddress[] } {
+  const envelope = new Map<string, string>();
+  for (const r of rcptTo) {
+    const key = r.trim().toLowerCase();
+    if (key && !envelope.has(key)) envelope.set(key, r.trim());
+  }
+  const placed = new Set<string>();
+  const take = (list: readonly { name: string; address: string }[]): EmailAddress[] => {
+    const out: EmailAddress[] = [];
+    for (const a of list) {
+      const key = a.address.toLowerCase();
+      if (!envelope.has(key) || placed.has(key)) continue;
+      placed.add(key);
+      out.push({ Name: a.name, Address: a.address });
+    }
+    return out;
+  };
+  const to = take(message.to);
+  const cc = take(message.cc);
+  const bcc = take(message.bcc);
+  for (const [key, address] of envelope) {
+    if (!placed.has(key)) {
+      placed.add(key);
+      bcc.push({ Name: "", Address: address });
+    }
+  }
+  return { to, cc, bcc };
+}
+
+/**
+ * The submission handler the SMTP server runs for every accepted message (see the module text).
+ *
+ * @example
+ * ```ts ignore
+ * const recorder = new SendRecorder({ enabled: config.smtp_send.duplicate_suppression });
+ * const server = await startSmtpServer<SendingAccount>({
+ *   authenticator,                       // returns SendingAccount objects
+ *   submission: createSubmissionHandler({ recorder, log }),
+ * });
+ * ```
+ */
+export function createSubmissionHandler(
+  options: SubmissionHandlerOptions = {},
+): SubmissionHandler<SendingAccount> {
+  const recorder = options.recorder ?? new SendRecorder();
+  const log = options.log ?? ((line: string) => console.warn(line));
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+
+  return {
+    async submit(submission: Submission<SendingAccount>) {
+      const account = submission.account;
+      const message = parseOutgoing(submission.data);
+      if (!message.from) {
+        throw new SubmissionError(
+          "the message has no From: header field (RFC 5322 requires one)",
+          { code: 554, enhanced: "5.6.0" },
+        );
+      }
+      let addresses;
+      try {
+        addresses = await account.addresses();
+      } catch (e) {
+        throw toSubmissionError(e, "look up the account's addresses");
+      }
+      const sender = resolveSender({
+        from: message.from,
+        mailFrom: submission.mailFrom,
+        username: account.username,
+        addresses,
+        mode: account.addressMode,
+      });
+      const begun = await recorder.begin(
+        account.id,
+        messageHash(submission.data),
+        submission.rcptTo,
+      );
+      if (begun.kind === "duplicate") {
+        log(
+          `smtp: duplicate send suppressed: identical message to the same recipients was sent ` +
+            `as ${begun.messageID} ${Math.round((Date.now() - begun.sentAt) / 1000)} s ago ` +
+            `(account ${account.id})`,
+        );
+        return { queuedAs: begun.messageID };
+      }
+      try {
+        const outcome = await send(account, submission, message, sender, log, concurrency);
+        begun.sent(outcome.messageID);
+        return { queuedAs: outcome.messageID };
+      } catch (e) {
+        begun.failed();
+        throw e;
+      }
+    },
+  };
+}
+
+async function send(
+  account: SendingAccount,
+  submission: Submission<SendingAccount>,
+  message: OutgoingMessage,
+  sender: ResolvedSender,
+  log: (line: string) => void,
+  concurrency: number,
+): Promise<Outcome> {
+  const client = account.client;
+  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toSubmissionError(e, what);
+    }
+  };
+  const [settings, ring] = await Promise.all([
+    step("read the mail settings", () => account.mailSettings()),
+    step("unlock the sender address' keys", () => account.addressKeys(sender.address)),
+  ]);
+  const addressKey = ring.first();
+  const lists = draftRecipients(message, submission.rcptTo);
+  const recipients = [...lists.to, ...lists.cc, ...lists.bcc].map((a) => a.Address);
+  if (recipients.length === 0) {
+    throw new SubmissionError("the message has no recipients", { code: 554, enhanced: "5.5.1" });
+  }
+  const verification = account.unlocked.userKeys.publicKeys();
+  const [infos, parent] = await Promise.all([
+    step(
+      "look up the recipients' keys",
+      () => mapLimit(recipients, concurrency, (r) => lookupRecipient(client, r, verification)),
+    ),
+    findParent(
+      client,
+      message,
+      account.addressMode === "split" ? sender.address.ID : undefined,
+      (e) => log(`smtp: parent lookup failed (${errorName(e)}); sending without a parent`),
+    ),
+  ]);
+  let schemes: RecipientScheme[];
+  try {
+    schemes = infos.map((recipient) =>
+      chooseScheme({
+        recipient,
+        settings,
+        messageMimeType: message.mimeType,
+        secured: message.secured,
+      })
+    );
+  } catch (e) {
+    throw toSubmissionError(e, "choose how to send");
+  }
+
+  const attachments = [...message.attachments];
+  let mimeBody = message.mimeBody;
+  if (settings.AttachPublicKey === 1 && !message.secured) {
+    const key = publicKeyAttachment(addressKey, sender.address.Email);
+    attachments.push(key);
+    if (schemes.some((s) => s.mimeType === "multipart/mixed")) {
+      mimeBody = appendToMimeBody(mimeBody, key);
+    }
+  }
+
+  const body = message.mimeType === "text/html" ? message.richBody : message.plainBody;
+  const draft = await step("create the draft", async () =>
+    createDraft(client, {
+      Message: {
+        Subject: message.subject,
+        Sender: { Name: sender.name, Address: sender.email },
+        ToList: lists.to,
+        CCList: lists.cc,
+        BCCList: lists.bcc,
+        Body: await encryptDraftBody(body, addressKey),
+        MIMEType: message.mimeType,
+        Unread: 0,
+        ExternalID: message.messageID,
+      },
+      ParentID: parent.parentID,
+      Action: parent.action,
+    }));
+  let sent: Message;
+  let sending = false;
+  try {
+    const attachmentKeys = await step(
+      "upload the attachments",
+      () => uploadAll(client, draft.ID, attachments, ring, concurrency),
+    );
+    const packages = await step("encrypt the message", () =>
+      buildSendPackages({
+        addressKey,
+        mimeType: message.mimeType,
+        body,
+        plainBody: message.plainBody,
+        mimeBody,
+        attachmentKeys,
+        recipients: schemes.map(packageRecipient),
+      }));
+    sending = true;
+    sent = await step(
+      "send the message",
+      () => sendDraft(client, draft.ID, { Packages: packages }),
+    );
+  } catch (e) {
+    // Nothing was sent (the send was not tried, or refused outright): do not leave the draft
+    // behind. After a lost reply the message may have gone out, so the draft stays.
+    const cause = e instanceof SubmissionError ? e.cause : e;
+    if (!sending || isApiRefusal(cause)) {
+      await deleteMessages(client, [draft.ID]).catch(() => {});
+    }
+    throw e;
+  }
+  await deleteDrafts(client, parent, log);
+  log(
+    `smtp: sent ${sent.ID} (account ${account.id}, ${recipients.length} recipient(s), ` +
+      `${attachments.length} attachment(s), schemes ${summary(schemes)})`,
+  );
+  return { messageID: sent.ID };
+}
+
+function packageRecipient(s: RecipientScheme): PackageRecipient {
+  return {
+    email: s.email,
+    scheme: s.scheme,
+    signature: s.signature,
+    publicKey: s.publicKey,
+    mimeType: s.mimeType,
+  };
+}
+
+function summary(schemes: RecipientScheme[]): string {
+  const counts = new Map<number, number>();
+  for (const s of schemes) counts.set(s.scheme, (counts.get(s.scheme) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${k}×${n}`).join(",");
+}
+
+function errorName(e: unknown): string {
+  return e instanceof Error ? e.name : typeof e;
+}
+
+async function uploadAll(
+  client: SendingAccount["client"],
+  draftID: string,
+  attachments: OutgoingAttachment[],
+  ring: KeyRing,
+  concurrency: number,
+): Promise<Record<string, SessionKey>> {
+  const key = ring.first();
+  const uploaded = await mapLimit(attachments, concurrency, async (a) => {
+    const enc = await encryptAttachment(a.data, key, key);
+    const att = await uploadAttachment(client, {
+      MessageID: draftID,
+      Filename: a.name,
+      MIMEType: a.mimeType,
+      Disposition: a.disposition === "inline" && a.contentID ? "inline" : "attachment",
+      ContentID: a.contentID,
+      KeyPackets: enc.keyPackets,
+      DataPacket: enc.dataPacket,
+      Signature: enc.signature,
+    });
+    const sessionKey = await decryptSessionKey(fromBase64(att.KeyPackets), [...ring.keys]);
+    return [att.ID, sessionKey] as const;
+  });
+  return Object.fromEntries(uploaded);
+}
+
+async function deleteDrafts(
+  client: SendingAccount["client"],
+  parent: ParentInfo,
+  log: (line: string) => void,
+): Promise<void> {
+  if (parent.draftIDs.length === 0) return;
+  try {
+    await deleteMessages(client, parent.draftIDs);
+  } catch (e) {
+    log(`smtp: could not delete the sent draft(s) (${errorName(e)})`);
+  }
+}
