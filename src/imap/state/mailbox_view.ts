@@ -237,6 +237,15 @@ export class MailboxView {
     for (const u of uids) this.#pendingFlags.add(u);
   }
 
+  /**
+   * Drops queued flag changes of these UIDs: a STORE (or a FETCH that set `\Seen`) that has just
+   * written their current flags itself, so the next flush does not repeat them. Changes queued
+   * after this call are kept.
+   */
+  forgetFlagChanges(uids: Iterable<Uid>): void {
+    for (const u of uids) this.#pendingFlags.delete(u);
+  }
+
   #expunged(uid: Uid): void {
     if (this.#pendingNew.delete(uid)) return; // never told: nothing to expunge
     this.#pendingFlags.delete(uid);

@@ -69,3 +69,24 @@ Deno.test("MailboxView: flag changes are read from the store at flush time", asy
     account.close();
   }
 });
+
+Deno.test("MailboxView: forgetFlagChanges drops queued flag changes of those UIDs only", async () => {
+  const account = new LocalAccount();
+  try {
+    account.add(msg(1), ["INBOX"]);
+    account.add(msg(2), ["INBOX"]);
+    const a = new FakeSession(account, "a");
+    const va = a.selectByName("INBOX");
+    await account.storeFlags("a", va.mailboxId, [1 as never, 2 as never], {
+      mode: "add",
+      flags: ["\\Flagged"],
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    va.forgetFlagChanges([1 as never]);
+    await a.flushUpdates(false);
+    assert.equal(a.output, "* 2 FETCH (UID 2 FLAGS (\\Flagged))\r\n");
+    assert.equal(va.hasPending, false);
+  } finally {
+    account.close();
+  }
+});
