@@ -15,6 +15,8 @@ import { type ApiServer, startApiServer } from "../src/api_server/server.ts";
 import type { OutboxEntry } from "../src/api_server/outbox.ts";
 import {
   ApiClient,
+  getAddresses,
+  getAttachment,
   getMessage,
   getMessageMetadataPage,
   login,
@@ -23,7 +25,16 @@ import {
   unlock,
   type UnlockedAccount,
 } from "../src/api/mod.ts";
-import { decryptMessage } from "../src/crypto/mod.ts";
+import {
+  decryptAttachment,
+  decryptMessage,
+  fromBase64,
+  generateKey,
+  signDetached,
+  unlockKey,
+  verifyDetached,
+} from "../src/crypto/mod.ts";
+import { parseMessage } from "../src/mime/mod.ts";
 import { type SmtpServer, startSmtpServer } from "../src/smtp/mod.ts";
 import { createSubmissionHandler } from "../src/smtp/send_pipeline.ts";
 import { type SendingAccount, sendingAccount } from "../src/smtp/sending_account.ts";
@@ -98,7 +109,10 @@ def submit(raw, mail_from, rcpts, user=None):
         if c != 250:
             s.quit()
             return {"code": c, "reply": rr.decode()}
-    code, resp = s.data(raw)
+    try:
+        code, resp = s.data(raw)
+    except smtplib.SMTPDataError as e:
+        code, resp = e.smtp_code, e.smtp_error
     noop = s.noop()[0]
     s.quit()
     return {"code": code, "reply": resp.decode(), "noop": noop}
@@ -249,4 +263,381 @@ out(submit(m, "alice@example.test", ["bob@example.test", "carol@outside.test"]))
     assert.ok(sent.LabelIDs.includes("7"), "in Sent");
     assert.ok(sent.Flags & MessageFlag.Sent);
   });
+});
+
+const BINARY = Uint8Array.from({ length: 150_000 }, (_, i) => (i * 31 + (i >> 8)) & 0xff);
+const ATTACHMENT_NAME = "Prüfbericht – 2024 ✓ 報告.bin";
+// A 1×1 PNG.
+const PNG = fromBase64(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+);
+
+Deno.test("smtp send: HTML, multipart/alternative, binary attachment with a non-ASCII name, inline image", async () => {
+  await withHarness(async (h) => {
+    await Deno.writeFile(`${h.dir}/blob.bin`, BINARY);
+    await Deno.writeFile(`${h.dir}/logo.png`, PNG);
+    // HTML only.
+    const html = sentID(
+      await h.py(String.raw`
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "carol@outside.test, bob@example.test"
+m["Subject"] = "HTML only"
+m.set_content("<html><body><p>Hello <b>HTML</b> &amp; friends</p></body></html>", subtype="html")
+out(submit(m, "alice@example.test", ["carol@outside.test", "bob@example.test"]))
+`),
+    );
+    const [htmlOut] = await h.outbox(html);
+    assert.equal(htmlOut.MIMEType, "text/html");
+    assert.equal(htmlOut.Scheme, 4);
+    assert.match(htmlOut.Body!, /<p>Hello <b>HTML<\/b> &amp; friends<\/p>/);
+    const bobHtml = await inboxMessage(h.bob, "HTML only");
+    assert.equal(bobHtml.MIMEType, "text/html");
+    assert.match((await decryptBody(h.bob, bobHtml)).text, /<b>HTML<\/b>/);
+
+    // multipart/alternative with an inline image in multipart/related, and an attachment.
+    const r = await h.py(String.raw`
+import os
+d = os.path.dirname(sys.argv[0])
+m = EmailMessage()
+m["From"] = "Alice <alice@example.test>"
+m["To"] = "carol@outside.test"
+m["Cc"] = "Bob <bob@example.test>"
+m["Subject"] = "Attachments ✓"
+m.set_content("Plain alternative\n")
+m.add_alternative('<p>Rich alternative <img src="cid:logo123@client.test"></p>', subtype="html")
+m.get_payload()[1].add_related(open(d + "/logo.png", "rb").read(), "image", "png", cid="<logo123@client.test>")
+m.add_attachment(open(d + "/blob.bin", "rb").read(), maintype="application", subtype="octet-stream",
+                 filename="Prüfbericht – 2024 ✓ 報告.bin")
+out(submit(m, "alice@example.test", ["carol@outside.test", "bob@example.test"]))
+`);
+    const id = sentID(r);
+    const [carol] = await h.outbox(id);
+    assert.equal(carol.MIMEType, "text/html");
+    assert.match(carol.Body!, /Rich alternative <img src="cid:logo123@client\.test">/);
+    assert.doesNotMatch(carol.Body!, /Plain alternative/);
+    const byName = new Map(carol.Attachments.map((a) => [a.Name, a]));
+    const blob = byName.get(ATTACHMENT_NAME);
+    assert.ok(blob, `attachments: ${[...byName.keys()]}`);
+    assert.equal(blob.Disposition, "attachment");
+    assert.equal(blob.MIMEType, "application/octet-stream");
+    assert.deepEqual(fromBase64(blob.DataBase64!), BINARY);
+    const logo = carol.Attachments.find((a) => a.ContentID === "logo123@client.test");
+    assert.ok(logo, "inline image with its Content-ID");
+    assert.equal(logo.Disposition, "inline");
+    assert.equal(logo.MIMEType, "image/png");
+    assert.deepEqual(fromBase64(logo.DataBase64!), PNG);
+    // Bob (Cc) gets both attachments, decryptable with his key.
+    const got = await inboxMessage(h.bob, "Attachments ✓");
+    assert.equal(got.MIMEType, "text/html");
+    assert.deepEqual(got.CCList.map((a) => a.Address), [BOB]);
+    assert.equal(got.Attachments.length, 2);
+    const att = got.Attachments.find((a) => a.Name === ATTACHMENT_NAME)!;
+    const data = await decryptAttachment(
+      fromBase64(att.KeyPackets),
+      await getAttachment(h.bob.client, att.ID),
+      addressKeys(h.bob, got.AddressID),
+    );
+    assert.deepEqual(data, BINARY);
+    const inline = got.Attachments.find((a) => a.Disposition === "inline")!;
+    assert.equal(inline.Headers["content-id"], "<logo123@client.test>");
+  });
+});
+
+Deno.test("smtp send: reply with In-Reply-To marks the parent; Bcc recipients never show", async () => {
+  await withHarness(async (h) => {
+    const delivered = await h.control("POST", "/ref/v1/deliver", {
+      To: ALICE,
+      From: { Name: "Carol", Address: "carol@outside.test" },
+      Subject: "Question",
+      Text: "Can you answer?",
+      ExternalID: "orig-1@outside.test",
+    });
+    const parentID = delivered.MessageID as string;
+    const r = await h.py(String.raw`
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "Carol <carol@outside.test>"
+m["Bcc"] = "bob@example.test"
+m["Subject"] = "Re: Question"
+m["In-Reply-To"] = "<orig-1@outside.test>"
+m["References"] = "<orig-1@outside.test>"
+m.set_content("Yes.\n")
+out(submit(m, "alice@example.test", ["carol@outside.test", "dave@outside.test", "bob@example.test"]))
+`);
+    const id = sentID(r);
+    const messages = (await h.control("GET", `/ref/v1/users/${ALICE}/messages`))
+      .Messages as Message[];
+    const parent = messages.find((m) => m.ID === parentID)!;
+    assert.ok(parent.Flags & MessageFlag.Replied, "the parent is marked replied");
+    assert.equal(parent.IsReplied, 1);
+    const sent = await getMessage(h.alice.client, id);
+    assert.deepEqual(sent.ToList.map((a) => a.Address), ["carol@outside.test"]);
+    assert.deepEqual(sent.BCCList.map((a) => a.Address).sort(), [BOB, "dave@outside.test"]);
+    assert.match(sent.Header, /In-Reply-To: <orig-1@outside\.test>/);
+    // Outside: Carol and Dave each get it; nobody sees Dave or Bob.
+    const out = await h.outbox(id);
+    assert.deepEqual(out.map((e) => e.Recipient).sort(), [
+      "carol@outside.test",
+      "dave@outside.test",
+    ]);
+    for (const e of out) {
+      assert.deepEqual(e.ToList.map((a) => a.Address), ["carol@outside.test"]);
+      assert.deepEqual(e.CCList, []);
+      assert.doesNotMatch(JSON.stringify(e), /dave@outside.test"\s*}|bob@example/i);
+    }
+    const bobCopy = await inboxMessage(h.bob, "Re: Question");
+    assert.deepEqual(bobCopy.BCCList, []);
+    assert.doesNotMatch(bobCopy.Header, /dave|Bcc/i);
+  });
+});
+
+async function externalKey(email: string) {
+  const k = await generateKey({ email, passphrase: "erin-secret" });
+  return { publicKey: k.publicKey, privateKey: await unlockKey(k.privateKey, "erin-secret") };
+}
+
+Deno.test("smtp send: outside recipients without and with keys, per Sign and PGPScheme", async () => {
+  await withHarness(async (h) => {
+    const erin = await externalKey("erin@wkd.test");
+    await h.control("POST", "/ref/v1/keys", { Email: "erin@wkd.test", PublicKey: erin.publicKey });
+    const send = (subject: string) =>
+      h.py(String.raw`
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "carol@outside.test, erin@wkd.test"
+m["Subject"] = "${subject}"
+m.set_content("Secret plans ✓\n")
+out(submit(m, "alice@example.test", ["carol@outside.test", "erin@wkd.test"]))
+`);
+    // Default settings (Sign 0, PGP/MIME): Carol clear and unsigned, Erin PGP/MIME.
+    let id = sentID(await send("Default"));
+    let out = new Map((await h.outbox(id)).map((e) => [e.Recipient, e]));
+    assert.equal(out.get("carol@outside.test")!.Scheme, 4);
+    assert.equal(out.get("carol@outside.test")!.Signature, 0);
+    const mime = out.get("erin@wkd.test")!;
+    assert.equal(mime.Scheme, 16);
+    assert.equal(mime.MIMEType, "multipart/mixed");
+    assert.equal(mime.Encrypted, 1);
+    assert.equal(mime.Body, undefined);
+    const opened = await decryptMessage(mime.Ciphertext!, [erin.privateKey]);
+    const entity = parseMessage(opened.data);
+    assert.equal(entity.header.getText("subject"), "Default");
+    assert.match(dec.decode(opened.data), /Secret plans/);
+
+    // Sign on, PGP/MIME: Carol ClearMIME (signed), Erin still PGP/MIME.
+    await h.control("PUT", `/ref/v1/users/${ALICE}/mail-settings`, { Sign: 1 });
+    id = sentID(await send("Signed MIME"));
+    out = new Map((await h.outbox(id)).map((e) => [e.Recipient, e]));
+    const clearMime = out.get("carol@outside.test")!;
+    assert.equal(clearMime.Scheme, 32);
+    assert.equal(clearMime.Signature, 1);
+    assert.equal(clearMime.MIMEType, "multipart/mixed");
+    assert.equal(clearMime.SignatureStatus, "valid");
+    assert.match(clearMime.Body!, /Subject: Signed MIME/);
+    assert.equal(out.get("erin@wkd.test")!.Scheme, 16);
+
+    // Sign on, PGP/Inline: Carol clear-signed text/plain, Erin PGP/Inline text/plain.
+    await h.control("PUT", `/ref/v1/users/${ALICE}/mail-settings`, { PGPScheme: 8 });
+    id = sentID(await send("Inline"));
+    out = new Map((await h.outbox(id)).map((e) => [e.Recipient, e]));
+    const clearSigned = out.get("carol@outside.test")!;
+    assert.equal(clearSigned.Scheme, 4);
+    assert.equal(clearSigned.Signature, 1);
+    assert.equal(clearSigned.MIMEType, "text/plain");
+    assert.equal(clearSigned.SignatureStatus, "valid");
+    const inline = out.get("erin@wkd.test")!;
+    assert.equal(inline.Scheme, 8);
+    assert.equal(inline.MIMEType, "text/plain");
+    const plain = await decryptMessage(inline.Ciphertext!, [erin.privateKey]);
+    assert.match(dec.decode(plain.data), /^Secret plans ✓/);
+  });
+});
+
+Deno.test("smtp send: a client-signed multipart/signed message still verifies after delivery", async () => {
+  await withHarness(async (h) => {
+    const erin = await externalKey("erin@wkd.test");
+    await h.control("POST", "/ref/v1/keys", { Email: "erin@wkd.test", PublicKey: erin.publicKey });
+    const client = await generateKey({ email: ALICE, passphrase: "client-secret" });
+    const clientKey = await unlockKey(client.privateKey, "client-secret");
+    const signedPart = "Content-Type: text/plain; charset=utf-8\r\n" +
+      "Content-Transfer-Encoding: quoted-printable\r\n\r\n" +
+      "Signed by the client =E2=9C=93\r\n-- \r\nAlice";
+    // RFC 3156: the signed content ends before the CRLF that precedes the boundary.
+    const signature = await signDetached(signedPart, clientKey, { armor: true });
+    const message = [
+      "From: Alice <alice@example.test>",
+      "To: carol@outside.test, erin@wkd.test, bob@example.test",
+      "Subject: Client signed",
+      "Message-ID: <signed-1@client.test>",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature";',
+      ' boundary="sig-boundary"',
+      "",
+      "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)",
+      "--sig-boundary",
+      signedPart,
+      "--sig-boundary",
+      'Content-Type: application/pgp-signature; name="signature.asc"',
+      "Content-Disposition: attachment; filename=signature.asc",
+      "",
+      signature.trim().replace(/\r?\n/g, "\r\n"),
+      "--sig-boundary--",
+      "",
+    ].join("\r\n");
+    await Deno.writeTextFile(`${h.dir}/signed.eml`, message);
+    const id = sentID(
+      await h.py(String.raw`
+import os
+raw = open(os.path.dirname(sys.argv[0]) + "/signed.eml", "rb").read()
+out(submit(raw, "alice@example.test", ["carol@outside.test", "erin@wkd.test", "bob@example.test"]))
+`),
+    );
+    const verify = async (entity: Uint8Array) => {
+      const root = parseMessage(entity);
+      assert.equal(root.mimeType, "multipart/signed");
+      const [content, sig] = root.children;
+      const signed = root.source.subarray(content.headerBytes[0], content.body[1]);
+      return await verifyDetached(signed, sig.bodyData(), [clientKey.toPublic()]);
+    };
+    const out = new Map((await h.outbox(id)).map((e) => [e.Recipient, e]));
+    const carol = out.get("carol@outside.test")!;
+    assert.equal(carol.Scheme, 32, "ClearMIME, whatever the Sign setting");
+    assert.equal(dec.decode(fromBase64(carol.BodyBase64!)), message, "byte for byte");
+    assert.equal(await verify(fromBase64(carol.BodyBase64!)), true);
+    const erinCopy = out.get("erin@wkd.test")!;
+    assert.equal(erinCopy.Scheme, 16);
+    const opened = await decryptMessage(erinCopy.Ciphertext!, [erin.privateKey]);
+    assert.equal(await verify(opened.data), true);
+    // Bob gets the signed text.
+    const bobCopy = await inboxMessage(h.bob, "Client signed");
+    assert.match((await decryptBody(h.bob, bobCopy)).text, /Signed by the client ✓/);
+  });
+});
+
+Deno.test("smtp send: from an alias and a +tag; disabled, foreign and missing senders refused", async () => {
+  await withHarness(async (h) => {
+    // An alias added after login: its keys are unlocked on first use.
+    await h.control("POST", `/ref/v1/users/${ALICE}/addresses`, {
+      Email: "alice.alias@example.test",
+      Type: 2,
+    });
+    const from = (sender: string, subject: string, user?: string) =>
+      h.py(
+        String.raw`
+m = EmailMessage()
+m["From"] = "${sender}"
+m["To"] = "carol@outside.test"
+m["Subject"] = "${subject}"
+m.set_content("Hi\n")
+out(submit(m, "alice@example.test", ["carol@outside.test"]))
+`,
+        user,
+      );
+    const alias = sentID(await from("Alias <alice.alias@example.test>", "From alias"));
+    const [viaAlias] = await h.outbox(alias);
+    assert.equal(viaAlias.From.Address, "alice.alias@example.test");
+    const sent = await getMessage(h.alice.client, alias);
+    const aliasAddress = (await getAddresses(h.alice.client))
+      .find((a) => a.Email === "alice.alias@example.test")!;
+    assert.equal(sent.AddressID, aliasAddress.ID);
+
+    const tagged = sentID(await from("alice+news@example.test", "Tagged"));
+    assert.equal((await h.outbox(tagged))[0].From.Address, "alice+news@example.test");
+
+    const old = h.alice.unlocked.addresses.find((a) => a.Email === "old@example.test")!;
+    await h.control("PUT", `/ref/v1/addresses/${old.ID}/disable`);
+    const disabled = await from("old@example.test", "From disabled");
+    assert.equal(disabled.code, 550);
+    assert.match(String(disabled.reply), /^5\.7\.1 cannot send from old@example\.test: .*disabled/);
+    assert.equal(disabled.noop, 250, "the session continues");
+
+    const foreign = await from("mallory@evil.test", "Foreign");
+    assert.equal(foreign.code, 550);
+    assert.match(String(foreign.reply), /not an address of this account/);
+
+    const missing = await h.py(String.raw`
+out(submit("To: carol@outside.test\r\nSubject: no from\r\n\r\nHi\r\n", "alice@example.test", ["carol@outside.test"]))
+`);
+    assert.equal(missing.code, 554);
+    assert.match(String(missing.reply), /^5\.6\.0 .*From/);
+    // Nothing of the refused ones left the server.
+    const all = (await h.control("GET", "/ref/v1/outbox")).Outbox as OutboxEntry[];
+    assert.deepEqual(all.map((e) => e.Subject).sort(), ["From alias", "Tagged"]);
+  });
+});
+
+Deno.test("smtp send: an identical resend is suppressed and reported; APPEND lookup finds it", async () => {
+  await withHarness(async (h) => {
+    const raw = "From: alice@example.test\r\nTo: carol@outside.test\r\nSubject: Once\r\n" +
+      "Message-ID: <once-1@client.test>\r\n\r\nOnly once, please.\r\n";
+    await Deno.writeTextFile(`${h.dir}/once.eml`, raw);
+    const script = String.raw`
+import os
+raw = open(os.path.dirname(sys.argv[0]) + "/once.eml", "rb").read()
+out(submit(raw, "alice@example.test", ["carol@outside.test"]))
+`;
+    const first = sentID(await h.py(script));
+    const second = sentID(await h.py(script));
+    assert.equal(second, first, "the resend answers with the first send's ID");
+    assert.equal((await h.outbox(first)).length, 1);
+    assert.equal(h.recorder.status().duplicatesSuppressed, 1);
+    assert.ok(h.logs.some((l) => /duplicate send suppressed/.test(l)), h.logs.join("\n"));
+    // The client's Sent copy (with a Bcc line and its own Date) is recognised.
+    const copy = new TextEncoder().encode(
+      raw.replace(
+        "Subject: Once\r\n",
+        "Subject: Once\r\nBcc: x@outside.test\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n",
+      ),
+    );
+    assert.equal(await h.recorder.findSent(h.alice.unlocked.user.ID, copy), first);
+  });
+});
+
+async function have(cmd: string): Promise<boolean> {
+  try {
+    return (await new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" })
+      .output()).success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "smtp send: curl smtp:// submission",
+  ignore: !(await have("curl")),
+  fn: async () => {
+    await withHarness(async (h) => {
+      const file = `${h.dir}/curl.eml`;
+      await Deno.writeTextFile(
+        file,
+        "From: Alice <alice@example.test>\r\nTo: carol@outside.test\r\nSubject: Via curl\r\n\r\n" +
+          "Sent with curl.\r\n",
+      );
+      const out = await new Deno.Command("curl", {
+        args: [
+          "-sS",
+          "-v",
+          `smtp://127.0.0.1:${h.smtp.port}`,
+          "--mail-from",
+          ALICE,
+          "--mail-rcpt",
+          "carol@outside.test",
+          "--upload-file",
+          file,
+          "--user",
+          `${ALICE}:${BRIDGE_PASS}`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = dec.decode(out.stderr);
+      assert.ok(out.success, err);
+      const id = /< 250 2\.0\.0 OK (\S+)/.exec(err)?.[1];
+      assert.ok(id, err);
+      const [carol] = await h.outbox(id);
+      assert.equal(carol.Subject, "Via curl");
+      assert.match(carol.Body!, /Sent with curl\./);
+    });
+  },
 });
