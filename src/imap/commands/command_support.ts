@@ -1,0 +1,104 @@
+/**
+ * Small pieces the mailbox and message-moving commands share: the account of a session, the
+ * answer to a syntax error, the mapping of connector refusals to `NO [code] text`, and the lookup
+ * of a mailbox named by the client with the RFC 5530 code each command needs when it is missing.
+ *
+ * @module
+ */
+import { type MailAccount, MailboxOperationError } from "../../connector/account.ts";
+import { withAck } from "../../connector/updates.ts";
+import {
+  type Mailbox,
+  MailboxExistsError,
+  MailboxNotFoundError,
+  type Uid,
+} from "../../store/mod.ts";
+import type { MailboxView } from "../state/mailbox_view.ts";
+import { bad, type CommandResult, no, type SessionApi } from "../session/context.ts";
+import type { Decoder } from "../wire/mod.ts";
+
+/** The IMAP hierarchy delimiter of every name this server hands out (proton-api.md §5.2). */
+export const DELIMITER = "/";
+
+/**
+ * The logged-in account of `session`. Commands that use it are only allowed in the authenticated
+ * and selected states, so a missing account is a bug of the dispatcher (thrown, answered
+ * `NO [SERVERBUG]`).
+ */
+export function accountOf(session: SessionApi): MailAccount {
+  const account = session.account;
+  if (!account) throw new Error("No account in an authenticated session");
+  return account;
+}
+
+/**
+ * The selected mailbox of `session`. Commands that use it are only allowed in the selected state,
+ * so a missing view is a bug of the dispatcher (thrown, answered `NO [SERVERBUG]`).
+ */
+export function viewOf(session: SessionApi): MailboxView {
+  const view = session.view;
+  if (!view) throw new Error("No selected mailbox in the selected state");
+  return view;
+}
+
+/**
+ * Tells the selected view at once that `uids` left its mailbox (they were expunged or moved by this
+ * session), so the EXPUNGE responses go out with this command's flush whether or not the bus has
+ * delivered the account's own update yet. Doing it twice is harmless: the view reports a UID once.
+ */
+export function noteExpunged(view: MailboxView, uids: readonly Uid[], origin: string): void {
+  if (uids.length === 0) return;
+  view.enqueue(
+    withAck({ kind: "MessagesExpunged", mailbox: view.mailboxId, uids: [...uids] }, origin),
+  );
+}
+
+/** `BAD [CLIENTBUG] <what the decoder found>` for arguments that do not parse. */
+export function syntaxError(args: Decoder): CommandResult {
+  return bad(args.error?.message ?? "Invalid arguments", "CLIENTBUG");
+}
+
+/** Text fit for one response line (no CR, LF or NUL; never empty). */
+export function oneLine(text: string): string {
+  const line = text.replace(/[\r\n\0]+/g, " ").trim();
+  return line.length > 0 ? line : "Failed";
+}
+
+/**
+ * The tagged `NO` for a refused mutation: a {@link MailboxOperationError} keeps its code and
+ * message; the store's "already exists" and "not found" (a race with another session or the event
+ * loop) become `ALREADYEXISTS` and `NONEXISTENT`. Anything else is a bug and is rethrown.
+ */
+export function refusal(error: unknown): CommandResult {
+  if (error instanceof MailboxOperationError) return no(oneLine(error.message), error.code);
+  if (error instanceof MailboxExistsError) return no("Mailbox already exists", "ALREADYEXISTS");
+  if (error instanceof MailboxNotFoundError) return no("Mailbox does not exist", "NONEXISTENT");
+  throw error;
+}
+
+/** Whether a mailbox can be selected (and so hold messages): not `\Noselect`. */
+export function isSelectable(mailbox: Mailbox): boolean {
+  return !mailbox.attributes.some((a) => a.toLowerCase() === "\\noselect");
+}
+
+/**
+ * Looks up a mailbox that must exist and hold messages (SELECT, STATUS, COPY/MOVE/APPEND
+ * destinations). `missingCode` is `NONEXISTENT` for SELECT and STATUS, `TRYCREATE` for the
+ * destination of COPY, MOVE and APPEND (RFC 3501 §6.3.11, §6.4.7). A `\Noselect` mailbox is
+ * `NO [CANNOT]`.
+ */
+export function selectableMailbox(
+  account: MailAccount,
+  name: string,
+  missingCode: "NONEXISTENT" | "TRYCREATE",
+): Mailbox | CommandResult {
+  const mailbox = account.mailboxByName(name);
+  if (!mailbox) return no("Mailbox does not exist", missingCode);
+  if (!isSelectable(mailbox)) return no("Mailbox cannot hold messages", "CANNOT");
+  return mailbox;
+}
+
+/** Narrows the result of {@link selectableMailbox}. */
+export function isResult(value: Mailbox | CommandResult): value is CommandResult {
+  return "status" in value;
+}

@@ -1,0 +1,85 @@
+/**
+ * STATUS data items (RFC 3501 §6.3.10, RFC 9051 §6.3.11 `DELETED`, RFC 8438 `SIZE`, RFC 7162
+ * `HIGHESTMODSEQ`), shared by STATUS and LIST's `RETURN (STATUS (…))` (RFC 5819).
+ *
+ * @module
+ */
+import type { MailboxStatus } from "../../store/mod.ts";
+import type { Decoder, Encoder } from "../wire/mod.ts";
+
+/** The STATUS items this server answers. */
+export const STATUS_ITEMS = [
+  "MESSAGES",
+  "RECENT",
+  "UIDNEXT",
+  "UIDVALIDITY",
+  "UNSEEN",
+  "DELETED",
+  "SIZE",
+  "HIGHESTMODSEQ",
+] as const;
+
+/** One STATUS item name. */
+export type StatusItem = typeof STATUS_ITEMS[number];
+
+function isStatusItem(word: string): word is StatusItem {
+  return (STATUS_ITEMS as readonly string[]).includes(word);
+}
+
+/**
+ * Reads a parenthesised list of STATUS items (at least one, RFC 3501 `status-att`) from `args`;
+ * unknown items record an error (answer `BAD`). Duplicates are dropped; the order is the client's.
+ */
+export function parseStatusItems(args: Decoder): StatusItem[] {
+  const list = args.expectList();
+  const items: StatusItem[] = [];
+  if (!args.ok) return items;
+  if (list.atEnd()) {
+    args.fail("Expected at least one STATUS item");
+    return items;
+  }
+  while (!list.atEnd() && list.ok) {
+    const word = list.expectKeyword();
+    if (!list.ok) break;
+    if (!isStatusItem(word)) {
+      list.fail(`Unknown STATUS item ${word}`);
+      break;
+    }
+    if (!items.includes(word)) items.push(word);
+  }
+  return args.ok ? items : [];
+}
+
+/** The value of one item. `RECENT` is always 0: `\Recent` is not kept (IMAP4rev2 dropped it). */
+function valueOf(item: StatusItem, status: MailboxStatus): number {
+  switch (item) {
+    case "MESSAGES":
+      return status.messages;
+    case "RECENT":
+      return 0;
+    case "UIDNEXT":
+      return status.uidNext;
+    case "UIDVALIDITY":
+      return status.uidValidity;
+    case "UNSEEN":
+      return status.unseen;
+    case "DELETED":
+      return status.deleted;
+    case "SIZE":
+      return status.size;
+    case "HIGHESTMODSEQ":
+      return status.highestModseq;
+  }
+}
+
+/** Writes `* STATUS <mailbox> (<item> <value> …)` CRLF. */
+export function writeStatus(
+  e: Encoder,
+  name: string,
+  status: MailboxStatus,
+  items: readonly StatusItem[],
+): void {
+  e.raw("* STATUS ").mailbox(name).sp().list(items, (enc, item) => {
+    enc.raw(item).sp().number(valueOf(item, status));
+  }).crlf();
+}
