@@ -40,6 +40,7 @@ import {
 } from "../api/mod.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
 import type { InternalMessageId, RemoteEventId, Store } from "../store/mod.ts";
+import { coalesceMessageItems } from "./event_coalesce.ts";
 import {
   applyPreparedEvent,
   type EventApplied,
@@ -430,7 +431,8 @@ export class EventLoop {
     }
     this.#pollSucceeded();
     let applied = 0;
-    for (const raw of collected.events) {
+    // Later items of the batch say where each message ended: skip the detours (event_coalesce.ts).
+    for (const raw of coalesceMessageItems(collected.events)) {
       if (this.#stopped) return "stopped";
       const result = await this.#applyOne(raw);
       if (result === "stopped" || result === "error") return result;
