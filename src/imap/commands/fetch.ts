@@ -1,0 +1,341 @@
+/**
+ * FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8; CONDSTORE RFC 7162 §3.1.4).
+ *
+ * Real client lines:
+ * - Thunderbird: `5 UID fetch 1:* (FLAGS)` and
+ *   `7 UID fetch 4 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])`
+ * - mbsync: `5 UID FETCH 1:* (UID FLAGS BODY.PEEK[HEADER.FIELDS (X-TUID)])`, then
+ *   `7 UID FETCH 12 (BODY.PEEK[])`
+ * - Apple Mail: `12 UID FETCH 1:140 (UID FLAGS MODSEQ) (CHANGEDSINCE 2231)` and
+ *   `13 UID FETCH 141 (BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)] RFC822.SIZE INTERNALDATE)`
+ *
+ * How it works: the set is resolved against the session's snapshot, narrowed by `CHANGEDSINCE`,
+ * and served in batches of {@link FETCH_BATCH} UIDs: one index query per batch (only flag columns
+ * when nothing else is asked), the stored header block for header-only sections, the literal only
+ * when a body section needs it. One `* n FETCH (…)` per message, in UID order, written as soon as
+ * the pending output passes 64 KiB, so big bodies stream through the encoder without being copied
+ * or concatenated with the rest of the mailbox.
+ *
+ * A non-PEEK body section on a read-write mailbox sets `\Seen` first (through the account, so it
+ * reaches the API) and the response then carries FLAGS (RFC 3501 §6.4.5), with UID and MODSEQ when
+ * CONDSTORE is on (RFC 7162 §3.1). The bus delivers that change back to this session; its queued
+ * copy is dropped so the flush after the command does not repeat it.
+ *
+ * Messages that are in the snapshot but gone from the index (expunged by someone else, not yet
+ * reported: the snapshot only changes at a flush) are skipped silently. A message whose literal
+ * cannot be loaded is skipped and the command ends `NO [UNAVAILABLE]` after the others.
+ *
+ * @module
+ */
+import { MailboxOperationError } from "../../connector/account.ts";
+import { binaryToBytes, type MimePart, parseMessage, sectionBytes } from "../../mime/mod.ts";
+import { type FetchRow, type FlagRow, MessageFlag, type Uid } from "../../store/mod.ts";
+import {
+  bad,
+  type CommandContext,
+  type CommandResult,
+  type CommandSpec,
+  no,
+  ok,
+  type SessionApi,
+} from "../session/context.ts";
+import type { MailboxView } from "../state/mailbox_view.ts";
+import { flagList } from "../state/flags.ts";
+import { type ByteSink, Encoder } from "../wire/mod.ts";
+import {
+  type BodySectionItem,
+  type FetchAttribute,
+  type FetchRequest,
+  needsFetchRow,
+  parseFetchRequest,
+  setsSeen,
+} from "./fetch_items.ts";
+import { dropOwnFlagChanges } from "./own_flag_changes.ts";
+
+/** UIDs per index query. */
+export const FETCH_BATCH = 500;
+
+/** Pending output above this many bytes is written before the next message is encoded. */
+const WRITE_THRESHOLD = 64 * 1024;
+
+/** FETCH and UID FETCH. */
+export const fetchCommand: CommandSpec = {
+  names: ["FETCH", "UID FETCH"],
+  states: ["selected"],
+  flush: "no-expunge",
+  handle: handleFetch,
+};
+
+/** A sink whose collected parts can be taken out and written. */
+class PartsSink implements ByteSink {
+  parts: Uint8Array[] = [];
+  size = 0;
+
+  write(bytes: Uint8Array): void {
+    this.parts.push(bytes);
+    this.size += bytes.length;
+  }
+
+  take(): Uint8Array[] {
+    const parts = this.parts;
+    this.parts = [];
+    this.size = 0;
+    return parts;
+  }
+}
+
+async function handleFetch(ctx: CommandContext): Promise<CommandResult> {
+  const { args, session } = ctx;
+  const view = session.view;
+  const account = session.account;
+  if (!view || !account) throw new Error("FETCH ran without a selected mailbox");
+  const set = args.expectSequenceSet();
+  const request = parseFetchRequest(args);
+  if (!args.end()) return bad(args.error?.message ?? "Invalid FETCH arguments", "CLIENTBUG");
+  let uids = view.resolve(set, ctx.uid);
+  if (uids === undefined) {
+    return bad(`Invalid message sequence number (the mailbox has ${view.exists})`, "CLIENTBUG");
+  }
+  const wantsModseq = request.items.includes("MODSEQ") || request.changedSince !== undefined;
+  // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE are CONDSTORE-enabling.
+  if (wantsModseq && !session.enabled.has("CONDSTORE")) session.enable("CONDSTORE");
+  if (request.changedSince !== undefined) {
+    const since = Number(request.changedSince);
+    const changed = new Set(
+      view.store.membership.changedSince(view.mailboxId, since).map((r) => r.uid),
+    );
+    uids = uids.filter((u) => changed.has(u));
+  }
+  const writer = new FetchWriter(session, view, request, ctx.uid);
+  for (let i = 0; i < uids.length; i += FETCH_BATCH) {
+    await writer.batch(uids.slice(i, i + FETCH_BATCH));
+  }
+  await writer.finish();
+  if (writer.unavailable > 0) {
+    return no(
+      `${writer.unavailable} message(s) could not be loaded now; the others were fetched`,
+      "UNAVAILABLE",
+    );
+  }
+  return ok(`${ctx.name} completed`);
+}
+
+/** Writes the responses of one FETCH command. */
+class FetchWriter {
+  readonly #session: SessionApi;
+  readonly #view: MailboxView;
+  readonly #request: FetchRequest;
+  readonly #uidCommand: boolean;
+  readonly #sink = new PartsSink();
+  readonly #e: Encoder;
+  readonly #needsRow: boolean;
+  readonly #setsSeen: boolean;
+  readonly #wants: Set<FetchAttribute>;
+  /** Messages skipped because their literal could not be loaded. */
+  unavailable = 0;
+
+  constructor(session: SessionApi, view: MailboxView, request: FetchRequest, uidCommand: boolean) {
+    this.#session = session;
+    this.#view = view;
+    this.#request = request;
+    this.#uidCommand = uidCommand;
+    this.#e = new Encoder(this.#sink);
+    this.#needsRow = needsFetchRow(request);
+    this.#setsSeen = setsSeen(request) && !view.readOnly;
+    this.#wants = new Set(request.items.filter((i): i is FetchAttribute => typeof i === "string"));
+  }
+
+  async batch(uids: Uid[]): Promise<void> {
+    const view = this.#view;
+    const ranges = view.toUidRanges(uids);
+    const rows: FlagRow[] = this.#needsRow
+      ? view.store.membership.fetchRows(view.mailboxId, ranges)
+      : view.store.membership.flagRows(view.mailboxId, ranges);
+    const seenNow = await this.#markSeen(rows);
+    for (const row of rows) {
+      const seq = view.seqOf(row.uid);
+      if (seq === undefined) continue; // not in the snapshot: the client does not know it yet
+      const ready = await this.#loadSections(row);
+      if (ready === undefined) {
+        this.unavailable++;
+        continue;
+      }
+      this.#message(seq, row, seenNow.has(row.uid), ready);
+      if (this.#sink.size >= WRITE_THRESHOLD) await this.#session.write(this.#sink.take());
+    }
+  }
+
+  async finish(): Promise<void> {
+    this.#e.flush();
+    if (this.#sink.size > 0) await this.#session.write(this.#sink.take());
+  }
+
+  /**
+   * Sets `\Seen` on the rows that need it (non-PEEK body fetch, RFC 3501 §6.4.5), patches them
+   * with the stored result and returns their UIDs. A refusal from the account is logged and the
+   * fetch goes on without it.
+   */
+  async #markSeen(rows: FlagRow[]): Promise<Set<Uid>> {
+    if (!this.#setsSeen) return new Set();
+    const targets = rows.filter((r) => (r.flags & MessageFlag.Seen) === 0).map((r) => r.uid);
+    if (targets.length === 0) return new Set();
+    const view = this.#view;
+    const account = this.#session.account!;
+    try {
+      await account.storeFlags(this.#session.id, view.mailboxId, targets, {
+        mode: "add",
+        flags: ["\\Seen"],
+      });
+    } catch (error) {
+      if (!(error instanceof MailboxOperationError)) throw error;
+      this.#session.log(
+        `FETCH could not set \\Seen on ${targets.length} message(s): ${error.code}`,
+      );
+      return new Set();
+    }
+    // Our own FlagsChanged comes back over the bus; drop it, then read the state, so a change
+    // made by someone else in between is in what we write.
+    await dropOwnFlagChanges(view, targets);
+    const fresh = new Map(
+      view.store.membership.flagRows(view.mailboxId, view.toUidRanges(targets)).map((
+        r,
+      ) => [r.uid, r]),
+    );
+    for (const row of rows) {
+      const f = fresh.get(row.uid);
+      if (!f) continue;
+      row.flags = f.flags;
+      row.keywords = f.keywords;
+      row.deleted = f.deleted;
+      row.modseq = f.modseq;
+    }
+    return new Set(fresh.keys());
+  }
+
+  /**
+   * The bytes of every body section of one message, in item order; `undefined` when its literal
+   * cannot be loaded now.
+   */
+  async #loadSections(row: FlagRow): Promise<Map<BodySectionItem, Uint8Array> | undefined> {
+    const out = new Map<BodySectionItem, Uint8Array>();
+    let headerRoot: MimePart | undefined;
+    let literal: Uint8Array | undefined;
+    let root: MimePart | undefined;
+    for (const item of this.#request.items) {
+      if (typeof item === "string") continue;
+      let data: Uint8Array;
+      if (item.headerOnly) {
+        if (!headerRoot) {
+          const header = this.#view.store.messages.header(row.messageId) ?? new Uint8Array(0);
+          headerRoot = parseMessage(header);
+        }
+        data = sectionBytes(headerRoot, item.section);
+      } else {
+        if (!literal) {
+          try {
+            literal = await this.#session.account!.literal(row.messageId);
+          } catch (error) {
+            if (!(error instanceof MailboxOperationError)) throw error;
+            this.#session.log(`FETCH could not load a literal: ${error.code}`);
+            return undefined;
+          }
+        }
+        if (item.section.path.length === 0 && !item.section.specifier) data = literal;
+        else {
+          root ??= parseMessage(literal);
+          data = sectionBytes(root, item.section);
+        }
+      }
+      out.set(item, partialOf(data, item.partial));
+    }
+    return out;
+  }
+
+  /** Encodes `* seq FETCH (…)` for one message. */
+  #message(
+    seq: number,
+    row: FlagRow,
+    seenChanged: boolean,
+    sections: Map<BodySectionItem, Uint8Array>,
+  ): void {
+    const e = this.#e;
+    const wants = this.#wants;
+    // RFC 7162 §3.1: once CONDSTORE is on, a FETCH that set \Seen reports UID and MODSEQ too.
+    const condstore = seenChanged && this.#session.enabled.has("CONDSTORE");
+    e.raw(`* ${seq} FETCH (`);
+    let first = true;
+    const next = () => {
+      if (first) first = false;
+      else e.sp();
+    };
+    if (this.#uidCommand || wants.has("UID") || condstore) {
+      next();
+      e.raw(`UID ${row.uid}`);
+    }
+    if (wants.has("FLAGS") || seenChanged) {
+      next();
+      e.raw("FLAGS ").flags(flagList(row.flags, row.keywords, row.deleted));
+    }
+    if (wants.has("MODSEQ") || this.#request.changedSince !== undefined || condstore) {
+      next();
+      e.raw(`MODSEQ (${row.modseq})`);
+    }
+    const full = row as FetchRow;
+    for (const item of this.#request.items) {
+      if (typeof item !== "string") {
+        next();
+        e.raw(item.label).sp();
+        const data = sections.get(item)!;
+        if (data.length === 0) e.raw('""');
+        else e.literalStart(data.length).literalData(data).literalEnd();
+        continue;
+      }
+      switch (item) {
+        case "INTERNALDATE":
+          next();
+          e.raw("INTERNALDATE ").dateTime(full.internalDate * 1000);
+          break;
+        case "RFC822.SIZE":
+          next();
+          e.raw(`RFC822.SIZE ${full.size}`);
+          break;
+        case "ENVELOPE":
+          next();
+          e.raw("ENVELOPE ");
+          this.#binary(full.envelope);
+          break;
+        case "BODYSTRUCTURE":
+          next();
+          e.raw("BODYSTRUCTURE ");
+          this.#binary(full.bodyStructure);
+          break;
+        case "BODY":
+          next();
+          e.raw("BODY ");
+          this.#binary(full.body);
+          break;
+      }
+    }
+    e.raw(")").crlf().flush();
+  }
+
+  /** Writes wire bytes kept as a binary string (ENVELOPE, BODYSTRUCTURE, BODY) as they are. */
+  #binary(s: string): void {
+    if (!/[\r\n\x80-\xff]/.test(s)) {
+      this.#e.raw(s);
+      return;
+    }
+    // Literals or 8-bit bytes inside: hand the exact bytes to the sink after what is buffered.
+    this.#e.flush();
+    this.#sink.write(binaryToBytes(s));
+  }
+}
+
+function partialOf(data: Uint8Array, partial: BodySectionItem["partial"]): Uint8Array {
+  if (!partial) return data;
+  if (partial.offset >= data.length) return new Uint8Array(0);
+  const end = partial.length === undefined
+    ? data.length
+    : Math.min(data.length, partial.offset + partial.length);
+  return data.subarray(partial.offset, end);
+}
