@@ -1,0 +1,49 @@
+/**
+ * CLOSE (RFC 3501 §6.4.2): expunges the `\Deleted` messages of the selected mailbox without any
+ * untagged EXPUNGE (when it was opened read-write), then ends the selection. It always succeeds
+ * (mbsync expunges with CLOSE; a refused CLOSE broke it with gluon, gluon #426): when the account
+ * cannot expunge, an untagged `* NO [code] …` says so and the messages stay, still `\Deleted`.
+ *
+ * Real client lines:
+ *
+ * ```
+ * 14 CLOSE                     (mbsync with Expunge Both)
+ * a0020 CLOSE                  (mutt, leaving a folder with deletions)
+ * 33 close                     (Thunderbird, "expunge on exit")
+ * ```
+ *
+ * @module
+ */
+import {
+  type CommandContext,
+  type CommandResult,
+  type CommandSpec,
+  ok,
+} from "../session/context.ts";
+import { MailboxOperationError } from "../../connector/account.ts";
+import { accountOf, oneLine, syntaxError, viewOf } from "./command_support.ts";
+
+/** The CLOSE command. */
+export const closeCommand: CommandSpec = {
+  names: ["CLOSE"],
+  states: ["selected"],
+  // Nothing may be reported: the selection ends with this command.
+  flush: "none",
+  async handle(ctx: CommandContext): Promise<CommandResult> {
+    if (!ctx.args.end()) return syntaxError(ctx.args);
+    const session = ctx.session;
+    const view = viewOf(session);
+    if (!view.readOnly && view.fate === "ok") {
+      try {
+        await accountOf(session).expunge(session.id, view.mailboxId);
+      } catch (error) {
+        if (!(error instanceof MailboxOperationError)) throw error;
+        const text = oneLine(error.message);
+        await session.respond((e) => e.raw(`* NO [${error.code}] ${text}`).crlf());
+      }
+    }
+    view.clearPending();
+    session.unselect();
+    return ok("CLOSE completed");
+  },
+};

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { selectCommand } from "./select.ts";
+import { message, tagged, withAccount } from "./_mailbox_test_utils.ts";
+
+const FLAGS = "(\\Seen \\Flagged \\Deleted $Forwarded Forwarded)";
+
+Deno.test("SELECT: the RFC 3501 untagged set and READ-WRITE, byte-exact", async () => {
+  await withAccount(async (account, session) => {
+    account.add(message(1), ["INBOX"], { flags: ["\\Seen"] });
+    account.add(message(2), ["INBOX"]);
+    account.add(message(3), ["INBOX"]);
+    const inbox = account.mailboxByName("INBOX")!;
+    const { result, output } = await session.run(selectCommand, 'a1 SELECT "INBOX"');
+    assert.equal(tagged(result), "a1 OK [READ-WRITE] SELECT completed");
+    assert.equal(
+      output,
+      [
+        `* FLAGS ${FLAGS}`,
+        "* 3 EXISTS",
+        "* 0 RECENT",
+        `* OK [PERMANENTFLAGS ${FLAGS}] Flags permitted`,
+        "* OK [UNSEEN 2] First unseen",
+        "* OK [UIDNEXT 4] Predicted next UID",
+        `* OK [UIDVALIDITY ${inbox.uidValidity}] UIDs valid`,
+        `* OK [HIGHESTMODSEQ ${inbox.highestModseq}] Highest`,
+      ].map((l) => l + "\r\n").join(""),
+    );
+    assert.equal(session.state, "selected");
+    assert.equal(session.view?.mailboxId, inbox.id);
+    assert.equal(session.view?.readOnly, false);
+    assert.deepEqual(session.view?.uids, [1, 2, 3]);
+  });
+});
+
+Deno.test("EXAMINE: empty PERMANENTFLAGS, no UNSEEN when all are seen, READ-ONLY", async () => {
+  await withAccount(async (account, session) => {
+    account.add(message(1), ["Archive"], { flags: ["\\Seen"] });
+    const archive = account.mailboxByName("Archive")!;
+    const { result, output } = await session.run(selectCommand, "a1 EXAMINE Archive");
+    assert.equal(tagged(result), "a1 OK [READ-ONLY] EXAMINE completed");
+    assert.equal(
+      output,
+      [
+        `* FLAGS ${FLAGS}`,
+        "* 1 EXISTS",
+        "* 0 RECENT",
+        "* OK [PERMANENTFLAGS ()] Read-only mailbox",
+        "* OK [UIDNEXT 2] Predicted next UID",
+        `* OK [UIDVALIDITY ${archive.uidValidity}] UIDs valid`,
+        `* OK [HIGHESTMODSEQ ${archive.highestModseq}] Highest`,
+      ].map((l) => l + "\r\n").join(""),
+    );
+    assert.equal(session.view?.readOnly, true);
+  });
+});
+
+Deno.test("SELECT: All Mail flags, lower-case INBOX, non-ASCII names", async () => {
+  await withAccount(async (account, session) => {
+    const all = await session.run(selectCommand, 'a1 SELECT "All Mail"');
+    assert.match(all.output, /^\* FLAGS \(\\Seen \\Flagged\)\r\n\* 0 EXISTS\r\n/);
+    const lower = await session.run(selectCommand, "a1 select inbox");
+    assert.equal(lower.result.status, "OK");
+    assert.equal(session.view?.name, "INBOX");
+    await account.createMailbox("setup", "Folders/Café");
+    const cafe = await session.run(selectCommand, 'a1 SELECT "Folders/Caf&AOk-"');
+    assert.equal(cafe.result.status, "OK");
+    assert.equal(session.view?.name, "Folders/Café");
+  });
+});
+
+Deno.test("SELECT (CONDSTORE) turns CONDSTORE on; QRESYNC and unknown parameters are BAD", async () => {
+  await withAccount(async (_account, session) => {
+    const r = await session.run(selectCommand, "a1 SELECT INBOX (CONDSTORE)");
+    assert.equal(r.result.status, "OK");
+    assert.equal(session.enabled.has("CONDSTORE"), true);
+    for (
+      const line of [
+        "a1 SELECT INBOX (QRESYNC (1 1))",
+        "a1 SELECT INBOX (FOO)",
+        "a1 SELECT",
+        "a1 SELECT INBOX x",
+      ]
+    ) {
+      const bad = await session.run(selectCommand, line);
+      assert.equal(bad.result.status, "BAD", line);
+      assert.equal(bad.output, "");
+    }
+    // A syntax error does not end the selection.
+    assert.equal(session.state, "selected");
+  });
+});
+
+Deno.test("SELECT: a failed SELECT ends the previous selection; \\Noselect is refused", async () => {
+  await withAccount(async (_account, session) => {
+    session.selectByName("INBOX");
+    const missing = await session.run(selectCommand, "a1 SELECT Nowhere");
+    assert.equal(tagged(missing.result), "a1 NO [NONEXISTENT] Mailbox does not exist");
+    assert.equal(missing.output, "");
+    assert.equal(session.state, "authenticated");
+    assert.equal(session.view, undefined);
+    const noselect = await session.run(selectCommand, "a1 SELECT Folders");
+    assert.equal(tagged(noselect.result), "a1 NO [CANNOT] Mailbox cannot hold messages");
+    assert.equal(session.state, "authenticated");
+  });
+});
+
+Deno.test("SELECT: the new view receives later updates (EXISTS at the next flush)", async () => {
+  await withAccount(async (account, session) => {
+    await session.run(selectCommand, "a1 SELECT INBOX");
+    account.add(message(1), ["INBOX"]);
+    await new Promise((r) => setTimeout(r, 0));
+    session.output = "";
+    await session.flushUpdates(true);
+    assert.equal(session.output, "* 1 EXISTS\r\n");
+  });
+});
