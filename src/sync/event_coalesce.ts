@@ -8,8 +8,9 @@
  * had already left here, with a new UID, and leaves it again. IMAP clients see phantom messages
  * and UIDs are burned.
  *
- * Within one collected batch the final state is known, so every non-delete item of a message is
- * given the metadata of the message's **last** non-delete item in the batch, and items of a
+ * Within one collected batch (and within one event, which may merge several changes) the final
+ * state is known, so every non-delete item of a message is given the metadata of the message's
+ * **last** non-delete item in the batch, and items of a
  * message that a later item of the batch deletes are dropped (the delete still applies). Each
  * event is still applied in order, with its own cursor; replaying the batch ends in the same
  * state, only without the detours.
@@ -36,36 +37,42 @@ function items(event: unknown): Record<string, unknown>[] | undefined {
  * modified; events without message items are returned as they are.
  */
 export function coalesceMessageItems(events: readonly unknown[]): unknown[] {
-  const latest = new Map<string, { event: number; metadata: Record<string, unknown> }>();
+  // Positions count items across the whole batch, in order (one reply may merge several events,
+  // so one event can hold several items of the same message).
+  const latest = new Map<string, { at: number; metadata: Record<string, unknown> }>();
   const deletedAt = new Map<string, number>();
-  events.forEach((event, i) => {
+  let at = 0;
+  for (const event of events) {
     for (const item of items(event) ?? []) {
+      at++;
       if (!isObject(item) || typeof item.ID !== "string") continue;
       if (item.Action === EventAction.Delete) {
-        deletedAt.set(item.ID, i);
+        deletedAt.set(item.ID, at);
       } else if (isObject(item.Message) && item.Message.ID === item.ID) {
-        latest.set(item.ID, { event: i, metadata: item.Message });
+        latest.set(item.ID, { at, metadata: item.Message });
       }
     }
-  });
+  }
   if (latest.size === 0) return [...events];
-  return events.map((event, i) => {
+  at = 0;
+  return events.map((event) => {
     const list = items(event);
     if (!list) return event;
     let changed = false;
     const out: unknown[] = [];
     for (const item of list) {
+      at++;
       if (!isObject(item) || typeof item.ID !== "string" || item.Action === EventAction.Delete) {
         out.push(item);
         continue;
       }
       const deleted = deletedAt.get(item.ID);
-      if (deleted !== undefined && deleted > i) {
+      if (deleted !== undefined && deleted > at) {
         changed = true;
         continue;
       }
       const last = latest.get(item.ID);
-      if (last && last.event > i && isObject(item.Message) && item.Message.ID === item.ID) {
+      if (last && last.at > at && isObject(item.Message) && item.Message.ID === item.ID) {
         out.push({ ...item, Message: last.metadata });
         changed = true;
         continue;

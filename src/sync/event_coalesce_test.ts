@@ -32,6 +32,19 @@ Deno.test("coalesce: earlier items of a message take its last metadata of the ba
   assert.deepEqual(events[0].Messages![0].Message, a);
 });
 
+Deno.test("coalesce: two items of one message in one event", () => {
+  const a = metadata("a", { LabelIDs: ["0", "5", "L"] });
+  const b = metadata("a", { LabelIDs: ["F", "5"] });
+  const events = [event("e1", {
+    Messages: [
+      { ID: "a", Action: EventAction.Update, Message: a },
+      { ID: "a", Action: EventAction.Update, Message: b },
+    ],
+  })];
+  const out = coalesceMessageItems(events) as typeof events;
+  assert.deepEqual(out[0].Messages!.map((m) => m.Message), [b, b]);
+});
+
 Deno.test("coalesce: items of a message deleted later in the batch are dropped", () => {
   const events = [
     event("e1", { Messages: [{ ID: "a", Action: EventAction.Create, Message: metadata("a") }] }),
