@@ -76,7 +76,7 @@ export function htmlToText(html: string): string {
   s = s.replace(/<\s*(\/?)\s*([a-z][a-z0-9]*)\b[^>]*>/gi, (_m, close: string, tag: string) => {
     const t = tag.toLowerCase();
     if (t === "br") return "\n";
-    if (t === "li" && !close) return "\n* ";
+    if (t === "li") return close ? "" : "\n* ";
     if (t === "td" || t === "th") return close ? "\t" : "";
     if (BLOCK.test(t)) return "\n";
     return "";

@@ -7,8 +7,9 @@
  *   looked up by `ID` (and by the sending address in split mode). A non-draft hit is the parent;
  *   draft hits are remembered so the caller can delete them after a successful send (a client that
  *   sends a saved draft leaves it behind otherwise).
- * - Otherwise the last external reference is looked up by `ExternalID`: one hit is the parent;
- *   several → the one sent by this account, if exactly one was.
+ * - Otherwise `In-Reply-To`, then the last external reference (the official bridge looks at that
+ *   one only) is looked up by `ExternalID`: one hit is the parent; several → the one sent by this
+ *   account, if exactly one was.
  * - `Action`: forward (2) when `In-Reply-To` equals `X-Forwarded-Message-Id`, reply (0) when there
  *   is an `In-Reply-To`, else forward (2), as the official bridge.
  *
@@ -90,9 +91,12 @@ export async function findParent(
     }
     return { parentID: hit.ID, action, draftIDs };
   }
-  const last = external.at(-1);
-  if (last) {
-    const hits = (await lookup({ ExternalID: last })).filter((m) => !isDraft(m));
+  const candidates = new Set<string>();
+  if (refs.inReplyTo && !refs.inReplyTo.endsWith(suffix)) candidates.add(refs.inReplyTo);
+  const last = refs.references.filter((r) => !r.endsWith(suffix)).at(-1) ?? external.at(-1);
+  if (last) candidates.add(last);
+  for (const externalID of candidates) {
+    const hits = (await lookup({ ExternalID: externalID })).filter((m) => !isDraft(m));
     if (hits.length === 1) return { parentID: hits[0].ID, action, draftIDs };
     const sent = hits.filter((m) => (m.Flags & MessageFlag.Sent) !== 0);
     if (sent.length === 1) return { parentID: sent[0].ID, action, draftIDs };
