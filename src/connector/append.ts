@@ -1,0 +1,374 @@
+/**
+ * APPEND (proton-api.md §5.6, after proton-bridge `connector.go` `CreateMessage`):
+ *
+ * - All Mail and Scheduled: refused. A local mailbox (the recovery mailbox): stored locally.
+ * - Drafts: a new draft is created from the literal (`draft_from_literal.ts`: body encrypted to the
+ *   address key, attachments uploaded), always read. A client that saves a draft again appends a
+ *   new one and expunges the old, which then is deleted for good (`expunge.ts`).
+ * - Sent: when `sentLookup` names the message the SMTP side just sent with these bytes, that
+ *   message is used and nothing is imported.
+ * - Elsewhere (and Sent otherwise): import (`import_encrypt.ts`), `LabelIDs` = the mailbox (+ `10`
+ *   with `\Flagged`), `Unread` = no `\Seen`, `Flags` = Received for INBOX, Sent for Sent, else
+ *   Received when the message has a `Received:` header, else Sent; plus Replied with `\Answered`.
+ *   `$Forwarded` is set through the API afterwards.
+ * - The address: the connector's; in combined mode a `From`/`Sender` naming another enabled,
+ *   internal address of the account (ignoring `+tag` and case) picks that one.
+ *
+ * Afterwards the stored message is downloaded and built as the event loop builds it, put into the
+ * index (`applyMessage`) and the literal cache, and its UID in the mailbox is returned. Keywords
+ * and `\Deleted` of the APPEND are applied locally in the same transaction.
+ *
+ * When the server refuses the message (anything but a network problem, a 429/5xx or a size over
+ * the import limit), it goes to the recovery mailbox with the reason (`recovered`): never lost.
+ *
+ * @module
+ */
+import {
+  type Address,
+  AddressStatus,
+  AddressType,
+  ApiError,
+  encryptDraftBody,
+  ImportSizeError,
+  MessageFlag as ApiFlag,
+  NetworkError,
+  SignedOutError,
+  SystemLabel,
+} from "../api/mod.ts";
+import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
+import { parseAddresses, parseMessage } from "../mime/mod.ts";
+import { type FlagUpdate, type MailboxId, MessageFlag } from "../store/mod.ts";
+import { applyMessage } from "../sync/apply.ts";
+import type { FetchedMessage } from "../sync/event_apply.ts";
+import { type AppendRequest, type AppendResult, MailboxOperationError } from "./account.ts";
+import {
+  apiFailure,
+  type ConnectorContext,
+  createdUpdates,
+  isAllMail,
+  isScheduled,
+  publish,
+  refuse,
+  requireSelectable,
+} from "./connector_context.ts";
+import { parseDraft } from "./draft_from_literal.ts";
+import { type ParsedFlags, parseImapFlags } from "./flag_mapping.ts";
+import { encryptForImport } from "./import_encrypt.ts";
+import { storeLocalMessage } from "./recovery_mailbox.ts";
+import { messageUpdates } from "./remote_refresh.ts";
+import type { UpdateData } from "./updates.ts";
+
+/** Finds the server's copy of a message just sent over SMTP with these bytes (remote ID). */
+export type SentLookup = (literal: Uint8Array) => Promise<string | undefined>;
+
+/** Options of {@link appendMessage}. */
+export interface AppendOptions {
+  sentLookup?: SentLookup;
+  /** Waits between download attempts after the message was created (tests shorten it). */
+  retryDelayMs?: number;
+}
+
+/** A refusal by the server: the message goes to the recovery mailbox. */
+class Refused extends Error {
+  override name = "Refused";
+}
+
+/** Whether an error means "try again later" rather than "the server will not take this". */
+function transient(error: unknown): boolean {
+  return error instanceof NetworkError || error instanceof SignedOutError ||
+    (error instanceof ApiError && (error.status === 429 || error.status >= 500));
+}
+
+function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase().replace(/^([^@+]*)\+[^@]*@/, "$1@");
+}
+
+/**
+ * The address a message is imported or drafted with (see the module notes), and the address in
+ * `From` when it names that address (kept as written, `+tag` included).
+ */
+export function chooseAddress(
+  ctx: Pick<ConnectorContext, "addresses" | "addressKeys" | "addressId" | "combined">,
+  literal: Uint8Array,
+): { address: Address | undefined; fromAddress: string | undefined } {
+  const own = ctx.addresses.find((a) => a.ID === ctx.addressId);
+  let header;
+  try {
+    header = parseMessage(literal).header;
+  } catch {
+    return { address: own, fromAddress: undefined };
+  }
+  const named = [
+    ...parseAddresses(header.get("From") ?? ""),
+    ...parseAddresses(header.get("Sender") ?? ""),
+  ];
+  const usable = (a: Address) =>
+    a.Status === AddressStatus.Enabled && a.Type !== AddressType.External &&
+    ctx.addressKeys.has(a.ID);
+  for (const n of named) {
+    const key = normalizeEmail(n.address);
+    const match = ctx.addresses.find((a) => normalizeEmail(a.Email) === key);
+    if (!match) continue;
+    if (match.ID === own?.ID) return { address: own, fromAddress: n.address };
+    if (ctx.combined && usable(match)) return { address: match, fromAddress: n.address };
+  }
+  return { address: own, fromAddress: undefined };
+}
+
+/** The import `Flags` (§5.6). */
+export function importFlags(
+  mailboxRemoteId: string,
+  literal: Uint8Array,
+  flags: ParsedFlags,
+): number {
+  let bits: number;
+  if (mailboxRemoteId === SystemLabel.Inbox) bits = ApiFlag.Received;
+  else if (mailboxRemoteId === SystemLabel.Sent) bits = ApiFlag.Sent;
+  else {
+    let received = false;
+    try {
+      received = parseMessage(literal).header.has("Received");
+    } catch {
+      received = false;
+    }
+    bits = received ? ApiFlag.Received : ApiFlag.Sent;
+  }
+  if (flags.bits & MessageFlag.Answered) bits |= ApiFlag.Replied;
+  return bits;
+}
+
+function keyRingOf(ctx: ConnectorContext, address: Address | undefined): KeyRing {
+  if (!address) throw new Refused("the account has no address to store the message with");
+  const ring = ctx.addressKeys.get(address.ID);
+  if (!ring || ring.size === 0) {
+    throw new Refused(`the keys of ${address.Email} are not unlocked`);
+  }
+  return ring;
+}
+
+async function createDraftFrom(
+  ctx: ConnectorContext,
+  literal: Uint8Array,
+): Promise<string> {
+  const { address, fromAddress } = chooseAddress(ctx, literal);
+  const key = keyRingOf(ctx, address).first();
+  const draft = parseDraft(literal);
+  const body = await encryptDraftBody(draft.body, key);
+  const created = await ctx.api.createDraft({
+    Message: {
+      Subject: draft.subject,
+      Sender: {
+        Name: draft.from?.Name || address!.DisplayName || "",
+        Address: fromAddress ?? address!.Email,
+      },
+      ToList: draft.to,
+      CCList: draft.cc,
+      BCCList: draft.bcc,
+      Body: body,
+      MIMEType: draft.mimeType,
+      Unread: 0,
+      ...(draft.externalId ? { ExternalID: draft.externalId } : {}),
+    },
+  });
+  try {
+    for (const a of draft.attachments) {
+      const encrypted = await encryptAttachment(a.data, key, key);
+      await ctx.api.uploadAttachment({
+        MessageID: created.ID,
+        Filename: a.name,
+        MIMEType: a.mimeType,
+        Disposition: a.disposition,
+        ContentID: a.contentId,
+        KeyPackets: encrypted.keyPackets,
+        DataPacket: encrypted.dataPacket,
+        Signature: encrypted.signature,
+      });
+    }
+  } catch (error) {
+    // Do not leave half a draft behind.
+    await ctx.api.deleteMessages([created.ID]).catch(() => {});
+    throw error;
+  }
+  return created.ID;
+}
+
+async function importOne(
+  ctx: ConnectorContext,
+  mailboxRemoteId: string,
+  literal: Uint8Array,
+  flags: ParsedFlags,
+): Promise<string> {
+  const { address } = chooseAddress(ctx, literal);
+  const key = keyRingOf(ctx, address).first();
+  let encrypted: Uint8Array;
+  try {
+    encrypted = (await encryptForImport(literal, key)).literal;
+  } catch (error) {
+    throw new Refused(
+      `the message could not be encrypted: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  const labelIds = [mailboxRemoteId];
+  if ((flags.bits & MessageFlag.Flagged) && mailboxRemoteId !== SystemLabel.Starred) {
+    labelIds.push(SystemLabel.Starred);
+  }
+  let results;
+  try {
+    results = await ctx.api.importMessages([{
+      literal: encrypted,
+      metadata: {
+        AddressID: address!.ID,
+        LabelIDs: labelIds,
+        Unread: flags.bits & MessageFlag.Seen ? 0 : 1,
+        Flags: importFlags(mailboxRemoteId, literal, flags),
+      },
+    }]);
+  } catch (error) {
+    if (error instanceof ImportSizeError) {
+      refuse("LIMIT", "Message size exceeds limits", error);
+    }
+    if (transient(error)) throw apiFailure("Importing the message", error);
+    throw new Refused(error instanceof Error ? error.message : String(error));
+  }
+  const result = results[0];
+  if (!result?.ok) throw new Refused(result?.error || "the server did not import the message");
+  return result.messageID;
+}
+
+async function download(
+  ctx: ConnectorContext,
+  remoteId: string,
+  retryDelayMs: number,
+): Promise<FetchedMessage> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, retryDelayMs * attempt));
+    try {
+      const fetched = await ctx.fetcher.fetch(remoteId as never);
+      if (fetched) return fetched;
+      lastError = new Error("the server does not have the new message");
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new MailboxOperationError(
+    "UNAVAILABLE",
+    "The message was stored on the server but could not be read back yet; it will appear " +
+      "after the next sync",
+    { cause: lastError },
+  );
+}
+
+/** APPEND (see the module notes). */
+export async function appendMessage(
+  ctx: ConnectorContext,
+  origin: string,
+  mailboxId: MailboxId,
+  request: AppendRequest,
+  options: AppendOptions = {},
+): Promise<AppendResult> {
+  const { store } = ctx;
+  const mailbox = requireSelectable(store, mailboxId);
+  const flags = parseImapFlags(request.flags);
+  if (flags.invalid.length > 0) {
+    refuse("CANNOT", `These flags cannot be stored: ${flags.invalid.join(" ")}`);
+  }
+  const literal = request.literal;
+  const internalDate = Number.isFinite(request.internalDate)
+    ? Math.floor(request.internalDate!)
+    : Math.floor(Date.now() / 1000);
+  const local = { literal, flags, internalDate };
+  if (mailbox.kind === "local") return await storeLocalMessage(ctx, origin, local, { mailboxId });
+  if (isAllMail(mailbox) || isScheduled(mailbox) || mailbox.remoteId === null) {
+    refuse("CANNOT", `Messages cannot be appended to ${mailbox.name}`);
+  }
+
+  let remoteId: string | undefined;
+  try {
+    if (mailbox.remoteId === SystemLabel.Drafts) {
+      try {
+        remoteId = await createDraftFrom(ctx, literal);
+      } catch (error) {
+        if (error instanceof Refused || error instanceof MailboxOperationError) throw error;
+        if (transient(error)) throw apiFailure("Saving the draft", error);
+        throw new Refused(error instanceof Error ? error.message : String(error));
+      }
+    } else {
+      if (mailbox.remoteId === SystemLabel.Sent && options.sentLookup) {
+        remoteId = await options.sentLookup(literal).catch((e) => {
+          ctx.log(`connector: sent lookup failed: ${e instanceof Error ? e.message : e}`);
+          return undefined;
+        });
+      }
+      remoteId ??= await importOne(ctx, mailbox.remoteId, literal, flags);
+      if ((flags.bits & MessageFlag.Forwarded) !== 0) {
+        await ctx.api.markForwarded([remoteId]).catch((e) =>
+          ctx.log(`connector: could not mark an appended message forwarded: ${e}`)
+        );
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Refused)) throw error;
+    return await storeLocalMessage(ctx, origin, local, { reason: error.message });
+  }
+
+  const fetched = await download(ctx, remoteId, options.retryDelayMs ?? 200);
+  const { updates, result, id } = store.transaction(() => {
+    const applied = applyMessage(store, fetched.metadata, fetched.built);
+    const updates: UpdateData[] = [];
+    if (applied.created) {
+      updates.push(...createdUpdates(applied.added));
+    } else {
+      updates.push(...messageUpdates(store, applied, remoteId as never));
+    }
+    // What the API does not keep: keywords (and \Deleted of this mailbox).
+    let localChange: FlagUpdate[] = [];
+    if (flags.keywords.length > 0) {
+      localChange = store.messages.setFlags([applied.id], {
+        mode: "add",
+        flags: 0,
+        keywords: flags.keywords,
+      });
+    }
+    let uid = store.membership.uidOf(mailbox.id, applied.id);
+    let where = mailbox;
+    if (uid === undefined) {
+      // The server put it elsewhere (e.g. a received message appended to Sent stays in INBOX).
+      const other = store.membership.memberships(applied.id)
+        .map((m) => ({ m, box: store.mailboxes.get(m.mailbox)! }))
+        .find(({ box }) => box && !isAllMail(box)) ??
+        store.membership.memberships(applied.id)
+          .map((m) => ({ m, box: store.mailboxes.get(m.mailbox)! }))[0];
+      if (!other) {
+        refuse("UNAVAILABLE", "The message was stored but is in no mailbox this bridge shows");
+      }
+      uid = other.m.uid;
+      where = other.box;
+    }
+    if (flags.deleted) store.membership.setDeleted(where.id, [uid], true);
+    if (localChange.length > 0 || flags.deleted) {
+      const message = store.messages.get(applied.id)!;
+      updates.push({
+        kind: "FlagsChanged",
+        changes: [{
+          messageId: applied.id,
+          flags: message.flags,
+          keywords: message.keywords,
+          modseq: message.modseq,
+          memberships: store.membership.memberships(applied.id),
+        }],
+      });
+    }
+    const result: AppendResult = { uidValidity: where.uidValidity, uid, mailbox: where.id };
+    return { updates, result, id: applied.id };
+  });
+  try {
+    await ctx.literals.put(id, fetched.literal);
+  } catch (error) {
+    ctx.log(
+      `connector: could not cache a literal: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  publish(ctx, updates, origin);
+  return result;
+}

@@ -1,0 +1,145 @@
+/**
+ * COPY and MOVE (proton-api.md §5.4, after proton-bridge `connector.go` `AddMessagesToMailbox`
+ * and `MoveMessages`):
+ *
+ * - COPY labels the messages with the destination: into a `Labels/…` mailbox (or Starred) that
+ *   adds a label; into a folder or system location the server moves the message (one location
+ *   per message), so it leaves its old location too. COPY into All Mail, Scheduled or the
+ *   recovery mailbox is refused.
+ * - MOVE is refused from or to All Mail or Scheduled, between INBOX and Sent, and into the
+ *   recovery mailbox. It labels with the destination and, when the source is a label or the
+ *   destination is a folder or system location, unlabels the source; otherwise (folder → label)
+ *   the message stays in its folder and gains the label, as Bridge does.
+ *
+ * After the API calls the messages' metadata is read back and applied (`remote_refresh.ts`), so
+ * the index holds what the server holds; the destination UIDs and the source UIDs that went away
+ * come from that. Messages that exist only here (no remote ID) cannot be copied to the server and
+ * are refused.
+ *
+ * @module
+ */
+import { SystemLabel } from "../api/mod.ts";
+import type { Mailbox, MailboxId, Uid } from "../store/mod.ts";
+import type { CopyResult } from "./account.ts";
+import {
+  callApi,
+  type ConnectorContext,
+  isAllMail,
+  isScheduled,
+  pick,
+  publish,
+  refuse,
+  requireSelectable,
+} from "./connector_context.ts";
+import { applyMetadata, fetchMetadata } from "./remote_refresh.ts";
+
+/** Why COPY into `destination` is refused, or `undefined` when it is allowed. */
+export function copyRefusal(destination: Mailbox): string | undefined {
+  if (destination.kind === "local") return `Messages cannot be copied into ${destination.name}`;
+  if (isAllMail(destination)) return "Messages cannot be copied into All Mail";
+  if (isScheduled(destination)) return "Messages cannot be copied into Scheduled";
+  if (destination.remoteId === null) return `Mailbox ${destination.name} cannot hold messages`;
+  return undefined;
+}
+
+/** Why MOVE from `source` to `destination` is refused, or `undefined` when it is allowed. */
+export function moveRefusal(source: Mailbox, destination: Mailbox): string | undefined {
+  if (isAllMail(source) || isAllMail(destination)) {
+    return "Messages cannot be moved out of or into All Mail";
+  }
+  if (isScheduled(source) || isScheduled(destination)) {
+    return "Messages cannot be moved out of or into Scheduled";
+  }
+  const pair = new Set([source.remoteId, destination.remoteId]);
+  if (pair.has(SystemLabel.Inbox as never) && pair.has(SystemLabel.Sent as never)) {
+    return "Messages cannot be moved between INBOX and Sent";
+  }
+  if (source.id === destination.id) return "Source and destination are the same mailbox";
+  return copyRefusal(destination);
+}
+
+/** Whether MOVE also unlabels the source (Bridge: source is a label, or destination is a
+ * folder or system location). */
+export function moveUnlabelsSource(source: Mailbox, destination: Mailbox): boolean {
+  if (source.remoteId === null) return false;
+  return source.kind === "label" || destination.kind === "folder" ||
+    destination.kind === "system";
+}
+
+async function transfer(
+  ctx: ConnectorContext,
+  origin: string,
+  sourceId: MailboxId,
+  uids: readonly Uid[],
+  destinationId: MailboxId,
+  mode: "copy" | "move",
+): Promise<CopyResult> {
+  const { store } = ctx;
+  const source = requireSelectable(store, sourceId);
+  const destination = requireSelectable(store, destinationId);
+  const refusal = mode === "copy" ? copyRefusal(destination) : moveRefusal(source, destination);
+  if (refusal) refuse("CANNOT", refusal);
+  const empty: CopyResult = {
+    uidValidity: destination.uidValidity,
+    sourceUids: [],
+    destUids: [],
+    expunged: [],
+  };
+  const picked = pick(store, sourceId, uids);
+  if (picked.length === 0) return empty;
+  if (picked.some((p) => p.remoteId === null)) {
+    refuse("CANNOT", "Some of these messages exist only in this bridge and cannot be copied");
+  }
+  const remoteIds = [...new Set(picked.map((p) => p.remoteId!))];
+  const verb = mode === "copy" ? "Copying" : "Moving";
+  await callApi(
+    `${verb} to ${destination.name}`,
+    () => ctx.api.label(remoteIds, destination.remoteId!),
+  );
+  if (mode === "move" && moveUnlabelsSource(source, destination)) {
+    await callApi(
+      `${verb} out of ${source.name}`,
+      () => ctx.api.unlabel(remoteIds, source.remoteId!),
+    );
+  }
+  const metadata = await fetchMetadata(ctx, remoteIds);
+  const { updates, result } = store.transaction(() => {
+    const { updates } = applyMetadata(store, metadata);
+    const result: CopyResult = { ...empty, sourceUids: [], destUids: [], expunged: [] };
+    for (const p of picked) {
+      const dest = store.membership.uidOf(destination.id, p.messageId);
+      if (dest !== undefined) {
+        result.sourceUids.push(p.uid);
+        result.destUids.push(dest);
+      }
+      if (mode === "move" && store.membership.uidOf(source.id, p.messageId) !== p.uid) {
+        result.expunged.push(p.uid);
+      }
+    }
+    return { updates, result };
+  });
+  publish(ctx, updates, origin);
+  return result;
+}
+
+/** COPY (see the module notes). */
+export function copyMessages(
+  ctx: ConnectorContext,
+  origin: string,
+  source: MailboxId,
+  uids: readonly Uid[],
+  destination: MailboxId,
+): Promise<CopyResult> {
+  return transfer(ctx, origin, source, uids, destination, "copy");
+}
+
+/** MOVE (see the module notes). */
+export function moveMessages(
+  ctx: ConnectorContext,
+  origin: string,
+  source: MailboxId,
+  uids: readonly Uid[],
+  destination: MailboxId,
+): Promise<CopyResult> {
+  return transfer(ctx, origin, source, uids, destination, "move");
+}

@@ -1,0 +1,128 @@
+/**
+ * EXPUNGE, CLOSE and UID EXPUNGE (proton-api.md §5.5, after proton-bridge `connector.go`
+ * `RemoveMessagesFromMailbox`):
+ *
+ * - The `\Deleted` messages of the mailbox (only those among `uids` when given) are unlabelled
+ *   from it on the server; a folder or label then no longer holds them (they stay in All Mail).
+ * - In Trash and Drafts, messages left with no label but All Mail / All Drafts / All Sent / All
+ *   Scheduled are then deleted permanently (`PUT …/delete`), and leave the index altogether.
+ * - All Mail and Scheduled cannot be expunged.
+ * - In a mailbox that exists only here (the recovery mailbox), and for messages that exist only
+ *   here, the UIDs are just removed; a local message in no mailbox any more is deleted with its
+ *   cached literal.
+ *
+ * The index follows the server: after the calls the metadata is read back and applied, so a
+ * message the server still keeps in the mailbox keeps its UID (and its `\Deleted`).
+ *
+ * @module
+ */
+import { type MessageMetadata, SystemLabel } from "../api/mod.ts";
+import type { InternalMessageId, MailboxId, MembershipRef, Uid } from "../store/mod.ts";
+import { deleteMessage } from "../sync/apply.ts";
+import {
+  callApi,
+  type ConnectorContext,
+  expungedUpdates,
+  isAllMail,
+  isScheduled,
+  pick,
+  publish,
+  refuse,
+  requireSelectable,
+} from "./connector_context.ts";
+import { applyMetadata, fetchMetadata } from "./remote_refresh.ts";
+import type { UpdateData } from "./updates.ts";
+
+/** Labels that do not count as a location when deciding a permanent delete. */
+const NOT_A_LOCATION = new Set<string>([
+  SystemLabel.AllMail,
+  SystemLabel.AllDrafts,
+  SystemLabel.AllSent,
+  SystemLabel.AllScheduled,
+]);
+
+/** Whether a message is in no location any more (only in All Mail and the like). */
+export function leftNowhere(metadata: Pick<MessageMetadata, "LabelIDs">): boolean {
+  return (metadata.LabelIDs ?? []).every((l) => NOT_A_LOCATION.has(l));
+}
+
+/** Whether expunging from this mailbox deletes permanently what is left nowhere else. */
+export function expungeDeletesPermanently(remoteId: string | null): boolean {
+  return remoteId === SystemLabel.Trash || remoteId === SystemLabel.Drafts;
+}
+
+/** EXPUNGE (see the module notes). Returns the expunged UIDs of the mailbox, ascending. */
+export async function expungeMailbox(
+  ctx: ConnectorContext,
+  origin: string,
+  mailboxId: MailboxId,
+  uids?: readonly Uid[],
+): Promise<Uid[]> {
+  const { store } = ctx;
+  const mailbox = requireSelectable(store, mailboxId);
+  if (isAllMail(mailbox) || isScheduled(mailbox)) {
+    refuse("CANNOT", `Messages cannot be expunged from ${mailbox.name}`);
+  }
+  const candidates = uids === undefined
+    ? store.membership.search(mailboxId, { deleted: true })
+    : uids;
+  const picked = pick(store, mailboxId, candidates).filter((p) => p.deleted);
+  if (picked.length === 0) return [];
+
+  const remote = mailbox.remoteId === null ? [] : picked.filter((p) => p.remoteId !== null);
+  const local = picked.filter((p) => !remote.includes(p));
+  const remoteIds = [...new Set(remote.map((p) => p.remoteId!))];
+  let metadata: MessageMetadata[] = [];
+  const permanent = new Set<string>();
+  if (remoteIds.length > 0) {
+    await callApi(
+      `Removing messages from ${mailbox.name}`,
+      () => ctx.api.unlabel(remoteIds, mailbox.remoteId!),
+    );
+    metadata = await fetchMetadata(ctx, remoteIds);
+    if (expungeDeletesPermanently(mailbox.remoteId)) {
+      for (const m of metadata) if (leftNowhere(m)) permanent.add(m.ID);
+      if (permanent.size > 0) {
+        await callApi(
+          "Deleting messages permanently",
+          () => ctx.api.deleteMessages([...permanent]),
+        );
+      }
+    }
+  }
+
+  const dropLiterals: InternalMessageId[] = [];
+  const { updates, expunged } = store.transaction(() => {
+    const updates: UpdateData[] = [];
+    const gone: MembershipRef[] = [];
+    for (const id of permanent) {
+      const deleted = deleteMessage(store, id);
+      if (!deleted) continue;
+      gone.push(...deleted.removed);
+      dropLiterals.push(deleted.id);
+    }
+    updates.push(...expungedUpdates(gone));
+    updates.push(...applyMetadata(store, metadata.filter((m) => !permanent.has(m.ID))).updates);
+
+    const localGone: MembershipRef[] = [];
+    for (const p of local) {
+      if (store.membership.remove(mailboxId, [p.uid]).length === 0) continue;
+      localGone.push({ mailbox: mailboxId, uid: p.uid });
+      if (p.remoteId === null && store.membership.memberships(p.messageId).length === 0) {
+        store.messages.delete(p.messageId);
+        dropLiterals.push(p.messageId);
+      }
+    }
+    updates.push(...expungedUpdates(localGone));
+    const still = new Set(store.membership.uids(mailboxId));
+    const expunged = picked.map((p) => p.uid).filter((uid) => !still.has(uid));
+    return { updates, expunged };
+  });
+  for (const id of dropLiterals) {
+    await ctx.literals.delete(id).catch((e) =>
+      ctx.log(`connector: could not drop a cached literal: ${e instanceof Error ? e.message : e}`)
+    );
+  }
+  publish(ctx, updates, origin);
+  return expunged;
+}

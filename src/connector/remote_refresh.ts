@@ -1,0 +1,109 @@
+/**
+ * After a successful API call, the connector takes the server's word for what changed: it reads
+ * the messages' metadata back and applies it with the sync's own `applyMessageMetadata`, so the
+ * index ends exactly where the event loop would put it when it later replays the same change from
+ * the event feed (which then finds nothing to do). The updates are built as the event loop builds
+ * them: `FlagsChanged` when the flag bits changed, `MembershipChanged` when mailboxes changed.
+ *
+ * @module
+ */
+import type { MessageMetadata } from "../api/mod.ts";
+import type { InternalMessageId, MembershipRef, RemoteMessageId, Store } from "../store/mod.ts";
+import { applyMessageMetadata, type MessageApplied } from "../sync/apply.ts";
+import { callApi, type ConnectorContext } from "./connector_context.ts";
+import type { UidRef, UpdateData } from "./updates.ts";
+
+/** Reads the current metadata of messages (those the server still has). */
+export async function fetchMetadata(
+  ctx: ConnectorContext,
+  remoteIds: readonly string[],
+): Promise<MessageMetadata[]> {
+  if (remoteIds.length === 0) return [];
+  return await callApi("Reading the messages back", () => ctx.api.metadata(remoteIds));
+}
+
+/** What {@link applyMetadata} did. */
+export interface MetadataApplied {
+  /** Per remote ID, what changed (messages not in the index are absent). */
+  applied: Map<RemoteMessageId, MessageApplied>;
+  /** The updates to publish, in order. */
+  updates: UpdateData[];
+}
+
+/**
+ * Applies metadata to messages already in the index (synchronous; call inside the caller's
+ * transaction). Messages the index does not hold are skipped: the event loop creates them.
+ */
+export function applyMetadata(store: Store, metadata: readonly MessageMetadata[]): MetadataApplied {
+  const out: MetadataApplied = { applied: new Map(), updates: [] };
+  for (const m of metadata) {
+    const applied = applyMessageMetadata(store, m);
+    if (!applied) continue;
+    out.applied.set(m.ID as RemoteMessageId, applied);
+    out.updates.push(...messageUpdates(store, applied, m.ID as RemoteMessageId));
+  }
+  return out;
+}
+
+/**
+ * The updates for one applied message, as the event loop makes them: `FlagsChanged` (with every
+ * membership the message had before and still has, plus the removed ones) when its bits changed,
+ * then `MembershipChanged` when it gained or lost mailboxes.
+ */
+export function messageUpdates(
+  store: Store,
+  applied: Pick<MessageApplied, "id" | "flagsChanged" | "added" | "removed">,
+  remoteId: RemoteMessageId | null,
+): UpdateData[] {
+  const updates: UpdateData[] = [];
+  if (applied.flagsChanged) {
+    const message = store.messages.get(applied.id);
+    if (message) {
+      const addedKeys = new Set(applied.added.map(refKey));
+      const memberships: UidRef[] = [
+        ...applied.removed,
+        ...store.membership.memberships(applied.id).filter((m) => !addedKeys.has(refKey(m))),
+      ];
+      updates.push({
+        kind: "FlagsChanged",
+        changes: [{
+          messageId: applied.id,
+          flags: message.flags,
+          keywords: message.keywords,
+          modseq: message.modseq,
+          memberships,
+        }],
+      });
+    }
+  }
+  if (applied.added.length > 0 || applied.removed.length > 0) {
+    updates.push({
+      kind: "MembershipChanged",
+      messageId: applied.id,
+      remoteId,
+      added: applied.added,
+      removed: applied.removed,
+    });
+  }
+  return updates;
+}
+
+/** A `FlagsChanged` entry for a message as it is now (every membership). */
+export function currentFlagsChange(
+  store: Store,
+  id: InternalMessageId,
+): Extract<UpdateData, { kind: "FlagsChanged" }>["changes"][number] | undefined {
+  const message = store.messages.get(id);
+  if (!message) return undefined;
+  return {
+    messageId: id,
+    flags: message.flags,
+    keywords: message.keywords,
+    modseq: message.modseq,
+    memberships: store.membership.memberships(id),
+  };
+}
+
+function refKey(r: MembershipRef): string {
+  return `${r.mailbox}:${r.uid}`;
+}

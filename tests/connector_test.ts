@@ -1,0 +1,636 @@
+/**
+ * The account connector over real HTTP against the reference server (`src/api_server`): an
+ * account with a few delivered messages is synced, then every mutation goes through the
+ * connector as an IMAP session would (origin `s1`) and the test checks
+ *
+ * - that the change reached the server (read back through the API),
+ * - that the index holds the result (UIDs, flags, memberships),
+ * - that the right updates were published with the origin,
+ * - and, at the end, that the event loop replaying the server's events for all of it changes
+ *   nothing more (same index dump, no update published by the loop, no duplicate UIDs).
+ *
+ * Covered: STORE \Seen / \Flagged / $Forwarded / keywords / \Deleted, a STORE the API refuses;
+ * COPY to a label and to a folder; MOVE label → folder and folder → label; EXPUNGE in a folder and
+ * in Trash (permanent delete); APPEND to INBOX (import, FETCH literal matches), to Drafts twice
+ * with the old one expunged (one draft left), refused (recovery mailbox); CREATE / RENAME /
+ * DELETE of folders and labels; literal() after a cache loss.
+ */
+import assert from "node:assert/strict";
+import { type ApiServer, startApiServer } from "../src/api_server/mod.ts";
+import {
+  ApiClient,
+  countMessages,
+  getLabels,
+  type Label,
+  login,
+  type MessageMetadata,
+  SystemLabel,
+  unlock,
+  type UnlockedAccount,
+} from "../src/api/mod.ts";
+import { MailboxOperationError } from "../src/connector/account.ts";
+import { type AccountApi, accountApiFor } from "../src/connector/account_api.ts";
+import {
+  type AccountConnector,
+  createAccountConnector,
+} from "../src/connector/account_connector.ts";
+import { RECOVERY_MAILBOX_NAME } from "../src/connector/recovery_mailbox.ts";
+import { UpdateBus } from "../src/connector/update_bus.ts";
+import type { UpdateData } from "../src/connector/updates.ts";
+import {
+  type InternalMessageId,
+  LiteralCache,
+  type Mailbox,
+  MessageFlag,
+  type RemoteMessageId,
+  Store,
+  type Uid,
+} from "../src/store/mod.ts";
+import { BuildPool, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
+import { eventMessageFetcher } from "../src/sync/event_fetcher.ts";
+import { apiEventSource, EventLoop } from "../src/sync/event_loop.ts";
+import { dumpIndex } from "../src/sync/_sync_test_utils.ts";
+
+const EMAIL = "connector@example.test";
+const PASSWORD = "connector test password";
+const ORIGIN = "s1";
+
+interface Seen {
+  origin: string | undefined;
+  update: UpdateData;
+}
+
+interface Harness {
+  server: ApiServer;
+  client: ApiClient;
+  account: UnlockedAccount;
+  api: AccountApi;
+  store: Store;
+  cache: LiteralCache;
+  bus: UpdateBus;
+  loop: EventLoop;
+  connector: AccountConnector;
+  seen: Seen[];
+  userID: string;
+  ids: Record<string, string>;
+  control(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+async function harness(): Promise<Harness> {
+  const server = await startApiServer({ port: 0, quiet: true });
+  const cleanups: (() => unknown)[] = [() => server.close()];
+  try {
+    const user = await server.createUser({ email: EMAIL, password: PASSWORD, messages: 0 });
+    const control = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${server.url}/ref/v1/${path}`, {
+        method,
+        headers: body === undefined ? {} : { "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await res.json();
+      assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json as Record<string, unknown>;
+    };
+    const ids: Record<string, string> = {};
+    for (const name of ["m1", "m2", "m3", "m4", "m5", "m6"]) {
+      const r = await control("POST", "deliver", {
+        To: EMAIL,
+        From: { Name: "Sender", Address: "sender@elsewhere.test" },
+        Subject: `Subject ${name}`,
+        Text: `Body of ${name}`,
+      });
+      ids[name] = r.MessageID as string;
+    }
+    const client = new ApiClient({
+      baseURL: server.url,
+      appVersion: "linux-bridge@3.21.1",
+      sleep: () => Promise.resolve(),
+      random: () => 0,
+      maxRetries: 1,
+    });
+    await login(client, {
+      username: EMAIL,
+      password: PASSWORD,
+      trustedModulusKeys: [server.modulusPublicKey],
+    });
+    const account = await unlock(client, PASSWORD);
+    const dir = await Deno.makeTempDir({ prefix: "connector-test-" });
+    cleanups.unshift(() => Deno.remove(dir, { recursive: true }));
+    const store = Store.open(`${dir}/index.sqlite`);
+    cleanups.unshift(() => store.close());
+    const cache = await LiteralCache.open(`${dir}/cache`, new Uint8Array(32).fill(3));
+    const pool = await BuildPool.create({ keys: account.addressKeys, workers: 0 });
+    cleanups.unshift(() => pool.close());
+    const result = await runInitialSync({
+      api: syncApiFor(client),
+      store,
+      cache,
+      builder: pool,
+      account: EMAIL,
+    });
+    assert.equal(result.synced, 6);
+
+    const bus = new UpdateBus({ log: () => {} });
+    cleanups.unshift(() => bus.close());
+    const seen: Seen[] = [];
+    bus.subscribe("acc", {
+      name: "recorder",
+      onUpdate: (u) => {
+        const { applied: _a, ack: _k, acked: _d, origin, ...update } = u as unknown as
+          & Record<string, unknown>
+          & { origin?: string };
+        seen.push({ origin, update: update as unknown as UpdateData });
+      },
+    });
+    const labels: Label[] = await getLabels(client);
+    const fetcher = eventMessageFetcher(syncApiFor(client), pool);
+    const loop = new EventLoop({
+      account: "acc",
+      store,
+      source: apiEventSource(client),
+      fetcher,
+      bus,
+      literals: cache,
+      labels,
+      intervalMs: 50,
+      jitterMs: 0,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+      log: () => {},
+    });
+    cleanups.unshift(() => loop.stop());
+    await loop.start(); // takes the cursor now; stays paused until resume()
+
+    const api = accountApiFor(client);
+    const connector = createAccountConnector({
+      id: "acc",
+      primaryEmail: EMAIL,
+      store,
+      bus,
+      client,
+      keys: account,
+      literals: cache,
+      builder: pool,
+      log: () => {},
+    });
+    return {
+      server,
+      client,
+      account,
+      api,
+      store,
+      cache,
+      bus,
+      loop,
+      connector,
+      seen,
+      userID: user.UserID,
+      ids,
+      control,
+      async close() {
+        for (const c of cleanups) await c();
+      },
+    };
+  } catch (e) {
+    for (const c of cleanups) await c();
+    throw e;
+  }
+}
+
+function box(h: Harness, name: string): Mailbox {
+  const m = h.store.mailboxes.byName(name);
+  assert.ok(m, `mailbox ${name} exists`);
+  return m;
+}
+
+function internal(h: Harness, remoteId: string): InternalMessageId {
+  const id = h.store.messages.byRemoteId(remoteId as RemoteMessageId);
+  assert.ok(id !== undefined, `message ${remoteId} is indexed`);
+  return id;
+}
+
+function uidIn(h: Harness, mailbox: string, remoteId: string): Uid | undefined {
+  const id = h.store.messages.byRemoteId(remoteId as RemoteMessageId);
+  if (id === undefined) return undefined;
+  return h.store.membership.uidOf(box(h, mailbox).id, id);
+}
+
+async function remote(h: Harness, remoteId: string): Promise<MessageMetadata | undefined> {
+  return (await h.api.metadata([remoteId]))[0];
+}
+
+/** The updates published since the last call (all with origin s1, checked). */
+function take(h: Harness): UpdateData[] {
+  const out = h.seen.splice(0);
+  for (const s of out) assert.equal(s.origin, ORIGIN, `origin of ${s.update.kind}`);
+  return out.map((s) => s.update);
+}
+
+async function settle(): Promise<void> {
+  // The recorder runs on the bus's callback loop: let it drain.
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+/**
+ * Lets the event loop replay what the server's feed says since the last call, then pauses it:
+ * nothing may change (same index dump, no update published, no duplicate UIDs).
+ */
+async function replayChangesNothing(h: Harness): Promise<void> {
+  assert.deepEqual(take(h), [], "every update was looked at before the replay");
+  const before = await dumpIndex(h.store, h.cache);
+  h.loop.resume();
+  const latest = h.server.events.latest(h.userID);
+  const end = Date.now() + 20_000;
+  while (h.store.sync.eventCursor() !== latest) {
+    if (Date.now() > end) throw new Error("the event loop did not catch up");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await h.loop.pollNow();
+  h.loop.pause();
+  await settle();
+  assert.deepEqual(h.seen.splice(0).map((s) => s.update), [], "the replay published nothing");
+  assert.equal(await dumpIndex(h.store, h.cache), before, "the replay changed nothing");
+  for (const m of h.store.mailboxes.list()) {
+    const uids = h.store.membership.uids(m.id);
+    assert.equal(new Set(uids).size, uids.length);
+  }
+}
+
+/** The updates of the last mutation (origin checked), after which the replay changes nothing. */
+async function done(h: Harness): Promise<UpdateData[]> {
+  await settle();
+  const updates = take(h);
+  await replayChangesNothing(h);
+  return updates;
+}
+
+function kinds(updates: UpdateData[]): string[] {
+  return updates.map((u) => u.kind);
+}
+
+function draftLiteral(subject: string, body: string): Uint8Array {
+  return new TextEncoder().encode(
+    `From: Me <${EMAIL}>\r\nTo: Friend <friend@elsewhere.test>\r\nSubject: ${subject}\r\n` +
+      `Message-ID: <${crypto.randomUUID()}@example.test>\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`,
+  );
+}
+
+Deno.test({
+  name:
+    "connector: every mutation reaches the API, the index and the bus; the event loop replays nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const h = await harness();
+    try {
+      const { connector: c, ids } = h;
+
+      await t.step("CREATE Folders/Work, Folders/Work/2024, Labels/Tag", async () => {
+        const work = await c.createMailbox(ORIGIN, "Folders/Work");
+        const nested = await c.createMailbox(ORIGIN, "Folders/Work/2024");
+        const tag = await c.createMailbox(ORIGIN, "Labels/Tag");
+        assert.equal(work.name, "Folders/Work");
+        assert.equal(nested.name, "Folders/Work/2024");
+        assert.equal(tag.kind, "label");
+        assert.deepEqual(
+          (await done(h)).map((u) => u.kind === "MailboxCreated" ? u.name : u.kind),
+          ["Folders/Work", "Folders/Work/2024", "Labels/Tag"],
+        );
+        const onServer = await getLabels(h.client);
+        const folder = onServer.find((l) => l.Name === "2024")!;
+        assert.equal(folder.ParentID, work.remoteId);
+        assert.ok(onServer.some((l) => l.Name === "Tag" && l.Type === 1));
+        await assert.rejects(
+          c.createMailbox(ORIGIN, "Folders/Nope/x"),
+          (e) => e instanceof MailboxOperationError && e.code === "NONEXISTENT",
+        );
+        await assert.rejects(
+          c.createMailbox(ORIGIN, "Elsewhere"),
+          (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+        );
+        await assert.rejects(
+          c.createMailbox(ORIGIN, "Labels/Tag"),
+          (e) => e instanceof MailboxOperationError && e.code === "ALREADYEXISTS",
+        );
+      });
+
+      const inbox = box(h, "INBOX");
+
+      await t.step("STORE \\Seen and \\Flagged reach the API; Starred follows", async () => {
+        const uid = uidIn(h, "INBOX", ids.m1)!;
+        const r = await c.storeFlags(ORIGIN, inbox.id, [uid], { mode: "add", flags: ["\\Seen"] });
+        assert.equal(r.updates.length, 1);
+        assert.ok(r.updates[0].flags & MessageFlag.Seen);
+        assert.equal((await remote(h, ids.m1))!.Unread, 0);
+        assert.deepEqual(kinds(await done(h)), ["FlagsChanged"]);
+
+        await c.storeFlags(ORIGIN, inbox.id, [uid], { mode: "add", flags: ["\\Flagged"] });
+        assert.ok((await remote(h, ids.m1))!.LabelIDs.includes(SystemLabel.Starred));
+        assert.ok(uidIn(h, "Starred", ids.m1) !== undefined);
+        const u = await done(h);
+        assert.deepEqual(kinds(u), ["FlagsChanged", "MembershipChanged"]);
+
+        await c.storeFlags(ORIGIN, inbox.id, [uid], { mode: "remove", flags: ["\\Seen"] });
+        assert.equal((await remote(h, ids.m1))!.Unread, 1);
+        await done(h);
+      });
+
+      await t.step(
+        "STORE $Forwarded reaches the API; keywords and \\Answered stay local",
+        async () => {
+          const uid = uidIn(h, "INBOX", ids.m2)!;
+          const r = await c.storeFlags(ORIGIN, inbox.id, [uid], {
+            mode: "add",
+            flags: ["Forwarded", "$Label1"],
+          });
+          assert.equal(r.updates.length, 1);
+          const stored = h.store.messages.get(internal(h, ids.m2))!;
+          assert.ok(stored.flags & MessageFlag.Forwarded);
+          assert.deepEqual(stored.keywords, ["$Label1"]);
+          assert.equal((await remote(h, ids.m2))!.IsForwarded, 1);
+          assert.deepEqual(kinds(await done(h)), ["FlagsChanged"]);
+
+          await c.storeFlags(ORIGIN, inbox.id, [uid], { mode: "remove", flags: ["$Forwarded"] });
+          assert.equal((await remote(h, ids.m2))!.IsForwarded, 0);
+          assert.deepEqual(h.store.messages.get(internal(h, ids.m2))!.keywords, ["$Label1"]);
+          await done(h);
+
+          // \Answered and keywords: local only, no API call (so no event either).
+          const before = (await remote(h, ids.m2))!;
+          const r2 = await c.storeFlags(ORIGIN, inbox.id, [uid], {
+            mode: "add",
+            flags: ["\\Answered", "$Label2"],
+          });
+          assert.equal(r2.updates.length, 1);
+          const after = h.store.messages.get(internal(h, ids.m2))!;
+          assert.ok(after.flags & MessageFlag.Answered);
+          assert.deepEqual(after.keywords, ["$Label1", "$Label2"]);
+          assert.deepEqual(await remote(h, ids.m2), before);
+          assert.deepEqual(kinds(await done(h)), ["FlagsChanged"]);
+        },
+      );
+
+      await t.step("STORE \\Deleted is per mailbox; a refused STORE changes nothing", async () => {
+        const uid = uidIn(h, "INBOX", ids.m3)!;
+        const r = await c.storeFlags(ORIGIN, inbox.id, [uid], {
+          mode: "add",
+          flags: ["\\Deleted"],
+        });
+        assert.deepEqual(r.deletedChanged, [uid]);
+        assert.deepEqual(r.updates, []);
+        const rows = h.store.membership.flagRows(inbox.id, [{ first: uid, last: uid }]);
+        assert.equal(rows[0].deleted, true);
+        const allMail = box(h, "All Mail");
+        const inAll = h.store.membership.uidOf(allMail.id, internal(h, ids.m3))!;
+        assert.equal(
+          h.store.membership.flagRows(allMail.id, [{ first: inAll, last: inAll }])[0].deleted,
+          false,
+        );
+        const u = await done(h);
+        assert.deepEqual(kinds(u), ["FlagsChanged"]);
+        await c.storeFlags(ORIGIN, inbox.id, [uid], { mode: "remove", flags: ["\\Deleted"] });
+        await done(h);
+
+        await h.control("POST", "faults", {
+          Method: "PUT",
+          Path: "/mail/v4/messages/read",
+          Status: 422,
+          Code: 2001,
+          Error: "no",
+          Count: 5,
+        });
+        const before = await dumpIndex(h.store, h.cache);
+        await assert.rejects(
+          c.storeFlags(ORIGIN, inbox.id, [uid], { mode: "add", flags: ["\\Seen"] }),
+          (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+        );
+        await h.control("DELETE", "faults");
+        assert.equal(await dumpIndex(h.store, h.cache), before);
+        assert.deepEqual(await done(h), []);
+      });
+
+      const tag = box(h, "Labels/Tag");
+      const work = box(h, "Folders/Work");
+
+      await t.step("COPY to a label adds it; COPY to a folder moves", async () => {
+        const u4 = uidIn(h, "INBOX", ids.m4)!;
+        const r = await c.copy(ORIGIN, inbox.id, [u4], tag.id);
+        assert.deepEqual(r.sourceUids, [u4]);
+        assert.deepEqual(r.destUids, [uidIn(h, "Labels/Tag", ids.m4)]);
+        assert.equal(r.uidValidity, tag.uidValidity);
+        assert.ok(uidIn(h, "INBOX", ids.m4) !== undefined);
+        const m4 = (await remote(h, ids.m4))!;
+        assert.ok(m4.LabelIDs.includes(tag.remoteId!) && m4.LabelIDs.includes("0"));
+
+        const u5 = uidIn(h, "INBOX", ids.m5)!;
+        const r5 = await c.copy(ORIGIN, inbox.id, [u5], work.id);
+        assert.deepEqual(r5.destUids, [uidIn(h, "Folders/Work", ids.m5)]);
+        assert.equal(uidIn(h, "INBOX", ids.m5), undefined);
+        const m5 = (await remote(h, ids.m5))!;
+        assert.ok(m5.LabelIDs.includes(work.remoteId!) && !m5.LabelIDs.includes("0"));
+        assert.deepEqual(kinds(await done(h)), ["MembershipChanged", "MembershipChanged"]);
+
+        await assert.rejects(
+          c.copy(ORIGIN, inbox.id, [u4], box(h, "All Mail").id),
+          (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+        );
+      });
+
+      await t.step(
+        "MOVE label → folder leaves the label; folder → label keeps the folder",
+        async () => {
+          const fromTag = uidIn(h, "Labels/Tag", ids.m4)!;
+          const r = await c.move(ORIGIN, tag.id, [fromTag], work.id);
+          assert.deepEqual(r.expunged, [fromTag]);
+          assert.equal(uidIn(h, "Labels/Tag", ids.m4), undefined);
+          assert.equal(uidIn(h, "INBOX", ids.m4), undefined);
+          assert.deepEqual(r.destUids, [uidIn(h, "Folders/Work", ids.m4)]);
+          const m4 = (await remote(h, ids.m4))!;
+          assert.ok(m4.LabelIDs.includes(work.remoteId!));
+          assert.ok(!m4.LabelIDs.includes(tag.remoteId!));
+
+          const fromWork = uidIn(h, "Folders/Work", ids.m5)!;
+          const r5 = await c.move(ORIGIN, work.id, [fromWork], tag.id);
+          assert.deepEqual(r5.expunged, []);
+          assert.equal(uidIn(h, "Folders/Work", ids.m5), fromWork);
+          assert.ok(uidIn(h, "Labels/Tag", ids.m5) !== undefined);
+          assert.deepEqual(kinds(await done(h)), ["MembershipChanged", "MembershipChanged"]);
+
+          await assert.rejects(
+            c.move(ORIGIN, inbox.id, [uidIn(h, "INBOX", ids.m1)!], box(h, "Sent").id),
+            (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+          );
+        },
+      );
+
+      await t.step("EXPUNGE in a folder unlabels; in Trash deletes for good", async () => {
+        const u4 = uidIn(h, "Folders/Work", ids.m4)!;
+        await c.storeFlags(ORIGIN, work.id, [u4], { mode: "add", flags: ["\\Deleted"] });
+        await done(h);
+        assert.deepEqual(await c.expunge(ORIGIN, work.id), [u4]);
+        assert.equal(uidIn(h, "Folders/Work", ids.m4), undefined);
+        assert.ok(uidIn(h, "All Mail", ids.m4) !== undefined);
+        assert.deepEqual((await remote(h, ids.m4))!.LabelIDs, [SystemLabel.AllMail]);
+        assert.deepEqual(kinds(await done(h)), ["MembershipChanged"]);
+
+        const trash = box(h, "Trash");
+        const moved = await c.move(ORIGIN, inbox.id, [uidIn(h, "INBOX", ids.m6)!], trash.id);
+        const u6 = moved.destUids[0];
+        await c.storeFlags(ORIGIN, trash.id, [u6], { mode: "add", flags: ["\\Deleted"] });
+        await done(h);
+        assert.deepEqual(await c.expunge(ORIGIN, trash.id, [u6]), [u6]);
+        assert.equal(h.store.messages.byRemoteId(ids.m6 as RemoteMessageId), undefined);
+        assert.equal(await remote(h, ids.m6), undefined);
+        const u = await done(h);
+        assert.deepEqual(kinds(u), ["MessagesExpunged", "MessagesExpunged"]);
+
+        await assert.rejects(
+          c.expunge(ORIGIN, box(h, "All Mail").id),
+          (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+        );
+      });
+
+      await t.step(
+        "APPEND to INBOX imports; FETCH gives the server's copy with the body",
+        async () => {
+          const literal = new TextEncoder().encode(
+            "From: Someone <someone@elsewhere.test>\r\nTo: <" + EMAIL + ">\r\n" +
+              "Subject: Appended\r\nDate: Mon, 02 Jan 2023 08:00:00 +0000\r\n" +
+              "Message-ID: <appended-1@elsewhere.test>\r\n" +
+              "Received: from elsewhere.test by mx\r\n" +
+              "Content-Type: text/plain; charset=iso-8859-1\r\n" +
+              "Content-Transfer-Encoding: quoted-printable\r\n\r\n" +
+              "Caf=E9 body text of the appended message\r\n",
+          );
+          const r = await c.append(ORIGIN, inbox.id, {
+            literal,
+            flags: ["\\Seen", "$Custom"],
+          });
+          assert.equal(r.mailbox, inbox.id);
+          assert.equal(r.recovered, undefined);
+          assert.equal(r.uidValidity, inbox.uidValidity);
+          const id = h.store.membership.messageAt(inbox.id, r.uid)!;
+          const stored = h.store.messages.get(id)!;
+          assert.ok(stored.remoteId);
+          assert.deepEqual(stored.keywords, ["$Custom"]);
+          assert.ok(stored.flags & MessageFlag.Seen);
+          const bytes = await c.literal(id);
+          const text = new TextDecoder().decode(bytes);
+          assert.ok(text.includes("body text of the appended message"), text);
+          assert.match(text, /Caf(=C3=A9|é)/);
+          assert.equal(bytes.length, stored.size);
+          const meta = (await remote(h, stored.remoteId!))!;
+          assert.ok(meta.LabelIDs.includes("0"));
+          assert.equal(meta.Unread, 0);
+          const u = await done(h);
+          assert.deepEqual(kinds(u), ["MessagesCreated", "MessagesCreated", "FlagsChanged"]);
+
+          // literal() after a cache loss: rebuilt, same bytes, cached again.
+          await h.cache.delete(id);
+          assert.deepEqual(await c.literal(id), bytes);
+          assert.deepEqual(await h.cache.get(id), bytes);
+        },
+      );
+
+      await t.step("APPEND to Drafts twice, expunge the old one: one draft", async () => {
+        const drafts = box(h, "Drafts");
+        const first = await c.append(ORIGIN, drafts.id, {
+          literal: draftLiteral("Plans", "first version"),
+          flags: ["\\Seen", "\\Draft"],
+        });
+        const second = await c.append(ORIGIN, drafts.id, {
+          literal: draftLiteral("Plans", "second version"),
+          flags: ["\\Seen", "\\Draft"],
+        });
+        assert.ok(second.uid > first.uid);
+        await c.storeFlags(ORIGIN, drafts.id, [first.uid], { mode: "add", flags: ["\\Deleted"] });
+        assert.deepEqual(await c.expunge(ORIGIN, drafts.id), [first.uid]);
+        assert.deepEqual(h.store.membership.uids(drafts.id), [second.uid]);
+        assert.equal(await countMessages(h.client, { LabelID: SystemLabel.Drafts }), 1);
+        const id = h.store.membership.messageAt(drafts.id, second.uid)!;
+        assert.ok(h.store.messages.get(id)!.flags & MessageFlag.Draft);
+        const text = new TextDecoder().decode(await c.literal(id));
+        assert.ok(text.includes("second version"), text);
+        await done(h);
+      });
+
+      await t.step("APPEND the API refuses goes to the recovery mailbox", async () => {
+        await h.control("POST", "faults", {
+          Method: "POST",
+          Path: "/mail/v4/messages/import",
+          Status: 422,
+          Code: 2001,
+          Error: "refused for the test",
+          Count: 5,
+        });
+        const literal = new TextEncoder().encode(
+          "From: a@elsewhere.test\r\nSubject: Refused\r\n\r\nKeep me safe\r\n",
+        );
+        const r = await c.append(ORIGIN, inbox.id, { literal, flags: ["\\Flagged"] });
+        await h.control("DELETE", "faults");
+        assert.ok(r.recovered?.includes("refused for the test"), r.recovered);
+        const recovery = box(h, RECOVERY_MAILBOX_NAME);
+        assert.equal(recovery.kind, "local");
+        assert.equal(r.mailbox, recovery.id);
+        const id = h.store.membership.messageAt(recovery.id, r.uid)!;
+        assert.deepEqual(await c.literal(id), literal);
+        assert.equal(h.store.messages.get(id)!.remoteId, null);
+        assert.ok(h.store.messages.get(id)!.flags & MessageFlag.Flagged);
+        assert.ok(c.visibleMailboxes().some((m) => m.id === recovery.id));
+        assert.deepEqual(kinds(await done(h)), ["MailboxCreated", "MessagesCreated"]);
+        await assert.rejects(
+          c.copy(ORIGIN, inbox.id, [uidIn(h, "INBOX", ids.m1)!], recovery.id),
+          (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+        );
+        // Expunging it there deletes the local message.
+        await c.storeFlags(ORIGIN, recovery.id, [r.uid], { mode: "add", flags: ["\\Deleted"] });
+        assert.deepEqual(await c.expunge(ORIGIN, recovery.id), [r.uid]);
+        assert.equal(h.store.messages.get(id), undefined);
+        await done(h);
+      });
+
+      await t.step("RENAME and DELETE of a folder and a label", async () => {
+        const nested = box(h, "Folders/Work/2024");
+        await c.renameMailbox(ORIGIN, nested.id, "Folders/Y2024");
+        assert.equal(h.store.mailboxes.get(nested.id)!.name, "Folders/Y2024");
+        await c.renameMailbox(ORIGIN, tag.id, "Labels/Tag2");
+        assert.equal(h.store.mailboxes.get(tag.id)!.name, "Labels/Tag2");
+        assert.deepEqual(
+          (await done(h)).map((u) => u.kind === "MailboxRenamed" ? [u.oldName, u.newName] : u.kind),
+          [["Folders/Work/2024", "Folders/Y2024"], ["Labels/Tag", "Labels/Tag2"]],
+        );
+        const onServer = await getLabels(h.client);
+        const y = onServer.find((l) => l.ID === nested.remoteId)!;
+        assert.equal(y.Name, "Y2024");
+        assert.ok(!y.ParentID);
+
+        // Renaming a folder takes its children along.
+        await c.createMailbox(ORIGIN, "Folders/Y2024/Q1");
+        await done(h);
+        await c.renameMailbox(ORIGIN, nested.id, "Folders/Work/Y");
+        assert.ok(h.store.mailboxes.byName("Folders/Work/Y/Q1"));
+        await done(h);
+
+        await c.deleteMailbox(ORIGIN, nested.id);
+        await c.deleteMailbox(ORIGIN, tag.id);
+        assert.equal(h.store.mailboxes.get(nested.id), undefined);
+        assert.equal(h.store.mailboxes.byName("Folders/Work/Y/Q1"), undefined);
+        assert.equal(h.store.mailboxes.get(tag.id), undefined);
+        assert.deepEqual(
+          (await done(h)).map((u) => u.kind === "MailboxDeleted" ? u.name : u.kind).sort(),
+          ["Folders/Work/Y", "Folders/Work/Y/Q1", "Labels/Tag2"],
+        );
+        const after = await getLabels(h.client);
+        assert.ok(!after.some((l) => l.ID === nested.remoteId || l.ID === tag.remoteId));
+        await assert.rejects(
+          c.deleteMailbox(ORIGIN, inbox.id),
+          (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+        );
+      });
+    } finally {
+      await h.close();
+    }
+  },
+});
