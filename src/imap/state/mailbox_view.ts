@@ -247,7 +247,7 @@ export class MailboxView {
   }
 
   #expunged(uid: Uid): void {
-    if (this.#pendingNew.delete(uid)) return; // never told: nothing to expunge
+    this.#pendingNew.delete(uid); // a UID never told is not in the snapshot either (below)
     this.#pendingFlags.delete(uid);
     if (this.#indexOf(uid) >= 0) this.#pendingExpunged.add(uid);
   }

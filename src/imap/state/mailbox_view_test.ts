@@ -90,3 +90,26 @@ Deno.test("MailboxView: forgetFlagChanges drops queued flag changes of those UID
     account.close();
   }
 });
+
+Deno.test("MailboxView: a UID whose creation arrives after the selection is still expunged", async () => {
+  const account = new LocalAccount();
+  try {
+    account.add(msg(1), ["INBOX"]);
+    account.add(msg(2), ["INBOX"]);
+    const a = new FakeSession(account, "a");
+    // The view is built before the bus delivers the MessagesCreated of UIDs 1 and 2.
+    const va = a.selectByName("INBOX");
+    await new Promise((r) => setTimeout(r, 0));
+    await account.storeFlags("b", va.mailboxId, [1 as never], {
+      mode: "add",
+      flags: ["\\Deleted"],
+    });
+    await account.expunge("b", va.mailboxId);
+    await new Promise((r) => setTimeout(r, 0));
+    await a.flushUpdates(true);
+    assert.equal(a.output, "* 1 EXPUNGE\r\n");
+    assert.deepEqual(va.uids, [2]);
+  } finally {
+    account.close();
+  }
+});
