@@ -94,9 +94,9 @@ Deno.test("MailboxView: forgetFlagChanges drops queued flag changes of those UID
 Deno.test("MailboxView: a UID whose creation arrives after the selection is still expunged", async () => {
   const account = new LocalAccount();
   try {
+    const a = new FakeSession(account, "a");
     account.add(msg(1), ["INBOX"]);
     account.add(msg(2), ["INBOX"]);
-    const a = new FakeSession(account, "a");
     // The view is built before the bus delivers the MessagesCreated of UIDs 1 and 2.
     const va = a.selectByName("INBOX");
     await new Promise((r) => setTimeout(r, 0));
