@@ -15,6 +15,8 @@ import { type ApiServer, startApiServer } from "../src/api_server/server.ts";
 import type { OutboxEntry } from "../src/api_server/outbox.ts";
 import {
   ApiClient,
+  createDraft,
+  encryptDraftBody,
   getAddresses,
   getAttachment,
   getMessage,
@@ -640,4 +642,164 @@ Deno.test({
       assert.match(carol.Body!, /Sent with curl\./);
     });
   },
+});
+
+Deno.test("smtp send: AttachPublicKey adds the sender's key; a signed contact card picks PGP/Inline", async () => {
+  await withHarness(async (h) => {
+    const erin = await externalKey("erin@wkd.test");
+    await h.control("POST", "/ref/v1/keys", { Email: "erin@wkd.test", PublicKey: erin.publicKey });
+    const frank = await externalKey("frank@wkd.test");
+    await h.control("POST", "/ref/v1/keys", {
+      Email: "frank@wkd.test",
+      PublicKey: frank.publicKey,
+    });
+    // Frank's contact card (signed with Alice's user key) asks for PGP/Inline.
+    const card = [
+      "BEGIN:VCARD",
+      "VERSION:4.0",
+      "FN:Frank",
+      "ITEM1.EMAIL;PREF=1:frank@wkd.test",
+      "ITEM1.X-PM-SCHEME:pgp-inline",
+      "END:VCARD",
+    ].join("\r\n");
+    const userKey = h.alice.unlocked.userKeys.first();
+    await h.control("POST", `/ref/v1/users/${ALICE}/contacts`, {
+      Name: "Frank",
+      Emails: [{ Email: "frank@wkd.test" }],
+      Cards: [{
+        Type: 2,
+        Data: card,
+        Signature: await signDetached(card, userKey, { armor: true }),
+      }],
+    });
+    await h.control("PUT", `/ref/v1/users/${ALICE}/mail-settings`, { AttachPublicKey: 1 });
+    const id = sentID(
+      await h.py(String.raw`
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "carol@outside.test, erin@wkd.test, frank@wkd.test"
+m["Subject"] = "With my key"
+m.set_content("Here is my key.\n")
+out(submit(m, "alice@example.test", ["carol@outside.test", "erin@wkd.test", "frank@wkd.test"]))
+`),
+    );
+    const out = new Map((await h.outbox(id)).map((e) => [e.Recipient, e]));
+    const aliceAddress = h.alice.unlocked.addresses[0];
+    const fingerprint = h.alice.unlocked.addressKeys.get(aliceAddress.ID)!.first().getFingerprint()
+      .slice(0, 8).toUpperCase();
+    const keyName = `publickey - ${ALICE} - 0x${fingerprint}.asc`;
+    const carolKey = out.get("carol@outside.test")!.Attachments.find((a) => a.Name === keyName);
+    assert.ok(carolKey, JSON.stringify(out.get("carol@outside.test")!.Attachments));
+    assert.equal(carolKey.MIMEType, "application/pgp-keys");
+    assert.match(dec.decode(fromBase64(carolKey.DataBase64!)), /BEGIN PGP PUBLIC KEY BLOCK/);
+    // PGP/MIME: the key is a part of the encrypted MIME body.
+    const erinCopy = out.get("erin@wkd.test")!;
+    assert.equal(erinCopy.Scheme, 16);
+    const mime = parseMessage((await decryptMessage(erinCopy.Ciphertext!, [erin.privateKey])).data);
+    assert.equal(mime.mimeType, "multipart/mixed");
+    assert.deepEqual(mime.children.map((c) => c.filename ?? c.mimeType), ["text/plain", keyName]);
+    // Frank's card wins over the account's PGP/MIME default.
+    const frankCopy = out.get("frank@wkd.test")!;
+    assert.equal(frankCopy.Scheme, 8);
+    assert.equal(frankCopy.MIMEType, "text/plain");
+    assert.match(
+      dec.decode((await decryptMessage(frankCopy.Ciphertext!, [frank.privateKey])).data),
+      /^Here is my key\./,
+    );
+  });
+});
+
+Deno.test("smtp send: internal reply by internal ID; a sent draft named in References is removed", async () => {
+  await withHarness(async (h) => {
+    // Bob writes to Alice; Alice replies citing the internal ID (as bridge-built messages allow).
+    const bobSays = await h.control("POST", "/ref/v1/deliver", {
+      To: ALICE,
+      From: { Name: "Bob", Address: BOB },
+      Subject: "Lunch?",
+      Text: "Noon?",
+    });
+    const inboxID = bobSays.MessageID as string;
+    const draft = await createDraft(h.alice.client, {
+      Message: {
+        Subject: "Re: Lunch?",
+        Sender: { Name: "", Address: ALICE },
+        ToList: [{ Name: "", Address: BOB }],
+        CCList: [],
+        BCCList: [],
+        Body: await encryptDraftBody(
+          "draft",
+          h.alice.unlocked.addressKeys.get(h.alice.unlocked.addresses[0].ID)!.first(),
+        ),
+        MIMEType: "text/plain",
+        Unread: 0,
+      },
+    });
+    const id = sentID(
+      await h.py(String.raw`
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "bob@example.test"
+m["Subject"] = "Re: Lunch?"
+m["In-Reply-To"] = "<${inboxID}@protonmail.internalid>"
+m["References"] = "<${draft.ID}@protonmail.internalid> <${inboxID}@protonmail.internalid>"
+m.set_content("Noon is fine.\n")
+out(submit(m, "alice@example.test", ["bob@example.test"]))
+`),
+    );
+    const messages = (await h.control("GET", `/ref/v1/users/${ALICE}/messages`))
+      .Messages as Message[];
+    assert.ok(messages.find((m) => m.ID === inboxID)!.Flags & MessageFlag.Replied);
+    assert.equal(messages.some((m) => m.ID === draft.ID), false, "the saved draft is gone");
+    assert.ok(messages.some((m) => m.ID === id));
+    const got = await inboxMessage(h.bob, "Re: Lunch?");
+    assert.match((await decryptBody(h.bob, got)).text, /Noon is fine\./);
+  });
+});
+
+Deno.test("smtp send: API failures answer 554 or 451 and leave no draft behind", async () => {
+  await withHarness(async (h) => {
+    const send = (subject: string) =>
+      h.py(String.raw`
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "carol@outside.test"
+m["Subject"] = "${subject}"
+m.set_content("Hi\n")
+out(submit(m, "alice@example.test", ["carol@outside.test"]))
+`);
+    const drafts = async () =>
+      ((await h.control("GET", `/ref/v1/users/${ALICE}/messages`)).Messages as Message[])
+        .filter((m) => m.LabelIDs.includes("8")).length;
+    await h.control("POST", "/ref/v1/faults", {
+      Method: "POST",
+      Path: "/mail/v4/messages/:id",
+      Status: 422,
+      Code: 2001,
+      Error: "Recipient is blocked",
+      Count: 1,
+    });
+    const refused = await send("Refused");
+    assert.equal(refused.code, 554);
+    assert.match(
+      String(refused.reply),
+      /^5\.0\.0 the mail server refused to send the message: Recipient is blocked/,
+    );
+    assert.equal(refused.noop, 250);
+    assert.equal(await drafts(), 0, "the refused draft was deleted");
+
+    await h.control("POST", "/ref/v1/faults", {
+      Method: "GET",
+      Path: "/core/v4/keys",
+      Status: 503,
+      Count: 10,
+    });
+    const busy = await send("Busy");
+    assert.equal(busy.code, 451);
+    assert.match(String(busy.reply), /^4\.3\.0 .*HTTP 503/);
+    assert.equal(await drafts(), 0);
+    await h.control("DELETE", "/ref/v1/faults");
+    // Not a duplicate of the failed attempt: the retry is sent.
+    const retried = sentID(await send("Busy"));
+    assert.equal((await h.outbox(retried)).length, 1);
+  });
 });

@@ -261,7 +261,9 @@ export function parseOutgoing(data: Uint8Array): OutgoingMessage {
     : root.mimeType === "multipart/encrypted"
     ? "encrypted"
     : undefined;
-  const first = (name: string) => messageIDs(h.get(name))[0];
+  // Decoded: some clients (Python's email package among them) RFC 2047-encode long ID lists.
+  const ids = (name: string) => messageIDs(h.getText(name));
+  const first = (name: string) => ids(name)[0];
   return {
     subject: h.getText("subject") ?? "",
     from: addresses(root, "from")[0],
@@ -271,7 +273,7 @@ export function parseOutgoing(data: Uint8Array): OutgoingMessage {
     replyTo: addresses(root, "reply-to"),
     messageID: first("message-id"),
     inReplyTo: first("in-reply-to"),
-    references: messageIDs(h.get("references")),
+    references: ids("references"),
     forwardedMessageID: first("x-forwarded-message-id"),
     mimeType: hasHtml ? "text/html" : "text/plain",
     richBody: richOf(segments),

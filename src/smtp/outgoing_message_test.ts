@@ -40,6 +40,14 @@ Deno.test("parseOutgoing: header fields, addresses and references", () => {
   assert.doesNotMatch(mime, /Bcc|d@x\.test/);
   assert.match(mime, /^From: .*\r\nTo: .*\r\nCc: c@x\.test\r\nReply-To:/);
   assert.deepEqual(messageIDs("bare@id"), ["bare@id"]);
+  const encoded = parseOutgoing(crlf([
+    "From: a@x.test",
+    "References: =?utf-8?q?=3C-----a=3D=3D=40protonmail=2Einternalid=3E_=3Cb=40x?=",
+    " =?utf-8?q?=2Etest=3E?=",
+    "",
+    "",
+  ]));
+  assert.deepEqual(encoded.references, ["-----a==@protonmail.internalid", "b@x.test"]);
   assert.deepEqual(messageIDs(" "), []);
 });
 
