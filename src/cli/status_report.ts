@@ -20,8 +20,11 @@ export type AccountState = "starting" | "syncing" | "ready" | "signed-out" | "er
 
 /** One listener (IMAP or SMTP). */
 export interface ListenerStatus {
-  /** `listening`; `unavailable` when it could not be started (see `reason`); `stopped`. */
-  state: "listening" | "unavailable" | "stopped";
+  /**
+   * `starting` (serve is still starting up), `listening`, `unavailable` (not in this build: see
+   * `reason`), `stopped` (serve is stopping).
+   */
+  state: "starting" | "listening" | "unavailable" | "stopped";
   /** Address it listens on (or would). */
   host: string;
   /** Port it listens on (or would). */

@@ -1,0 +1,150 @@
+/**
+ * The accounts a `bridge serve` serves, and the login check IMAP and SMTP share: a client logs in
+ * with any address of an account and that account's bridge password (compared in constant time on
+ * the decoded bytes, as `bridgePasswordMatches` does). A wrong password is `null` (the servers
+ * answer "authentication failed" and throttle); a right password for an account that cannot serve
+ * yet (still syncing, signed out, failed) is an {@link AccountUnavailableError}, which the servers
+ * turn into a temporary refusal with its message.
+ *
+ * When a password does not match, the vault is read again if it changed since (a
+ * `bridge reset-password` while serving), at most once per {@link VAULT_RECHECK_MS}, so a
+ * client with the new password is let in without a restart.
+ *
+ * @module
+ */
+import { bridgePasswordMatches, type VaultAccount } from "../vault/mod.ts";
+import type { MailAccount } from "../connector/account.ts";
+import { type AccountRuntime, AccountUnavailableError } from "./account_runtime.ts";
+import type { SendingAccount } from "../smtp/sending_account.ts";
+
+/** Least time between two re-reads of the vault after failed logins, ms. */
+export const VAULT_RECHECK_MS = 2_000;
+
+/** Where the directory can re-read bridge passwords (the vault). */
+export interface PasswordSource {
+  /** Identifies the vault's current content cheaply (e.g. its modification time). */
+  version(): Promise<string>;
+  /** User ID → bridge password, from the vault now. */
+  passwords(): Promise<Map<string, string>>;
+}
+
+/** A password check against a stored bridge password, in constant time. */
+export function passwordMatches(stored: string, supplied: string): boolean {
+  return bridgePasswordMatches({ bridgePassword: stored } as VaultAccount, supplied);
+}
+
+/** The running accounts by address, and the IMAP/SMTP authenticators over them. */
+export class AccountDirectory {
+  readonly #runtimes = new Map<string, AccountRuntime>();
+  readonly #source: PasswordSource | undefined;
+  readonly #now: () => number;
+  #seenVersion: string | undefined;
+  #lastRecheck = -Infinity;
+
+  constructor(options: { source?: PasswordSource; now?: () => number } = {}) {
+    this.#source = options.source;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Adds (or replaces) an account's runtime. */
+  add(runtime: AccountRuntime): void {
+    this.#runtimes.set(runtime.userId, runtime);
+  }
+
+  /** Removes an account's runtime. */
+  remove(userId: string): void {
+    this.#runtimes.delete(userId);
+  }
+
+  /** The runtime of a user ID. */
+  byUserId(userId: string): AccountRuntime | undefined {
+    return this.#runtimes.get(userId);
+  }
+
+  /** All runtimes, in the order they were added. */
+  all(): AccountRuntime[] {
+    return [...this.#runtimes.values()];
+  }
+
+  /** The runtime one of whose addresses is `username` (case-insensitive). */
+  find(username: string): AccountRuntime | undefined {
+    const name = username.trim().toLowerCase();
+    for (const rt of this.#runtimes.values()) {
+      if (rt.addresses().includes(name)) return rt;
+    }
+    return undefined;
+  }
+
+  /** The runtime `username`/`password` log in to, or `null`. */
+  async check(username: string, password: string): Promise<AccountRuntime | null> {
+    const rt = this.find(username);
+    if (!rt) {
+      // Spend the same comparison as for a known account.
+      passwordMatches("AAAAAAAAAAAAAAAAAAAAAA", password);
+      return null;
+    }
+    if (passwordMatches(rt.bridgePassword, password)) return rt;
+    if (await this.#recheck() && passwordMatches(rt.bridgePassword, password)) return rt;
+    return null;
+  }
+
+  /** Re-reads the bridge passwords when the vault changed; whether any changed. */
+  async #recheck(): Promise<boolean> {
+    const source = this.#source;
+    if (!source || this.#now() - this.#lastRecheck < VAULT_RECHECK_MS) return false;
+    this.#lastRecheck = this.#now();
+    try {
+      const version = await source.version();
+      if (version === this.#seenVersion) return false;
+      this.#seenVersion = version;
+      return this.refreshPasswords(await source.passwords());
+    } catch {
+      return false;
+    }
+  }
+
+  /** Installs new bridge passwords (user ID → password); whether any changed. */
+  refreshPasswords(passwords: Map<string, string>): boolean {
+    let changed = false;
+    for (const [userId, password] of passwords) {
+      const rt = this.#runtimes.get(userId);
+      if (rt && rt.bridgePassword !== password) {
+        rt.bridgePassword = password;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** The IMAP server's authenticator. */
+  imapAuthenticator(): {
+    authenticate(username: string, password: string): Promise<MailAccount | null>;
+  } {
+    return {
+      authenticate: async (username, password) => {
+        const rt = await this.check(username, password);
+        if (!rt) return null;
+        const mail = rt.mailAccount;
+        if (mail) return mail;
+        if (rt.state === "ready") {
+          throw new AccountUnavailableError(
+            "IMAP is not available: this build has no account connector",
+          );
+        }
+        throw rt.unavailable();
+      },
+    };
+  }
+
+  /** The SMTP server's authenticator. */
+  smtpAuthenticator(): {
+    authenticate(username: string, password: string): Promise<SendingAccount | null>;
+  } {
+    return {
+      authenticate: async (username, password) => {
+        const rt = await this.check(username, password);
+        return rt ? rt.smtpAccount(username) : null;
+      },
+    };
+  }
+}

@@ -1,0 +1,661 @@
+/**
+ * Everything one signed-in account runs while `bridge serve` is up, brought up in order:
+ *
+ * 1. **Session**: an API client restored from the vault's UID and refresh token (a refresh; the
+ *    new refresh token goes back to the vault after every refresh).
+ * 2. **Keys**: unlocked with the vault's salted key password (no password is asked).
+ * 3. **Index**: the account's SQLite index and encrypted literal cache under
+ *    `<data>/accounts/<user ID>/` (see `account_paths.ts`), the cache keyed by the vault's cache
+ *    secret.
+ * 4. **Event loop**: created and started before the first sync, so the event cursor is taken
+ *    before the sync lists anything; it stays paused until the sync ends, then replays from it.
+ * 5. **First sync** (`syncUntilComplete`), at most `sync.workers` accounts at once, progress to a
+ *    reporter; a completed earlier sync only refreshes the labels.
+ * 6. **Connector**: the account as IMAP sessions see it ({@link MailAccount}); then the account
+ *    is `ready`.
+ *
+ * A failure on the way is retried after a delay (state `error`, with the reason and when the next
+ * try is), resuming from the step that failed: what is already up stays up. A revoked session
+ * (refresh refused) makes the account `signed-out`: it stops trying, keeps its index, and tells
+ * the user to sign in again; serve goes on serving the other accounts. {@link AccountRuntime.stop}
+ * stops the sync and the loop, then closes the index.
+ *
+ * @module
+ */
+import {
+  ApiClient,
+  type ApiClientOptions,
+  CookieJar,
+  resumeSession,
+  SignedOutError,
+  type UnlockedAccount,
+  unlockWithKeyPassword,
+} from "../api/mod.ts";
+import { accountSettings, type Config } from "../config/mod.ts";
+import type { MailAccount } from "../connector/account.ts";
+import type { SendRecorder } from "../connector/send_recorder.ts";
+import type { UpdateBus } from "../connector/update_bus.ts";
+import { CryptoError } from "../crypto/errors.ts";
+import { LiteralCache, Store } from "../store/mod.ts";
+import {
+  apiEventSource,
+  BuildPool,
+  DownloadThrottle,
+  EventLoop,
+  type EventLoopNotice,
+  eventMessageFetcher,
+  type Reporter,
+  syncApiFor,
+  SyncError,
+  type SyncProgress,
+  syncUntilComplete,
+} from "../sync/mod.ts";
+import type { MessageFetcher } from "../sync/event_apply.ts";
+import type { VaultAccount } from "../vault/mod.ts";
+import { accountPaths } from "./account_paths.ts";
+import type { AccountParts, ServeParts } from "./serve_parts.ts";
+import { type SendingAccount, sendingAccount } from "../smtp/sending_account.ts";
+import type { ServeOutput } from "./serve_output.ts";
+import type { AccountState, AccountStatus } from "./status_report.ts";
+import type { SyncSlots } from "./sync_slots.ts";
+import { AccountRemovedError, type VaultWriter } from "./vault_writer.ts";
+
+/** Options of {@link AccountRuntime}. */
+export interface AccountRuntimeOptions {
+  /** The account as read from the vault at start. */
+  account: VaultAccount;
+  config: Config;
+  dataDir: string;
+  bus: UpdateBus;
+  output: ServeOutput;
+  /** Receives first-sync progress. */
+  reporter: Reporter;
+  vault: VaultWriter;
+  slots: SyncSlots;
+  parts: ServeParts;
+  recorder: SendRecorder;
+  /** Delay before a failed bring-up is tried again, ms (default 60,000). */
+  retryDelayMs?: number;
+  /** Build workers per account (default: the build pool's, one per core). */
+  buildWorkers?: number;
+  /** Extra API client options (tests). */
+  clientOptions?: Partial<ApiClientOptions>;
+  /** Called after every change of state (or of the reason). */
+  onState?: (runtime: AccountRuntime) => void;
+}
+
+/** The account cannot take logins now (signed out, failed, still syncing). */
+export class AccountUnavailableError extends Error {
+  override name = "AccountUnavailableError";
+}
+
+const MiB = 1024 * 1024;
+
+/** One account's session, keys, index, event loop, first sync and connector. */
+export class AccountRuntime {
+  /** The primary address (the login name). */
+  readonly email: string;
+  /** The Proton user ID (the account's key on the update bus). */
+  readonly userId: string;
+  readonly #o: AccountRuntimeOptions;
+  #config: Config;
+  #state: AccountState = "starting";
+  #reason: string | null = null;
+  #stopping = false;
+  readonly #abort = new AbortController();
+  #running: Promise<void> | undefined;
+  readonly #settled = Promise.withResolvers<void>();
+  #wake: (() => void) | undefined;
+
+  #client: ApiClient | undefined;
+  #sessionUp = false;
+  #unlocked: UnlockedAccount | undefined;
+  #store: Store | undefined;
+  #cache: LiteralCache | undefined;
+  #pool: BuildPool | undefined;
+  #fetcher: MessageFetcher | undefined;
+  #loop: EventLoop | undefined;
+  #loopResumed = false;
+  #synced = false;
+  #mail: MailAccount | undefined;
+  #parts: AccountParts | undefined;
+  readonly #throttle: DownloadThrottle;
+
+  #progress: SyncProgress | undefined;
+  #syncStartedAt: number | undefined;
+  #syncFinishedAt: number | undefined;
+  #firstSyncDone: boolean;
+  #lastEventAt: number | undefined;
+  #eventsApplied = 0;
+  #sent = 0;
+  #sendFailed = 0;
+  #duplicates = 0;
+  #bridgePassword: string;
+
+  constructor(options: AccountRuntimeOptions) {
+    this.#o = options;
+    this.#config = options.config;
+    this.email = options.account.email;
+    this.userId = options.account.userId;
+    this.#firstSyncDone = options.account.sync.firstSyncDone;
+    this.#bridgePassword = options.account.bridgePassword;
+    const parallel = options.config.sync.download_parallelism;
+    this.#throttle = new DownloadThrottle({
+      max: parallel,
+      min: Math.min(2, parallel),
+      initial: Math.min(8, parallel),
+    });
+  }
+
+  /** What the account is doing. */
+  get state(): AccountState {
+    return this.#state;
+  }
+
+  /** Why it is in `error` or `signed-out`, else `null`. */
+  get reason(): string | null {
+    return this.#reason;
+  }
+
+  /** The IMAP view of the account, once ready and when this build has a connector. */
+  get mailAccount(): MailAccount | undefined {
+    return this.#state === "ready" ? this.#mail : undefined;
+  }
+
+  /** The bridge password mail clients log in with (for the ready line and the authenticator). */
+  get bridgePassword(): string {
+    return this.#bridgePassword;
+  }
+
+  /** Replaces the bridge password (after `bridge reset-password` while serving). */
+  set bridgePassword(password: string) {
+    this.#bridgePassword = password;
+  }
+
+  /** Every address of the account (lower case): the primary, and all unlocked ones. */
+  addresses(): string[] {
+    const out = new Set([this.email.toLowerCase()]);
+    for (const a of this.#unlocked?.addresses ?? []) out.add(a.Email.toLowerCase());
+    return [...out];
+  }
+
+  /** The account for an SMTP submission, or an error saying why it cannot send now. */
+  smtpAccount(username: string): SendingAccount {
+    const parts = this.#parts;
+    if (this.#state !== "ready" || !parts) throw this.unavailable();
+    return sendingAccount(parts.client, parts.unlocked, {
+      username,
+      id: this.userId,
+      addressMode: parts.addressMode,
+    });
+  }
+
+  /** The error a login to this account gets while it is not ready. */
+  unavailable(): AccountUnavailableError {
+    switch (this.#state) {
+      case "signed-out":
+        return new AccountUnavailableError(
+          `${this.email} is signed out: run \`bridge login ${this.email}\` again`,
+        );
+      case "error":
+        return new AccountUnavailableError(`${this.email} is not available: ${this.#reason}`);
+      default:
+        return new AccountUnavailableError(
+          `${this.email} is still starting (first sync ${this.#progressText()}); try again shortly`,
+        );
+    }
+  }
+
+  #progressText(): string {
+    const p = this.#progress;
+    if (!p) return "not started yet";
+    return p.total > 0 ? `${p.done}/${p.total}` : p.phase;
+  }
+
+  /** Counts a submission's outcome for status. */
+  countSend(outcome: "sent" | "failed" | "duplicate"): void {
+    if (outcome === "sent") this.#sent++;
+    else if (outcome === "failed") this.#sendFailed++;
+    else this.#duplicates++;
+  }
+
+  /** Starts bringing the account up in the background. Calling it again does nothing. */
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  /**
+   * Resolves once the account was ready, signed out, or failed its first bring-up (it may keep
+   * retrying afterwards): the moment serve can say it has done what it could.
+   */
+  settled(): Promise<void> {
+    return this.#settled.promise;
+  }
+
+  /** Applies a reloaded configuration: the poll interval (restarting the loop from its cursor). */
+  async reload(config: Config): Promise<string[]> {
+    const before = this.#config.events;
+    this.#config = config;
+    const changed = before.poll_interval_seconds !== config.events.poll_interval_seconds ||
+      before.jitter_seconds !== config.events.jitter_seconds;
+    if (!changed || !this.#loop || this.#stopping) return [];
+    const status = this.#loop.status();
+    if (status.state === "resyncing") {
+      return [`${this.email}: the new poll interval applies after the running resync`];
+    }
+    if (status.state === "signed-out" || status.state === "stopped") return [];
+    await this.#loop.stop();
+    if (this.#stopping) return [];
+    this.#loop = this.#newLoop();
+    await this.#loop.start();
+    if (this.#loopResumed) this.#loop.resume();
+    return [];
+  }
+
+  /** Stops the sync and the event loop, then closes the index. Safe to call more than once. */
+  async stop(): Promise<void> {
+    if (!this.#stopping) {
+      this.#stopping = true;
+      this.#abort.abort(new Error("bridge is stopping"));
+      this.#wake?.();
+    }
+    await this.#loop?.stop();
+    await this.#running?.catch(() => {});
+    this.#pool?.close();
+    this.#pool = undefined;
+    this.#store?.close();
+    this.#store = undefined;
+    this.#settled.resolve();
+  }
+
+  /** A snapshot for `bridge status`. */
+  status(now = Date.now()): AccountStatus {
+    const loop = this.#loop?.status();
+    const p = this.#progress;
+    const iso = (ms: number | undefined) => ms === undefined ? null : new Date(ms).toISOString();
+    let messages: number | null = null;
+    let mailboxes: number | null = null;
+    let failed = 0;
+    if (this.#store) {
+      try {
+        messages = this.#store.messages.count();
+        mailboxes = this.#store.mailboxes.list().length;
+        failed = this.#store.sync.failures().length;
+      } catch {
+        // The index is being closed: counts unknown.
+      }
+    }
+    return {
+      email: this.email,
+      state: this.#state,
+      reason: this.#reason,
+      addressMode: accountSettings(this.#config, this.email).address_mode,
+      sync: {
+        phase: p?.phase ?? null,
+        done: p?.done ?? 0,
+        total: p?.total ?? 0,
+        rate: p?.rate ?? 0,
+        eta: p?.eta ?? null,
+        firstSyncDone: this.#firstSyncDone,
+        startedAt: iso(this.#syncStartedAt),
+        finishedAt: iso(this.#syncFinishedAt),
+        failedMessages: failed,
+      },
+      events: {
+        state: loop?.state ?? null,
+        lastPollAt: iso(loop?.lastPollAt),
+        lastEventAt: iso(this.#lastEventAt),
+        cursorAgeSeconds: loop?.lastPollAt === undefined
+          ? null
+          : Math.max(0, Math.round((now - loop.lastPollAt) / 100) / 10),
+        eventsApplied: this.#eventsApplied,
+        consecutiveFailures: loop?.consecutiveFailures ?? 0,
+        lastError: loop?.lastError
+          ? {
+            message: loop.lastError.message,
+            at: new Date(loop.lastError.at).toISOString(),
+            transient: loop.lastError.transient,
+          }
+          : null,
+        skippedEvents: loop?.skippedEvents ?? 0,
+        pollIntervalSeconds: this.#config.events.poll_interval_seconds,
+      },
+      counts: { messages, mailboxes },
+      imapSessions: this.#mail ? this.#o.bus.subscriberCount(this.userId) : null,
+      smtp: {
+        sent: this.#sent,
+        failed: this.#sendFailed,
+        duplicatesSuppressed: this.#o.recorder.enabled ? this.#duplicates : null,
+      },
+    };
+  }
+
+  // -- bring-up ---------------------------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    const retryMs = this.#o.retryDelayMs ?? 60_000;
+    while (!this.#stopping) {
+      try {
+        await this.#bringUp();
+        return;
+      } catch (err) {
+        if (this.#stopping) return;
+        if (this.#state === "signed-out" || isSignedOut(err)) {
+          this.#signedOut(err);
+          return;
+        }
+        if (err instanceof AccountRemovedError) {
+          this.#setState("signed-out", `${err.message}; it is no longer served`);
+          this.#o.output.warn(`${this.email}: ${err.message}`, { account: this.email });
+          this.#settled.resolve();
+          return;
+        }
+        const permanent = err instanceof CryptoError && err.kind === "wrong-passphrase";
+        const reason = describe(err, this.email) +
+          (permanent ? "" : `; trying again in ${Math.round(retryMs / 1000)} s`);
+        this.#setState("error", reason);
+        this.#o.output.failure(`${this.email}: ${reason}`, { account: this.email });
+        this.#settled.resolve();
+        if (permanent) return;
+        await this.#sleep(retryMs);
+      }
+    }
+  }
+
+  async #bringUp(): Promise<void> {
+    const o = this.#o;
+    const account = o.account;
+    const log = o.output;
+    this.#setState("starting", null);
+
+    if (!this.#client) this.#client = this.#newClient();
+    const client = this.#client;
+    if (!this.#sessionUp) {
+      await resumeSession(client, account.authUid, account.refreshToken);
+      this.#sessionUp = true;
+      log.debug(`${this.email}: session restored`, { account: this.email });
+    }
+    this.#checkStop();
+
+    if (!this.#unlocked) {
+      this.#unlocked = await unlockWithKeyPassword(client, account.keyPassword);
+      for (const address of this.#unlocked.addresses) {
+        const err = this.#unlocked.addressKeyErrors.get(address.ID);
+        if (err) {
+          log.warn(
+            `${this.email}: the keys of ${address.Email} could not be unlocked; its mail ` +
+              "cannot be read",
+            { account: this.email },
+          );
+        }
+      }
+    }
+    this.#checkStop();
+
+    if (!this.#store) {
+      const paths = accountPaths(o.dataDir, this.userId);
+      await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
+      this.#store = Store.open(paths.index);
+      this.#cache = await LiteralCache.open(paths.cache, account.cacheSecret);
+    }
+    if (!this.#pool) {
+      this.#pool = await BuildPool.create({
+        keys: this.#unlocked.addressKeys,
+        workers: o.buildWorkers,
+      });
+      this.#fetcher = eventMessageFetcher(syncApiFor(client), this.#pool);
+    }
+    this.#checkStop();
+
+    if (!this.#loop) {
+      this.#loop = this.#newLoop(await syncApiFor(client).labels());
+      // Takes the event cursor before the first sync lists anything (replayed afterwards).
+      await this.#loop.start();
+    }
+    this.#checkStop();
+
+    if (!this.#synced) {
+      await this.#firstSync();
+      this.#synced = true;
+    }
+    this.#checkStop();
+    if (!this.#loopResumed) {
+      this.#loop.resume();
+      this.#loopResumed = true;
+    }
+
+    if (!this.#parts) {
+      const settings = accountSettings(this.#config, this.email);
+      this.#parts = {
+        id: this.userId,
+        primaryEmail: this.email,
+        store: this.#store,
+        bus: o.bus,
+        client,
+        unlocked: this.#unlocked,
+        cache: this.#cache!,
+        fetcher: this.#fetcher!,
+        showAllMail: this.#config.mailboxes.show_all_mail,
+        addressMode: settings.address_mode,
+        sentLookup: o.recorder.lookupFor(this.userId, 10_000),
+        log: (m) => log.info(`${this.email}: ${m}`, { account: this.email }),
+      };
+    }
+    if (!this.#mail && o.parts.connector) {
+      this.#mail = await o.parts.connector(this.#parts);
+    }
+    this.#setState("ready", null);
+    log.info(`${this.email}: ready`, { account: this.email });
+    this.#settled.resolve();
+  }
+
+  #newClient(): ApiClient {
+    const account = this.#o.account;
+    const config = this.#config;
+    return new ApiClient({
+      baseURL: config.api.url,
+      appVersion: config.api.app_version,
+      timeoutMs: config.api.timeout_seconds * 1000,
+      cookieJar: account.cookies ? CookieJar.deserialize(account.cookies) : undefined,
+      onRequest: (e) => this.#throttle.observe(e),
+      onAuth: async (uid, refreshToken) => {
+        const cookies = this.#client?.cookieJar.serialize() ?? "";
+        try {
+          await this.#o.vault.updateAccount(this.userId, (vault, email) => {
+            vault.setAuth(email, uid, refreshToken);
+            vault.setCookies(email, cookies);
+          });
+        } catch (err) {
+          this.#o.output.failure(
+            `${this.email}: the new session could not be saved in the vault (${
+              errorText(err)
+            }); after a restart the account may need \`bridge login\` again`,
+            { account: this.email },
+          );
+        }
+      },
+      onSignedOut: (err) => this.#signedOut(err),
+      ...this.#o.clientOptions,
+    });
+  }
+
+  #newLoop(labels?: Awaited<ReturnType<ReturnType<typeof syncApiFor>["labels"]>>): EventLoop {
+    const config = this.#config;
+    return new EventLoop({
+      account: this.userId,
+      store: this.#store!,
+      source: apiEventSource(this.#client!),
+      fetcher: this.#fetcher!,
+      bus: this.#o.bus,
+      literals: this.#cache,
+      labels,
+      intervalMs: config.events.poll_interval_seconds * 1000,
+      jitterMs: config.events.jitter_seconds * 1000,
+      resync: () => this.#resync(),
+      onNotice: (n) => this.#notice(n),
+      log: (m) => this.#o.output.warn(`${this.email}: ${m}`, { account: this.email }),
+    });
+  }
+
+  async #firstSync(): Promise<void> {
+    const o = this.#o;
+    this.#setState("syncing", null);
+    const release = await o.slots.acquire(this.#abort.signal);
+    try {
+      this.#syncStartedAt = Date.now();
+      const result = await syncUntilComplete({
+        api: syncApiFor(this.#client!),
+        store: this.#store!,
+        cache: this.#cache!,
+        builder: this.#pool!,
+        throttle: this.#throttle,
+        account: this.email,
+        reporter: this.#reporter(),
+        memoryBudget: this.#config.sync.memory_budget_mb * MiB,
+        signal: this.#abort.signal,
+      }, {
+        onRetry: (e, attempt) =>
+          o.output.warn(`${this.email}: first sync interrupted (${e.message}); retry ${attempt}`, {
+            account: this.email,
+          }),
+      });
+      this.#syncFinishedAt = Date.now();
+      if (result.failed > 0) {
+        o.output.warn(
+          `${this.email}: ${result.failed} messages could not be decrypted or built; they are ` +
+            "shown as placeholders",
+          { account: this.email },
+        );
+      }
+    } finally {
+      release();
+    }
+    if (!this.#firstSyncDone) {
+      this.#firstSyncDone = true;
+      await o.vault.updateAccount(
+        this.userId,
+        (vault, email) => vault.setSyncFlags(email, { firstSyncDone: true, shouldResync: false }),
+      );
+    }
+  }
+
+  /** A full resync after the event feed said `Refresh`: the loop waits for it. */
+  async #resync(): Promise<void> {
+    const was = this.#state;
+    this.#o.output.warn(`${this.email}: the server asked for a full resync`, {
+      account: this.email,
+    });
+    try {
+      await this.#firstSync();
+    } finally {
+      if (this.#state === "syncing") this.#setState(was === "syncing" ? "ready" : was, null);
+    }
+  }
+
+  #reporter(): Reporter {
+    return {
+      progress: (p) => {
+        this.#progress = p;
+        this.#o.reporter.progress(p);
+      },
+    };
+  }
+
+  #notice(n: EventLoopNotice): void {
+    const out = this.#o.output;
+    const fields = { account: this.email };
+    switch (n.kind) {
+      case "applied":
+        this.#lastEventAt = Date.now();
+        this.#eventsApplied++;
+        out.debug(`${this.email}: event applied (${n.updates} updates)`, fields);
+        break;
+      case "transient-error":
+      case "bad-reply":
+        out.warn(
+          `${this.email}: polling events failed (${n.error}); retry in ${
+            Math.round(n.retryInMs / 1000)
+          } s`,
+          fields,
+        );
+        break;
+      case "bad-event":
+        out.warn(`${this.email}: event ${n.eventId} could not be applied (${n.error})`, fields);
+        break;
+      case "bad-event-partially-applied":
+        out.warn(`${this.email}: event ${n.eventId} applied without its bad items`, fields);
+        break;
+      case "bad-event-skipped":
+        out.failure(`${this.email}: event ${n.eventId} skipped after ${n.attempts} tries`, fields);
+        break;
+      case "refresh":
+        out.info(`${this.email}: the server asked for a refresh`, fields);
+        break;
+      case "resync-failed":
+        out.failure(`${this.email}: resync failed: ${n.error}`, fields);
+        break;
+      case "signed-out":
+        this.#signedOut(new SignedOutError(n.error));
+        break;
+    }
+  }
+
+  #signedOut(err: unknown): void {
+    if (this.#state === "signed-out") return;
+    const reason = `the API session was revoked (${
+      errorText(err)
+    }): run \`bridge login ${this.email}\` again (after \`bridge logout ${this.email}\`)`;
+    this.#setState("signed-out", reason);
+    if (!this.#stopping) {
+      this.#o.output.failure(`${this.email}: ${reason}`, { account: this.email });
+    }
+    this.#settled.resolve();
+  }
+
+  #setState(state: AccountState, reason: string | null): void {
+    if (this.#state === "signed-out" && state !== "signed-out") return;
+    if (this.#state === state && this.#reason === reason) return;
+    this.#state = state;
+    this.#reason = reason;
+    this.#o.onState?.(this);
+  }
+
+  #checkStop(): void {
+    if (this.#stopping) throw new Error("bridge is stopping");
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}
+
+function isSignedOut(err: unknown): boolean {
+  if (err instanceof SignedOutError) return true;
+  if (err instanceof SyncError && err.cause instanceof SignedOutError) return true;
+  return false;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A failure as a sentence for status and logs (no secrets: API errors carry none). */
+function describe(err: unknown, email: string): string {
+  if (err instanceof CryptoError && err.kind === "wrong-passphrase") {
+    return "the stored key password no longer unlocks the account's keys (was the mailbox " +
+      `password changed?): run \`bridge logout ${email}\` and \`bridge login ${email}\``;
+  }
+  if (err instanceof SyncError) return `first sync failed: ${err.message}`;
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return `cannot open the account's files: ${err.message}`;
+  }
+  const name = err instanceof Error && err.name !== "Error" ? `${err.name}: ` : "";
+  return `${name}${errorText(err)}`;
+}
