@@ -15,9 +15,13 @@ import { accountsCommand } from "./accounts_command.ts";
 import { infoCommand } from "./info_command.ts";
 import { modeCommand } from "./mode_command.ts";
 import { resetPasswordCommand } from "./reset_password_command.ts";
+import { serveCommand } from "./serve_command.ts";
+import { statusCommand } from "./status_command.ts";
 
 /** All subcommands, in the order `bridge --help` lists them. */
 export const COMMANDS: Command[] = [
+  serveCommand,
+  statusCommand,
   apiServerCommand,
   configCommand,
   vaultCommand,

@@ -1,0 +1,427 @@
+/**
+ * `bridge serve` end to end: `bridge serve --demo --json` runs as a subprocess (reference API
+ * server in-process, seeded demo account, first sync, listeners on free ports) and is driven from
+ * outside the way a user or a script would:
+ *
+ * - the JSON lines on standard output (`starting`, `sync-progress`, `ready` with the exact
+ *   documented shape);
+ * - `bridge status --json` while it syncs and once ready (the shape of docs/STATUS.md), and
+ *   `{"running":false}` with exit code 3 once it stopped;
+ * - a second `bridge serve` on the same data directory is refused, naming the first one's PID;
+ * - python3 `smtplib` submits through STARTTLS (certificate checked against the bridge's own) with
+ *   the ready line's password, and the message reaches the index through the event loop;
+ * - python3 `imaplib` logs in with that password (when this build has IMAP), LIST, SELECT INBOX;
+ * - SIGTERM: exit code 0, the lock and control files removed, the kept demo directory intact.
+ *
+ * The subprocess keeps HOME and XDG_CACHE_HOME (Deno's module cache); XDG config and data point
+ * into a temporary directory, and no BRIDGE_* variable leaks in.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { askStatus } from "../src/cli/status_command.ts";
+import type { AccountStatus, StatusReport } from "../src/cli/status_report.ts";
+import { withTempDir } from "../src/cli/_cli_test_utils.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const DEMO_EMAIL = "demo@bridge.test";
+
+function env(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  const base = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
+  );
+  return {
+    ...base,
+    XDG_CONFIG_HOME: join(home, "config"),
+    XDG_DATA_HOME: join(home, "data"),
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
+
+/** A `bridge serve` subprocess and the JSON events it printed. */
+class ServeProcess {
+  readonly child: Deno.ChildProcess;
+  readonly events: Record<string, unknown>[] = [];
+  stderr = "";
+  readonly #waiters: (() => void)[] = [];
+  readonly done: Promise<void>;
+
+  constructor(home: string, args: string[], extraEnv: Record<string, string> = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", MAIN, "serve", ...args],
+      clearEnv: true,
+      env: env(home, extraEnv),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out = this.#lines(this.child.stdout, (line) => {
+      try {
+        this.events.push(JSON.parse(line));
+      } catch {
+        this.events.push({ event: "not-json", line });
+      }
+    });
+    const err = this.#lines(this.child.stderr, (line) => {
+      this.stderr += line + "\n";
+    });
+    this.done = Promise.all([out, err]).then(() => {});
+  }
+
+  async #lines(stream: ReadableStream<Uint8Array>, fn: (line: string) => void): Promise<void> {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        fn(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      for (const w of this.#waiters.splice(0)) w();
+    }
+    if (buf) fn(buf);
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  /** The first event named `name`, waiting up to `timeoutMs` for it. */
+  async waitFor(name: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const found = this.events.find((e) => e.event === name);
+      if (found) return found;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no "${name}" event within ${timeoutMs} ms; events: ${
+            JSON.stringify(this.events.map((e) => e.event))
+          }\nstderr:\n${this.stderr}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already gone
+    }
+    const status = await this.child.status;
+    await this.done;
+    return status.code;
+  }
+}
+
+async function bridge(home: string, ...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    clearEnv: true,
+    env: env(home),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function python(dir: string, script: string, args: string[]): Promise<unknown> {
+  const file = join(dir, `client_${crypto.randomUUID()}.py`);
+  await Deno.writeTextFile(file, script);
+  const out = await new Deno.Command("python3", {
+    args: [file, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success) {
+    throw new Error(`python failed:\n${new TextDecoder().decode(out.stderr)}\n${stdout}`);
+  }
+  return JSON.parse(stdout.split("\n").at(-1)!);
+}
+
+const SMTP_SEND = String.raw`
+import json, smtplib, ssl, sys
+port, cafile, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+s.starttls(context=ssl.create_default_context(cafile=cafile))
+s.login(user, password)
+msg = ("From: Demo <%s>\r\nTo: %s\r\nSubject: serve test\r\nMessage-ID: <serve-test@bridge.test>\r\n"
+       "\r\nHello from smtplib.\r\n" % (user, user))
+refused = s.sendmail(user, [user], msg)
+s.quit()
+print(json.dumps({"refused": refused}))
+`;
+
+const SMTP_WRONG = String.raw`
+import json, smtplib, ssl, sys
+port, cafile, user = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+s.starttls(context=ssl.create_default_context(cafile=cafile))
+try:
+    s.login(user, "AAAAAAAAAAAAAAAAAAAAAA")
+    print(json.dumps({"code": 235}))
+except smtplib.SMTPAuthenticationError as e:
+    print(json.dumps({"code": e.smtp_code}))
+`;
+
+const IMAP_CHECK = String.raw`
+import imaplib, json, ssl, sys
+port, cafile, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+m = imaplib.IMAP4("127.0.0.1", port)
+m.starttls(ssl_context=ssl.create_default_context(cafile=cafile))
+m.login(user, password)
+typ, boxes = m.list()
+typ, data = m.select("INBOX", readonly=True)
+exists = int(data[0])
+m.logout()
+print(json.dumps({"boxes": [b.decode() for b in boxes], "exists": exists}))
+`;
+
+function demoAccount(report: StatusReport): AccountStatus {
+  const a = report.accounts.find((x) => x.email === DEMO_EMAIL);
+  assert.ok(a, `no ${DEMO_EMAIL} in ${JSON.stringify(report.accounts)}`);
+  return a;
+}
+
+Deno.test({
+  name: "serve --demo --json: ready line, status, lock, SMTP (and IMAP), SIGTERM",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async (t) => {
+  await withTempDir(async (home) => {
+    const demoDir = join(home, "demo");
+    const serve = new ServeProcess(home, [
+      "--demo",
+      "--demo-data",
+      demoDir,
+      "--json",
+      "--imap-port",
+      "0",
+      "--smtp-port",
+      "0",
+    ], { BRIDGE_EVENTS_POLL_INTERVAL_SECONDS: "1", BRIDGE_EVENTS_JITTER_SECONDS: "0" });
+    try {
+      const starting = await serve.waitFor("starting");
+      assert.equal(starting.dataDir, demoDir);
+      assert.equal(starting.demo, true);
+
+      await t.step("status reflects the first sync, then ready", async () => {
+        const states = new Set<string>();
+        let sawProgress = false;
+        while (!serve.events.some((e) => e.event === "ready")) {
+          const outcome = await askStatus(demoDir);
+          if (outcome.kind === "running") {
+            for (const a of outcome.report.accounts) {
+              states.add(a.state);
+              if (a.state === "syncing" && a.sync.done > 0 && a.sync.total === 300) {
+                sawProgress = true;
+              }
+            }
+          }
+          if (
+            serve.events.some((e) =>
+              e.event === "error" && !/NOT available/.test(String(e.message))
+            )
+          ) {
+            assert.fail(`serve reported an error: ${JSON.stringify(serve.events)}`);
+          }
+          await new Promise((r) => setTimeout(r, 100));
+          if (serve.events.length > 2000) break;
+        }
+        assert.ok(states.has("syncing"), `states seen: ${[...states]}`);
+        assert.ok(sawProgress, "no status showed first-sync progress");
+        const progress = serve.events.filter((e) => e.event === "sync-progress");
+        assert.ok(progress.length >= 2);
+        assert.deepEqual(
+          Object.keys(progress[0]).sort(),
+          ["account", "done", "eta", "event", "phase", "rate", "total"],
+        );
+      });
+
+      const ready = await serve.waitFor("ready");
+      const accounts = ready.accounts as { email: string; password: string }[];
+      const smtp = ready.smtp as { host: string; port: number; security: string } | null;
+      const imap = ready.imap as { host: string; port: number; security: string } | null;
+
+      await t.step("the ready line has the documented shape", () => {
+        assert.deepEqual(Object.keys(ready).sort(), ["accounts", "event", "imap", "smtp"]);
+        assert.equal(accounts.length, 1);
+        assert.deepEqual(Object.keys(accounts[0]).sort(), ["email", "password"]);
+        assert.equal(accounts[0].email, DEMO_EMAIL);
+        assert.match(accounts[0].password, /^[A-Za-z0-9_-]{22}$/);
+        assert.ok(smtp, "SMTP must be listening");
+        assert.deepEqual(Object.keys(smtp).sort(), ["host", "port", "security"]);
+        assert.equal(smtp.host, "127.0.0.1");
+        assert.equal(smtp.security, "starttls");
+        assert.ok(smtp.port > 0);
+        if (imap) {
+          assert.deepEqual(Object.keys(imap).sort(), ["host", "port", "security"]);
+          assert.ok(imap.port > 0 && imap.port !== smtp.port);
+        }
+        // The password appears in the ready line only, never in the logs.
+        assert.ok(!serve.stderr.includes(accounts[0].password));
+      });
+
+      await t.step("bridge status --json: running, ready account, counts", async () => {
+        const out = await bridge(home, "status", "--json", "--data-dir", demoDir);
+        assert.equal(out.code, 0, out.stderr);
+        const report = JSON.parse(out.stdout) as StatusReport;
+        assert.equal(report.running, true);
+        assert.equal(report.format, 1);
+        assert.equal(report.demo, true);
+        assert.equal(report.dataDir, demoDir);
+        assert.equal(report.pid, starting.pid);
+        assert.equal(report.listeners.smtp.state, "listening");
+        assert.equal(report.listeners.smtp.port, smtp!.port);
+        const a = demoAccount(report);
+        assert.equal(a.state, "ready");
+        assert.equal(a.reason, null);
+        assert.equal(a.sync.firstSyncDone, true);
+        assert.equal(a.sync.phase, "done");
+        assert.equal(a.sync.done, 300);
+        assert.equal(a.counts.messages, 300);
+        assert.ok((a.counts.mailboxes ?? 0) >= 10);
+        assert.ok(["running", "paused"].includes(a.events.state ?? ""));
+        assert.equal(a.events.pollIntervalSeconds, 1);
+        assert.ok(!out.stdout.includes(accounts[0].password), "status must not show passwords");
+        const text = await bridge(home, "status", "--data-dir", demoDir);
+        assert.equal(text.code, 0);
+        assert.match(text.stdout, /demo@bridge\.test: ready/);
+        assert.match(text.stdout, /300 messages/);
+      });
+
+      await t.step("a second serve on the same data directory is refused", async () => {
+        const second = await bridge(
+          home,
+          "serve",
+          "--demo",
+          "--demo-data",
+          demoDir,
+          "--imap-port",
+          "0",
+          "--smtp-port",
+          "0",
+        );
+        assert.equal(second.code, 1);
+        assert.match(second.stderr, new RegExp(`PID ${starting.pid}`));
+        assert.match(second.stderr, /already using the data directory/);
+        // The first one is unharmed.
+        const outcome = await askStatus(demoDir);
+        assert.equal(outcome.kind, "running");
+      });
+
+      const cafile = join(demoDir, "cert.pem");
+      await t.step("SMTP: a wrong password is refused, the right one sends", async () => {
+        const wrong = await python(home, SMTP_WRONG, [String(smtp!.port), cafile, DEMO_EMAIL]);
+        assert.deepEqual(wrong, { code: 535 });
+        const sent = await python(home, SMTP_SEND, [
+          String(smtp!.port),
+          cafile,
+          DEMO_EMAIL,
+          accounts[0].password,
+        ]);
+        assert.deepEqual(sent, { refused: {} });
+        // The event loop (1 s interval) brings the sent copy and the received one into the index.
+        const deadline = Date.now() + 30_000;
+        let a: AccountStatus | undefined;
+        while (Date.now() < deadline) {
+          const outcome = await askStatus(demoDir);
+          assert.equal(outcome.kind, "running");
+          if (outcome.kind !== "running") break;
+          a = demoAccount(outcome.report);
+          if ((a.counts.messages ?? 0) > 300 && a.events.eventsApplied > 0) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.ok(a && (a.counts.messages ?? 0) > 300, `index: ${JSON.stringify(a)}`);
+        assert.equal(a.smtp.sent, 1);
+        assert.equal(a.smtp.failed, 0);
+        assert.notEqual(a.events.lastEventAt, null);
+      });
+
+      if (imap) {
+        await t.step("IMAP: LOGIN with the ready line's password, LIST, SELECT INBOX", async () => {
+          const r = await python(home, IMAP_CHECK, [
+            String(imap.port),
+            cafile,
+            DEMO_EMAIL,
+            accounts[0].password,
+          ]) as { boxes: string[]; exists: number };
+          assert.ok(r.boxes.some((b) => /"INBOX"|INBOX$/.test(b)), JSON.stringify(r.boxes));
+          assert.ok(r.exists > 0);
+        });
+      }
+
+      await t.step("SIGTERM: exit 0, lock and control file gone, data kept", async () => {
+        const code = await serve.stop("SIGTERM");
+        assert.equal(code, 0, serve.stderr);
+        assert.deepEqual(serve.events.slice(-2).map((e) => e.event), ["stopping", "stopped"]);
+        const names = [...Deno.readDirSync(demoDir)].map((e) => e.name);
+        assert.ok(!names.includes("serve.lock"), names.join(" "));
+        assert.ok(!names.includes("serve.json"), names.join(" "));
+        assert.ok(names.includes("vault.enc"));
+        assert.ok(names.includes("accounts"));
+        const out = await bridge(home, "status", "--json", "--data-dir", demoDir);
+        assert.equal(out.code, 3);
+        assert.deepEqual(JSON.parse(out.stdout), { running: false });
+      });
+    } finally {
+      await serve.stop("SIGKILL").catch(() => {});
+    }
+  }, "bridge_serve_test_");
+});
+
+Deno.test({
+  name: "serve --demo: a kept demo directory starts again with the same password, already synced",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withTempDir(async (home) => {
+    const demoDir = join(home, "demo");
+    const args = [
+      "--demo",
+      "--demo-data",
+      demoDir,
+      "--json",
+      "--imap-port",
+      "0",
+      "--smtp-port",
+      "0",
+    ];
+    const first = new ServeProcess(home, args);
+    let password: string;
+    try {
+      const ready = await first.waitFor("ready");
+      password = (ready.accounts as { password: string }[])[0].password;
+      assert.equal(await first.stop("SIGINT"), 0);
+    } finally {
+      await first.stop("SIGKILL").catch(() => {});
+    }
+    const second = new ServeProcess(home, args);
+    try {
+      const ready = await second.waitFor("ready");
+      assert.equal((ready.accounts as { password: string }[])[0].password, password);
+      // No message was downloaded again: the sync only refreshed labels.
+      const progress = second.events.filter((e) => e.event === "sync-progress");
+      assert.ok(progress.every((e) => e.phase !== "messages"), JSON.stringify(progress));
+      assert.equal(await second.stop("SIGTERM"), 0);
+    } finally {
+      await second.stop("SIGKILL").catch(() => {});
+    }
+  }, "bridge_serve_test_");
+});
+
+Deno.test('status: no serve running answers {"running":false} with exit code 3', async () => {
+  await withTempDir(async (home) => {
+    const out = await bridge(home, "status", "--json", "--data-dir", join(home, "nothing"));
+    assert.equal(out.code, 3);
+    assert.deepEqual(JSON.parse(out.stdout), { running: false });
+    assert.match(out.stderr, /no bridge serve is running/);
+  }, "bridge_serve_test_");
+});
