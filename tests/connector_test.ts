@@ -239,6 +239,17 @@ async function settle(): Promise<void> {
 async function replayChangesNothing(h: Harness): Promise<void> {
   assert.deepEqual(take(h), [], "every update was looked at before the replay");
   const before = await dumpIndex(h.store, h.cache);
+  await catchUp(h);
+  assert.deepEqual(h.seen.splice(0).map((s) => s.update), [], "the replay published nothing");
+  assert.equal(await dumpIndex(h.store, h.cache), before, "the replay changed nothing");
+  for (const m of h.store.mailboxes.list()) {
+    const uids = h.store.membership.uids(m.id);
+    assert.equal(new Set(uids).size, uids.length);
+  }
+}
+
+/** Lets the event loop apply everything the server's feed has, then pauses it. */
+async function catchUp(h: Harness): Promise<void> {
   h.loop.resume();
   const latest = h.server.events.latest(h.userID);
   const end = Date.now() + 20_000;
@@ -249,12 +260,6 @@ async function replayChangesNothing(h: Harness): Promise<void> {
   await h.loop.pollNow();
   h.loop.pause();
   await settle();
-  assert.deepEqual(h.seen.splice(0).map((s) => s.update), [], "the replay published nothing");
-  assert.equal(await dumpIndex(h.store, h.cache), before, "the replay changed nothing");
-  for (const m of h.store.mailboxes.list()) {
-    const uids = h.store.membership.uids(m.id);
-    assert.equal(new Set(uids).size, uids.length);
-  }
 }
 
 /** The updates of the last mutation (origin checked), after which the replay changes nothing. */
@@ -534,8 +539,108 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "APPEND with an attachment, an alternative, a draft with a file, to Sent",
+        async () => {
+          const attachment = new Uint8Array(3000).map((_, i) => (i * 7) & 255);
+          const b64 = btoa(String.fromCharCode(...attachment)).replace(/.{76}/g, "$&\r\n");
+          const mixed = new TextEncoder().encode(
+            `From: Someone <someone@elsewhere.test>\r\nTo: <${EMAIL}>\r\nSubject: With file\r\n` +
+              'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n' +
+              "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the file\r\n" +
+              '--b1\r\nContent-Type: application/octet-stream; name="data.bin"\r\n' +
+              'Content-Disposition: attachment; filename="data.bin"\r\n' +
+              `Content-Transfer-Encoding: base64\r\n\r\n${b64}\r\n--b1--\r\n`,
+          );
+          const r1 = await c.append(ORIGIN, inbox.id, { literal: mixed, flags: [] });
+          const id1 = h.store.membership.messageAt(inbox.id, r1.uid)!;
+          const text1 = new TextDecoder().decode(await c.literal(id1));
+          assert.ok(text1.includes("See the file"));
+          assert.ok(text1.includes("data.bin"));
+          assert.ok(text1.includes(btoa(String.fromCharCode(...attachment.slice(0, 57)))));
+          const m1 = (await remote(h, h.store.messages.get(id1)!.remoteId!))!;
+          assert.equal(m1.NumAttachments, 1);
+          assert.equal(m1.Unread, 1);
+          assert.deepEqual(kinds(await done(h)), ["MessagesCreated", "MessagesCreated"]);
+
+          const alternative = new TextEncoder().encode(
+            `From: Someone <someone@elsewhere.test>\r\nTo: <${EMAIL}>\r\nSubject: Alt\r\n` +
+              'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b2"\r\n\r\n' +
+              "--b2\r\nContent-Type: text/plain\r\n\r\nplain alternative\r\n" +
+              "--b2\r\nContent-Type: text/html\r\n\r\n<p>html alternative</p>\r\n--b2--\r\n",
+          );
+          const archive = box(h, "Archive");
+          const r2 = await c.append(ORIGIN, archive.id, {
+            literal: alternative,
+            flags: ["\\Seen"],
+          });
+          assert.equal(r2.mailbox, archive.id);
+          const text2 = new TextDecoder().decode(
+            await c.literal(h.store.membership.messageAt(archive.id, r2.uid)!),
+          );
+          assert.ok(text2.includes("plain alternative") && text2.includes("html alternative"));
+          await done(h);
+
+          const drafts = box(h, "Drafts");
+          const draft = new TextEncoder().encode(
+            `From: Me <${EMAIL}>\r\nTo: <friend@elsewhere.test>\r\nSubject: Draft with file\r\n` +
+              'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b3"\r\n\r\n' +
+              "--b3\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<b>draft body</b>\r\n" +
+              '--b3\r\nContent-Type: application/octet-stream; name="d.bin"\r\n' +
+              'Content-Disposition: attachment; filename="d.bin"\r\n' +
+              `Content-Transfer-Encoding: base64\r\n\r\n${b64}\r\n--b3--\r\n`,
+          );
+          const r3 = await c.append(ORIGIN, drafts.id, { literal: draft, flags: ["\\Seen"] });
+          const id3 = h.store.membership.messageAt(drafts.id, r3.uid)!;
+          const text3 = new TextDecoder().decode(await c.literal(id3));
+          assert.ok(text3.includes("draft body") && text3.includes("d.bin"), text3);
+          const d = (await remote(h, h.store.messages.get(id3)!.remoteId!))!;
+          assert.equal(d.NumAttachments, 1);
+          assert.ok(d.LabelIDs.includes(SystemLabel.Drafts));
+          await done(h);
+
+          // APPEND to Sent of a message the SMTP side just sent: no import, the sent copy's UID.
+          const sentId = (await h.control("POST", "deliver", {
+            To: "friend@elsewhere.test",
+            From: { Name: "Me", Address: EMAIL },
+            Subject: "Sent over SMTP",
+            Text: "sent body",
+            Kind: "sent",
+          })).MessageID as string;
+          await catchUp(h); // the loop indexes the sent message
+          assert.deepEqual(kinds(h.seen.splice(0).map((x) => x.update)), [
+            "MessagesCreated",
+            "MessagesCreated",
+          ]);
+          const sent = box(h, "Sent");
+          const sentUid = uidIn(h, "Sent", sentId)!;
+          assert.ok(sentUid);
+          const withLookup = createAccountConnector({
+            id: "acc",
+            primaryEmail: EMAIL,
+            store: h.store,
+            bus: h.bus,
+            client: h.client,
+            keys: h.account,
+            literals: h.cache,
+            sentLookup: () => Promise.resolve(sentId),
+            log: () => {},
+          });
+          const before = await countMessages(h.client, { LabelID: SystemLabel.Sent });
+          const r4 = await withLookup.append(ORIGIN, sent.id, {
+            literal: draftLiteral("Sent over SMTP", "sent body"),
+            flags: ["\\Seen"],
+          });
+          assert.deepEqual([r4.mailbox, r4.uid], [sent.id, sentUid]);
+          assert.equal(await countMessages(h.client, { LabelID: SystemLabel.Sent }), before);
+          await done(h);
+        },
+      );
+
       await t.step("APPEND to Drafts twice, expunge the old one: one draft", async () => {
         const drafts = box(h, "Drafts");
+        const draftsBefore = await countMessages(h.client, { LabelID: SystemLabel.Drafts });
+        const uidsBefore = h.store.membership.uids(drafts.id);
         const first = await c.append(ORIGIN, drafts.id, {
           literal: draftLiteral("Plans", "first version"),
           flags: ["\\Seen", "\\Draft"],
@@ -547,8 +652,11 @@ Deno.test({
         assert.ok(second.uid > first.uid);
         await c.storeFlags(ORIGIN, drafts.id, [first.uid], { mode: "add", flags: ["\\Deleted"] });
         assert.deepEqual(await c.expunge(ORIGIN, drafts.id), [first.uid]);
-        assert.deepEqual(h.store.membership.uids(drafts.id), [second.uid]);
-        assert.equal(await countMessages(h.client, { LabelID: SystemLabel.Drafts }), 1);
+        assert.deepEqual(h.store.membership.uids(drafts.id), [...uidsBefore, second.uid]);
+        assert.equal(
+          await countMessages(h.client, { LabelID: SystemLabel.Drafts }),
+          draftsBefore + 1,
+        );
         const id = h.store.membership.messageAt(drafts.id, second.uid)!;
         assert.ok(h.store.messages.get(id)!.flags & MessageFlag.Draft);
         const text = new TextDecoder().decode(await c.literal(id));

@@ -103,7 +103,7 @@ function contentTypeField(part: MimePart, charset?: string): Uint8Array {
   for (const [k, v] of decodeParams(part.params)) params[k] = v;
   if (charset !== undefined) params.charset = charset;
   const value = formatMediaType(part.mimeType, params) || part.mimeType;
-  return enc.encode(formatField("Content-Type", value) + "\r\n");
+  return enc.encode(formatField("Content-Type", value));
 }
 
 async function encryptPart(part: MimePart, key: openpgp.PrivateKey): Promise<Uint8Array> {
