@@ -353,6 +353,8 @@ export class FakeSession implements SessionApi {
   /** Lines {@link readLine} hands out, in order. */
   input: string[] = [];
   loggedOut = false;
+  plainAuthAllowed = true;
+  idleLimits = { keepaliveMs: 60_000, maxIdleMs: 600_000 };
 
   constructor(account: LocalAccount, id = "session-1") {
     this.account = account;
@@ -387,6 +389,14 @@ export class FakeSession implements SessionApi {
 
   waitForInputOrUpdates(): Promise<"input" | "updates"> {
     return Promise.resolve("input");
+  }
+
+  login(username: string, password: string): Promise<"ok" | "failed" | "locked" | "unavailable"> {
+    if (username === this.account?.primaryEmail && password === "secret") {
+      this.authenticated(this.account);
+      return Promise.resolve("ok");
+    }
+    return Promise.resolve("failed");
   }
 
   authenticated(account: MailAccount): void {

@@ -84,6 +84,19 @@ export interface SessionApi {
    */
   waitForInputOrUpdates(signal: AbortSignal): Promise<"input" | "updates">;
 
+  /** Whether LOGIN / AUTHENTICATE may be used now (TLS, or plaintext login allowed). */
+  readonly plainAuthAllowed: boolean;
+
+  /** Keepalive interval and longest IDLE, ms. */
+  readonly idleLimits: { keepaliveMs: number; maxIdleMs: number };
+
+  /**
+   * Checks credentials with the server's authenticator and failed-login throttle; on success the
+   * session is authenticated. `failed` answers `NO [AUTHENTICATIONFAILED]` (after the throttle's
+   * delay), `unavailable` `NO [UNAVAILABLE]`; `locked` means: answer, then end the session.
+   */
+  login(username: string, password: string): Promise<"ok" | "failed" | "locked" | "unavailable">;
+
   /** Logs in: state becomes authenticated. */
   authenticated(account: MailAccount, username: string): void;
 

@@ -158,19 +158,29 @@ export class Session implements SessionApi {
     return this.#conn.secure || this.#opts.allowPlainAuth;
   }
 
-  /** The shared failed-login throttle. */
-  get throttle(): AuthThrottle {
-    return this.#opts.throttle;
-  }
-
-  /** The client's address (for throttling and logs). */
-  get remoteAddress(): string {
-    return this.#conn.remoteAddress;
-  }
-
-  /** The credential checker. */
-  get authenticator(): ImapAuthenticator {
-    return this.#opts.authenticator;
+  async login(
+    username: string,
+    password: string,
+  ): Promise<"ok" | "failed" | "locked" | "unavailable"> {
+    let account: MailAccount | null;
+    try {
+      account = await this.#opts.authenticator.authenticate(username, password);
+    } catch (err) {
+      this.log(`login check failed: ${describe(err)}`);
+      return "unavailable";
+    }
+    if (account) {
+      this.authenticated(account, username);
+      return "ok";
+    }
+    const verdict = this.#opts.throttle.recordFailure(this.#conn.remoteAddress);
+    this.log(`failed login from ${this.#conn.remoteAddress}`);
+    if (verdict.delayMs > 0) await new Promise((r) => setTimeout(r, verdict.delayMs));
+    if (verdict.locked) {
+      this.#closing = true;
+      return "locked";
+    }
+    return "failed";
   }
 
   /** IDLE limits (keepalive interval, longest IDLE). */
@@ -264,7 +274,12 @@ export class Session implements SessionApi {
   async startTls(tag: string, text: string): Promise<void> {
     await this.#writeChain;
     this.#pendingRead = undefined;
-    await this.#conn.startTls(`${tag} OK ${text}\r\n`);
+    try {
+      await this.#conn.startTls(`${tag} OK ${text}\r\n`);
+    } catch (err) {
+      this.#closing = true;
+      throw err;
+    }
     // Anything the client pipelined in clear was dropped with the old reader (RFC 3501 §6.2.1).
     this.#reader = this.#newReader(true);
   }
