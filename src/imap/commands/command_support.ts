@@ -41,13 +41,27 @@ export function viewOf(session: SessionApi): MailboxView {
   return view;
 }
 
+/** How many event-loop turns {@link reportExpunged} gives the bus before it steps in. */
+const BUS_TURNS = 20;
+
 /**
- * Tells the selected view at once that `uids` left its mailbox (they were expunged or moved by this
- * session), so the EXPUNGE responses go out with this command's flush whether or not the bus has
- * delivered the account's own update yet. Doing it twice is harmless: the view reports a UID once.
+ * Makes sure the selected view knows that `uids` left its mailbox (this session expunged or moved
+ * them), so the EXPUNGE responses go out with this command's flush, before its tagged OK (RFC 6851
+ * §4.3). The account has published the change on the bus; the bus delivers in order, so waiting for
+ * that delivery (a few event-loop turns at most) also delivers any older update about the same
+ * UIDs first. Only if it never comes (an account that published nothing) is the change queued
+ * directly. Already reported UIDs are ignored by the view, so nothing is reported twice.
  */
-export function noteExpunged(view: MailboxView, uids: readonly Uid[], origin: string): void {
-  if (uids.length === 0) return;
+export async function reportExpunged(
+  view: MailboxView,
+  uids: readonly Uid[],
+  origin: string,
+): Promise<void> {
+  const unknown = () => uids.some((u) => view.seqOf(u) !== undefined && !view.isExpungedPending(u));
+  for (let turn = 0; turn < BUS_TURNS && unknown(); turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  if (!unknown()) return;
   view.enqueue(
     withAck({ kind: "MessagesExpunged", mailbox: view.mailboxId, uids: [...uids] }, origin),
   );
