@@ -400,10 +400,10 @@ function announceReady(
         imap: serverSettings(imap, config.imap, rt.email, rt.bridgePassword),
         smtp: serverSettings(smtp, config.smtp, rt.email, rt.bridgePassword),
       };
-      lines.push(
-        `\nDemo account ${rt.email}: configure your mail client with\n\n` +
-          formatMailClientSettings(settings),
-      );
+      // Only the servers that listen (both, once this build has them all).
+      const [imapBlock, smtpBlock] = formatMailClientSettings(settings).split("\n\n");
+      const blocks = [imap && imapBlock, smtp && smtpBlock].filter(Boolean).join("\n\n");
+      lines.push(`\nDemo account ${rt.email}: configure your mail client with\n\n${blocks}`);
     } else {
       lines.push(`\n${rt.email}: serving (\`bridge info ${rt.email}\` shows the password)`);
     }

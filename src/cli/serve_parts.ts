@@ -18,6 +18,7 @@ import type { MessageFetcher } from "../sync/event_apply.ts";
 import type { SubmissionHandler } from "../smtp/mod.ts";
 import type { SendRecorder } from "../connector/send_recorder.ts";
 import { createSubmissionHandler } from "../smtp/send_pipeline.ts";
+import { createAccountConnector } from "../connector/account_connector.ts";
 import type { SendingAccount } from "../smtp/sending_account.ts";
 
 /** What an account runtime has once the account is unlocked and its index is open. */
@@ -88,7 +89,20 @@ export interface ServeParts {
 
 /** The parts of this build. */
 export const SERVE_PARTS: ServeParts = {
-  connector: undefined, // WIRING POINT: createAccountConnector
+  connector: (p) =>
+    createAccountConnector({
+      id: p.id,
+      primaryEmail: p.primaryEmail,
+      store: p.store,
+      bus: p.bus,
+      client: p.client,
+      keys: p.unlocked,
+      literals: p.cache,
+      fetcher: p.fetcher,
+      showAllMail: p.showAllMail,
+      sentLookup: p.sentLookup,
+      log: p.log,
+    }),
   imap: undefined, // WIRING POINT: startImapServer
   submission: (o) => createSubmissionHandler({ recorder: o.recorder, log: o.log }),
 };
