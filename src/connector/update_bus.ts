@@ -68,6 +68,13 @@ export interface SubscribeOptions {
    * subscription as an async iterator and call `update.ack()` yourself.
    */
   onUpdate?: (update: Update) => void | Promise<void>;
+  /**
+   * Synchronous mode: called inside `publish` for each update, before `publish` returns, so a
+   * producer's own session has the update in its state as soon as the mutation's call returns
+   * (IMAP sessions use this to report their own changes before the tagged response). Must not
+   * block; the update is acknowledged when it returns, with the error if it throws.
+   */
+  onDeliver?: (update: Update) => void;
 }
 
 class Subscriber implements Subscription {
@@ -77,10 +84,12 @@ class Subscriber implements Subscription {
   #closed = false;
   #unacked = new Set<Update>();
   #onClose: () => void;
+  #sync: ((update: Update) => void) | undefined;
 
-  constructor(name: string, onClose: () => void) {
+  constructor(name: string, onClose: () => void, sync?: (update: Update) => void) {
     this.name = name;
     this.#onClose = onClose;
+    this.#sync = sync;
   }
 
   get pending(): number {
@@ -94,6 +103,15 @@ class Subscriber implements Subscription {
   deliver(update: Update): void {
     if (this.#closed) {
       update.ack();
+      return;
+    }
+    if (this.#sync) {
+      try {
+        this.#sync(update);
+        update.ack();
+      } catch (error) {
+        update.ack(error ?? new Error("update handler failed"));
+      }
       return;
     }
     this.#unacked.add(update);
@@ -160,7 +178,7 @@ export class UpdateBus {
     const sub = new Subscriber(name, () => {
       subscribers.delete(sub);
       if (subscribers.size === 0) this.#accounts.delete(account);
-    });
+    }, options.onDeliver);
     subscribers.add(sub);
     if (options.onUpdate) this.#drive(sub, options.onUpdate);
     return sub;

@@ -109,3 +109,21 @@ Deno.test("unsubscribe ends the iterator and acknowledges pending updates", asyn
   assert.deepEqual(await wait, { timedOut: [], failed: [] });
   assert.equal(await sub.next(), undefined);
 });
+
+Deno.test("UpdateBus: onDeliver runs inside publish and acknowledges", async () => {
+  const bus = new UpdateBus({ log: () => {} });
+  const seen: string[] = [];
+  bus.subscribe("acc", { onDeliver: (u) => seen.push(u.kind) });
+  const delivered = bus.publish("acc", [
+    { kind: "MessagesCreated", mailbox: 1 as never, uids: [1 as never] },
+    { kind: "MessagesExpunged", mailbox: 1 as never, uids: [1 as never] },
+  ]);
+  assert.deepEqual(seen, ["MessagesCreated", "MessagesExpunged"]);
+  assert.ok(delivered.every((d) => d.update.acked));
+  const result = await bus.publishAndWait("acc", {
+    kind: "MessagesCreated",
+    mailbox: 1 as never,
+    uids: [2 as never],
+  });
+  assert.deepEqual(result, { timedOut: [], failed: [] });
+});
