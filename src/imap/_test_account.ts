@@ -361,7 +361,7 @@ export class FakeSession implements SessionApi {
     this.id = id;
     account.bus.subscribe(account.id, {
       name: id,
-      onUpdate: (u) => this.view ? this.view.enqueue(u) : u.ack(),
+      onDeliver: (u) => this.view?.enqueue(u),
     });
   }
 
@@ -463,8 +463,6 @@ export class FakeSession implements SessionApi {
       session: this,
     };
     const result = await spec.handle(ctx);
-    // Let the bus deliver what the handler published.
-    await new Promise((r) => setTimeout(r, 0));
     const flush = spec.flush ?? "no-expunge";
     if (flush !== "none" && this.view) {
       await this.flushUpdates(flush === "all" || uid);

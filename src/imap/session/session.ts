@@ -243,12 +243,11 @@ export class Session implements SessionApi {
     this.#username = username;
     this.#state = "authenticated";
     this.#reader.setLimits({ maxAppendSize: this.#opts.limits.maxAppendSize });
+    // Synchronous delivery: this session's own mutations are in its view by the time the
+    // connector call returns, so they are reported before the tagged response.
     this.#subscription = account.bus.subscribe(account.id, {
       name: this.id,
-      onUpdate: (u) => {
-        if (this.#view) this.#view.enqueue(u);
-        else u.ack();
-      },
+      onDeliver: (u) => this.#view?.enqueue(u),
     });
   }
 
@@ -428,8 +427,6 @@ export class Session implements SessionApi {
         this.#opts.log(`imap ${this.id}: ${name} failed: ${describe(err)}`);
         result = { status: "NO", code: "SERVERBUG", text: `${name} failed on the server` };
       }
-      // Let the bus deliver this command's own updates before flushing.
-      await Promise.resolve();
       const view = this.#view;
       if (view && view.fate !== "ok") {
         await this.#endSelection(view);
