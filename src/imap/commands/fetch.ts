@@ -28,7 +28,15 @@
  * @module
  */
 import { MailboxOperationError } from "../../connector/account.ts";
-import { binaryToBytes, type MimePart, parseMessage, sectionBytes } from "../../mime/mod.ts";
+import {
+  binaryToBytes,
+  type Header,
+  type MimePart,
+  parseHeader,
+  parseMessage,
+  sectionBytes,
+  selectHeaderFields,
+} from "../../mime/mod.ts";
 import { type FetchRow, type FlagRow, MessageFlag, type Uid } from "../../store/mod.ts";
 import {
   bad,
@@ -218,18 +226,21 @@ class FetchWriter {
    */
   async #loadSections(row: FlagRow): Promise<Map<BodySectionItem, Uint8Array> | undefined> {
     const out = new Map<BodySectionItem, Uint8Array>();
-    let headerRoot: MimePart | undefined;
+    let headerBlock: Uint8Array | undefined;
+    let header: Header | undefined;
     let literal: Uint8Array | undefined;
     let root: MimePart | undefined;
     for (const item of this.#request.items) {
       if (typeof item === "string") continue;
       let data: Uint8Array;
       if (item.headerOnly) {
-        if (!headerRoot) {
-          const header = this.#view.store.messages.header(row.messageId) ?? new Uint8Array(0);
-          headerRoot = parseMessage(header);
+        headerBlock ??= this.#view.store.messages.header(row.messageId) ?? new Uint8Array(0);
+        const { specifier, fields } = item.section;
+        if (specifier === "HEADER") data = headerBlock;
+        else {
+          header ??= parseHeader(headerBlock).header;
+          data = selectHeaderFields(header, fields ?? [], specifier === "HEADER.FIELDS.NOT");
         }
-        data = sectionBytes(headerRoot, item.section);
       } else {
         if (!literal) {
           try {

@@ -268,10 +268,13 @@ function quote(s: string): string {
   return '"' + s.replace(/["\\]/g, "\\$&") + '"';
 }
 
-/** Whether any item needs the full index row (more than flags, UID and MODSEQ). */
+/**
+ * Whether any item needs the full index row (INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE,
+ * BODY); flags, UID, MODSEQ and body sections need only the flag columns and the message ID.
+ */
 export function needsFetchRow(request: FetchRequest): boolean {
   return request.items.some((i) =>
-    typeof i !== "string" || (i !== "UID" && i !== "FLAGS" && i !== "MODSEQ")
+    typeof i === "string" && i !== "UID" && i !== "FLAGS" && i !== "MODSEQ"
   );
 }
 

@@ -31,7 +31,8 @@ Deno.test("parseFetchRequest: labels, peek, header-only and partial", () => {
     ],
   );
   assert.ok(setsSeen(request));
-  assert.ok(needsFetchRow(request));
+  // Sections need only the message ID, not the precomputed columns.
+  assert.ok(!needsFetchRow(request));
 });
 
 Deno.test("parseFetchRequest: macros, duplicates and CHANGEDSINCE", () => {
@@ -44,7 +45,8 @@ Deno.test("parseFetchRequest: macros, duplicates and CHANGEDSINCE", () => {
   // BODY.PEEK[HEADER] and BODY[HEADER] answer under the same name: the first one wins.
   assert.equal(request.items.length, 3);
   assert.ok(!setsSeen(request));
-  assert.ok(needsFetchRow(request));
+  assert.ok(!needsFetchRow(request));
+  assert.ok(needsFetchRow(parse("(UID ENVELOPE)").request));
   assert.deepEqual(parse("FAST").request.items, ["FLAGS", "INTERNALDATE", "RFC822.SIZE"]);
   assert.ok(!needsFetchRow(parse("(UID FLAGS MODSEQ)").request));
 });
