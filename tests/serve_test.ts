@@ -184,6 +184,32 @@ m.logout()
 print(json.dumps({"boxes": [b.decode() for b in boxes], "exists": exists}))
 `;
 
+const IMAP_WAIT_FOR = String.raw`
+import imaplib, json, ssl, sys, time
+port, cafile, user, password, subject = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+m = imaplib.IMAP4("127.0.0.1", port)
+m.starttls(ssl_context=ssl.create_default_context(cafile=cafile))
+m.login(user, password)
+found = []
+deadline = time.time() + 30
+while time.time() < deadline:
+    m.select("INBOX", readonly=True)
+    typ, data = m.uid("SEARCH", None, "SUBJECT", '"%s"' % subject)
+    found = data[0].split()
+    if found:
+        break
+    time.sleep(0.5)
+m.logout()
+print(json.dumps({"found": len(found)}))
+`;
+
+/** Messages the reference server has in the demo account's Inbox (label "0"). */
+async function serverInboxCount(apiUrl: string): Promise<number> {
+  const r = await fetch(`${apiUrl}/ref/v1/users/${DEMO_EMAIL}/messages`);
+  const { Messages } = await r.json() as { Messages: { LabelIDs: string[] }[] };
+  return Messages.filter((m) => m.LabelIDs.includes("0")).length;
+}
+
 function demoAccount(report: StatusReport): AccountStatus {
   const a = report.accounts.find((x) => x.email === DEMO_EMAIL);
   assert.ok(a, `no ${DEMO_EMAIL} in ${JSON.stringify(report.accounts)}`);
@@ -318,6 +344,26 @@ Deno.test({
       });
 
       const cafile = join(demoDir, "cert.pem");
+      const apiUrl = (JSON.parse(
+        (await bridge(home, "status", "--json", "--data-dir", demoDir))
+          .stdout,
+      ) as StatusReport).apiUrl;
+      if (imap) {
+        await t.step("IMAP: LOGIN with the ready line's password, LIST, SELECT INBOX", async () => {
+          const r = await python(home, IMAP_CHECK, [
+            String(imap.port),
+            cafile,
+            DEMO_EMAIL,
+            accounts[0].password,
+          ]) as { boxes: string[]; exists: number };
+          assert.ok(r.boxes.some((b) => /"INBOX"|INBOX$/.test(b)), JSON.stringify(r.boxes));
+          assert.ok(r.boxes.some((b) => /Folders\/Work/.test(b)), JSON.stringify(r.boxes));
+          const seeded = await serverInboxCount(apiUrl);
+          assert.ok(seeded > 0);
+          assert.equal(r.exists, seeded);
+        });
+      }
+
       await t.step("SMTP: a wrong password is refused, the right one sends", async () => {
         const wrong = await python(home, SMTP_WRONG, [String(smtp!.port), cafile, DEMO_EMAIL]);
         assert.deepEqual(wrong, { code: 535 });
@@ -343,20 +389,17 @@ Deno.test({
         assert.equal(a.smtp.sent, 1);
         assert.equal(a.smtp.failed, 0);
         assert.notEqual(a.events.lastEventAt, null);
-      });
-
-      if (imap) {
-        await t.step("IMAP: LOGIN with the ready line's password, LIST, SELECT INBOX", async () => {
-          const r = await python(home, IMAP_CHECK, [
+        if (imap) {
+          const r = await python(home, IMAP_WAIT_FOR, [
             String(imap.port),
             cafile,
             DEMO_EMAIL,
             accounts[0].password,
-          ]) as { boxes: string[]; exists: number };
-          assert.ok(r.boxes.some((b) => /"INBOX"|INBOX$/.test(b)), JSON.stringify(r.boxes));
-          assert.ok(r.exists > 0);
-        });
-      }
+            "serve test",
+          ]);
+          assert.deepEqual(r, { found: 1 });
+        }
+      });
 
       await t.step("SIGTERM: exit 0, lock and control file gone, data kept", async () => {
         const code = await serve.stop("SIGTERM");
@@ -423,5 +466,63 @@ Deno.test('status: no serve running answers {"running":false} with exit code 3',
     assert.equal(out.code, 3);
     assert.deepEqual(JSON.parse(out.stdout), { running: false });
     assert.match(out.stderr, /no bridge serve is running/);
+  }, "bridge_serve_test_");
+});
+
+const IMPLICIT_TLS = String.raw`
+import imaplib, json, smtplib, ssl, sys
+imap_port, smtp_port, cafile, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+out = {}
+s = smtplib.SMTP_SSL("127.0.0.1", smtp_port, context=ssl.create_default_context(cafile=cafile), timeout=60)
+s.login(user, password)
+out["smtp"] = s.noop()[0]
+s.quit()
+if imap_port != "none":
+    m = imaplib.IMAP4_SSL("127.0.0.1", int(imap_port), ssl_context=ssl.create_default_context(cafile=cafile))
+    m.login(user, password)
+    typ, data = m.select("INBOX", readonly=True)
+    out["imap"] = typ
+    m.logout()
+print(json.dumps(out))
+`;
+
+Deno.test({
+  name: "serve --demo --security ssl: implicit TLS for IMAP and SMTP",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withTempDir(async (home) => {
+    const demoDir = join(home, "demo");
+    const serve = new ServeProcess(home, [
+      "--demo",
+      "--demo-data",
+      demoDir,
+      "--json",
+      "--security",
+      "ssl",
+      "--imap-port",
+      "0",
+      "--smtp-port",
+      "0",
+    ]);
+    try {
+      const ready = await serve.waitFor("ready");
+      const smtp = ready.smtp as { port: number; security: string };
+      const imap = ready.imap as { port: number; security: string } | null;
+      assert.equal(smtp.security, "ssl");
+      if (imap) assert.equal(imap.security, "ssl");
+      const password = (ready.accounts as { password: string }[])[0].password;
+      const r = await python(home, IMPLICIT_TLS, [
+        imap ? String(imap.port) : "none",
+        String(smtp.port),
+        join(demoDir, "cert.pem"),
+        DEMO_EMAIL,
+        password,
+      ]);
+      assert.deepEqual(r, imap ? { smtp: 250, imap: "OK" } : { smtp: 250 });
+      assert.equal(await serve.stop("SIGTERM"), 0);
+    } finally {
+      await serve.stop("SIGKILL").catch(() => {});
+    }
   }, "bridge_serve_test_");
 });
