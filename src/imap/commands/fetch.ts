@@ -66,6 +66,9 @@ export const FETCH_BATCH = 500;
 /** Pending output above this many bytes is written before the next message is encoded. */
 const WRITE_THRESHOLD = 64 * 1024;
 
+/** Pieces of output at least this large are passed on as they are instead of being packed. */
+const PACK_LIMIT = 16 * 1024;
+
 /** FETCH and UID FETCH. */
 export const fetchCommand: CommandSpec = {
   names: ["FETCH", "UID FETCH"],
@@ -74,21 +77,46 @@ export const fetchCommand: CommandSpec = {
   handle: handleFetch,
 };
 
-/** A sink whose collected parts can be taken out and written. */
-class PartsSink implements ByteSink {
-  parts: Uint8Array[] = [];
+/**
+ * Collects the encoder's output for {@link SessionApi.write}: small pieces (one per message and per
+ * ENVELOPE or BODYSTRUCTURE with literals inside) are packed into shared chunks so a mailbox of
+ * small responses goes out in a few large writes; large pieces (message bodies) are kept as the
+ * caller's own arrays, never copied.
+ */
+export class PartsSink implements ByteSink {
+  #parts: Uint8Array[] = [];
+  #buf = new Uint8Array(WRITE_THRESHOLD);
+  #len = 0;
+  /** Bytes collected and not yet taken. */
   size = 0;
 
+  /** Takes one piece of output. */
   write(bytes: Uint8Array): void {
-    this.parts.push(bytes);
     this.size += bytes.length;
+    if (bytes.length >= PACK_LIMIT) {
+      this.#seal();
+      this.#parts.push(bytes);
+      return;
+    }
+    if (this.#len + bytes.length > this.#buf.length) this.#seal();
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
   }
 
+  /** Everything collected so far, in order; the sink is empty afterwards. */
   take(): Uint8Array[] {
-    const parts = this.parts;
-    this.parts = [];
+    this.#seal();
+    const parts = this.#parts;
+    this.#parts = [];
     this.size = 0;
     return parts;
+  }
+
+  #seal(): void {
+    if (this.#len === 0) return;
+    // A copy: the write may still be pending when the buffer is reused.
+    this.#parts.push(this.#buf.slice(0, this.#len));
+    this.#len = 0;
   }
 }
 
@@ -203,7 +231,7 @@ class FetchWriter {
     }
     // Our own FlagsChanged comes back over the bus; drop it, then read the state, so a change
     // made by someone else in between is in what we write.
-    await dropOwnFlagChanges(view, targets);
+    dropOwnFlagChanges(view, targets);
     const fresh = new Map(
       view.store.membership.flagRows(view.mailboxId, view.toUidRanges(targets)).map((
         r,

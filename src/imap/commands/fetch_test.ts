@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { FakeSession, LocalAccount } from "../_test_account.ts";
 import { MessageFlag } from "../../store/mod.ts";
-import { fetchCommand } from "./fetch.ts";
+import { fetchCommand, PartsSink } from "./fetch.ts";
 
 /** Expected output written with `\n`; the wire uses CRLF everywhere. */
 function crlf(text: string): string {
@@ -426,4 +426,37 @@ Deno.test("FETCH: bad arguments are BAD, not a crash", async () => {
       assert.equal(r.output, "", line);
     }
   });
+});
+
+Deno.test("FETCH: small responses are packed into few writes", async () => {
+  await withInbox(Array.from({ length: 300 }, () => ({ literal: RFC_MESSAGE })), async (s) => {
+    const writes: number[] = [];
+    const write = s.write.bind(s);
+    s.write = (bytes) => {
+      writes.push(bytes instanceof Uint8Array ? 1 : bytes.length);
+      return write(bytes);
+    };
+    const r = await s.run(fetchCommand, "a1 FETCH 1:* (UID FLAGS ENVELOPE)");
+    assert.equal(r.output.split("\r\n").length - 1, 300);
+    // About 400 bytes a message: two writes of one or two packed parts each.
+    assert.ok(writes.length <= 3, JSON.stringify(writes));
+    assert.ok(writes.every((n) => n <= 2), JSON.stringify(writes));
+  });
+});
+
+Deno.test("PartsSink: packs small pieces, passes large ones through", () => {
+  const sink = new PartsSink();
+  const big = new Uint8Array(20_000);
+  sink.write(new Uint8Array([1, 2]));
+  sink.write(new Uint8Array([3]));
+  sink.write(big);
+  sink.write(new Uint8Array([4]));
+  assert.equal(sink.size, 20_004);
+  const parts = sink.take();
+  assert.equal(parts.length, 3);
+  assert.deepEqual([...parts[0]], [1, 2, 3]);
+  assert.equal(parts[1], big);
+  assert.deepEqual([...parts[2]], [4]);
+  assert.equal(sink.size, 0);
+  assert.deepEqual(sink.take(), []);
 });

@@ -152,7 +152,7 @@ async function handleStore(ctx: CommandContext): Promise<CommandResult> {
     }
     // What this command reports itself must not come again from the flush: without .SILENT
     // that is every target (their current flags follow), with it only what this STORE changed.
-    await dropOwnFlagChanges(view, request.silent ? changed : targets);
+    dropOwnFlagChanges(view, request.silent ? changed : targets);
   }
 
   const report = request.silent ? (condstore ? [...changed].sort((a, b) => a - b) : []) : targets;
