@@ -19,6 +19,8 @@ import type { SubmissionHandler } from "../smtp/mod.ts";
 import type { SendRecorder } from "../connector/send_recorder.ts";
 import { createSubmissionHandler } from "../smtp/send_pipeline.ts";
 import { createAccountConnector } from "../connector/account_connector.ts";
+import { startImapServer } from "../imap/server.ts";
+import { VERSION } from "./version.ts";
 import type { SendingAccount } from "../smtp/sending_account.ts";
 
 /** What an account runtime has once the account is unlocked and its index is open. */
@@ -82,9 +84,9 @@ export interface ServeParts {
 }
 
 // ---------------------------------------------------------------------------------------------
-// WIRING POINTS. Each line below names one part; while it is `undefined` serve runs without it
-// and says so. (Connector: src/connector/account_connector.ts; IMAP: src/imap/server.ts; send
-// pipeline: src/smtp/send_pipeline.ts.)
+// WIRING POINTS. Each line below names one part; a part set to `undefined` makes serve run
+// without it and say so. (Connector: src/connector/account_connector.ts; IMAP:
+// src/imap/server.ts; send pipeline: src/smtp/send_pipeline.ts.)
 // ---------------------------------------------------------------------------------------------
 
 /** The parts of this build. */
@@ -103,7 +105,7 @@ export const SERVE_PARTS: ServeParts = {
       sentLookup: p.sentLookup,
       log: p.log,
     }),
-  imap: undefined, // WIRING POINT: startImapServer
+  imap: (o) => startImapServer({ ...o, identity: { name: "bridge", version: VERSION } }),
   submission: (o) => createSubmissionHandler({ recorder: o.recorder, log: o.log }),
 };
 
