@@ -176,7 +176,7 @@ class SearchRun {
   #headerKeyMatches(key: Leaf, header: HeaderSearch, uid: Uid): boolean {
     if (key.kind === "header") return header.contains(key.field, key.value);
     if (key.kind !== "sent") return false;
-    // Without a usable Date field, the day of INTERNALDATE stands in (as Dovecot does).
+    // Without a usable Date field, the day of INTERNALDATE (UTC) stands in; RFC 3501 says nothing.
     const day = header.sentDate() ?? this.#internalDay(uid);
     if (day === undefined) return false;
     const c = compareImapDates(day, key.date);
