@@ -122,7 +122,7 @@ export async function acquireLock(dataDir: string, options: AcquireOptions = {})
         held,
         `another \`bridge serve\` (PID ${held.pid}, started ${held.startedAt}) is already ` +
           `using the data directory ${dataDir}; stop it first (\`kill ${held.pid}\`), or use ` +
-          "another --data-dir",
+          `another --data-dir (if no such process runs, remove ${file})`,
       );
     }
     // Stale: move it aside, and make sure what was moved is the stale lock read above.
@@ -169,16 +169,24 @@ export async function readLock(dataDir: string): Promise<LockOwner | undefined> 
 export async function probeProcess(owner: LockOwner): Promise<"alive" | "dead"> {
   if (!Number.isInteger(owner.pid) || owner.pid <= 0) return "dead";
   if (Deno.build.os === "windows") return "alive";
+  if (Deno.build.os === "linux") {
+    // /proc needs only read permission, and gives the start time that tells a reused PID.
+    try {
+      await Deno.stat("/proc/self/stat");
+      const now = await linuxProcessStart(owner.pid);
+      if (now === undefined) return "dead";
+      return owner.procStart !== undefined && now !== owner.procStart ? "dead" : "alive";
+    } catch {
+      // No /proc (or no permission to read it): ask the kernel below.
+    }
+  }
   try {
     // Signal 0 checks that the process exists without sending anything (kill(2)).
     Deno.kill(owner.pid, 0 as unknown as Deno.Signal);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return "dead";
-    if (!(err instanceof Deno.errors.PermissionDenied)) return "alive";
-  }
-  if (owner.procStart !== undefined) {
-    const now = await linuxProcessStart(owner.pid);
-    if (now !== undefined && now !== owner.procStart) return "dead";
+    // EPERM: alive under another user; no permission to ask: assume alive (the message says
+    // how to remove a stale lock by hand).
   }
   return "alive";
 }

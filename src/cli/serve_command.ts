@@ -286,7 +286,11 @@ async function serve(
       },
     });
   } catch (err) {
-    throw new StartError(errorText(err));
+    const hint = /already in use/.test(errorText(err))
+      ? " (another bridge running? choose other ports with --imap-port/--smtp-port, or 0 for " +
+        "any free port)"
+      : "";
+    throw new StartError(errorText(err) + hint);
   }
   current.service = running;
   cleanup.push(() => running.stop());

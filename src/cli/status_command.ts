@@ -174,7 +174,8 @@ function listener(l: ListenerStatus): string {
   if (l.state !== "listening") {
     return `${l.state.toUpperCase()}${l.reason ? `: ${l.reason}` : ""}`;
   }
-  return `${l.host}:${l.port} (${l.security}), ${l.connections ?? 0} connections`;
+  const n = l.connections ?? 0;
+  return `${l.host}:${l.port} (${l.security}), ${n} connection${n === 1 ? "" : "s"}`;
 }
 
 function account(a: AccountStatus, now: number): string[] {
@@ -207,7 +208,9 @@ function account(a: AccountStatus, now: number): string[] {
         "in a row)",
     );
   }
-  if (a.imapSessions !== null) out.push(`  IMAP:        ${a.imapSessions} sessions`);
+  if (a.imapSessions !== null) {
+    out.push(`  IMAP:        ${a.imapSessions} session${a.imapSessions === 1 ? "" : "s"}`);
+  }
   const dup = a.smtp.duplicatesSuppressed === null
     ? ""
     : `, ${a.smtp.duplicatesSuppressed} duplicates not resent`;
