@@ -5,28 +5,67 @@
  * @module
  */
 import type { CommandSpec } from "../session/context.ts";
+import { appendCommand } from "./append.ts";
 import { authenticateCommand } from "./authenticate.ts";
 import { capabilityCommand } from "./capability.ts";
+import { checkCommand } from "./check.ts";
+import { closeCommand } from "./close.ts";
+import { copyCommand } from "./copy.ts";
+import { createCommand } from "./create.ts";
+import { deleteCommand } from "./delete.ts";
 import { enableCommand } from "./enable.ts";
+import { expungeCommand } from "./expunge.ts";
+import { fetchCommand } from "./fetch.ts";
 import { idCommand } from "./id.ts";
 import { idleCommand } from "./idle.ts";
+import { listCommand } from "./list.ts";
 import { loginCommand } from "./login.ts";
 import { logoutCommand } from "./logout.ts";
-import { checkCommand, noopCommand } from "./noop.ts";
+import { lsubCommand } from "./lsub.ts";
+import { moveCommand } from "./move.ts";
+import { namespaceCommand } from "./namespace.ts";
+import { noopCommand } from "./noop.ts";
+import { renameCommand } from "./rename.ts";
+import { searchCommand } from "./search.ts";
+import { selectCommand } from "./select.ts";
 import { starttlsCommand } from "./starttls.ts";
+import { statusCommand } from "./status.ts";
+import { storeCommand } from "./store.ts";
+import { subscribeCommand } from "./subscribe.ts";
+import { unselectCommand } from "./unselect.ts";
+import { unsubscribeCommand } from "./unsubscribe.ts";
 
 /** All command specs. */
 export const ALL_COMMANDS: readonly CommandSpec[] = [
-  capabilityCommand,
-  noopCommand,
-  checkCommand,
-  logoutCommand,
-  idCommand,
-  starttlsCommand,
+  appendCommand,
   authenticateCommand,
-  loginCommand,
+  capabilityCommand,
+  checkCommand,
+  closeCommand,
+  copyCommand,
+  createCommand,
+  deleteCommand,
   enableCommand,
+  expungeCommand,
+  fetchCommand,
+  idCommand,
   idleCommand,
+  listCommand,
+  loginCommand,
+  logoutCommand,
+  lsubCommand,
+  moveCommand,
+  namespaceCommand,
+  noopCommand,
+  renameCommand,
+  searchCommand,
+  selectCommand,
+  starttlsCommand,
+  statusCommand,
+  storeCommand,
+  subscribeCommand,
+  unselectCommand,
+  unsubscribeCommand,
 ];
 
 /** The lookup table the session uses: every name of every spec → spec. */
