@@ -138,7 +138,10 @@ export class BuildPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(new URL("./build_worker.ts", import.meta.url), { type: "module" });
+    // In the single-file build (`deno task bundle`) this module is dist/bridge.js and the worker
+    // is bundled beside it as dist/build_worker.js.
+    const script = import.meta.url.endsWith(".js") ? "./build_worker.js" : "./build_worker.ts";
+    const worker = new Worker(new URL(script, import.meta.url), { type: "module" });
     let ready!: () => void;
     let failed!: (e: Error) => void;
     const slot: Slot = {
