@@ -132,6 +132,18 @@ export async function removeControlInfo(dataDir: string, info: ControlInfo): Pro
   }
 }
 
+/** {@link removeControlInfo}, synchronously (for a process about to exit at once). */
+export function removeControlInfoSync(dataDir: string, info: ControlInfo): void {
+  try {
+    const now = JSON.parse(Deno.readTextFileSync(controlFilePath(dataDir)));
+    if (now?.pid === info.pid && now.token === info.token) {
+      Deno.removeSync(controlFilePath(dataDir));
+    }
+  } catch {
+    // gone already, or not ours
+  }
+}
+
 /**
  * Reads the control file; `undefined` when there is none.
  *

@@ -6,6 +6,7 @@ import {
   newControlToken,
   readControlInfo,
   removeControlInfo,
+  removeControlInfoSync,
   requestStatus,
   startControlServer,
   writeControlInfo,
@@ -113,6 +114,11 @@ Deno.test("control file: written 0600, read back, removed only by its owner", as
     await removeControlInfo(dir, { ...info, token: newControlToken() });
     assert.ok(await readControlInfo(dir));
     await removeControlInfo(dir, info);
+    assert.equal(await readControlInfo(dir), undefined);
+    await writeControlInfo(dir, info);
+    removeControlInfoSync(dir, { ...info, pid: 43 });
+    assert.ok(await readControlInfo(dir));
+    removeControlInfoSync(dir, info);
     assert.equal(await readControlInfo(dir), undefined);
   });
 });

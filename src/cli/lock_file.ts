@@ -50,6 +50,8 @@ export interface Lock {
   readonly tookOverFrom: number | undefined;
   /** Removes the lock file if it is still ours. Safe to call more than once. */
   release(): Promise<void>;
+  /** The same, synchronously (for a process about to exit at once). */
+  releaseSync(): void;
 }
 
 /** How to tell whether a process is alive (tests inject one). */
@@ -253,6 +255,15 @@ function makeLock(
       released = true;
       const now = await Deno.readTextFile(file).catch(() => undefined);
       if (now === text) await Deno.remove(file).catch(() => {});
+    },
+    releaseSync() {
+      if (released) return;
+      released = true;
+      try {
+        if (Deno.readTextFileSync(file) === text) Deno.removeSync(file);
+      } catch {
+        // gone already, or not ours to remove
+      }
     },
   };
 }

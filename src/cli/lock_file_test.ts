@@ -27,6 +27,10 @@ Deno.test("lock: taken, refused to a second owner naming the PID, released", asy
     await lock.release();
     await lock.release();
     assert.equal(await readLock(data), undefined);
+    const sync = await acquireLock(data, { pid: 333, probe: alive });
+    sync.releaseSync();
+    sync.releaseSync();
+    assert.equal(await readLock(data), undefined);
     const again = await acquireLock(data, { pid: 222, probe: alive });
     await again.release();
   });

@@ -33,6 +33,7 @@ import { acquireLock, type Lock, LockHeldError } from "./lock_file.ts";
 import {
   type ControlInfo,
   removeControlInfo,
+  removeControlInfoSync,
   startControlServer,
   writeControlInfo,
 } from "./control_server.ts";
@@ -61,11 +62,18 @@ class StartError extends Error {
   override name = "StartError";
 }
 
+/**
+ * A repeated stop signal within this many ms of the first is the same request delivered twice
+ * (a terminal signals the whole process group, and `deno task` forwards it to its child again).
+ */
+const SAME_SIGNAL_MS = 2_000;
+
 /** Signals: stop requests and reload requests. */
 class Signals {
   readonly stop = Promise.withResolvers<string>();
-  #stopCount = 0;
+  #firstStopAt: number | undefined;
   #onReload: (() => void) | undefined;
+  #onForce: (() => void) | undefined;
   readonly #installed: [Deno.Signal, () => void][] = [];
 
   constructor() {
@@ -74,15 +82,27 @@ class Signals {
       : ["SIGINT", "SIGTERM"];
     for (const s of stopSignals) {
       this.#install(s, () => {
-        this.#stopCount++;
-        if (this.#stopCount > 1) {
-          console.error(`bridge serve: ${s} again: exiting without waiting`);
+        const now = Date.now();
+        if (this.#firstStopAt === undefined) {
+          this.#firstStopAt = now;
+          this.stop.resolve(s);
+          return;
+        }
+        if (now - this.#firstStopAt < SAME_SIGNAL_MS) return;
+        console.error(`bridge serve: ${s} again: exiting without waiting`);
+        try {
+          this.#onForce?.();
+        } finally {
           Deno.exit(130);
         }
-        this.stop.resolve(s);
       });
     }
     if (Deno.build.os !== "windows") this.#install("SIGHUP", () => this.#onReload?.());
+  }
+
+  /** Sets what must still happen, synchronously, when a second signal forces the exit. */
+  onForce(fn: () => void): void {
+    this.#onForce = fn;
   }
 
   #install(signal: Deno.Signal, fn: () => void): void {
@@ -101,7 +121,7 @@ class Signals {
 
   /** Whether a stop was asked for. */
   get stopping(): boolean {
-    return this.#stopCount > 0;
+    return this.#firstStopAt !== undefined;
   }
 
   dispose(): void {
@@ -190,6 +210,20 @@ async function serve(
     throw new StartError(`cannot take the lock in ${dataDir}: ${errorText(err)}`);
   }
   cleanup.push(() => lock.release());
+  const forced: (() => void)[] = [() => lock.releaseSync()];
+  if (demoDir?.temporary) {
+    const root = demoDir.root;
+    forced.push(() => Deno.removeSync(root, { recursive: true }));
+  }
+  signals.onForce(() => {
+    for (const fn of forced.reverse()) {
+      try {
+        fn();
+      } catch {
+        // best effort: the process is exiting
+      }
+    }
+  });
   if (lock.tookOverFrom !== undefined) {
     output.info(`took over the lock left by process ${lock.tookOverFrom}, which is gone`);
   }
@@ -216,6 +250,7 @@ async function serve(
     await removeControlInfo(dataDir, info);
     await control.close();
   });
+  forced.push(() => removeControlInfoSync(dataDir, info));
   await writeControlInfo(dataDir, info);
 
   let demo: Demo | undefined;
