@@ -7,6 +7,29 @@
 import { join } from "node:path";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const LAUNCHER = new URL("../../scripts/launch_bundle.ts", import.meta.url).pathname;
+
+/**
+ * The `deno` arguments that run `bridge <args>`: the sources with all permissions, or — when the
+ * environment names a single-file build in `BRIDGE_TEST_BUNDLE` (CI does, once) — that bundle
+ * through `scripts/launch_bundle.ts`, with the scoped permissions users run it with.
+ */
+export function bridgeArgv(args: readonly string[]): string[] {
+  const bundle = Deno.env.get("BRIDGE_TEST_BUNDLE");
+  if (!bundle) return ["run", "--allow-all", MAIN, ...args];
+  return [
+    "run",
+    "--allow-read",
+    "--allow-env",
+    "--allow-run",
+    "--allow-sys",
+    LAUNCHER,
+    "--bundle",
+    bundle,
+    "--",
+    ...args,
+  ];
+}
 
 /** Exit code and decoded output of one `bridge` run. */
 export interface BridgeRun {
@@ -28,7 +51,7 @@ export async function runBridge(
     Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
   );
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
+    args: bridgeArgv(args),
     clearEnv: true,
     env: {
       ...base,
