@@ -14,15 +14,15 @@
  * - SIGTERM: exit code 0, the lock and control files removed, the kept demo directory intact.
  *
  * The subprocess keeps HOME and XDG_CACHE_HOME (Deno's module cache); XDG config and data point
- * into a temporary directory, and no BRIDGE_* variable leaks in.
+ * into a temporary directory, and no BRIDGE_* variable leaks in. With `BRIDGE_TEST_BUNDLE` set,
+ * `bridge` runs from the single-file build through its scoped launcher (`bridgeArgv`).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { askStatus } from "../src/cli/status_command.ts";
 import type { AccountStatus, StatusReport } from "../src/cli/status_report.ts";
-import { withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { bridgeArgv, withTempDir } from "../src/cli/_cli_test_utils.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DEMO_EMAIL = "demo@bridge.test";
 
 function env(home: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -48,7 +48,7 @@ class ServeProcess {
 
   constructor(home: string, args: string[], extraEnv: Record<string, string> = {}) {
     this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, "serve", ...args],
+      args: bridgeArgv(["serve", ...args]),
       clearEnv: true,
       env: env(home, extraEnv),
       stdin: "null",
@@ -120,7 +120,7 @@ class ServeProcess {
 
 async function bridge(home: string, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
+    args: bridgeArgv(args),
     clearEnv: true,
     env: env(home),
     stdin: "null",
