@@ -453,6 +453,11 @@ Deno.test({
       // No message was downloaded again: the sync only refreshed labels.
       const progress = second.events.filter((e) => e.event === "sync-progress");
       assert.ok(progress.every((e) => e.phase !== "messages"), JSON.stringify(progress));
+      // SIGHUP reloads: nothing changed, nothing needs a restart, the account stays.
+      second.child.kill("SIGHUP");
+      const reload = await second.waitFor("reload", 20_000);
+      assert.deepEqual(reload.needsRestart, []);
+      assert.deepEqual(reload.accountsRemoved, []);
       assert.equal(await second.stop("SIGTERM"), 0);
     } finally {
       await second.stop("SIGKILL").catch(() => {});
