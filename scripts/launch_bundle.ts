@@ -61,7 +61,8 @@ export async function launchArgs(bundle: string, bridgeArgs: string[]): Promise<
     ? values["data-dir"]
     : config.paths.data_dir;
   dirs.add(resolve(dataDir));
-  dirs.add(resolve(config.paths.cache_dir));
+  if (config.paths.cache_dir !== "") dirs.add(resolve(config.paths.cache_dir));
+
   if (typeof values["demo-data"] === "string") dirs.add(resolve(values["demo-data"]));
   const keychain = onPath(Deno.build.os === "darwin" ? "security" : "secret-tool");
   const rw = [...dirs].join(",");
@@ -69,7 +70,8 @@ export async function launchArgs(bundle: string, bridgeArgs: string[]): Promise<
     "run",
     "--no-prompt",
     `--allow-net=${[...hosts].join(",")}`,
-    `--allow-read=${rw},${dirname(resolve(bundle))}`,
+    // Linux: the stale-lock check reads /proc/<pid>/stat.
+    `--allow-read=${rw},${dirname(resolve(bundle))}${Deno.build.os === "linux" ? ",/proc" : ""}`,
     `--allow-write=${rw}`,
     ...(keychain ? [`--allow-run=${keychain}`] : []),
     "--allow-env",

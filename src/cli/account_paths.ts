@@ -6,6 +6,8 @@
  * <data dir>/accounts/<user ID>/cache/         the encrypted message cache (src/store/literal_cache)
  * ```
  *
+ * or, when `paths.cache_dir` is set, the cache in `<cache dir>/<user ID>/`.
+ *
  * Everything an account owns is under `<data dir>/accounts/<user ID>/`, so `bridge logout` removes
  * that one folder. The user ID is the API's opaque ID; it is checked so that it can never name a
  * path outside `accounts/`.
@@ -46,7 +48,7 @@ export interface AccountPaths {
  * assert.equal(p.index, "/data/accounts/u1/index.sqlite");
  * ```
  */
-export function accountPaths(dataDir: string, userId: string): AccountPaths {
+export function accountPaths(dataDir: string, userId: string, cacheDir = ""): AccountPaths {
   if (userId === "" || userId === "." || userId === ".." || /[/\\\0]/.test(userId)) {
     throw new RangeError(`User ID "${userId}" cannot be used as a folder name`);
   }
@@ -54,7 +56,7 @@ export function accountPaths(dataDir: string, userId: string): AccountPaths {
   return {
     root,
     index: join(root, INDEX_FILE_NAME),
-    cache: join(root, CACHE_DIR_NAME),
+    cache: cacheDir === "" ? join(root, CACHE_DIR_NAME) : join(resolve(cacheDir), userId),
   };
 }
 
@@ -65,13 +67,20 @@ export function accountPaths(dataDir: string, userId: string): AccountPaths {
  * @throws {RangeError} for an unusable user ID (see {@link accountPaths}).
  * @throws {Deno.errors.PermissionDenied} (or another file system error) when removal fails.
  */
-export async function removeAccountFiles(dataDir: string, userId: string): Promise<boolean> {
-  const { root } = accountPaths(dataDir, userId);
-  try {
-    await Deno.remove(root, { recursive: true });
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
+export async function removeAccountFiles(
+  dataDir: string,
+  userId: string,
+  cacheDir = "",
+): Promise<boolean> {
+  const { root, cache } = accountPaths(dataDir, userId, cacheDir);
+  let removed = false;
+  for (const dir of cache.startsWith(root) ? [root] : [root, cache]) {
+    try {
+      await Deno.remove(dir, { recursive: true });
+      removed = true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
   }
+  return removed;
 }

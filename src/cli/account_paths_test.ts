@@ -33,3 +33,23 @@ Deno.test("removeAccountFiles: deletes the account's folder only, tolerates a mi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("accountPaths: a configured cache directory holds one folder per account", () => {
+  const p = accountPaths("/data", "u1", "/var/cache/bridge");
+  assert.equal(p.index, "/data/accounts/u1/index.sqlite");
+  assert.equal(p.cache, "/var/cache/bridge/u1");
+});
+
+Deno.test("removeAccountFiles: removes the account folder and a separate cache folder", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const p = accountPaths(`${dir}/data`, "u1", `${dir}/cache`);
+    await Deno.mkdir(p.root, { recursive: true });
+    await Deno.mkdir(p.cache, { recursive: true });
+    assert.equal(await removeAccountFiles(`${dir}/data`, "u1", `${dir}/cache`), true);
+    await assert.rejects(Deno.stat(p.root), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(p.cache), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

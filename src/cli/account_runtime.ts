@@ -393,8 +393,9 @@ export class AccountRuntime {
     this.#checkStop();
 
     if (!this.#store) {
-      const paths = accountPaths(o.dataDir, this.userId);
+      const paths = accountPaths(o.dataDir, this.userId, this.#config.paths.cache_dir);
       await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
+      await Deno.mkdir(paths.cache, { recursive: true, mode: 0o700 });
       this.#store = Store.open(paths.index);
       this.#cache = await LiteralCache.open(paths.cache, account.cacheSecret);
     }

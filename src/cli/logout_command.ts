@@ -87,7 +87,7 @@ async function logoutAccount(flags: LogoutFlags): Promise<number> {
   const { config, dataDir } = await loadCommandConfig(flags);
   const vault = await openVault(dataDir, flags.keyStore);
   const account = requireAccount(vault, flags.email);
-  const paths = accountPaths(dataDir, account.userId);
+  const paths = accountPaths(dataDir, account.userId, config.paths.cache_dir);
 
   const revocation = await revokeSession(config, account);
   if (typeof revocation === "object") {
@@ -102,7 +102,7 @@ async function logoutAccount(flags: LogoutFlags): Promise<number> {
   await saveVault(vault);
 
   try {
-    await removeAccountFiles(dataDir, account.userId);
+    await removeAccountFiles(dataDir, account.userId, config.paths.cache_dir);
   } catch (err) {
     console.error(
       `bridge logout: ${account.email} was removed from the vault, but its local files in ` +

@@ -476,7 +476,7 @@ class Builder {
       return;
     }
     let value = parsed.value;
-    if (keySpec.type === "path") {
+    if (keySpec.type === "path" && value !== "") {
       const dir = src.kind === "file" ? pathFlavour(this.ctx.os).dirname(src.file) : undefined;
       value = resolvePath(String(value), this.ctx.os, this.ctx.env, dir);
     }

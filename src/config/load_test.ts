@@ -32,7 +32,7 @@ Deno.test("configFromText() without a file gives every default", () => {
   assert.equal(config.imap.security, "starttls");
   assert.equal(config.api.app_version, "linux-bridge@1.2.3");
   assert.equal(config.paths.data_dir, "/home/ann/.local/share/bridge");
-  assert.equal(config.paths.cache_dir, "/home/ann/.cache/bridge");
+  assert.equal(config.paths.cache_dir, "");
   assert.deepEqual(config.accounts, {});
   assert.deepEqual(sources["imap.port"], { kind: "default" });
 });

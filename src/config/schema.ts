@@ -7,7 +7,7 @@
  * @module
  */
 import denoJson from "../../deno.json" with { type: "json" };
-import { defaultCacheDir, defaultDataDir, type Env, type Os } from "./paths.ts";
+import { defaultDataDir, type Env, type Os } from "./paths.ts";
 
 /** The value types a key can have. `duration` is seconds: an integer, or a string like `"5m"`. */
 export type KeyType = "string" | "path" | "int" | "bool" | "enum" | "string[]" | "duration";
@@ -176,11 +176,14 @@ export const SCHEMA = {
       },
       cache_dir: {
         type: "path",
-        default: (ctx: DefaultContext) => defaultCacheDir(ctx.os, ctx.env),
-        defaultText: "`$XDG_CACHE_HOME/bridge` (`~/.cache/bridge`); macOS " +
-          "`~/Library/Caches/bridge`; Windows `%LOCALAPPDATA%\\bridge\\cache`",
-        check: nonEmpty,
-        meaning: "Encrypted cache of message bodies; safe to delete (it is rebuilt on demand).",
+        default: "",
+        defaultText:
+          '`""`: each account\'s cache is the `cache` folder of its directory in the data ' +
+          "directory (`<data_dir>/accounts/<user ID>/cache`)",
+        meaning: "Encrypted cache of message bodies, one folder per account (`<cache_dir>/<user " +
+          "ID>`); safe to delete (it is rebuilt on demand). The platform's cache folder is " +
+          "`$XDG_CACHE_HOME/bridge` (`~/.cache/bridge`), macOS `~/Library/Caches/bridge`, Windows " +
+          "`%LOCALAPPDATA%\\bridge\\cache`.",
       },
     },
   },
