@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { type Mailbox, Store, type Uid } from "../store/mod.ts";
+import { MailboxOperationError } from "./account.ts";
+import {
+  copyMessages,
+  copyRefusal,
+  moveMessages,
+  moveRefusal,
+  moveUnlabelsSource,
+} from "./copy_move.ts";
+import { fakeContext } from "./_fake_account.ts";
+import { ensureRecoveryMailbox } from "./recovery_mailbox.ts";
+
+function byName(store: Store, name: string): Mailbox {
+  return store.mailboxes.byName(name)!;
+}
+
+Deno.test("copy/move rules: refusals and when MOVE unlabels the source", () => {
+  const store = Store.open(":memory:");
+  try {
+    fakeContext(store);
+    const [inbox, sent, all, scheduled, tag, work, starred] = [
+      "INBOX",
+      "Sent",
+      "All Mail",
+      "Scheduled",
+      "Labels/Tag",
+      "Folders/Work",
+      "Starred",
+    ].map((n) => byName(store, n));
+    const recovery = ensureRecoveryMailbox(store).mailbox;
+    assert.match(copyRefusal(all)!, /All Mail/);
+    assert.match(copyRefusal(scheduled)!, /Scheduled/);
+    assert.match(copyRefusal(recovery)!, /Recovered Messages/);
+    assert.equal(copyRefusal(tag), undefined);
+    assert.equal(copyRefusal(inbox), undefined);
+    assert.match(moveRefusal(inbox, sent)!, /INBOX and Sent/);
+    assert.match(moveRefusal(sent, inbox)!, /INBOX and Sent/);
+    assert.match(moveRefusal(all, work)!, /All Mail/);
+    assert.match(moveRefusal(scheduled, work)!, /Scheduled/);
+    assert.match(moveRefusal(work, work)!, /same/);
+    assert.equal(moveRefusal(inbox, work), undefined);
+    assert.ok(moveUnlabelsSource(tag, work));
+    assert.ok(moveUnlabelsSource(tag, tag));
+    assert.ok(moveUnlabelsSource(inbox, work));
+    assert.ok(moveUnlabelsSource(starred, byName(store, "Archive")));
+    assert.ok(!moveUnlabelsSource(work, tag));
+    assert.ok(moveUnlabelsSource(inbox, starred));
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("copy: API first, then the index follows the server; failure changes nothing", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const id = f.add("m1");
+    const inbox = byName(store, "INBOX");
+    const tag = byName(store, "Labels/Tag");
+    const uid = store.membership.uidOf(inbox.id, id)!;
+
+    f.api.fail = new Error("boom");
+    await assert.rejects(
+      copyMessages(f.ctx, "s", inbox.id, [uid], tag.id),
+      (e) => e instanceof MailboxOperationError && e.code === "CANNOT" && /boom/.test(e.message),
+    );
+    assert.equal(store.membership.uidOf(tag.id, id), undefined);
+    assert.equal(f.published.length, 0);
+
+    const r = await copyMessages(f.ctx, "s", inbox.id, [uid, 999 as Uid], tag.id);
+    assert.deepEqual(f.api.calls.slice(-2), ["label L", "metadata"]);
+    assert.deepEqual(r.sourceUids, [uid]);
+    assert.deepEqual(r.destUids, [store.membership.uidOf(tag.id, id)]);
+    assert.deepEqual(r.expunged, []);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(f.published.map((p) => [p.origin, p.update.kind]), [
+      ["s", "MembershipChanged"],
+    ]);
+    // Nothing picked: nothing called.
+    const calls = f.api.calls.length;
+    assert.deepEqual((await copyMessages(f.ctx, "s", inbox.id, [], tag.id)).sourceUids, []);
+    assert.equal(f.api.calls.length, calls);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("move: label → folder unlabels the source; folder → label keeps the folder", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const id = f.add("m1", { LabelIDs: ["0", "5", "L"] });
+    const tag = byName(store, "Labels/Tag");
+    const work = byName(store, "Folders/Work");
+    const inTag = store.membership.uidOf(tag.id, id)!;
+    const r = await moveMessages(f.ctx, "s", tag.id, [inTag], work.id);
+    assert.deepEqual(f.api.calls, ["label F", "unlabel L", "metadata"]);
+    assert.deepEqual(r.expunged, [inTag]);
+    assert.equal(store.membership.uidOf(byName(store, "INBOX").id, id), undefined);
+
+    f.api.calls = [];
+    const inWork = store.membership.uidOf(work.id, id)!;
+    const r2 = await moveMessages(f.ctx, "s", work.id, [inWork], tag.id);
+    assert.deepEqual(f.api.calls, ["label L", "metadata"]);
+    assert.deepEqual(r2.expunged, []);
+    assert.equal(store.membership.uidOf(work.id, id), inWork);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("copy: local-only messages are refused", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const recovery = ensureRecoveryMailbox(store).mailbox;
+    const id = store.messages.insert({
+      remoteId: null,
+      addressId: null,
+      internalDate: 1,
+      size: 1,
+      envelope: "",
+      bodyStructure: "",
+      body: "",
+      header: new Uint8Array(),
+      flags: 0,
+    });
+    const [uid] = store.membership.add(recovery.id, [id]);
+    await assert.rejects(
+      copyMessages(f.ctx, "s", recovery.id, [uid], byName(store, "INBOX").id),
+      (e) => e instanceof MailboxOperationError && /only in this bridge/.test(e.message),
+    );
+  } finally {
+    store.close();
+  }
+});

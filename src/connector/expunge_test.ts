@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { Store } from "../store/mod.ts";
+import { MailboxOperationError } from "./account.ts";
+import { expungeDeletesPermanently, expungeMailbox, leftNowhere } from "./expunge.ts";
+import { fakeContext } from "./_fake_account.ts";
+import { storeLocalMessage } from "./recovery_mailbox.ts";
+import { parseImapFlags } from "./flag_mapping.ts";
+
+Deno.test("leftNowhere / expungeDeletesPermanently", () => {
+  assert.ok(leftNowhere({ LabelIDs: ["5", "1", "2", "12"] }));
+  assert.ok(leftNowhere({ LabelIDs: [] }));
+  assert.ok(!leftNowhere({ LabelIDs: ["5", "L"] }));
+  assert.ok(!leftNowhere({ LabelIDs: ["5", "10"] }));
+  assert.ok(expungeDeletesPermanently("3"));
+  assert.ok(expungeDeletesPermanently("8"));
+  assert.ok(!expungeDeletesPermanently("0"));
+  assert.ok(!expungeDeletesPermanently(null));
+});
+
+Deno.test("expunge: only \\Deleted UIDs (within the given ones); folder unlabels", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const work = store.mailboxes.byName("Folders/Work")!;
+    const a = f.add("a", { LabelIDs: ["F", "5"] });
+    const b = f.add("b", { LabelIDs: ["F", "5"] });
+    const ua = store.membership.uidOf(work.id, a)!;
+    const ub = store.membership.uidOf(work.id, b)!;
+    assert.deepEqual(await expungeMailbox(f.ctx, "s", work.id), []);
+    assert.deepEqual(f.api.calls, []);
+    store.membership.setDeleted(work.id, [ua, ub], true);
+    assert.deepEqual(await expungeMailbox(f.ctx, "s", work.id, [ub]), [ub]);
+    assert.deepEqual(f.api.calls, ["unlabel F", "metadata"]);
+    assert.deepEqual(store.membership.uids(work.id), [ua]);
+    assert.ok(store.messages.get(b)); // still in All Mail
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("expunge: Trash deletes for good what is left nowhere; failures change nothing", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const trash = store.mailboxes.byName("Trash")!;
+    const gone = f.add("gone", { LabelIDs: ["3", "5"] });
+    const kept = f.add("kept", { LabelIDs: ["3", "5", "L"] });
+    const uids = store.membership.uids(trash.id);
+    store.membership.setDeleted(trash.id, uids, true);
+
+    f.api.fail = new Error("down");
+    await assert.rejects(expungeMailbox(f.ctx, "s", trash.id), MailboxOperationError);
+    assert.deepEqual(store.membership.uids(trash.id), uids);
+
+    const out = await expungeMailbox(f.ctx, "s", trash.id);
+    assert.deepEqual(out, uids);
+    assert.deepEqual(f.api.calls.slice(1), ["unlabel 3", "metadata", "delete"]);
+    assert.equal(store.messages.get(gone), undefined);
+    assert.equal(f.literals.has(gone), false);
+    assert.ok(store.messages.get(kept));
+    assert.ok(!f.api.messages.has("gone"));
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(f.published.map((p) => p.update.kind), [
+      "MessagesExpunged", // Trash
+      "MessagesExpunged", // All Mail
+      "MembershipChanged", // kept leaves Trash
+    ]);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("expunge: All Mail refused; local messages removed without the API", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    await assert.rejects(
+      expungeMailbox(f.ctx, "s", store.mailboxes.byName("All Mail")!.id),
+      (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+    );
+    const literal = new TextEncoder().encode("Subject: x\r\n\r\nbody\r\n");
+    const r = await storeLocalMessage(f.ctx, "s", {
+      literal,
+      flags: parseImapFlags(["\\Deleted"]),
+      internalDate: 1,
+    }, { reason: "test" });
+    const id = store.membership.messageAt(r.mailbox, r.uid)!;
+    assert.deepEqual(await expungeMailbox(f.ctx, "s", r.mailbox), [r.uid]);
+    assert.deepEqual(f.api.calls, []);
+    assert.equal(store.messages.get(id), undefined);
+    assert.equal(f.literals.has(id), false);
+  } finally {
+    store.close();
+  }
+});
