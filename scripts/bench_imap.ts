@@ -1,0 +1,923 @@
+/**
+ * IMAP benchmark: the same messages served by bridge and by Dovecot, in one run, measured with the
+ * same client.
+ *
+ * 1. The reference API server runs in its own process (`main.ts api-server --json --seed …
+ *    --seed-messages N`: the seed's realistic size mix), and every message but the drafts is moved
+ *    into the Inbox through its controls, so that INBOX holds (almost) all N messages.
+ * 2. bridge: `bridge login` and `bridge serve --json --security none` as subprocesses on a fresh
+ *    data directory; the time to the `ready` line is the first sync.
+ * 3. Dovecot (Debian's `dovecot-imapd`, installed with apt-get when missing — through sudo when
+ *    not root) runs as a private instance on 127.0.0.1 with a temporary config, passwd file and
+ *    Maildir. The Maildir is filled with the literals bridge serves (`UID FETCH 1:* (UID FLAGS
+ *    INTERNALDATE BODY.PEEK[])` from bridge's INBOX): same bytes, same flags (system flags and
+ *    keywords), same internal dates (file mtime). Dovecot runs its mail processes as `nobody` when
+ *    this script is root (it refuses UID 0).
+ * 4. One untimed warm-up pass on each server (Dovecot builds its index and cache, bridge warms its
+ *    caches), then `--repeat` timed passes, alternating servers. A pass is one fresh connection
+ *    (LOGIN untimed) running, each timed from sending the command to its tagged response:
+ *    `SELECT INBOX`, `UID FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)`, `UID FETCH 1:* BODY.PEEK[]`,
+ *    `UID SEARCH HEADER Subject <word>`, `UID SEARCH SINCE <median date>`, and `UID STORE` of
+ *    `+FLAGS (\Flagged)` then `-FLAGS (\Flagged)` on the first 1,000 UIDs.
+ * 5. A table: median time per command on each server, the ratio bridge/Dovecot and the target
+ *    (≤ 1.5×), plus cross-checks (both servers must answer the same number of messages and hits).
+ *
+ * The client is a minimal IMAP reader in this process: it streams responses, skips literal bytes
+ * without copying them (except when filling the Maildir) and counts responses, so the figures are
+ * server time plus loopback transfer, not client parsing.
+ *
+ * ```sh
+ * deno run -A scripts/bench_imap.ts [--messages 10000] [--repeat 3] [--store 1000]
+ *   [--subject report] [--data DIR] [--keep] [--json]
+ * ```
+ * `--data DIR` keeps the reference server's data (later runs skip seeding); `--keep` keeps the
+ * temporary directory (bridge data, Maildir, Dovecot config and log) and prints its path.
+ *
+ * @module
+ */
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const EMAIL = "bench@example.test";
+const PASSWORD = "bench-password";
+const DOVECOT_USER = "bench";
+const DOVECOT_PASSWORD = "bench-dovecot-password";
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const CONFIG = new URL("../deno.json", import.meta.url).pathname;
+
+function fail(message: string): never {
+  console.error(`bench_imap: ${message}`);
+  Deno.exit(2);
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        messages: { type: "string" },
+        repeat: { type: "string" },
+        store: { type: "string" },
+        subject: { type: "string" },
+        data: { type: "string" },
+        keep: { type: "boolean" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+})();
+
+const N = Number(values.messages ?? "10000");
+if (!Number.isInteger(N) || N < 1) fail("--messages must be a positive integer");
+const REPEAT = Number(values.repeat ?? "3");
+if (!Number.isInteger(REPEAT) || REPEAT < 1) fail("--repeat must be a positive integer");
+const STORE = Number(values.store ?? "1000");
+if (!Number.isInteger(STORE) || STORE < 1) fail("--store must be a positive integer");
+const SUBJECT_WORD = values.subject ?? "report";
+if (!/^[A-Za-z0-9]+$/.test(SUBJECT_WORD)) fail("--subject must be one ASCII word");
+const log = (s: string) => {
+  if (!values.json) console.error(s);
+};
+
+// ---------------------------------------------------------------------------------------------
+// A minimal streaming IMAP client
+// ---------------------------------------------------------------------------------------------
+
+/** One complete server response: its text (lines joined, CRLF kept) and its literals. */
+interface Response {
+  text: string;
+  literals: Uint8Array[];
+}
+
+/** What one tagged command got back. */
+interface CommandResult {
+  status: string;
+  tagged: string;
+  /** Untagged responses and continuation requests received. */
+  responses: number;
+  /** Bytes received, literals included. */
+  bytes: number;
+  /** Milliseconds from sending the command to its tagged response. */
+  ms: number;
+  /** The untagged responses' text (not their literals), when asked for. */
+  texts: string[];
+}
+
+/**
+ * A plaintext IMAP connection reading responses as a stream: lines are decoded, literals are
+ * skipped (or copied out when `collect` is given) without buffering the whole response.
+ */
+class ImapClient {
+  readonly #conn: Deno.TcpConn;
+  readonly #buf = new Uint8Array(256 * 1024);
+  readonly #dec = new TextDecoder();
+  #tag = 0;
+  #lineParts: Uint8Array[] = [];
+  #text: string[] = [];
+  #literals: Uint8Array[] = [];
+  #litRemaining = 0;
+  #litBuf: Uint8Array | undefined;
+  #litPos = 0;
+  #collect = false;
+  #done: Response[] = [];
+  #bytes = 0;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  /** Connects and reads the greeting. */
+  static async connect(port: number): Promise<ImapClient> {
+    const c = new ImapClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+    const greeting = await c.#next();
+    if (!greeting.text.startsWith("* OK")) throw new Error(`greeting: ${greeting.text.trim()}`);
+    return c;
+  }
+
+  /** The next complete response, reading as needed. */
+  async #next(): Promise<Response> {
+    while (this.#done.length === 0) {
+      const n = await this.#conn.read(this.#buf);
+      if (n === null) throw new Error("connection closed by the server");
+      this.#feed(this.#buf.subarray(0, n));
+    }
+    return this.#done.shift()!;
+  }
+
+  #feed(chunk: Uint8Array): void {
+    this.#bytes += chunk.length;
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.#litRemaining > 0) {
+        const n = Math.min(this.#litRemaining, chunk.length - i);
+        if (this.#litBuf) this.#litBuf.set(chunk.subarray(i, i + n), this.#litPos);
+        this.#litPos += n;
+        this.#litRemaining -= n;
+        i += n;
+        if (this.#litRemaining === 0 && this.#litBuf) {
+          this.#literals.push(this.#litBuf);
+          this.#litBuf = undefined;
+        }
+        continue;
+      }
+      const lf = chunk.indexOf(10, i);
+      if (lf < 0) {
+        this.#lineParts.push(chunk.slice(i));
+        break;
+      }
+      let lineBytes: Uint8Array;
+      if (this.#lineParts.length === 0) lineBytes = chunk.subarray(i, lf + 1);
+      else {
+        this.#lineParts.push(chunk.subarray(i, lf + 1));
+        lineBytes = concat(this.#lineParts);
+        this.#lineParts = [];
+      }
+      i = lf + 1;
+      const line = this.#dec.decode(lineBytes);
+      this.#text.push(line);
+      const lit = /\{(\d+)\+?\}\r?\n$/.exec(line);
+      if (lit) {
+        this.#litRemaining = Number(lit[1]);
+        this.#litPos = 0;
+        if (this.#collect) {
+          this.#litBuf = new Uint8Array(this.#litRemaining);
+          if (this.#litRemaining === 0) {
+            this.#literals.push(this.#litBuf);
+            this.#litBuf = undefined;
+          }
+        }
+        continue;
+      }
+      this.#done.push({ text: this.#text.join(""), literals: this.#literals });
+      this.#text = [];
+      this.#literals = [];
+    }
+  }
+
+  /**
+   * Sends `command` and reads up to its tagged response. `onResponse` receives every untagged
+   * response with its literals (copied); without it literals are skipped. `keepText` keeps the
+   * untagged texts in the result.
+   */
+  async command(
+    command: string,
+    opts: { onResponse?: (r: Response) => void; keepText?: boolean } = {},
+  ): Promise<CommandResult> {
+    const tag = `b${++this.#tag}`;
+    this.#collect = opts.onResponse !== undefined;
+    const bytesBefore = this.#bytes;
+    const texts: string[] = [];
+    let responses = 0;
+    const t0 = performance.now();
+    await this.#conn.write(new TextEncoder().encode(`${tag} ${command}\r\n`));
+    while (true) {
+      const r = await this.#next();
+      if (r.text.startsWith(`${tag} `)) {
+        const ms = performance.now() - t0;
+        this.#collect = false;
+        const status = r.text.slice(tag.length + 1).split(" ")[0];
+        return {
+          status,
+          tagged: r.text.trim(),
+          responses,
+          bytes: this.#bytes - bytesBefore,
+          ms,
+          texts,
+        };
+      }
+      responses++;
+      if (opts.keepText) texts.push(r.text);
+      opts.onResponse?.(r);
+    }
+  }
+
+  /** Like {@link command}, but fails unless the answer is OK. */
+  async ok(
+    command: string,
+    opts: { onResponse?: (r: Response) => void; keepText?: boolean } = {},
+  ): Promise<CommandResult> {
+    const r = await this.command(command, opts);
+    if (r.status !== "OK") throw new Error(`${command.slice(0, 60)}: ${r.tagged}`);
+    return r;
+  }
+
+  /** LOGOUT and close. */
+  async close(): Promise<void> {
+    try {
+      await this.command("LOGOUT");
+    } catch {
+      // the server may close first
+    }
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/[\\"]/g, (c) => "\\" + c)}"`;
+}
+
+async function login(port: number, user: string, password: string): Promise<ImapClient> {
+  const c = await ImapClient.connect(port);
+  await c.ok(`LOGIN ${quote(user)} ${quote(password)}`);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+// ---------------------------------------------------------------------------------------------
+
+/** Reads lines of `stream`, calling `fn` for each, until it ends. */
+async function eachLine(stream: ReadableStream<Uint8Array>, fn: (line: string) => void) {
+  let buf = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      fn(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  }
+  if (buf) fn(buf);
+}
+
+/** Environment of bridge subprocesses: no BRIDGE_* but ours, XDG dirs under `home`. */
+function bridgeEnv(home: string): Record<string, string> {
+  const base = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
+  );
+  return {
+    ...base,
+    XDG_CONFIG_HOME: join(home, "xdg-config"),
+    XDG_DATA_HOME: join(home, "xdg-data"),
+    NO_COLOR: "1",
+  };
+}
+
+function bridgeCommand(home: string, args: string[], piped: boolean): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", CONFIG, MAIN, ...args],
+    clearEnv: true,
+    env: bridgeEnv(home),
+    stdin: "null",
+    stdout: "piped",
+    stderr: piped ? "piped" : "inherit",
+  });
+}
+
+/** Starts `main.ts api-server` in its own process; returns its URL and modulus key. */
+async function startApiServer(home: string) {
+  const args = [
+    "api-server",
+    "--json",
+    "--seed",
+    `${EMAIL}:${PASSWORD}`,
+    "--seed-messages",
+    String(N),
+  ];
+  if (values.data) args.push("--data", values.data);
+  const started = performance.now();
+  const child = bridgeCommand(home, args, false).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) fail("the api-server exited before printing its address");
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const info = JSON.parse(text.slice(0, text.indexOf("\n"))) as { url: string; modulusKey: string };
+  return { ...info, child, seconds: (performance.now() - started) / 1000 };
+}
+
+async function control<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}/ref/v1/${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) fail(`${method} /ref/v1/${path}: ${JSON.stringify(json).slice(0, 300)}`);
+  return json as T;
+}
+
+/**
+ * Moves every message into the Inbox. The Inbox only takes received mail, so sent mail and drafts
+ * first get the Received flag (as mail sent to oneself has); their content does not change.
+ */
+async function everythingToInbox(url: string): Promise<{ moved: number; inbox: number }> {
+  type Meta = { ID: string; LabelIDs: string[] };
+  const list = async () =>
+    (await control<{ Messages: Meta[] }>(url, "GET", `users/${EMAIL}/messages`)).Messages;
+  const ids = (await list()).filter((m) => !m.LabelIDs.includes("0")).map((m) => m.ID);
+  for (let i = 0; i < ids.length; i += 100) {
+    const IDs = ids.slice(i, i + 100);
+    await control(url, "POST", `users/${EMAIL}/messages/flags`, { IDs, Set: 1 });
+    await control(url, "POST", `users/${EMAIL}/messages/move`, { LabelID: "0", IDs });
+  }
+  return {
+    moved: ids.length,
+    inbox: (await list()).filter((m) => m.LabelIDs.includes("0")).length,
+  };
+}
+
+/** `bridge serve --json` until its `ready` line; answers the IMAP port and password. */
+async function startBridge(home: string, apiUrl: string, data: string) {
+  const serve = bridgeCommand(home, [
+    "serve",
+    "--json",
+    "--data-dir",
+    data,
+    "--key-store",
+    "file",
+    "--api-url",
+    apiUrl,
+    "--imap-port",
+    "0",
+    "--smtp-port",
+    "0",
+    "--security",
+    "none",
+  ], true).spawn();
+  const started = performance.now();
+  let stderr = "";
+  const stderrDone = eachLine(serve.stderr, (l) => {
+    stderr += l + "\n";
+    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  let lastLog = 0;
+  const ready = await new Promise<{ port: number; password: string }>((resolve, reject) => {
+    eachLine(serve.stdout, (line) => {
+      let e: Record<string, unknown>;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (e.event === "sync-progress" && performance.now() - lastLog > 5000) {
+        lastLog = performance.now();
+        log(`  bridge first sync: ${e.phase} ${e.done}/${e.total}`);
+      }
+      if (e.event === "ready") {
+        const imap = e.imap as { port: number } | null;
+        const accounts = e.accounts as { password: string }[];
+        if (!imap) reject(new Error("bridge serve is not serving IMAP"));
+        else resolve({ port: imap.port, password: accounts[0].password });
+      }
+    }).then(() => reject(new Error(`bridge serve exited before ready:\n${stderr}`)));
+  });
+  return {
+    child: serve,
+    ...ready,
+    seconds: (performance.now() - started) / 1000,
+    stop: async () => {
+      try {
+        serve.kill("SIGTERM");
+      } catch {
+        // gone
+      }
+      await serve.status;
+      await stderrDone;
+    },
+  };
+}
+
+async function run(cmd: string, args: string[], env?: Record<string, string>) {
+  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
+  const dec = new TextDecoder();
+  return { ok: out.success, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function exists(cmd: string): Promise<string | undefined> {
+  for (const dir of ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin"]) {
+    try {
+      await Deno.stat(join(dir, cmd));
+      return join(dir, cmd);
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/** The dovecot binary, installed from Debian (`dovecot-imapd`) when missing. */
+async function ensureDovecot(): Promise<string> {
+  const found = await exists("dovecot");
+  if (found) return found;
+  log("dovecot not found: installing dovecot-imapd with apt-get");
+  const root = Deno.uid() === 0;
+  const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
+  const apt = (args: string[]) =>
+    root ? run("apt-get", args, env) : run("sudo", ["-E", "apt-get", ...args], env);
+  let r = await apt(["install", "-y", "--no-install-recommends", "dovecot-imapd"]);
+  if (!r.ok) {
+    await apt(["update"]);
+    r = await apt(["install", "-y", "--no-install-recommends", "dovecot-imapd"]);
+  }
+  if (!r.ok) fail(`apt-get install dovecot-imapd failed:\n${r.stderr}`);
+  const installed = await exists("dovecot");
+  if (!installed) fail("dovecot-imapd installed but no dovecot binary found");
+  return installed;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function idOf(flag: "-u" | "-g", name: string): Promise<number> {
+  const r = await run("id", [flag, name]);
+  if (!r.ok) fail(`id ${flag} ${name}: ${r.stderr}`);
+  return Number(r.stdout.trim());
+}
+
+/** Writes the private Dovecot config and passwd file; answers the config path and mail owner. */
+async function dovecotConfig(dir: string, port: number) {
+  const root = Deno.uid() === 0;
+  // Dovecot refuses to run mail processes as root: as root, mail belongs to nobody.
+  const uid = root ? await idOf("-u", "nobody") : Deno.uid()!;
+  const gid = root ? await idOf("-g", "nobody") : Deno.gid()!;
+  const me = root ? "" : (await run("id", ["-un"])).stdout.trim();
+  for (const sub of ["run", "state", "home", "maildir/cur", "maildir/new", "maildir/tmp"]) {
+    await Deno.mkdir(join(dir, sub), { recursive: true });
+  }
+  await Deno.writeTextFile(
+    join(dir, "passwd"),
+    `${DOVECOT_USER}:{PLAIN}${DOVECOT_PASSWORD}:${uid}:${gid}::${join(dir, "home")}\n`,
+  );
+  const lines = [
+    "# Private Dovecot for scripts/bench_imap.ts (loopback only, no TLS).",
+    "protocols = imap",
+    "listen = 127.0.0.1",
+    `base_dir = ${join(dir, "run")}`,
+    `state_dir = ${join(dir, "state")}`,
+    `log_path = ${join(dir, "dovecot.log")}`,
+    "ssl = no",
+    "disable_plaintext_auth = no",
+    "auth_mechanisms = plain login",
+    `mail_location = maildir:${join(dir, "maildir")}:LAYOUT=fs`,
+    "first_valid_uid = 1",
+    "first_valid_gid = 1",
+    "passdb {",
+    "  driver = passwd-file",
+    `  args = scheme=PLAIN username_format=%u ${join(dir, "passwd")}`,
+    "}",
+    "userdb {",
+    "  driver = static",
+    `  args = uid=${uid} gid=${gid} home=${join(dir, "home")}`,
+    "}",
+    "service imap-login {",
+    "  inet_listener imap {",
+    "    address = 127.0.0.1",
+    `    port = ${port}`,
+    "  }",
+    "  inet_listener imaps {",
+    "    port = 0",
+    "  }",
+    ...(root ? [] : ["  chroot ="]),
+    "}",
+    "protocol imap {",
+    "  mail_max_userip_connections = 50",
+    "}",
+  ];
+  if (!root) {
+    // Rootless Dovecot: every service runs as this user, without chroot.
+    lines.push(
+      `default_internal_user = ${me}`,
+      `default_internal_group = ${(await run("id", ["-gn"])).stdout.trim()}`,
+      `default_login_user = ${me}`,
+      "service anvil {",
+      "  chroot =",
+      "}",
+    );
+  }
+  const conf = join(dir, "dovecot.conf");
+  await Deno.writeTextFile(conf, lines.join("\n") + "\n");
+  return { conf, uid, gid };
+}
+
+async function waitForPort(port: number, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (true) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch {
+      if (Date.now() > deadline) fail(`${what} does not listen on ${port}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filling the Maildir from bridge
+// ---------------------------------------------------------------------------------------------
+
+const MAILDIR_FLAGS: Record<string, string> = {
+  "\\Draft": "D",
+  "\\Flagged": "F",
+  "\\Answered": "R",
+  "\\Seen": "S",
+  "\\Deleted": "T",
+};
+const MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
+
+/** `"05-Mar-2022 10:30:00 +0000"` → Date. */
+function parseInternalDate(s: string): Date {
+  const m = /^ ?(\d{1,2})-(\w{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)$/.exec(s);
+  if (!m) throw new Error(`bad INTERNALDATE ${s}`);
+  const utc = Date.UTC(+m[3], MONTHS.indexOf(m[2]), +m[1], +m[4], +m[5], +m[6]);
+  const offset = (m[7] === "-" ? -1 : 1) * (+m[8] * 60 + +m[9]) * 60_000;
+  return new Date(utc - offset);
+}
+
+function searchDate(d: Date): string {
+  return `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`;
+}
+
+/**
+ * Copies bridge's INBOX into the Maildir: one file per message in `cur/`, named so that Dovecot
+ * assigns UIDs in bridge's order, flags in the name, keywords in `dovecot-keywords`, the internal
+ * date as mtime. Answers what it wrote.
+ */
+async function fillMaildir(
+  bridge: ImapClient,
+  maildir: string,
+): Promise<{ count: number; bytes: number; dates: Date[] }> {
+  await bridge.ok("SELECT INBOX");
+  const keywords: string[] = [];
+  const dates: Date[] = [];
+  let count = 0;
+  let bytes = 0;
+  const r = await bridge.ok("UID FETCH 1:* (UID FLAGS INTERNALDATE BODY.PEEK[])", {
+    onResponse: (resp) => {
+      if (!/^\* \d+ FETCH /.test(resp.text)) return;
+      const flags = /FLAGS \(([^)]*)\)/.exec(resp.text)?.[1].split(" ").filter(Boolean) ?? [];
+      const date = parseInternalDate(/INTERNALDATE "([^"]+)"/.exec(resp.text)![1]);
+      const literal = resp.literals[0];
+      if (!literal) throw new Error(`FETCH without BODY[]: ${resp.text.slice(0, 200)}`);
+      let letters = "";
+      const kw: string[] = [];
+      for (const f of flags) {
+        if (MAILDIR_FLAGS[f]) letters += MAILDIR_FLAGS[f];
+        else if (!f.startsWith("\\")) {
+          let k = keywords.indexOf(f);
+          if (k < 0 && keywords.length < 26) k = keywords.push(f) - 1;
+          if (k >= 0) kw.push(String.fromCharCode(97 + k));
+        }
+      }
+      letters = [...letters].sort().join("") + kw.sort().join("");
+      count++;
+      const base = `${1_000_000 + count}.M${count}P${Deno.pid}.bench,S=${literal.length}`;
+      const file = join(maildir, "cur", `${base}:2,${letters}`);
+      Deno.writeFileSync(file, literal);
+      Deno.utimeSync(file, date, date);
+      dates.push(date);
+      bytes += literal.length;
+    },
+  });
+  if (r.responses < count) throw new Error("lost FETCH responses");
+  await Deno.writeTextFile(
+    join(maildir, "dovecot-keywords"),
+    keywords.map((k, i) => `${i} ${k}\n`).join(""),
+  );
+  await bridge.ok("UNSELECT");
+  return { count, bytes, dates };
+}
+
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  await Deno.chown(path, uid, gid);
+  for await (const e of Deno.readDir(path)) {
+    const p = join(path, e.name);
+    if (e.isDirectory) await chownTree(p, uid, gid);
+    else await Deno.chown(p, uid, gid);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measured pass
+// ---------------------------------------------------------------------------------------------
+
+interface Op {
+  name: string;
+  ms: number;
+  responses: number;
+  bytes: number;
+  /** Hits of a SEARCH, EXISTS of SELECT. */
+  count?: number;
+}
+
+function searchHits(r: CommandResult): number {
+  const line = r.texts.find((t) => t.startsWith("* SEARCH"));
+  return line ? line.trim().split(" ").length - 2 : 0;
+}
+
+/** One pass of the measured commands on a fresh connection. */
+async function pass(
+  port: number,
+  user: string,
+  password: string,
+  since: string,
+): Promise<Op[]> {
+  const c = await login(port, user, password);
+  const ops: Op[] = [];
+  const add = (name: string, r: CommandResult, count?: number) =>
+    ops.push({ name, ms: r.ms, responses: r.responses, bytes: r.bytes, count });
+  try {
+    const select = await c.ok("SELECT INBOX", { keepText: true });
+    const existsLine = select.texts.find((t) => / EXISTS\r?\n$/.test(t));
+    add("SELECT INBOX", select, Number(/^\* (\d+) EXISTS/.exec(existsLine ?? "")?.[1]));
+    add(
+      "UID FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)",
+      await c.ok("UID FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)"),
+    );
+    add("UID FETCH 1:* BODY.PEEK[]", await c.ok("UID FETCH 1:* BODY.PEEK[]"));
+    const header = await c.ok(`UID SEARCH HEADER Subject ${SUBJECT_WORD}`, { keepText: true });
+    add(`UID SEARCH HEADER Subject ${SUBJECT_WORD}`, header, searchHits(header));
+    const sinceR = await c.ok(`UID SEARCH SINCE ${since}`, { keepText: true });
+    add(`UID SEARCH SINCE ${since}`, sinceR, searchHits(sinceR));
+    const all = await c.ok("UID SEARCH ALL", { keepText: true });
+    const uids = (all.texts.find((t) => t.startsWith("* SEARCH")) ?? "").trim().split(" ")
+      .slice(2).map(Number).sort((a, b) => a - b);
+    const n = Math.min(STORE, uids.length);
+    const set = `${uids[0]}:${uids[n - 1]}`;
+    add(`UID STORE ${n} +FLAGS (\\Flagged)`, await c.ok(`UID STORE ${set} +FLAGS (\\Flagged)`), n);
+    add(`UID STORE ${n} -FLAGS (\\Flagged)`, await c.ok(`UID STORE ${set} -FLAGS (\\Flagged)`), n);
+  } finally {
+    await c.close();
+  }
+  return ops;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+/** Peak and current RSS of a process, from /proc (Linux), in MB. */
+async function rssOf(pid: number): Promise<{ peakMB: number; rssMB: number } | undefined> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { peakMB: round(kb("VmHWM") / 1024), rssMB: round(kb("VmRSS") / 1024) };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+const dovecotBin = await ensureDovecot();
+const dovecotVersion = (await run(dovecotBin, ["--version"])).stdout.trim();
+const home = await Deno.makeTempDir({ prefix: "bench_imap_" });
+await Deno.chmod(home, 0o755);
+const cleanups: (() => Promise<void>)[] = [];
+let exitCode = 0;
+try {
+  // 1. The reference server, everything in the Inbox.
+  log(`reference server: seeding ${N} messages (skipped when --data already has them)`);
+  const api = await startApiServer(home);
+  cleanups.push(async () => {
+    try {
+      api.child.kill("SIGTERM");
+    } catch {
+      // gone
+    }
+    await api.child.status;
+  });
+  log(`  ready in ${api.seconds.toFixed(1)} s`);
+  const moved = await everythingToInbox(api.url);
+  log(`  ${moved.moved} messages moved into the Inbox, which holds ${moved.inbox}`);
+
+  // 2. bridge.
+  const keyFile = join(home, "modulus.asc");
+  await Deno.writeTextFile(keyFile, api.modulusKey);
+  const passwordFile = join(home, "password");
+  await Deno.writeTextFile(passwordFile, PASSWORD + "\n");
+  const data = join(home, "bridge-data");
+  const loginOut = await bridgeCommand(home, [
+    "login",
+    EMAIL,
+    "--api-url",
+    api.url,
+    "--password-file",
+    passwordFile,
+    "--trust-modulus-key",
+    keyFile,
+    "--data-dir",
+    data,
+    "--key-store",
+    "file",
+  ], true).output();
+  if (!loginOut.success) fail(`bridge login: ${new TextDecoder().decode(loginOut.stderr)}`);
+  log("bridge serve: first sync");
+  const bridge = await startBridge(home, api.url, data);
+  cleanups.unshift(bridge.stop);
+  log(`  ready in ${bridge.seconds.toFixed(1)} s (IMAP port ${bridge.port})`);
+
+  // 3. Dovecot with the same literals.
+  const dovecotDir = join(home, "dovecot");
+  const dovecotPort = freePort();
+  const dc = await dovecotConfig(dovecotDir, dovecotPort);
+  const filler = await login(bridge.port, EMAIL, bridge.password);
+  const t0 = performance.now();
+  const filled = await fillMaildir(filler, join(dovecotDir, "maildir"));
+  await filler.close();
+  log(
+    `Maildir: ${filled.count} messages, ${round(filled.bytes / 1e6)} MB copied from bridge in ${
+      round((performance.now() - t0) / 1000)
+    } s`,
+  );
+  await chownTree(join(dovecotDir, "maildir"), dc.uid, dc.gid);
+  await chownTree(join(dovecotDir, "home"), dc.uid, dc.gid);
+  const dovecot = new Deno.Command(dovecotBin, {
+    args: ["-F", "-c", dc.conf],
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  cleanups.unshift(async () => {
+    try {
+      dovecot.kill("SIGTERM");
+    } catch {
+      // gone
+    }
+    await dovecot.status;
+  });
+  await waitForPort(dovecotPort, 15_000, "dovecot");
+  log(`dovecot: ${dovecotVersion} on 127.0.0.1:${dovecotPort}`);
+
+  const sorted = [...filled.dates].sort((a, b) => a.getTime() - b.getTime());
+  const since = searchDate(sorted[Math.floor(sorted.length / 2)] ?? new Date());
+  const servers = {
+    bridge: () => pass(bridge.port, EMAIL, bridge.password, since),
+    dovecot: () => pass(dovecotPort, DOVECOT_USER, DOVECOT_PASSWORD, since),
+  };
+
+  // 4. Warm-up, then timed passes, alternating.
+  const warm = performance.now();
+  const warmDovecot = await servers.dovecot();
+  log(`warm-up: dovecot ${round((performance.now() - warm) / 1000)} s (index and cache built)`);
+  const warmB = performance.now();
+  await servers.bridge();
+  log(`warm-up: bridge ${round((performance.now() - warmB) / 1000)} s`);
+  void warmDovecot;
+  const loadBefore = loadavg()[0];
+  const runs: Record<"bridge" | "dovecot", Op[][]> = { bridge: [], dovecot: [] };
+  for (let i = 0; i < REPEAT; i++) {
+    const order: ("bridge" | "dovecot")[] = i % 2 ? ["dovecot", "bridge"] : ["bridge", "dovecot"];
+    for (const s of order) {
+      runs[s].push(await servers[s]());
+      log(
+        `  pass ${i + 1}/${REPEAT} ${s}: ${
+          round(runs[s].at(-1)!.reduce((n, o) => n + o.ms, 0))
+        } ms`,
+      );
+    }
+  }
+  const loadAfter = loadavg()[0];
+
+  // 5. Figures.
+  const names = runs.bridge[0].map((o) => o.name);
+  const rows = names.map((name, i) => {
+    const b = median(runs.bridge.map((r) => r[i].ms));
+    const d = median(runs.dovecot.map((r) => r[i].ms));
+    const bo = runs.bridge[0][i];
+    const dov = runs.dovecot[0][i];
+    return {
+      command: name,
+      bridgeMs: round(b),
+      dovecotMs: round(d),
+      ratio: round(b / d, 2),
+      meetsTarget: b / d <= 1.5,
+      bridgeResponses: bo.responses,
+      dovecotResponses: dov.responses,
+      bridgeMB: round(bo.bytes / 1e6, 2),
+      dovecotMB: round(dov.bytes / 1e6, 2),
+      bridgeCount: bo.count,
+      dovecotCount: dov.count,
+    };
+  });
+  const mismatches = rows.filter((r) =>
+    r.bridgeCount !== r.dovecotCount ||
+    (r.command.startsWith("UID FETCH") && r.bridgeResponses !== r.dovecotResponses)
+  ).map((r) => r.command);
+  const figures = {
+    date: new Date().toISOString(),
+    messages: N,
+    inbox: filled.count,
+    inboxMB: round(filled.bytes / 1e6),
+    repeat: REPEAT,
+    since,
+    subjectWord: SUBJECT_WORD,
+    cores: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    dovecot: dovecotVersion,
+    bridgeFirstSyncSeconds: round(bridge.seconds),
+    bridgeServeMemory: await rssOf(bridge.child.pid),
+    loadAverage1m: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
+    rows,
+    mismatches,
+  };
+  if (values.json) console.log(JSON.stringify(figures));
+  else {
+    const w = [46, 11, 12, 7, 8];
+    const pad = (cells: string[]) =>
+      cells.map((c, i) => i === 0 ? c.padEnd(w[i]) : c.padStart(w[i])).join(" ");
+    console.log(
+      `\nIMAP, ${filled.count} messages in INBOX (${figures.inboxMB} MB), median of ${REPEAT}`,
+    );
+    console.log(pad(["command", "bridge ms", "dovecot ms", "ratio", "≤ 1.5×"]));
+    for (const r of rows) {
+      console.log(pad([
+        r.command,
+        r.bridgeMs.toFixed(1),
+        r.dovecotMs.toFixed(1),
+        r.ratio.toFixed(2),
+        r.meetsTarget ? "yes" : "NO",
+      ]));
+    }
+    console.log(
+      `first sync ${figures.bridgeFirstSyncSeconds} s; bridge serve RSS ${
+        JSON.stringify(figures.bridgeServeMemory)
+      }; load ${figures.loadAverage1m.before} → ${figures.loadAverage1m.after}; ${dovecotVersion}`,
+    );
+    for (const r of rows) {
+      if (r.bridgeCount !== undefined) {
+        console.log(`  ${r.command}: bridge ${r.bridgeCount}, dovecot ${r.dovecotCount}`);
+      }
+    }
+    if (mismatches.length) console.log(`MISMATCH between the servers: ${mismatches.join("; ")}`);
+  }
+  if (mismatches.length) exitCode = 1;
+} finally {
+  for (const c of cleanups) await c().catch(() => {});
+  if (values.keep) log(`kept ${home}`);
+  else await Deno.remove(home, { recursive: true });
+}
+Deno.exit(exitCode);
