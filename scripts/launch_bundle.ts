@@ -70,8 +70,7 @@ export async function launchArgs(bundle: string, bridgeArgs: string[]): Promise<
     "run",
     "--no-prompt",
     `--allow-net=${[...hosts].join(",")}`,
-    // Linux: the stale-lock check reads /proc/<pid>/stat.
-    `--allow-read=${rw},${dirname(resolve(bundle))}${Deno.build.os === "linux" ? ",/proc" : ""}`,
+    `--allow-read=${rw},${dirname(resolve(bundle))}`,
     `--allow-write=${rw}`,
     ...(keychain ? [`--allow-run=${keychain}`] : []),
     "--allow-env",

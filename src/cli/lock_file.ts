@@ -172,14 +172,12 @@ export async function probeProcess(owner: LockOwner): Promise<"alive" | "dead"> 
   if (!Number.isInteger(owner.pid) || owner.pid <= 0) return "dead";
   if (Deno.build.os === "windows") return "alive";
   if (Deno.build.os === "linux") {
-    // /proc needs only read permission, and gives the start time that tells a reused PID.
-    try {
-      await Deno.stat("/proc/self/stat");
+    // /proc gives the start time that tells a reused PID. Deno lets only --allow-all read it, so
+    // first check that our own entry is readable; otherwise ask the kernel below.
+    if (await linuxProcessStart(Deno.pid) !== undefined) {
       const now = await linuxProcessStart(owner.pid);
       if (now === undefined) return "dead";
       return owner.procStart !== undefined && now !== owner.procStart ? "dead" : "alive";
-    } catch {
-      // No /proc (or no permission to read it): ask the kernel below.
     }
   }
   try {
@@ -193,8 +191,11 @@ export async function probeProcess(owner: LockOwner): Promise<"alive" | "dead"> 
   return "alive";
 }
 
-/** `/proc/<pid>/stat` field 22 (start time), or undefined off Linux or when unreadable. */
-async function linuxProcessStart(pid: number): Promise<string | undefined> {
+/**
+ * `/proc/<pid>/stat` field 22 (start time), or undefined off Linux or when unreadable (Deno allows
+ * reading /proc only with --allow-all).
+ */
+export async function linuxProcessStart(pid: number): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return undefined;
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);

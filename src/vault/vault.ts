@@ -175,7 +175,12 @@ export function bridgePasswordMatches(account: VaultAccount, supplied: string): 
 function decodeBridgePassword(text: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9_-]{22}$/.test(text)) return undefined;
   const bytes = Buffer.from(text, "base64url");
-  return bytes.length === BRIDGE_PASSWORD_BYTES ? bytes : undefined;
+  // 22 characters carry 132 bits for 128: only the canonical spelling counts, so a password that
+  // differs in the unused low bits of its last character is a different (wrong) password.
+  if (bytes.length !== BRIDGE_PASSWORD_BYTES || bytes.toString("base64url") !== text) {
+    return undefined;
+  }
+  return bytes;
 }
 
 /** The decrypted content of the vault. */

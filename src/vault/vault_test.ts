@@ -448,3 +448,11 @@ Deno.test("save never writes over a file that became foreign or appeared meanwhi
     assert.deepEqual(await Deno.readFile(vaultPath(dir)), theirs);
   });
 });
+
+Deno.test("bridgePasswordMatches: a non-canonical last character is a wrong password", () => {
+  const password = "AAAAAAAAAAAAAAAAAAAAAA"; // 16 zero bytes
+  const account = { bridgePassword: password } as Parameters<typeof bridgePasswordMatches>[0];
+  assert.ok(bridgePasswordMatches(account, password));
+  // "B" differs from "A" only in bits that 16 bytes do not use.
+  assert.ok(!bridgePasswordMatches(account, "AAAAAAAAAAAAAAAAAAAAAB"));
+});
