@@ -710,6 +710,50 @@ async function pass(
   return ops;
 }
 
+/** Per sequence number: RFC822.SIZE and ENVELOPE as the server wrote them (untimed). */
+async function envelopes(port: number, user: string, password: string): Promise<string[]> {
+  const c = await login(port, user, password);
+  try {
+    await c.ok("EXAMINE INBOX");
+    const r = await c.ok("FETCH 1:* (RFC822.SIZE ENVELOPE)", { keepText: true });
+    return r.texts.filter((t) => /^\* \d+ FETCH /.test(t)).map((t) => {
+      const size = /RFC822\.SIZE (\d+)/.exec(t)?.[1];
+      const at = t.indexOf("ENVELOPE (");
+      const env = at < 0 ? "" : t.slice(at + 9).replace(/\)\r?\n$/, "");
+      return `${size} ${env.replace(/ ?RFC822\.SIZE \d+/, "").trim()}`;
+    });
+  } finally {
+    await c.close();
+  }
+}
+
+/**
+ * Compares what both servers say about the same messages: sizes must be equal (same bytes);
+ * ENVELOPEs may differ only where one server writes a string differently (quoted vs literal).
+ */
+function compareEnvelopes(a: string[], b: string[]) {
+  let sizes = 0;
+  let envs = 0;
+  const examples: string[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const [sa, ...ra] = (a[i] ?? "").split(" ");
+    const [sb, ...rb] = (b[i] ?? "").split(" ");
+    if (sa !== sb) sizes++;
+    if (ra.join(" ") !== rb.join(" ")) {
+      envs++;
+      if (examples.length < 3) {
+        examples.push(`#${i + 1}\n  bridge:  ${ra.join(" ")}\n  dovecot: ${rb.join(" ")}`);
+      }
+    }
+  }
+  return {
+    messages: Math.max(a.length, b.length),
+    sizesDiffer: sizes,
+    envelopesDiffer: envs,
+    examples,
+  };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -827,6 +871,14 @@ try {
   await servers.bridge();
   log(`warm-up: bridge ${round((performance.now() - warmB) / 1000)} s`);
   void warmDovecot;
+  const envCheck = compareEnvelopes(
+    await envelopes(bridge.port, EMAIL, bridge.password),
+    await envelopes(dovecotPort, DOVECOT_USER, DOVECOT_PASSWORD),
+  );
+  log(
+    `cross-check of ${envCheck.messages} messages: RFC822.SIZE differs for ${envCheck.sizesDiffer}, ENVELOPE for ${envCheck.envelopesDiffer}`,
+  );
+  for (const e of envCheck.examples) log(e);
   const loadBefore = loadavg()[0];
   const runs: Record<"bridge" | "dovecot", Op[][]> = { bridge: [], dovecot: [] };
   for (let i = 0; i < REPEAT; i++) {
@@ -883,6 +935,11 @@ try {
     loadAverage1m: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
     rows,
     mismatches,
+    crossCheck: {
+      messages: envCheck.messages,
+      sizesDiffer: envCheck.sizesDiffer,
+      envelopesDiffer: envCheck.envelopesDiffer,
+    },
   };
   if (values.json) console.log(JSON.stringify(figures));
   else {
@@ -914,7 +971,7 @@ try {
     }
     if (mismatches.length) console.log(`MISMATCH between the servers: ${mismatches.join("; ")}`);
   }
-  if (mismatches.length) exitCode = 1;
+  if (mismatches.length || envCheck.sizesDiffer) exitCode = 1;
 } finally {
   for (const c of cleanups) await c().catch(() => {});
   if (values.keep) log(`kept ${home}`);
