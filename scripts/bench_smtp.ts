@@ -33,7 +33,8 @@
  * the same serve process, `--messages` each. `--profile` starts serve with `--inspect` and, for
  * each run, takes a CPU profile of its main thread (self time by area and by function; the
  * inspector's own work of reporting fetches is left out) and counts the API requests serve made
- * (from the inspector's Network events). Profiling slows serve down: its figures are for finding
+ * (from the inspector's Network events); `--profile-out PREFIX` also writes each run's profile
+ * to `PREFIX.<n>.cpuprofile` (Chrome DevTools format). Profiling slows serve down: its figures are for finding
  * where the time goes, not for the table.
  *
  * @module
@@ -60,6 +61,7 @@ const { values } = (() => {
         concurrency: { type: "string" },
         warmup: { type: "string" },
         profile: { type: "boolean" },
+        "profile-out": { type: "string" },
         json: { type: "boolean" },
       },
       strict: true,
@@ -450,6 +452,7 @@ class Profiler {
   #pending = new Map<number, (result: unknown) => void>();
   /** API requests serve made (`METHOD /path`, IDs replaced by `{id}`) since `start`. */
   #requests = new Map<string, number>();
+  #saved = 0;
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
@@ -500,6 +503,11 @@ class Profiler {
     const { profile } = await this.call("Profiler.stop") as {
       profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
     };
+    if (values["profile-out"]) {
+      const file = `${values["profile-out"]}.${this.#saved++}.cpuprofile`;
+      await Deno.writeTextFile(file, JSON.stringify(profile));
+      log(`profile written to ${file}`);
+    }
     const byId = new Map(profile.nodes.map((n) => [n.id, n]));
     const parent = new Map<number, number>();
     for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -724,6 +732,7 @@ const started = performance.now();
 const serve = await startServe();
 log(`bridge serve --demo ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 const results = [];
+if (values["profile-out"] && !values.profile) fail("--profile-out goes with --profile");
 const profiler = serve.inspector ? await Profiler.connect(serve.inspector) : undefined;
 try {
   if (WARMUP > 0) {
