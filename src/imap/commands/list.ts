@@ -276,7 +276,9 @@ export const listCommand: CommandSpec = {
           if (error instanceof MailboxNotFoundError) continue; // deleted while we were listing
           throw error;
         }
-        await session.respond((e) => writeStatus(e, mailbox.name, values, status));
+        await session.respond((e) =>
+          writeStatus(e, mailbox.name, values, status, session.appendLimit)
+        );
       }
     }
     return ok("LIST completed");

@@ -1,6 +1,7 @@
 /**
  * STATUS data items (RFC 3501 §6.3.10, RFC 9051 §6.3.11 `DELETED`, RFC 8438 `SIZE`, RFC 7162
- * `HIGHESTMODSEQ`), shared by STATUS and LIST's `RETURN (STATUS (…))` (RFC 5819).
+ * `HIGHESTMODSEQ`, RFC 7889 §3.1 `APPENDLIMIT`), shared by STATUS and LIST's
+ * `RETURN (STATUS (…))` (RFC 5819).
  *
  * @module
  */
@@ -17,6 +18,7 @@ export const STATUS_ITEMS = [
   "DELETED",
   "SIZE",
   "HIGHESTMODSEQ",
+  "APPENDLIMIT",
 ] as const;
 
 /** One STATUS item name. */
@@ -50,8 +52,11 @@ export function parseStatusItems(args: Decoder): StatusItem[] {
   return args.ok ? items : [];
 }
 
-/** The value of one item. `RECENT` is always 0: `\Recent` is not kept (IMAP4rev2 dropped it). */
-function valueOf(item: StatusItem, status: MailboxStatus): number {
+/**
+ * The value of one item. `RECENT` is always 0: `\Recent` is not kept (IMAP4rev2 dropped it).
+ * `APPENDLIMIT` is the same for every mailbox: the advertised `APPENDLIMIT=n`.
+ */
+function valueOf(item: StatusItem, status: MailboxStatus, appendLimit: number): number {
   switch (item) {
     case "MESSAGES":
       return status.messages;
@@ -69,17 +74,23 @@ function valueOf(item: StatusItem, status: MailboxStatus): number {
       return status.size;
     case "HIGHESTMODSEQ":
       return status.highestModseq;
+    case "APPENDLIMIT":
+      return appendLimit;
   }
 }
 
-/** Writes `* STATUS <mailbox> (<item> <value> …)` CRLF. */
+/**
+ * Writes `* STATUS <mailbox> (<item> <value> …)` CRLF; `appendLimit` is the session's APPENDLIMIT
+ * (the value of the `APPENDLIMIT` item).
+ */
 export function writeStatus(
   e: Encoder,
   name: string,
   status: MailboxStatus,
   items: readonly StatusItem[],
+  appendLimit: number,
 ): void {
   e.raw("* STATUS ").mailbox(name).sp().list(items, (enc, item) => {
-    enc.raw(item).sp().number(valueOf(item, status));
+    enc.raw(item).sp().number(valueOf(item, status, appendLimit));
   }).crlf();
 }

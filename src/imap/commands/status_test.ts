@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { listCommand } from "./list.ts";
 import { statusCommand } from "./status.ts";
 import { message, tagged, withAccount } from "./_mailbox_test_utils.ts";
 
@@ -62,5 +63,21 @@ Deno.test("STATUS: missing, \\Noselect and malformed", async () => {
       assert.equal(r.result.status, "BAD", line);
       assert.equal(r.output, "");
     }
+  });
+});
+
+Deno.test("STATUS: APPENDLIMIT (RFC 7889 §3.1) is the session's limit, also in LIST-STATUS", async () => {
+  await withAccount(async (_account, session) => {
+    const { result, output } = await session.run(
+      statusCommand,
+      "a1 STATUS INBOX (MESSAGES APPENDLIMIT)",
+    );
+    assert.equal(tagged(result), "a1 OK STATUS completed");
+    assert.equal(output, `* STATUS "INBOX" (MESSAGES 0 APPENDLIMIT ${session.appendLimit})\r\n`);
+    const list = await session.run(listCommand, 'a2 LIST "" INBOX RETURN (STATUS (APPENDLIMIT))');
+    assert.equal(
+      list.output,
+      `* LIST (\\Noinferiors) "/" "INBOX"\r\n* STATUS "INBOX" (APPENDLIMIT ${session.appendLimit})\r\n`,
+    );
   });
 });
