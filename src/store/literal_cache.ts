@@ -1,46 +1,88 @@
 /**
- * The encrypted literal cache: the RFC 822 bytes of each message, built once by the sync, kept in
- * one file per message next to (not inside) the SQLite index, so FETCH BODY[] needs no network.
+ * The encrypted literal cache: the RFC 822 bytes of each message, built once by the sync, kept next
+ * to (not inside) the SQLite index, so FETCH BODY[] needs no network.
  *
- * A file is `"BLC1"` ‖ a 12-byte random nonce ‖ AES-256-GCM(key, nonce, AAD = `"BLC1"` ‖ the
- * internal message ID in decimal) of the literal compressed with `deflate-raw`. The key is derived
- * from the account's cache secret with HKDF-SHA256. The AAD binds a file to its message: a file
- * copied or renamed onto another ID does not decrypt.
+ * An entry is the literal compressed with `deflate-raw` ({@link compressLiteral}), then sealed with
+ * AES-256-GCM under a key derived from the account's cache secret with HKDF-SHA256, with a fresh
+ * random 12-byte nonce per entry. Entries are records appended to segment files
+ * (`literal_pack.ts`: 64 MiB segments, a hint file per full segment, compaction of segments that
+ * are more than half dead); the AAD is the record's identifying header (format tag, kind, the
+ * internal message ID, the length), so an entry copied onto another ID or cut short does not
+ * decrypt.
  *
- * Files live in `<dir>/<xx>/<id>`, `xx` being the ID's low byte in hex (256 shards), and are
- * written to a temporary name and renamed into place, so a reader sees the old file, the new one,
- * or none. The cache is a cache: {@link LiteralCache.get} answers `undefined` for a missing,
- * truncated, tampered or foreign entry and never throws; the caller rebuilds the literal from the
- * API and puts it again.
+ * Caches written by earlier versions hold one file per message, `<dir>/<xx>/<id>` (`xx` the ID's
+ * low byte in hex): `"BLC1"` ‖ nonce ‖ AES-256-GCM(key, nonce, AAD = `"BLC1"` ‖ the ID in decimal)
+ * of the deflated literal. They stay readable: {@link LiteralCache.get} falls back to them for IDs
+ * the segments do not hold, {@link LiteralCache.delete} and {@link LiteralCache.clear} remove them,
+ * and a new `put` of the ID supersedes them. Nothing writes that format any more.
+ *
+ * The cache is a cache: {@link LiteralCache.get} answers `undefined` for a missing, truncated,
+ * tampered or foreign entry and never throws; the caller rebuilds the literal from the API and
+ * puts it again.
+ *
+ * Cost per entry (the reason for segments): appending a record is a few synchronous system calls
+ * on an existing file, where creating one file per message cost about 1 ms of kernel time on an
+ * ext4 disk. Compression is synchronous zlib, about half the cost of a `CompressionStream`, and
+ * the first sync does it on the build workers ({@link LiteralCache.putCompressed}).
  *
  * @module
  */
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { InternalMessageId } from "./ids.ts";
+import {
+  LiteralPack,
+  type LiteralPackStats,
+  RECORD_AAD_BYTES,
+  recordHeader,
+  RecordKind,
+} from "./literal_pack.ts";
 
-const MAGIC = new TextEncoder().encode("BLC1");
+const LEGACY_MAGIC = new TextEncoder().encode("BLC1");
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HKDF_SALT = new TextEncoder().encode("bridge literal cache");
 const HKDF_INFO = new TextEncoder().encode("AES-256-GCM key v1");
 
-/** Encrypted, compressed literals on disk, one file per message. */
+/** Options of {@link LiteralCache.open}. */
+export interface LiteralCacheOptions {
+  /** Size at which a segment file is closed for new entries (default 64 MiB; tests use less). */
+  segmentBytes?: number;
+}
+
+/**
+ * A literal compressed the way the cache stores it (`deflate-raw`, zlib's default level). Pure;
+ * build workers call it so that {@link LiteralCache.putCompressed} only encrypts and writes.
+ */
+export function compressLiteral(literal: Uint8Array): Uint8Array {
+  return deflateRawSync(literal);
+}
+
+/** Encrypted, compressed literals on disk, appended to segment files. */
 export class LiteralCache {
   readonly dir: string;
   #key: CryptoKey;
-  #shards = new Set<string>();
+  #pack: LiteralPack;
+  /** Whether the folder holds entries in the one-file-per-message format. */
+  #legacy: boolean;
 
-  private constructor(dir: string, key: CryptoKey) {
+  private constructor(dir: string, key: CryptoKey, pack: LiteralPack, legacy: boolean) {
     this.dir = dir;
     this.#key = key;
+    this.#pack = pack;
+    this.#legacy = legacy;
   }
 
   /**
    * Opens the cache in `dir` (created if missing) with a key derived from `secret`, the account's
    * cache secret (at least 16 random bytes, kept in the vault).
    *
-   * @throws {RangeError} when the secret is shorter than 16 bytes.
+   * @throws {RangeError} when the secret is shorter than 16 bytes; I/O errors as they come.
    */
-  static async open(dir: string, secret: Uint8Array): Promise<LiteralCache> {
+  static async open(
+    dir: string,
+    secret: Uint8Array,
+    options: LiteralCacheOptions = {},
+  ): Promise<LiteralCache> {
     if (secret.length < 16) {
       throw new RangeError(`Cache secret has ${secret.length} bytes, at least 16 are needed`);
     }
@@ -55,59 +97,60 @@ export class LiteralCache {
       false,
       ["encrypt", "decrypt"],
     );
-    return new LiteralCache(dir, key);
+    const pack = LiteralPack.open(dir, { segmentBytes: options.segmentBytes });
+    let legacy = false;
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory && /^[0-9a-f]{2}$/.test(entry.name)) legacy = true;
+    }
+    return new LiteralCache(dir, key, pack, legacy);
   }
 
   /**
-   * Stores a message's literal, replacing any earlier entry atomically.
+   * Stores a message's literal, replacing any earlier entry.
    *
    * @throws {RangeError} for an ID that is not a positive integer; I/O errors (disk full) as-is.
    */
   async put(id: InternalMessageId, literal: Uint8Array): Promise<void> {
     checkId(id);
+    await this.putCompressed(id, compressLiteral(literal));
+  }
+
+  /**
+   * Stores a literal already compressed with {@link compressLiteral} (the build workers do that
+   * off the main thread). Anything else stored here reads back as a miss.
+   *
+   * @throws {RangeError} for an ID that is not a positive integer; I/O errors (disk full) as-is.
+   */
+  async putCompressed(id: InternalMessageId, compressed: Uint8Array): Promise<void> {
+    checkId(id);
     const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-    const compressed = await pipe(literal, new CompressionStream("deflate-raw"));
+    const header = recordHeader(RecordKind.Entry, id, compressed.length + TAG_BYTES, nonce);
     const sealed = new Uint8Array(
       await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv: nonce, additionalData: aad(id) },
+        { name: "AES-GCM", iv: nonce, additionalData: header.subarray(0, RECORD_AAD_BYTES) },
         this.#key,
-        compressed,
+        compressed as Uint8Array<ArrayBuffer>,
       ),
     );
-    const file = new Uint8Array(MAGIC.length + NONCE_BYTES + sealed.length);
-    file.set(MAGIC, 0);
-    file.set(nonce, MAGIC.length);
-    file.set(sealed, MAGIC.length + NONCE_BYTES);
-
-    const shard = shardOf(id);
-    if (!this.#shards.has(shard)) {
-      await Deno.mkdir(`${this.dir}/${shard}`, { recursive: true, mode: 0o700 });
-      this.#shards.add(shard);
-    }
-    const tmp = `${this.dir}/${shard}/.${id}.${crypto.randomUUID()}.tmp`;
-    try {
-      await Deno.writeFile(tmp, file, { mode: 0o600 });
-      await Deno.rename(tmp, this.#path(id));
-    } catch (err) {
-      await Deno.remove(tmp).catch(() => {});
-      throw err;
-    }
+    this.#pack.append(id, header, sealed);
   }
 
   /** The literal of a message, or `undefined` when the entry is missing or unreadable. */
   async get(id: InternalMessageId): Promise<Uint8Array | undefined> {
     try {
       checkId(id);
-      const file = await Deno.readFile(this.#path(id));
-      const header = MAGIC.length + NONCE_BYTES;
-      if (file.length < header + TAG_BYTES) return undefined;
-      if (!MAGIC.every((b, i) => file[i] === b)) return undefined;
+      const record = this.#pack.read(id);
+      if (!record) return this.#legacy ? await this.#getLegacy(id) : undefined;
       const compressed = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: file.subarray(MAGIC.length, header), additionalData: aad(id) },
+        {
+          name: "AES-GCM",
+          iv: record.extra as Uint8Array<ArrayBuffer>,
+          additionalData: record.header.subarray(0, RECORD_AAD_BYTES) as Uint8Array<ArrayBuffer>,
+        },
         this.#key,
-        file.subarray(header),
+        record.payload as Uint8Array<ArrayBuffer>,
       );
-      return await pipe(new Uint8Array(compressed), new DecompressionStream("deflate-raw"));
+      return inflate(new Uint8Array(compressed));
     } catch {
       return undefined;
     }
@@ -117,7 +160,9 @@ export class LiteralCache {
   async has(id: InternalMessageId): Promise<boolean> {
     try {
       checkId(id);
-      return (await Deno.stat(this.#path(id))).isFile;
+      if (this.#pack.has(id)) return true;
+      if (!this.#legacy) return false;
+      return (await Deno.stat(this.#legacyPath(id))).isFile;
     } catch {
       return false;
     }
@@ -126,8 +171,10 @@ export class LiteralCache {
   /** Drops a message's entry; no error when there is none. */
   async delete(id: InternalMessageId): Promise<void> {
     checkId(id);
+    this.#pack.delete(id);
+    if (!this.#legacy) return;
     try {
-      await Deno.remove(this.#path(id));
+      await Deno.remove(this.#legacyPath(id));
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -135,13 +182,36 @@ export class LiteralCache {
 
   /** Drops every entry (and stray temporary files), keeping the directory. */
   async clear(): Promise<void> {
+    this.#pack.reset();
     for await (const entry of Deno.readDir(this.dir)) {
       await Deno.remove(`${this.dir}/${entry.name}`, { recursive: true });
     }
-    this.#shards.clear();
+    this.#legacy = false;
   }
 
-  #path(id: InternalMessageId): string {
+  /** Figures about the segment files (entries, bytes, dead bytes, compactions). */
+  stats(): LiteralPackStats {
+    return this.#pack.stats();
+  }
+
+  async #getLegacy(id: InternalMessageId): Promise<Uint8Array | undefined> {
+    const file = await Deno.readFile(this.#legacyPath(id));
+    const header = LEGACY_MAGIC.length + NONCE_BYTES;
+    if (file.length < header + TAG_BYTES) return undefined;
+    if (!LEGACY_MAGIC.every((b, i) => file[i] === b)) return undefined;
+    const compressed = await crypto.subtle.decrypt(
+      {
+        name: "AES-GCM",
+        iv: file.subarray(LEGACY_MAGIC.length, header),
+        additionalData: legacyAad(id),
+      },
+      this.#key,
+      file.subarray(header),
+    );
+    return inflate(new Uint8Array(compressed));
+  }
+
+  #legacyPath(id: InternalMessageId): string {
     return `${this.dir}/${shardOf(id)}/${id}`;
   }
 }
@@ -156,11 +226,11 @@ function shardOf(id: number): string {
   return (id % 256).toString(16).padStart(2, "0");
 }
 
-function aad(id: number): Uint8Array<ArrayBuffer> {
+function legacyAad(id: number): Uint8Array<ArrayBuffer> {
   const digits = new TextEncoder().encode(String(id));
-  const out = new Uint8Array(MAGIC.length + digits.length);
-  out.set(MAGIC, 0);
-  out.set(digits, MAGIC.length);
+  const out = new Uint8Array(LEGACY_MAGIC.length + digits.length);
+  out.set(LEGACY_MAGIC, 0);
+  out.set(digits, LEGACY_MAGIC.length);
   return out;
 }
 
@@ -168,10 +238,10 @@ function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes);
 }
 
-async function pipe(
-  data: Uint8Array,
-  transform: CompressionStream | DecompressionStream,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const out = ReadableStream.from([data as Uint8Array<ArrayBuffer>]).pipeThrough(transform);
-  return new Uint8Array(await new Response(out).arrayBuffer());
+function inflate(compressed: Uint8Array): Uint8Array {
+  const out = inflateRawSync(compressed);
+  // A plain Uint8Array that owns its whole buffer (callers may transfer it).
+  return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength
+    ? new Uint8Array(out.buffer, 0, out.byteLength)
+    : new Uint8Array(out);
 }

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import type { InternalMessageId } from "./ids.ts";
-import { LiteralCache } from "./literal_cache.ts";
+import { compressLiteral, LiteralCache } from "./literal_cache.ts";
+import { _internals, RECORD_HEADER_BYTES } from "./literal_pack.ts";
 
 const SECRET = new Uint8Array(32).fill(7);
 const id = (n: number) => n as InternalMessageId;
+const SEGMENT = "seg-00000001.pack";
 
 async function withCache(fn: (cache: LiteralCache, dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "literal_cache_test_" });
@@ -14,6 +16,12 @@ async function withCache(fn: (cache: LiteralCache, dir: string) => Promise<void>
   }
 }
 
+/** Opens `dir` again as a fresh process would (no shared in-memory state). */
+function reopen(dir: string, secret = SECRET): Promise<LiteralCache> {
+  _internals.forgetOpenPacks();
+  return LiteralCache.open(dir, secret);
+}
+
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
@@ -21,76 +29,103 @@ function randomBytes(n: number): Uint8Array {
 }
 
 Deno.test("LiteralCache round-trips literals byte for byte, 10 MB of binary included", async () => {
-  await withCache(async (cache) => {
+  await withCache(async (cache, dir) => {
     const big = randomBytes(10 * 1024 * 1024);
     const text = new TextEncoder().encode("Subject: hi\r\n\r\n" + "line\r\n".repeat(50_000));
     const cases: [number, Uint8Array][] = [[1, big], [2, text], [3, new Uint8Array()], [256, text]];
     for (const [n, bytes] of cases) await cache.put(id(n), bytes);
     for (const [n, bytes] of cases) assert.deepEqual(await cache.get(id(n)), bytes, `entry ${n}`);
-    // Text compresses: the file is much smaller than the literal.
-    assert.ok((await Deno.stat(`${cache.dir}/02/2`)).size < text.length / 10);
+    // And from disk, as after a restart.
+    const again = await reopen(dir);
+    for (const [n, bytes] of cases) assert.deepEqual(await again.get(id(n)), bytes, `entry ${n}`);
+    // Text compresses: its records are much smaller than the literals.
+    const stats = cache.stats();
+    assert.equal(stats.entries, 4);
+    assert.ok(stats.bytes < big.length + text.length / 5);
   });
 });
 
-Deno.test("entries are sharded by the ID's low byte, private, and written without leftovers", async () => {
+Deno.test("entries share one private segment file and leave nothing else behind", async () => {
   await withCache(async (cache, dir) => {
     await cache.put(id(1), new Uint8Array([1]));
     await cache.put(id(257), new Uint8Array([2]));
     await cache.put(id(255), new Uint8Array([3]));
     await cache.put(id(1), new Uint8Array([4])); // replace
     const listing: string[] = [];
-    for await (const shard of Deno.readDir(dir)) {
-      for await (const f of Deno.readDir(`${dir}/${shard.name}`)) {
-        listing.push(`${shard.name}/${f.name}`);
-      }
-    }
-    assert.deepEqual(listing.sort(), ["01/1", "01/257", "ff/255"]);
+    for await (const entry of Deno.readDir(dir)) listing.push(entry.name);
+    assert.deepEqual(listing, [SEGMENT]);
     if (Deno.build.os !== "windows") {
-      assert.equal((await Deno.stat(`${dir}/01/1`)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(`${dir}/${SEGMENT}`)).mode! & 0o777, 0o600);
+      assert.equal((await Deno.stat(dir)).mode! & 0o777, 0o700);
     }
     assert.deepEqual(await cache.get(id(1)), new Uint8Array([4]));
+    assert.deepEqual(await (await reopen(dir)).get(id(1)), new Uint8Array([4]));
+    assert.equal(cache.stats().entries, 3);
   });
 });
 
-Deno.test("the same literal twice gives different files (a fresh nonce per object)", async () => {
-  await withCache(async (cache) => {
+Deno.test("putCompressed stores what compressLiteral made; the same literal twice gets a fresh nonce", async () => {
+  await withCache(async (cache, dir) => {
     const literal = new TextEncoder().encode("Subject: same\r\n\r\nbody\r\n");
+    await cache.putCompressed(id(5), compressLiteral(literal));
+    const first = await Deno.readFile(`${dir}/${SEGMENT}`);
     await cache.put(id(5), literal);
-    const first = await Deno.readFile(`${cache.dir}/05/5`);
-    await cache.put(id(5), literal);
-    const second = await Deno.readFile(`${cache.dir}/05/5`);
-    assert.notDeepEqual(first.subarray(4, 16), second.subarray(4, 16));
-    assert.notDeepEqual(first.subarray(16), second.subarray(16));
+    const both = await Deno.readFile(`${dir}/${SEGMENT}`);
+    const second = both.subarray(first.length);
+    assert.equal(second.length, first.length);
+    assert.deepEqual(second.subarray(0, 20), first.subarray(0, 20)); // same ID and length
+    assert.notDeepEqual(second.subarray(20, 32), first.subarray(20, 32)); // nonce
+    assert.notDeepEqual(second.subarray(32), first.subarray(32));
     assert.deepEqual(await cache.get(id(5)), literal);
+    // Something that is not deflate data reads as a miss.
+    await cache.putCompressed(id(6), new Uint8Array([0xff, 0xff, 0xff]));
+    assert.equal(await cache.get(id(6)), undefined);
   });
 });
 
 Deno.test("a tampered, truncated, foreign or missing entry reads as undefined", async () => {
-  await withCache(async (cache) => {
+  await withCache(async (cache, dir) => {
     const literal = new TextEncoder().encode("Subject: secret\r\n\r\n" + "x".repeat(5000));
     await cache.put(id(9), literal);
-    const path = `${cache.dir}/09/9`;
+    const path = `${dir}/${SEGMENT}`;
     const good = await Deno.readFile(path);
 
     const variants: [string, Uint8Array][] = [
       ["flipped ciphertext bit", flip(good, good.length - 20)],
       ["flipped tag bit", flip(good, good.length - 1)],
-      ["flipped nonce bit", flip(good, 6)],
+      ["flipped nonce bit", flip(good, 25)],
+      ["flipped length bit", flip(good, 16)],
+      ["flipped ID bit", flip(good, 8)],
+      ["flipped kind bit", flip(good, 4)],
       ["wrong magic", flip(good, 0)],
       ["truncated", good.subarray(0, good.length - 1)],
-      ["header only", good.subarray(0, 16)],
+      ["header only", good.subarray(0, RECORD_HEADER_BYTES)],
       ["empty", new Uint8Array()],
-      ["garbage", randomBytes(200)],
+      ["garbage", randomBytes(good.length)],
     ];
     for (const [what, bytes] of variants) {
       await Deno.writeFile(path, bytes);
       assert.equal(await cache.get(id(9)), undefined, what);
     }
+    await Deno.writeFile(path, good);
+    assert.deepEqual(await cache.get(id(9)), literal);
 
-    // A valid entry of another message moved onto this ID does not decrypt (AAD = ID).
+    // The record of another message does not pass for this one: not in its place (the header
+    // names the other ID), and not with its header rewritten (the header is the AAD).
     await cache.put(id(10), literal);
-    await Deno.copyFile(`${cache.dir}/0a/10`, path);
+    const both = await Deno.readFile(path);
+    const other = both.slice(good.length);
+    await Deno.writeFile(path, concat(other, both.subarray(good.length)));
     assert.equal(await cache.get(id(9)), undefined);
+    const relabelled = other.slice();
+    relabelled[8] = 9;
+    await Deno.writeFile(path, concat(relabelled, both.subarray(good.length)));
+    assert.equal(await cache.get(id(9)), undefined);
+    assert.deepEqual(await cache.get(id(10)), literal);
+
+    // A file removed behind the cache's back.
+    await Deno.remove(path);
+    assert.equal(await cache.get(id(10)), undefined);
 
     assert.equal(await cache.get(id(12345)), undefined);
     assert.equal(await cache.get(id(0)), undefined);
@@ -106,22 +141,58 @@ Deno.test("a cache opened with another secret cannot read the entries", async ()
     assert.equal(await other.get(id(3)), undefined);
     const same = await LiteralCache.open(cache.dir, new Uint8Array(32).fill(7));
     assert.deepEqual(await same.get(id(3)), literal);
+    // Two objects on one folder share its state: what one writes the other reads.
+    await same.put(id(4), literal);
+    assert.deepEqual(await cache.get(id(4)), literal);
   });
 });
 
 Deno.test("has(), delete() and clear()", async () => {
-  await withCache(async (cache) => {
+  await withCache(async (cache, dir) => {
     await cache.put(id(1), new Uint8Array([1]));
     await cache.put(id(2), new Uint8Array([2]));
     assert.equal(await cache.has(id(1)), true);
     await cache.delete(id(1));
     await cache.delete(id(1));
+    await cache.delete(id(77));
     assert.equal(await cache.has(id(1)), false);
     assert.equal(await cache.get(id(1)), undefined);
+    // The deletion is on disk too.
+    assert.equal(await (await reopen(dir)).has(id(1)), false);
     await cache.clear();
     assert.equal(await cache.has(id(2)), false);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
     await cache.put(id(2), new Uint8Array([9]));
     assert.deepEqual(await cache.get(id(2)), new Uint8Array([9]));
+  });
+});
+
+Deno.test("entries of the one-file-per-message format stay readable, deletable and replaceable", async () => {
+  await withCache(async (_cache, dir) => {
+    const old = new TextEncoder().encode("Subject: written by an earlier version\r\n\r\nhi\r\n");
+    await writeLegacyEntry(dir, 300, old);
+    await writeLegacyEntry(dir, 301, old);
+    await writeLegacyEntry(dir, 302, old);
+    const cache2 = await reopen(dir);
+    assert.deepEqual(await cache2.get(id(300)), old);
+    assert.equal(await cache2.has(id(300)), true);
+    assert.equal(await cache2.has(id(303)), false);
+    // A tampered old file is a miss, as before.
+    const path = `${dir}/2d/301`;
+    await Deno.writeFile(path, flip(await Deno.readFile(path), 30));
+    assert.equal(await cache2.get(id(301)), undefined);
+    // A new put supersedes the old file; delete removes both.
+    const fresh = new TextEncoder().encode("Subject: rebuilt\r\n\r\n");
+    await cache2.put(id(300), fresh);
+    assert.deepEqual(await cache2.get(id(300)), fresh);
+    await cache2.delete(id(300));
+    assert.equal(await cache2.has(id(300)), false);
+    assert.equal(await cache2.get(id(300)), undefined);
+    await assert.rejects(() => Deno.stat(`${dir}/2c/300`), Deno.errors.NotFound);
+    assert.deepEqual(await cache2.get(id(302)), old);
+    await cache2.clear();
+    assert.equal(await cache2.get(id(302)), undefined);
+    assert.equal(cache2.stats().entries, 0);
   });
 });
 
@@ -130,6 +201,9 @@ Deno.test("LiteralCache refuses short secrets and bad IDs", async () => {
   await withCache(async (cache) => {
     await assert.rejects(() => cache.put(id(0), new Uint8Array()), RangeError);
     await assert.rejects(() => cache.put(id(1.5), new Uint8Array()), RangeError);
+    await assert.rejects(() => cache.putCompressed(id(-2), new Uint8Array()), RangeError);
+    await assert.rejects(() => cache.delete(id(0)), RangeError);
+    assert.equal(await cache.has(id(0)), false);
   });
 });
 
@@ -137,4 +211,45 @@ function flip(bytes: Uint8Array, at: number): Uint8Array {
   const out = bytes.slice();
   out[at] ^= 1;
   return out;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Writes an entry as the cache did before segments: `<dir>/<xx>/<id>`, `"BLC1"` ‖ nonce ‖ GCM. */
+async function writeLegacyEntry(dir: string, n: number, literal: Uint8Array): Promise<void> {
+  const enc = new TextEncoder();
+  const material = await crypto.subtle.importKey("raw", SECRET, "HKDF", false, ["deriveKey"]);
+  const key = await crypto.subtle.deriveKey(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: enc.encode("bridge literal cache"),
+      info: enc.encode("AES-256-GCM key v1"),
+    },
+    material,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt"],
+  );
+  const compressed = await new Response(
+    ReadableStream.from([literal as Uint8Array<ArrayBuffer>])
+      .pipeThrough(new CompressionStream("deflate-raw")),
+  ).arrayBuffer();
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv: nonce, additionalData: enc.encode(`BLC1${n}`) },
+    key,
+    compressed,
+  );
+  const shard = (n % 256).toString(16).padStart(2, "0");
+  await Deno.mkdir(`${dir}/${shard}`, { recursive: true });
+  await Deno.writeFile(
+    `${dir}/${shard}/${n}`,
+    concat(concat(enc.encode("BLC1"), nonce), new Uint8Array(sealed)),
+  );
 }

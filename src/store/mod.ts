@@ -8,7 +8,7 @@
  *   `fetchRows`, `search`, `setMessageLabels`, `changedSince`), `sync` (checkpoint and event
  *   cursor, written inside `store.transaction`).
  * - {@link LiteralCache} (`await LiteralCache.open(dir, secret)`): the built literals, compressed and
- *   encrypted, one file per message; a miss is `undefined`, never an error.
+ *   encrypted, appended to segment files; a miss is `undefined`, never an error.
  *
  * @module
  */
@@ -59,6 +59,8 @@ export {
   type SelectInfo,
   type UidRange,
 } from "./membership.ts";
+export { BulkInsert, type BulkInserted, type BulkMessage } from "./bulk_insert.ts";
 export { type SyncCheckpoint, type SyncFailure, SyncState } from "./sync_state.ts";
 export { LATEST_VERSION, type Migration, MIGRATIONS } from "./migrations.ts";
-export { LiteralCache } from "./literal_cache.ts";
+export { compressLiteral, LiteralCache, type LiteralCacheOptions } from "./literal_cache.ts";
+export type { LiteralPackStats } from "./literal_pack.ts";

@@ -1,7 +1,8 @@
 /**
  * One account's local index: a SQLite file (`node:sqlite`, WAL) holding mailboxes, messages, their
  * per-mailbox UIDs and mod-sequences, and the sync's position. Open it with {@link Store.open};
- * the tables are reached through `mailboxes`, `messages`, `membership` and `sync`.
+ * the tables are reached through `mailboxes`, `messages`, `membership` and `sync` (and `bulk`, the
+ * first sync's fast insert of new messages).
  *
  * One `Store` per file per process. Writes are synchronous and each public mutator is atomic;
  * {@link Store.transaction} groups several into one commit.
@@ -9,6 +10,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { BulkInsert } from "./bulk_insert.ts";
 import { Counters } from "./counters.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { Membership } from "./membership.ts";
@@ -33,6 +35,8 @@ export class Store {
   readonly messages: Messages;
   readonly membership: Membership;
   readonly sync: SyncState;
+  /** The first sync's bulk insert of new messages. */
+  readonly bulk: BulkInsert;
   #sql: Sql;
 
   private constructor(db: DatabaseSync, options: StoreOptions) {
@@ -43,6 +47,7 @@ export class Store {
     this.membership = new Membership(this.#sql, counters);
     this.messages = new Messages(this.#sql, counters, this.membership);
     this.sync = new SyncState(this.#sql, now);
+    this.bulk = new BulkInsert(this.#sql, counters);
   }
 
   /**
