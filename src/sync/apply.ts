@@ -33,10 +33,13 @@ import {
   PLACEHOLDER_MAILBOXES,
 } from "../connector/mailbox_names.ts";
 import {
+  type BulkMessage,
   type InternalMessageId,
   type Mailbox,
+  type MailboxId,
   type MailboxRenamed,
   type MembershipRef,
+  type MessageContent,
   MessageFlag,
   type RemoteAddressId,
   type RemoteLabelId,
@@ -291,15 +294,8 @@ export function applyMessage(
   return store.transaction(() => {
     const failed = built.status === "failed";
     const upsert = store.messages.upsertFromSync({
+      ...contentOf(metadata, built),
       remoteId,
-      addressId: (metadata.AddressID || null) as RemoteAddressId | null,
-      internalDate: internalDate(metadata.Time),
-      size: built.literalSize,
-      envelope: built.envelope,
-      bodyStructure: built.bodyStructure,
-      body: built.body,
-      header: built.headerBytes,
-      buildError: failed ? (built.reason || "build failed") : null,
       flags: messageFlags(metadata),
     });
     const labels = store.membership.setMessageLabels(upsert.id, exposedLabelIds(metadata.LabelIDs));
@@ -314,6 +310,82 @@ export function applyMessage(
       removed: sortRefs(labels.removed),
       unknownLabels: labels.unknownLabels,
     };
+  });
+}
+
+/** One message for {@link applyMessages}. */
+export interface MessageToApply {
+  metadata: MessageMetadata;
+  built: BuiltContent;
+}
+
+/**
+ * {@link applyMessage} for many messages, in order, as one transaction: the same index as applying
+ * them one by one (same UIDs, flags, memberships, failures), several times faster for messages
+ * that are not indexed yet, which go through the store's bulk insert in runs (one shared
+ * mod-sequence per run). A message already indexed (a resumed sync re-applying it), or a second
+ * message with the same remote ID, takes the general path at its place in the order. Results are
+ * in input order.
+ */
+export function applyMessages(
+  store: Store,
+  messages: readonly MessageToApply[],
+): MessageApplied[] {
+  return store.transaction(() => {
+    const results: MessageApplied[] = [];
+    const mailboxOf = new Map<RemoteLabelId, MailboxId | undefined>();
+    const resolve = (label: RemoteLabelId) => {
+      if (!mailboxOf.has(label)) mailboxOf.set(label, store.mailboxes.byRemoteId(label)?.id);
+      return mailboxOf.get(label);
+    };
+    let run: { message: BulkMessage; unknownLabels: RemoteLabelId[]; failed?: string }[] = [];
+    const inRun = new Set<string>();
+    const flush = () => {
+      if (run.length === 0) return;
+      const inserted = store.bulk.insertNew(run.map((r) => r.message));
+      run.forEach((r, i) => {
+        if (r.failed !== undefined) store.sync.recordFailure(r.message.remoteId, r.failed);
+        results.push({
+          id: inserted[i].id,
+          created: true,
+          flagsChanged: false,
+          added: sortRefs(inserted[i].added),
+          removed: [],
+          unknownLabels: r.unknownLabels,
+        });
+      });
+      run = [];
+      inRun.clear();
+    };
+    for (const { metadata, built } of messages) {
+      const remoteId = metadata.ID as RemoteMessageId;
+      if (inRun.has(remoteId) || store.messages.byRemoteId(remoteId) !== undefined) {
+        flush();
+        results.push(applyMessage(store, metadata, built));
+        continue;
+      }
+      const failed = built.status === "failed" ? (built.reason || "build failed") : undefined;
+      const mailboxes: MailboxId[] = [];
+      const unknownLabels: RemoteLabelId[] = [];
+      for (const label of exposedLabelIds(metadata.LabelIDs)) {
+        const mailbox = resolve(label);
+        if (mailbox === undefined) unknownLabels.push(label);
+        else mailboxes.push(mailbox);
+      }
+      run.push({
+        message: {
+          ...contentOf(metadata, built),
+          remoteId,
+          flags: messageFlags(metadata),
+          mailboxes,
+        },
+        unknownLabels,
+        failed,
+      });
+      inRun.add(remoteId);
+    }
+    flush();
+    return results;
   });
 }
 
@@ -361,6 +433,21 @@ export function deleteMessage(store: Store, remoteId: string): MessageDeleted | 
     store.sync.clearFailure(remoteId as RemoteMessageId);
     return { id, removed: sortRefs(removed) };
   });
+}
+
+/** The index's content columns of a message: its metadata's address and date, the build. */
+function contentOf(metadata: MessageMetadata, built: BuiltContent): MessageContent {
+  const failed = built.status === "failed";
+  return {
+    addressId: (metadata.AddressID || null) as RemoteAddressId | null,
+    internalDate: internalDate(metadata.Time),
+    size: built.literalSize,
+    envelope: built.envelope,
+    bodyStructure: built.bodyStructure,
+    body: built.body,
+    header: built.headerBytes,
+    buildError: failed ? (built.reason || "build failed") : null,
+  };
 }
 
 function internalDate(time: unknown): number {

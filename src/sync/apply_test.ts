@@ -6,12 +6,13 @@ import {
   applyLabels,
   applyMessage,
   applyMessageMetadata,
+  applyMessages,
   type BuiltContent,
   deleteLabel,
   deleteMessage,
   messageFlags,
 } from "./apply.ts";
-import { label, metadata, SYSTEM_LABELS as SYSTEM } from "./_event_test_utils.ts";
+import { indexView, label, metadata, SYSTEM_LABELS as SYSTEM } from "./_event_test_utils.ts";
 
 const USER: Label[] = [
   label("F1", 3, "Work"),
@@ -152,6 +153,94 @@ Deno.test("applyMessage is idempotent; metadata moves keep UIDs; delete expunges
     assert.equal(gone.removed.length, 2);
     assert.equal(store.messages.byRemoteId("m1" as RemoteMessageId), undefined);
     assert.equal(deleteMessage(store, "m1"), undefined);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("applyMessages gives the index that applying one by one gives", () => {
+  /** Everything a client or a later sync can see of the index, mod-sequences aside. */
+  const snapshot = (store: Store) => {
+    const messages = [];
+    for (const m of store.mailboxes.list()) {
+      const rows = store.membership.fetchRows(m.id, [{ first: 1 as never, last: 9999 as never }]);
+      for (const r of rows) {
+        const stored = store.messages.get(r.messageId)!;
+        messages.push([m.name, r.uid, r.remoteId, r.flags, stored.internalDate, stored.size]);
+        messages.push([stored.buildStatus, stored.buildError, stored.addressId, stored.envelope]);
+      }
+    }
+    return {
+      view: indexView(store),
+      messages,
+      mailboxes: store.mailboxes.list().map((m) => [m.name, m.uidNext, m.uidValidity]),
+      failures: store.sync.failures().map((f) => [f.remoteId, f.reason]),
+      count: store.messages.count(),
+    };
+  };
+  const failed: BuiltContent = { ...BUILT, status: "failed", reason: "no key" };
+  const batches: [string, Partial<Parameters<typeof metadata>[1]>, BuiltContent][][] = [
+    [
+      ["a", { LabelIDs: ["0", "5", "L1"] }, BUILT],
+      ["b", { LabelIDs: ["5", "10"], Unread: 0, Time: 1_800_000_000 }, {
+        ...BUILT,
+        literalSize: 7,
+      }],
+      ["c", { LabelIDs: ["3", "5", "L404"] }, failed], // a label without a mailbox
+      ["d", { LabelIDs: ["1", "2", "9"] }, BUILT], // in no mailbox at all
+    ],
+    [
+      ["e", { LabelIDs: ["0", "5"] }, BUILT],
+      ["a", { LabelIDs: ["6", "5"] }, BUILT], // known: moved, keeps its All Mail UID
+      ["f", { LabelIDs: ["F2", "5"], Flags: 0 }, BUILT],
+      ["c", { LabelIDs: ["3", "5"] }, BUILT], // known: now built, the failure goes
+      ["g", { LabelIDs: ["0", "5"], AddressID: "" }, BUILT],
+      ["g", { LabelIDs: ["0", "5", "L1"] }, BUILT], // twice in one batch
+      ["h", { LabelIDs: ["0", "5"] }, failed],
+    ],
+  ];
+  const one = Store.open(":memory:");
+  const bulk = Store.open(":memory:");
+  try {
+    for (const store of [one, bulk]) applyLabels(store, [...SYSTEM, ...USER]);
+    for (const batch of batches) {
+      const items = batch.map(([id, o, built]) => ({ metadata: metadata(id, o), built }));
+      const expected = one.transaction(() =>
+        items.map((i) => applyMessage(one, i.metadata, i.built))
+      );
+      const got = bulk.transaction(() => applyMessages(bulk, items));
+      assert.deepEqual(got.map((r) => ({ ...r, id: 0 })), expected.map((r) => ({ ...r, id: 0 })));
+      assert.deepEqual(snapshot(bulk), snapshot(one));
+    }
+    // HIGHESTMODSEQ covers every change.
+    for (const m of bulk.mailboxes.list()) {
+      for (const r of bulk.membership.fetchRows(m.id, [{ first: 1 as never, last: 99 as never }])) {
+        assert.ok(r.modseq <= m.highestModseq);
+      }
+    }
+    assert.deepEqual(applyMessages(bulk, []), []);
+  } finally {
+    one.close();
+    bulk.close();
+  }
+});
+
+Deno.test("applyMessages writes nothing when a batch cannot be applied", () => {
+  const store = Store.open(":memory:");
+  try {
+    applyLabels(store, [...SYSTEM, ...USER]);
+    const all = store.mailboxes.byName("All Mail")!;
+    assert.throws(() =>
+      store.transaction(() =>
+        applyMessages(store, [
+          { metadata: metadata("x1"), built: BUILT },
+          // An envelope the schema refuses (NOT NULL) makes the whole batch fail.
+          { metadata: metadata("x2"), built: { ...BUILT, envelope: null as never } },
+        ])
+      )
+    );
+    assert.equal(store.messages.count(), 0);
+    assert.equal(store.mailboxes.byName("All Mail")!.uidNext, all.uidNext);
   } finally {
     store.close();
   }

@@ -21,8 +21,10 @@ import type { LockedAddressKeys, WorkerReply, WorkerRequest } from "./build_work
 import {
   type AttachmentData,
   buildFromApi,
+  type BuildOptions,
   type BuildOutput,
   failedBuild,
+  withCompressed,
 } from "./message_build.ts";
 
 /** Options of {@link BuildPool.create}. */
@@ -39,6 +41,7 @@ interface Job {
   seq: number;
   message: Message;
   attachments: [string, Uint8Array][];
+  compress: boolean;
   resolve: (output: BuildOutput) => void;
   attempts: number;
 }
@@ -101,19 +104,26 @@ export class BuildPool {
   }
 
   /**
-   * Decrypts and builds one message (see `message_build.ts`). Never rejects; after
-   * {@link close} it answers with a failed placeholder.
+   * Decrypts and builds one message (see `message_build.ts`); with `compress`, the worker also
+   * compresses the literal for the cache. Never rejects; after {@link close} it answers with a
+   * failed placeholder.
    */
-  build(message: Message, attachments: AttachmentData): Promise<BuildOutput> {
+  build(
+    message: Message,
+    attachments: AttachmentData,
+    options?: BuildOptions,
+  ): Promise<BuildOutput> {
     if (this.#closed) return Promise.resolve(failedBuild(message, "build pool closed"));
     if (this.#slots.length === 0) {
-      return buildFromApi(message, attachments, this.#keys.get(String(message?.AddressID ?? "")));
+      return buildFromApi(message, attachments, this.#keys.get(String(message?.AddressID ?? "")))
+        .then((output) => withCompressed(output, options));
     }
     return new Promise((resolve) => {
       this.#queue.push({
         seq: ++this.#seq,
         message,
         attachments: [...attachments],
+        compress: options?.compress === true,
         resolve,
         attempts: 0,
       });
@@ -208,6 +218,7 @@ export class BuildPool {
         seq: job.seq,
         message: job.message,
         attachments: job.attachments,
+        compress: job.compress,
       };
       best.worker.postMessage(request);
     }

@@ -9,6 +9,8 @@
  *    left out: their messages then build as failed placeholders).
  * 2. `build` carries a message and its downloaded attachment data packets; the worker answers
  *    `built` with the same `seq` and the {@link BuildOutput}, whose byte buffers are transferred.
+ *    With `compress` it also compresses the literal for the cache (`BuildOutput.compressed`), so
+ *    that CPU work stays off the main thread as well.
  *
  * Nothing here logs: keys, passphrases and message contents never reach the console.
  *
@@ -16,7 +18,7 @@
  */
 import type { Message } from "../api/mod.ts";
 import { KeyRing, unlockKey } from "../crypto/mod.ts";
-import { buildFromApi, type BuildOutput, failedBuild } from "./message_build.ts";
+import { buildFromApi, type BuildOutput, failedBuild, withCompressed } from "./message_build.ts";
 import type * as openpgp from "openpgp";
 
 /** The keys of one address, locked with the run's passphrase. */
@@ -35,6 +37,8 @@ export type WorkerRequest =
     message: Message;
     /** Attachment ID → data packet. */
     attachments: [string, Uint8Array][];
+    /** Also compress the literal for the cache. */
+    compress?: boolean;
   };
 
 /** A message from a worker to the pool. */
@@ -90,6 +94,11 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   }
   if (request.type === "build") {
     build(request.message, request.attachments).then((output) => {
+      try {
+        withCompressed(output, { compress: request.compress });
+      } catch {
+        // The main thread compresses instead.
+      }
       // Only whole buffers are transferred: a view into a larger (possibly reused) buffer is
       // copied first, so transferring never detaches memory the worker still uses.
       output.literal = owned(output.literal);
@@ -97,6 +106,10 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
       const transfer: Transferable[] = [output.literal.buffer as ArrayBuffer];
       if (output.headerBytes.buffer !== output.literal.buffer) {
         transfer.push(output.headerBytes.buffer as ArrayBuffer);
+      }
+      if (output.compressed) {
+        output.compressed = owned(output.compressed);
+        transfer.push(output.compressed.buffer as ArrayBuffer);
       }
       scope.postMessage({ type: "built", seq: request.seq, output }, transfer);
     });

@@ -31,7 +31,7 @@
  * that order, each batch in one transaction. A resumed run lists again from the top down to the
  * checkpoint and continues with the next message in the same order, so it assigns exactly the
  * UIDs an uninterrupted run would have: UIDs the killed run committed stay (re-applying a message
- * is idempotent: {@link applyMessage} keeps existing memberships), later ones continue from each
+ * is idempotent: {@link applyMessages} keeps existing memberships), later ones continue from each
  * mailbox's UIDNEXT. (Mail that arrives while the sync runs is newer than everything listed: it
  * is picked up at the end of a resumed listing, or by the event loop; either way it gets the
  * highest UIDs.) The price is the listing before the first download: about one request per 150
@@ -67,17 +67,31 @@ import {
   NetworkError,
   SignedOutError,
 } from "../api/mod.ts";
-import type { LiteralCache, RemoteMessageId, Store, SyncCheckpoint } from "../store/mod.ts";
-import { applyLabels, applyMessage } from "./apply.ts";
+import type {
+  InternalMessageId,
+  LiteralCache,
+  RemoteMessageId,
+  Store,
+  SyncCheckpoint,
+} from "../store/mod.ts";
+import { applyLabels, applyMessages } from "./apply.ts";
 import { DownloadThrottle } from "./download_throttle.ts";
 import { MemoryBudget } from "./memory_budget.ts";
-import type { AttachmentData, BuildOutput } from "./message_build.ts";
+import type { AttachmentData, BuildOptions, BuildOutput } from "./message_build.ts";
 import { NULL_REPORTER, ProgressMeter, type Reporter, type SyncProgress } from "./progress.ts";
 import type { SyncApi } from "./sync_api.ts";
 
-/** Decrypts and builds messages (a `BuildPool`, or anything with its `build`). Never rejects. */
+/**
+ * Decrypts and builds messages (a `BuildPool`, or anything with its `build`). Never rejects.
+ * `options.compress` asks for {@link BuildOutput.compressed} as well; a builder may ignore it
+ * (the literal is then compressed when it is written to the cache).
+ */
 export interface MessageBuilder {
-  build(message: Message, attachments: AttachmentData): Promise<BuildOutput>;
+  build(
+    message: Message,
+    attachments: AttachmentData,
+    options?: BuildOptions,
+  ): Promise<BuildOutput>;
 }
 
 /** Options of {@link runInitialSync}. */
@@ -350,7 +364,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
     }));
     if (gone) return { kind: "gone" };
     result.downloadedBytes += bytes;
-    const output = await builder.build(message, attachments);
+    const output = await builder.build(message, attachments, { compress: true });
     return { kind: "built", metadata: metadataOf(message), output };
   }
 
@@ -450,14 +464,16 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
         batch.push(queue.shift()!);
       }
       advanceCovered();
-      const writes: { id: number; literal: Uint8Array }[] = [];
+      const writes: { id: InternalMessageId; output: BuildOutput }[] = [];
       store.transaction(() => {
-        for (const slot of batch) {
-          const outcome = slot.outcome!;
-          if (outcome.kind !== "built") continue;
-          const applied = applyMessage(store, outcome.metadata, outcome.output);
-          writes.push({ id: applied.id, literal: outcome.output.literal });
-        }
+        const built = batch.flatMap((slot) =>
+          slot.outcome!.kind === "built" ? [slot.outcome as Outcome & { kind: "built" }] : []
+        );
+        const applied = applyMessages(
+          store,
+          built.map((o) => ({ metadata: o.metadata, built: o.output })),
+        );
+        applied.forEach((a, i) => writes.push({ id: a.id, output: built[i].output }));
         store.sync.saveCheckpoint({
           ...checkpoint,
           syncedCount: covered.done,
@@ -483,7 +499,13 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
       }
       done += batch.length;
       const entry: Writing = { done, marker, finished: false, promise: Promise.resolve() };
-      entry.promise = Promise.all(writes.map((w) => cache.put(w.id as never, w.literal)))
+      entry.promise = Promise.all(
+        writes.map((w) =>
+          w.output.compressed
+            ? cache.putCompressed(w.id, w.output.compressed)
+            : cache.put(w.id, w.output.literal)
+        ),
+      )
         .then(() => {
           entry.finished = true;
         }, (e) => {

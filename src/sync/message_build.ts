@@ -48,12 +48,31 @@ import {
   parseMessage,
   serializeEnvelope,
 } from "../mime/mod.ts";
+import { compressLiteral } from "../store/literal_cache.ts";
 import type { BuiltContent } from "./apply.ts";
 
 /** A built message: the literal plus what the index keeps of it. */
 export interface BuildOutput extends BuiltContent {
   /** The RFC 822 bytes (what the literal cache stores and FETCH BODY[] returns). */
   literal: Uint8Array;
+  /**
+   * The literal as `compressLiteral` (the literal cache) compresses it, when the build was asked
+   * for it (`{ compress: true }`): the first sync has the build workers compress, so that its
+   * main thread only encrypts and appends (`LiteralCache.putCompressed`).
+   */
+  compressed?: Uint8Array;
+}
+
+/** Options of a build (`BuildPool.build`, `MessageBuilder.build`). */
+export interface BuildOptions {
+  /** Also compress the literal for the cache ({@link BuildOutput.compressed}). */
+  compress?: boolean;
+}
+
+/** `output` with {@link BuildOutput.compressed} filled in when `options` ask for it. */
+export function withCompressed(output: BuildOutput, options?: BuildOptions): BuildOutput {
+  if (options?.compress) output.compressed = compressLiteral(output.literal);
+  return output;
 }
 
 /** Attachment ID → the downloaded (encrypted) data packet. */

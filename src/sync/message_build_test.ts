@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inflateRawSync } from "node:zlib";
 import type { Message } from "../api/mod.ts";
 import { eccKey } from "../crypto/_test_keys.ts";
 import { encryptAttachment, encryptMessage, KeyRing, toBase64 } from "../crypto/mod.ts";
@@ -168,13 +169,20 @@ Deno.test({
         new Map(),
       );
       assert.equal(unknownAddress.status, "failed");
+      // With compress, the cache's compressed form comes along (and only then).
+      assert.equal(viaPool[0].compressed, undefined);
+      const compressed = await pool.build(messages[0], new Map(), { compress: true });
+      assert.deepEqual(compressed.literal, viaPool[0].literal);
+      assert.deepEqual(new Uint8Array(inflateRawSync(compressed.compressed!)), compressed.literal);
     } finally {
       pool.close();
     }
     const closed = await pool.build(await apiMessage(), new Map());
     assert.equal(closed.status, "failed");
     const inline = await BuildPool.create({ keys, workers: 0 });
-    assert.equal((await inline.build(await apiMessage(), new Map())).status, "ok");
+    const built = await inline.build(await apiMessage(), new Map(), { compress: true });
+    assert.equal(built.status, "ok");
+    assert.deepEqual(new Uint8Array(inflateRawSync(built.compressed!)), built.literal);
     inline.close();
   },
 });

@@ -49,6 +49,7 @@ export {
 export {
   type AttachmentData,
   buildFromApi,
+  type BuildOptions,
   type BuildOutput,
   contentOf,
   failedBuild,
