@@ -14,12 +14,21 @@
  * ```sh
  * deno run -A scripts/bench_sync.ts [--messages 10000] [--workers N] [--budget-mb 64] [--json]
  *   [--data DIR]   # keep the server's data in DIR: later runs skip seeding
+ *   [--profile]    # CPU profile of this process's main thread during the sync (top functions)
+ *   [--profile-out FILE]   # also write it as FILE (Chrome DevTools .cpuprofile)
+ *   [--no-raw]     # skip the raw decrypt+build measurement
+ *   [--memory-trace]   # RSS and the main thread's heap every 2 s of the sync
  * ```
+ *
+ * Besides the rates it prints the CPU time (user + system, from `/proc`) of this process and of
+ * the server process during the sync, per message: on a 2-core machine the sum is what bounds
+ * the rate once both cores are busy.
  *
  * Targets (issue 3, on a 2-core machine): ≥ 400 messages/s, ≥ 0.7 of raw, peak RSS ≤ 300 MB.
  *
  * @module
  */
+import { Session } from "node:inspector";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { getAttachment, getMessage, type Message } from "../src/api/mod.ts";
@@ -45,6 +54,10 @@ const { values } = (() => {
         "budget-mb": { type: "string" },
         data: { type: "string" },
         json: { type: "boolean" },
+        profile: { type: "boolean" },
+        "profile-out": { type: "string" },
+        "no-raw": { type: "boolean" },
+        "memory-trace": { type: "boolean" },
       },
       strict: true,
     });
@@ -120,10 +133,23 @@ try {
   const loadBefore = loadavg()[0];
 
   // 1. The first sync.
+  const profiler = values.profile || values["profile-out"] ? await startProfiler() : undefined;
+  const cpuBefore = { self: cpuSeconds("self"), server: cpuSeconds(String(server.process.pid)) };
+  const threadsBefore = threadCpu();
   let peakRss = Deno.memoryUsage().rss;
   const rssBefore = peakRss;
+  const trace: string[] = [];
+  let lastTrace = 0;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+    const m = Deno.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    if (values["memory-trace"] && performance.now() - lastTrace > 2000) {
+      lastTrace = performance.now();
+      trace.push(
+        `  rss ${mb(m.rss)} MB, main heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, ` +
+          `external ${mb(m.external)} MB`,
+      );
+    }
   }, 50);
   let lastLog = 0;
   const sync = await runInitialSync({
@@ -145,11 +171,23 @@ try {
   });
   clearInterval(sampler);
   peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+  const cpuAfter = { self: cpuSeconds("self"), server: cpuSeconds(String(server.process.pid)) };
+  const threads = threadCpuDelta(threadsBefore, threadCpu(), sync.built);
+  const profile = profiler ? await profiler.stop() : undefined;
   const syncRate = sync.built / sync.seconds;
   log(`sync: ${sync.built} messages in ${sync.seconds.toFixed(2)} s`);
+  for (const line of trace) log(line);
+  const perMessageMs = (a: Cpu, b: Cpu) => ({
+    user: round((b.user - a.user) * 1000 / Math.max(1, sync.built)),
+    system: round((b.system - a.system) * 1000 / Math.max(1, sync.built)),
+  });
+  const cpu = {
+    syncProcess: perMessageMs(cpuBefore.self, cpuAfter.self),
+    server: perMessageMs(cpuBefore.server, cpuAfter.server),
+  };
 
   // 2. Raw decrypt + build on the same pool.
-  const ids = await getAllMessageIDs(client);
+  const ids = values["no-raw"] ? [] : await getAllMessageIDs(client);
   let rawSeconds = 0;
   let rawBytes = 0;
   let rawCount = 0;
@@ -172,7 +210,7 @@ try {
     rawCount += outputs.length;
     for (const o of outputs) rawBytes += o.literal.length;
   }
-  const rawRate = rawCount / rawSeconds;
+  const rawRate = rawCount > 0 ? rawCount / rawSeconds : NaN;
 
   const figures = {
     date: new Date().toISOString(),
@@ -199,6 +237,9 @@ try {
     ratio: round(syncRate / rawRate),
     loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]) },
     rssMB: { beforeSync: round(rssBefore / 1e6), peakDuringSync: round(peakRss / 1e6) },
+    cpuMsPerMessage: cpu,
+    threadCpuMsPerMessage: threads,
+    profile,
   };
   if (values.json) console.log(JSON.stringify(figures));
   else {
@@ -220,6 +261,23 @@ try {
     console.log(
       `peak RSS            ${figures.rssMB.peakDuringSync} MB (before sync ${figures.rssMB.beforeSync} MB)`,
     );
+    console.log(
+      `CPU ms/message      sync process ${cpu.syncProcess.user} user + ${cpu.syncProcess.system} sys, ` +
+        `server ${cpu.server.user} user + ${cpu.server.system} sys`,
+    );
+    console.log(
+      `  by thread         ${
+        Object.entries(threads).map(([name, ms]) => `${name} ${ms}`).join(", ")
+      }`,
+    );
+    if (profile) {
+      console.log(
+        `main thread busy    ${profile.busyMs} ms of ${Math.round(sync.seconds * 1000)} ms`,
+      );
+      for (const f of profile.functions) {
+        console.log(`  ${String(f.ms).padStart(6)} ms ${String(f.share).padStart(5)} %  ${f.name}`);
+      }
+    }
   }
 } finally {
   pool?.close();
@@ -230,6 +288,130 @@ try {
     // Already gone.
   }
   await server.process.status;
+}
+
+interface Cpu {
+  user: number;
+  system: number;
+}
+
+/** User and system CPU seconds of a process (`self` or a PID) from `/proc`; zeros elsewhere. */
+function cpuSeconds(pid: string): Cpu {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of stat(5) (utime, stime), counted from the state field (3).
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+  } catch {
+    return { user: 0, system: 0 };
+  }
+}
+
+/** CPU seconds (user + system) of each thread of this process, by thread ID, with its name. */
+function threadCpu(): Map<string, { name: string; seconds: number }> {
+  const out = new Map<string, { name: string; seconds: number }>();
+  try {
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(task.name, { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // Not Linux.
+  }
+  return out;
+}
+
+/**
+ * CPU ms per message spent by each kind of thread between two samples: `main` (the sync's
+ * JavaScript thread), the build workers, and the rest grouped by thread name (tokio: HTTP and
+ * async file/crypto ops; V8: GC and compiler helpers).
+ */
+function threadCpuDelta(
+  before: Map<string, { name: string; seconds: number }>,
+  after: Map<string, { name: string; seconds: number }>,
+  messages: number,
+): Record<string, number> {
+  const groups = new Map<string, number>();
+  const self = String(Deno.pid);
+  for (const [tid, t] of after) {
+    const spent = t.seconds - (before.get(tid)?.seconds ?? 0);
+    if (spent <= 0) continue;
+    const group = tid === self ? "main" : t.name.replace(/[-_ #]?\d+$/, "");
+    groups.set(group, (groups.get(group) ?? 0) + spent);
+  }
+  return Object.fromEntries(
+    [...groups].sort((a, b) => b[1] - a[1]).map((
+      [name, seconds],
+    ) => [name, round(seconds * 1000 / Math.max(1, messages))]),
+  );
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/** A sampling CPU profile of this process's main thread (node:inspector). */
+async function startProfiler() {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(
+        method,
+        params ?? {},
+        (err: unknown, res: unknown) => err ? reject(err) : resolve(res),
+      )
+    );
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await post("Profiler.stop") as {
+        profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+      };
+      session.disconnect();
+      if (values["profile-out"]) {
+        await Deno.writeTextFile(values["profile-out"], JSON.stringify(profile));
+      }
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const functions = new Map<string, number>();
+      let busy = 0;
+      for (let i = 0; i < profile.samples.length; i++) {
+        const node = byId.get(profile.samples[i]);
+        const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+        if (!node || node.callFrame.functionName === "(idle)") continue;
+        busy += ms;
+        const url = node.callFrame.url;
+        const at = url.indexOf("/src/");
+        const where = at >= 0 ? url.slice(at + 1) : url.split("/").slice(-2).join("/");
+        const name = `${node.callFrame.functionName || "(anonymous)"} ${where}:${
+          node.callFrame.lineNumber + 1
+        }`;
+        functions.set(name, (functions.get(name) ?? 0) + ms);
+      }
+      return {
+        busyMs: Math.round(busy),
+        functions: [...functions].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => ({
+          name,
+          ms: Math.round(ms),
+          share: Math.round((ms / busy) * 1000) / 10,
+        })),
+      };
+    },
+  };
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 1e6);
 }
 
 function round(x: number): number {
