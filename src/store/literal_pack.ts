@@ -44,8 +44,15 @@
  * One process writes a cache directory at a time (`bridge serve` holds a lock on its data
  * directory). Within a process every {@link LiteralPack.open} of the same directory shares one
  * state, so several `LiteralCache` objects on one folder do not overwrite each other; a reopen
- * notices segments another process changed since and reloads them. No file stays open between
- * calls.
+ * notices segments another process changed since and reloads them.
+ *
+ * ## Open files
+ * Opening and closing a segment for every read cost about as much as the read itself, so the
+ * state keeps the active segment open for appending and the last few segments it read open for
+ * reading ({@link MAX_READERS}). A kept file is checked before each use: one whose name was
+ * removed (link count 0) is closed and the name opened again, so a segment deleted or replaced
+ * behind the cache's back reads as it did when nothing stayed open. Compaction closes the
+ * segment it removes; {@link LiteralPack.reset} (and a reload) closes them all.
  *
  * @module
  */
@@ -62,6 +69,8 @@ const HINT_ENTRY_BYTES = 24;
 export const MAX_PAYLOAD_BYTES = 0xFFFF_FFFF - RECORD_HEADER_BYTES;
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const SEGMENT_RE = /^seg-(\d{8})\.pack$/;
+/** Segments kept open for reading (most recently read). */
+const MAX_READERS = 4;
 
 /** Kinds of records. */
 export const RecordKind = {
@@ -166,6 +175,7 @@ const shared = new Map<string, LiteralPack>();
 export const _internals = {
   /** Forgets the shared states, so the next open loads from disk as a new process would. */
   forgetOpenPacks(): void {
+    for (const pack of shared.values()) pack.closeFiles();
     shared.clear();
   },
 };
@@ -181,6 +191,10 @@ export class LiteralPack {
   #active = 1;
   #compactions = 0;
   #compacting = false;
+  /** Segments open for reading, least recently used first. */
+  #readers = new Map<number, Deno.FsFile>();
+  /** The active segment, open for writing. */
+  #writer: { segment: number; file: Deno.FsFile } | undefined;
 
   private constructor(dir: string, segmentBytes: number) {
     this.dir = dir;
@@ -259,7 +273,7 @@ export class LiteralPack {
     const at = this.#entries.get(id);
     if (!at) return undefined;
     try {
-      const bytes = readAt(this.#path(at.segment), at.offset, at.size);
+      const bytes = readAt(this.#reader(at.segment), at.offset, at.size);
       if (bytes.length !== at.size) return undefined;
       const parsed = parseHeader(bytes);
       if (
@@ -286,8 +300,15 @@ export class LiteralPack {
     return true;
   }
 
-  /** Forgets every entry; the caller removes the files. */
+  /** Closes the segment files kept open; the next read or write opens what it needs again. */
+  closeFiles(): void {
+    this.#closeWriter();
+    for (const segment of [...this.#readers.keys()]) this.#closeReader(segment);
+  }
+
+  /** Forgets every entry and closes the open segments; the caller removes the files. */
   reset(): void {
+    this.closeFiles();
     this.#entries.clear();
     this.#segments.clear();
     this.#deadAt.clear();
@@ -296,6 +317,46 @@ export class LiteralPack {
 
   #path(segment: number): string {
     return `${this.dir}/seg-${String(segment).padStart(8, "0")}.pack`;
+  }
+
+  /** The segment open for reading (opened, or opened again when its name was removed). */
+  #reader(segment: number): Deno.FsFile {
+    let file = this.#readers.get(segment);
+    if (file) {
+      this.#readers.delete(segment);
+      if (isUnlinked(file)) {
+        file.close();
+        file = undefined;
+      }
+    }
+    file ??= Deno.openSync(this.#path(segment), { read: true });
+    this.#readers.set(segment, file);
+    if (this.#readers.size > MAX_READERS) {
+      this.#closeReader(this.#readers.keys().next().value!);
+    }
+    return file;
+  }
+
+  #closeReader(segment: number): void {
+    const file = this.#readers.get(segment);
+    if (!file) return;
+    this.#readers.delete(segment);
+    closeQuietly(file);
+  }
+
+  /** The active segment open for writing (created when missing). */
+  #writerFor(segment: number): Deno.FsFile {
+    const open = this.#writer;
+    if (open && open.segment === segment && !isUnlinked(open.file)) return open.file;
+    this.#closeWriter();
+    const file = Deno.openSync(this.#path(segment), { write: true, create: true, mode: 0o600 });
+    this.#writer = { segment, file };
+    return file;
+  }
+
+  #closeWriter(): void {
+    if (this.#writer) closeQuietly(this.#writer.file);
+    this.#writer = undefined;
   }
 
   #hintPath(segment: number): string {
@@ -315,7 +376,13 @@ export class LiteralPack {
       this.#segments.set(this.#active, active);
     }
     const offset = active.size;
-    writeAt(this.#path(this.#active), offset, record);
+    try {
+      writeAt(this.#writerFor(this.#active), offset, record);
+    } catch (err) {
+      // Disk full or the like: the next append opens the file afresh.
+      this.#closeWriter();
+      throw err;
+    }
     active.size += record.length;
     active.records?.push({ kind, id, offset, size: record.length });
     this.#apply(kind, id, { segment: this.#active, offset, size: record.length });
@@ -348,6 +415,7 @@ export class LiteralPack {
     const records = state.records ?? scanSegment(this.#path(segment)).records;
     writeHint(this.#hintPath(segment), records, state.size);
     state.records = undefined;
+    if (this.#writer?.segment === segment) this.#closeWriter();
   }
 
   /** Whether the files on disk are the ones this state describes (another process may write). */
@@ -459,6 +527,7 @@ export class LiteralPack {
       }
     }
     removeQuietly(this.#hintPath(n));
+    this.#closeReader(n);
     Deno.removeSync(path);
     this.#segments.delete(n);
     this.#compactions++;
@@ -561,16 +630,11 @@ function writeHint(path: string, records: readonly HintEntry[], size: number): v
   }
 }
 
-function readAt(path: string, offset: number, length: number): Uint8Array {
-  const file = Deno.openSync(path, { read: true });
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    const out = new Uint8Array(length);
-    const n = readFull(file, out);
-    return n === length ? out : out.subarray(0, n);
-  } finally {
-    file.close();
-  }
+function readAt(file: Deno.FsFile, offset: number, length: number): Uint8Array {
+  file.seekSync(offset, Deno.SeekMode.Start);
+  const out = new Uint8Array(length);
+  const n = readFull(file, out);
+  return n === length ? out : out.subarray(0, n);
 }
 
 function readFull(file: Deno.FsFile, into: Uint8Array): number {
@@ -583,14 +647,26 @@ function readFull(file: Deno.FsFile, into: Uint8Array): number {
   return n;
 }
 
-function writeAt(path: string, offset: number, bytes: Uint8Array): void {
-  const file = Deno.openSync(path, { write: true, create: true, mode: 0o600 });
+function writeAt(file: Deno.FsFile, offset: number, bytes: Uint8Array): void {
+  file.seekSync(offset, Deno.SeekMode.Start);
+  let n = 0;
+  while (n < bytes.length) n += file.writeSync(bytes.subarray(n));
+}
+
+/** Whether an open file's name was removed (it then lives on only through open handles). */
+function isUnlinked(file: Deno.FsFile): boolean {
   try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    let n = 0;
-    while (n < bytes.length) n += file.writeSync(bytes.subarray(n));
-  } finally {
+    return file.statSync().nlink === 0;
+  } catch {
+    return true;
+  }
+}
+
+function closeQuietly(file: Deno.FsFile): void {
+  try {
     file.close();
+  } catch {
+    // Already closed.
   }
 }
 

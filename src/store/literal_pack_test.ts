@@ -217,3 +217,53 @@ Deno.test("LiteralPack.open shares one state per folder and reloads what another
     assertHolds(c, [1, 2]);
   });
 });
+
+/** Segment files of `dir` this process holds open (from /proc/self/fd). */
+function openSegments(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      if (target.startsWith(Deno.realPathSync(dir))) {
+        out.push(target.slice(target.lastIndexOf("/") + 1));
+      }
+    } catch {
+      // Closed in between.
+    }
+  }
+  return out.sort();
+}
+
+Deno.test("LiteralPack keeps a few segments open and reopens one replaced behind its back", async () => {
+  await withDir((dir) => {
+    const pack = fresh(dir);
+    const ids = Array.from({ length: 22 }, (_, i) => i + 1); // 5 full segments, 2 in the 6th
+    for (const id of ids) put(pack, id);
+    assertHolds(pack, ids);
+    // The active segment for appending, at most 4 for reading.
+    const open = openSegments(dir);
+    assert.ok(open.length <= 5, open.join(" "));
+    assert.ok(open.includes("seg-00000006.pack"));
+
+    // Segment 6 (entries 21, 22) replaced by a copy whose entry 21 differs: the new file is read.
+    const path = `${dir}/seg-00000006.pack`;
+    const copy = Deno.readFileSync(path);
+    copy[RECORD_HEADER_BYTES] ^= 0xff;
+    Deno.removeSync(path);
+    Deno.writeFileSync(path, copy);
+    assert.equal(pack.read(21)!.payload[0], payload(21)[0] ^ 0xff);
+    // Removed: a miss, not the bytes of the old file; the next append creates it again.
+    Deno.removeSync(path);
+    assert.equal(pack.read(22), undefined);
+    put(pack, 23);
+    assert.ok(Deno.statSync(path).size > 0);
+    assertHolds(pack, [23]);
+
+    // Compaction closes the segment it removes; closeFiles closes the rest.
+    for (const id of [1, 2, 3]) pack.delete(id);
+    assert.ok(!openSegments(dir).includes("seg-00000001.pack"));
+    pack.closeFiles();
+    assert.deepEqual(openSegments(dir), []);
+    assertHolds(pack, ids.slice(3, 20));
+  });
+});
