@@ -51,6 +51,8 @@ const { values } = (() => {
       options: {
         messages: { type: "string" },
         workers: { type: "string" },
+        inline: { type: "string" },
+        "per-worker": { type: "string" },
         "budget-mb": { type: "string" },
         data: { type: "string" },
         json: { type: "boolean" },
@@ -125,7 +127,12 @@ try {
     EMAIL,
     PASSWORD,
   );
-  pool = await BuildPool.create({ keys: account.addressKeys, workers });
+  pool = await BuildPool.create({
+    keys: account.addressKeys,
+    workers,
+    inline: values.inline === undefined ? undefined : Number(values.inline),
+    perWorker: values["per-worker"] === undefined ? undefined : Number(values["per-worker"]),
+  });
   log(`build pool: ${pool.size} workers`);
   // Warm the freshly started server up (its JIT), as a long-running API server would be.
   const warm = (await getAllMessageIDs(client)).slice(0, 50);

@@ -13,7 +13,9 @@
  * Options: `--messages N` (seeded messages, default 60), `--kills K` (at least this many kills,
  * default 20), `--batch-size B` (messages per transaction in the child, default 4), `--latency-ms
  * L` (added to every message download by the reference server, default 15, to spread the sync
- * over time), `--workers W` (build workers in the child, default 1), `--seed S`, `--json` (one
+ * over time), `--workers W` (build workers in the child, default 1; each builds one message at a
+ * time and the child's main thread builds none, so progress, and with it the kill points, moves
+ * in small steps), `--seed S`, `--json` (one
  * summary line), `--keep` (leave the temporary directory). Exit status 0 when identical, 1 when
  * not, 2 on bad usage.
  *
@@ -89,7 +91,12 @@ async function child(): Promise<number> {
   try {
     const { client, account, throttle } = await loginTo(url, modulus, EMAIL, PASSWORD);
     const { store, cache } = await openIndex(dir);
-    const pool = await BuildPool.create({ keys: account.addressKeys, workers });
+    const pool = await BuildPool.create({
+      keys: account.addressKeys,
+      workers,
+      perWorker: 1,
+      inline: 0,
+    });
     say({ event: "sync-start" });
     const result = await runInitialSync({
       api: syncApiFor(client),

@@ -1,8 +1,15 @@
 /**
- * Decrypt + build on Worker threads: one worker per core by default (`navigator
- * .hardwareConcurrency`), each holding the account's address keys, each taking a few messages at
- * a time. openpgp.js decryption and the MIME builder are CPU-bound, so this is what lets the first
- * sync use every core while the main thread downloads and writes the index.
+ * Decrypt + build on Worker threads and on the calling thread. openpgp.js decryption and the MIME
+ * builder are CPU-bound, so this is what lets the first sync use every core while the main thread
+ * downloads and writes the index.
+ *
+ * Defaults (measured on a 2-core VM, docs/BENCHMARKS.md): one worker per core but one
+ * (`navigator.hardwareConcurrency - 1`, at least 1), each with up to 4 messages in flight (a
+ * worker waiting for WebCrypto on one message works on another), and **one build at a time on the
+ * calling thread** whenever every worker is full. The main thread's own share of a sync
+ * (downloads, index, cache writes) leaves it idle about half the time; building there uses that
+ * time without another V8 isolate, whose heap and JIT warm-up cost memory and CPU (two workers
+ * took 15–40 % more CPU per message than one worker plus the main thread).
  *
  * Keys reach the workers re-locked: {@link BuildPool.create} draws a random passphrase for this
  * pool only, locks each unlocked address key with it and posts the armored locked keys and the
@@ -31,10 +38,15 @@ import {
 export interface BuildPoolOptions {
   /** Unlocked keys per address ID (`UnlockedAccount.addressKeys`). */
   keys: ReadonlyMap<string, KeyRing>;
-  /** Worker threads; default one per core; 0 builds on the calling thread. */
+  /** Worker threads; default one per core but one (at least 1); 0 builds on the calling thread. */
   workers?: number;
-  /** Messages a worker works on at once (default 2). */
+  /** Messages a worker works on at once (default 4). */
   perWorker?: number;
+  /**
+   * Messages the calling thread builds at once when every worker is full (default 1; ignored
+   * with `workers: 0`, where the calling thread builds everything).
+   */
+  inline?: number;
 }
 
 interface Job {
@@ -61,10 +73,14 @@ export class BuildPool {
   #seq = 0;
   #closed = false;
   #init?: WorkerRequest & { type: "init" };
+  readonly #inline: number;
+  #inlineRunning = 0;
+  #builtInline = 0;
 
-  private constructor(keys: ReadonlyMap<string, KeyRing>, perWorker: number) {
+  private constructor(keys: ReadonlyMap<string, KeyRing>, perWorker: number, inline: number) {
     this.#keys = keys;
     this.#perWorker = perWorker;
+    this.#inline = inline;
   }
 
   /** Starts the workers and hands them the keys; resolves once every worker is ready. */
@@ -72,8 +88,12 @@ export class BuildPool {
     const cores = typeof navigator !== "undefined" && navigator.hardwareConcurrency > 0
       ? navigator.hardwareConcurrency
       : 2;
-    const count = Math.max(0, Math.floor(options.workers ?? cores));
-    const pool = new BuildPool(options.keys, Math.max(1, Math.floor(options.perWorker ?? 2)));
+    const count = Math.max(0, Math.floor(options.workers ?? Math.max(1, cores - 1)));
+    const pool = new BuildPool(
+      options.keys,
+      Math.max(1, Math.floor(options.perWorker ?? 4)),
+      Math.max(0, Math.floor(options.inline ?? 1)),
+    );
     if (count === 0) return pool;
     const passphrase = toBase64(crypto.getRandomValues(new Uint8Array(32)));
     const addresses: LockedAddressKeys[] = [];
@@ -98,9 +118,15 @@ export class BuildPool {
     return this.#slots.length;
   }
 
+  /** Messages built on the calling thread beside the workers so far (see `inline`). */
+  get builtInline(): number {
+    return this.#builtInline;
+  }
+
   /** Messages handed to workers or waiting for one. */
   get pending(): number {
-    return this.#queue.length + this.#slots.reduce((n, s) => n + s.jobs.size, 0);
+    return this.#queue.length + this.#inlineRunning +
+      this.#slots.reduce((n, s) => n + s.jobs.size, 0);
   }
 
   /**
@@ -203,6 +229,21 @@ export class BuildPool {
     this.#dispatch();
   }
 
+  /** Builds one queued job on the calling thread (when the workers are all busy). */
+  #runInline(job: Job): void {
+    this.#inlineRunning++;
+    const ring = this.#keys.get(String(job.message?.AddressID ?? ""));
+    buildFromApi(job.message, new Map(job.attachments), ring)
+      .then((output) => withCompressed(output, { compress: job.compress }))
+      .catch((e) => failedBuild(job.message, e instanceof Error ? e.message : String(e)))
+      .then((output) => {
+        this.#inlineRunning--;
+        this.#builtInline++;
+        job.resolve(output);
+        if (!this.#closed) this.#dispatch();
+      });
+  }
+
   #dispatch(): void {
     while (this.#queue.length > 0) {
       let best: Slot | undefined;
@@ -210,7 +251,11 @@ export class BuildPool {
         if (slot.jobs.size >= this.#perWorker) continue;
         if (!best || slot.jobs.size < best.jobs.size) best = slot;
       }
-      if (!best) return;
+      if (!best) {
+        if (this.#inlineRunning < this.#inline) this.#runInline(this.#queue.shift()!);
+        else return;
+        continue;
+      }
       const job = this.#queue.shift()!;
       best.jobs.set(job.seq, job);
       const request: WorkerRequest = {

@@ -179,6 +179,29 @@ Deno.test({
     }
     const closed = await pool.build(await apiMessage(), new Map());
     assert.equal(closed.status, "failed");
+    // A full worker hands further messages to the calling thread (one at a time).
+    const shared = await BuildPool.create({ keys, workers: 1, perWorker: 1, inline: 1 });
+    try {
+      const messages = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((n) => apiMessage({ ID: `s${n}` }, `shared ${n}`)),
+      );
+      const built = await Promise.all(messages.map((m) => shared.build(m, new Map())));
+      for (const [i, m] of messages.entries()) {
+        assert.deepEqual(built[i], await buildFromApi(m, new Map(), keys.get("addr-1")));
+      }
+      assert.ok(shared.builtInline > 0 && shared.builtInline < 6, `${shared.builtInline}`);
+    } finally {
+      shared.close();
+    }
+    const noInline = await BuildPool.create({ keys, workers: 1, perWorker: 1, inline: 0 });
+    try {
+      await Promise.all(
+        [1, 2, 3].map(async (n) => noInline.build(await apiMessage({ ID: `n${n}` }), new Map())),
+      );
+      assert.equal(noInline.builtInline, 0);
+    } finally {
+      noInline.close();
+    }
     const inline = await BuildPool.create({ keys, workers: 0 });
     const built = await inline.build(await apiMessage(), new Map(), { compress: true });
     assert.equal(built.status, "ok");
