@@ -46,13 +46,14 @@ export interface FlagRow {
   /** Sorted. */
   keywords: string[];
   modseq: number;
+  /** RFC822.SIZE (lets FETCH bound how many literals it reads ahead). */
+  size: number;
 }
 
 /** What FETCH needs of one UID without opening the literal. */
 export interface FetchRow extends FlagRow {
   remoteId: RemoteMessageId | null;
   internalDate: number;
-  size: number;
   envelope: string;
   bodyStructure: string;
   body: string;
@@ -121,18 +122,19 @@ interface RawFlagRow {
   deleted: number;
   keywords: string;
   modseq: number;
+  size: number;
 }
 
 interface RawFetchRow extends RawFlagRow {
   remote_id: string | null;
   internal_date: number;
-  size: number;
+  message_size: number;
   envelope: string;
   body_structure: string;
   body: string;
 }
 
-const FLAG_COLUMNS = `mm.uid, mm.message_id, mm.flags, mm.deleted, mm.modseq,
+const FLAG_COLUMNS = `mm.uid, mm.message_id, mm.flags, mm.deleted, mm.modseq, mm.size,
   (SELECT json_group_array(keyword) FROM message_keywords k WHERE k.message_id = mm.message_id)
     AS keywords`;
 
@@ -144,6 +146,7 @@ function toFlagRow(r: RawFlagRow): FlagRow {
     deleted: r.deleted === 1,
     keywords: (JSON.parse(r.keywords) as string[]).sort(),
     modseq: r.modseq,
+    size: r.size,
   };
 }
 
@@ -417,8 +420,8 @@ export class Membership {
    */
   fetchRows(mailbox: MailboxId, ranges: readonly UidRange[]): FetchRow[] {
     const st = this.#sql.q(
-      `SELECT ${FLAG_COLUMNS}, m.remote_id, m.internal_date, m.size, m.envelope, m.body_structure,
-         m.body
+      `SELECT ${FLAG_COLUMNS}, m.remote_id, m.internal_date, m.size AS message_size, m.envelope,
+         m.body_structure, m.body
        FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
        WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? ORDER BY mm.uid`,
     );
@@ -427,7 +430,7 @@ export class Membership {
         ...toFlagRow(r),
         remoteId: r.remote_id as RemoteMessageId | null,
         internalDate: r.internal_date,
-        size: r.size,
+        size: r.message_size,
         envelope: r.envelope,
         bodyStructure: r.body_structure,
         body: r.body,

@@ -14,7 +14,9 @@
  * when nothing else is asked), the stored header block for header-only sections, the literal only
  * when a body section needs it. One `* n FETCH (…)` per message, in UID order, written as soon as
  * the pending output passes 64 KiB, so big bodies stream through the encoder without being copied
- * or concatenated with the rest of the mailbox.
+ * or concatenated with the rest of the mailbox. Literals are read a few messages ahead
+ * (`literal_prefetch.ts`: at most 8 messages and 8 MiB), so decrypting the next ones overlaps
+ * encoding and writing this one.
  *
  * A non-PEEK body section on a read-write mailbox sets `\Seen` first (through the account, so it
  * reaches the API) and the response then carries FLAGS (RFC 3501 §6.4.5), with UID and MODSEQ when
@@ -58,6 +60,7 @@ import {
   parseFetchRequest,
   setsSeen,
 } from "./fetch_items.ts";
+import { LiteralPrefetch } from "./literal_prefetch.ts";
 import { dropOwnFlagChanges } from "./own_flag_changes.ts";
 
 /** UIDs per index query. */
@@ -166,6 +169,8 @@ class FetchWriter {
   readonly #e: Encoder;
   readonly #needsRow: boolean;
   readonly #setsSeen: boolean;
+  /** Some item needs the whole literal (not only the stored header block). */
+  readonly #needsLiteral: boolean;
   readonly #wants: Set<FetchAttribute>;
   /** Messages skipped because their literal could not be loaded. */
   unavailable = 0;
@@ -178,6 +183,7 @@ class FetchWriter {
     this.#e = new Encoder(this.#sink);
     this.#needsRow = needsFetchRow(request);
     this.#setsSeen = setsSeen(request) && !view.readOnly;
+    this.#needsLiteral = request.items.some((i) => typeof i !== "string" && !i.headerOnly);
     this.#wants = new Set(request.items.filter((i): i is FetchAttribute => typeof i === "string"));
   }
 
@@ -188,10 +194,16 @@ class FetchWriter {
       ? view.store.membership.fetchRows(view.mailboxId, ranges)
       : view.store.membership.flagRows(view.mailboxId, ranges);
     const seenNow = await this.#markSeen(rows);
-    for (const row of rows) {
-      const seq = view.seqOf(row.uid);
-      if (seq === undefined) continue; // not in the snapshot: the client does not know it yet
-      const ready = await this.#loadSections(row);
+    // Not in the snapshot: the client does not know them yet.
+    const visible = rows.filter((row) => view.seqOf(row.uid) !== undefined);
+    const account = this.#session.account!;
+    const literals = this.#needsLiteral
+      ? new LiteralPrefetch((id) => account.literal(id), visible)
+      : undefined;
+    for (let i = 0; i < visible.length; i++) {
+      const row = visible[i];
+      const seq = view.seqOf(row.uid)!;
+      const ready = await this.#loadSections(row, () => literals!.take(i));
       if (ready === undefined) {
         this.unavailable++;
         continue;
@@ -252,7 +264,10 @@ class FetchWriter {
    * The bytes of every body section of one message, in item order; `undefined` when its literal
    * cannot be loaded now.
    */
-  async #loadSections(row: FlagRow): Promise<Map<BodySectionItem, Uint8Array> | undefined> {
+  async #loadSections(
+    row: FlagRow,
+    loadLiteral: () => Promise<Uint8Array>,
+  ): Promise<Map<BodySectionItem, Uint8Array> | undefined> {
     const out = new Map<BodySectionItem, Uint8Array>();
     let headerBlock: Uint8Array | undefined;
     let header: Header | undefined;
@@ -272,7 +287,7 @@ class FetchWriter {
       } else {
         if (!literal) {
           try {
-            literal = await this.#session.account!.literal(row.messageId);
+            literal = await loadLiteral();
           } catch (error) {
             if (!(error instanceof MailboxOperationError)) throw error;
             this.#session.log(`FETCH could not load a literal: ${error.code}`);
