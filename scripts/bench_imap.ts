@@ -28,10 +28,14 @@
  *
  * ```sh
  * deno run -A scripts/bench_imap.ts [--messages 10000] [--repeat 3] [--store 1000]
- *   [--subject report] [--data DIR] [--keep] [--json]
+ *   [--subject report] [--data DIR] [--keep] [--json] [--profile]
  * ```
  * `--data DIR` keeps the reference server's data (later runs skip seeding); `--keep` keeps the
  * temporary directory (bridge data, Maildir, Dovecot config and log) and prints its path.
+ * `--profile` starts serve with `--inspect` and, after the timed passes, runs one more bridge
+ * pass with a CPU profile of serve's main thread per command: busy and idle time and the
+ * functions with the most self time. Profiling slows serve down; the table comes from the
+ * unprofiled passes.
  *
  * @module
  */
@@ -63,6 +67,7 @@ const { values } = (() => {
         data: { type: "string" },
         keep: { type: "boolean" },
         json: { type: "boolean" },
+        profile: { type: "boolean" },
       },
       strict: true,
     });
@@ -311,9 +316,14 @@ function bridgeEnv(home: string): Record<string, string> {
   };
 }
 
-function bridgeCommand(home: string, args: string[], piped: boolean): Deno.Command {
+function bridgeCommand(
+  home: string,
+  args: string[],
+  piped: boolean,
+  denoFlags: string[] = [],
+): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, MAIN, ...args],
+    args: ["run", "-A", ...denoFlags, "--config", CONFIG, MAIN, ...args],
     clearEnv: true,
     env: bridgeEnv(home),
     stdin: "null",
@@ -381,22 +391,27 @@ async function everythingToInbox(url: string): Promise<{ moved: number; inbox: n
 
 /** `bridge serve --json` until its `ready` line; answers the IMAP port and password. */
 async function startBridge(home: string, apiUrl: string, data: string) {
-  const serve = bridgeCommand(home, [
-    "serve",
-    "--json",
-    "--data-dir",
-    data,
-    "--key-store",
-    "file",
-    "--api-url",
-    apiUrl,
-    "--imap-port",
-    "0",
-    "--smtp-port",
-    "0",
-    "--security",
-    "none",
-  ], true).spawn();
+  const serve = bridgeCommand(
+    home,
+    [
+      "serve",
+      "--json",
+      "--data-dir",
+      data,
+      "--key-store",
+      "file",
+      "--api-url",
+      apiUrl,
+      "--imap-port",
+      "0",
+      "--smtp-port",
+      "0",
+      "--security",
+      "none",
+    ],
+    true,
+    values.profile ? ["--inspect=127.0.0.1:0"] : [],
+  ).spawn();
   const started = performance.now();
   let stderr = "";
   const stderrDone = eachLine(serve.stderr, (l) => {
@@ -424,9 +439,12 @@ async function startBridge(home: string, apiUrl: string, data: string) {
       }
     }).then(() => reject(new Error(`bridge serve exited before ready:\n${stderr}`)));
   });
+  const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+  if (values.profile && !inspector) fail("--profile: serve printed no inspector address");
   return {
     child: serve,
     ...ready,
+    inspector,
     seconds: (performance.now() - started) / 1000,
     stop: async () => {
       try {
@@ -673,17 +691,34 @@ function searchHits(r: CommandResult): number {
   return line ? line.trim().split(" ").length - 2 : 0;
 }
 
+/** Called around each measured command of a pass (`--profile`). */
+interface PassHooks {
+  before(command: string): Promise<void>;
+  after(command: string): Promise<void>;
+}
+
 /** One pass of the measured commands on a fresh connection. */
 async function pass(
   port: number,
   user: string,
   password: string,
   since: string,
+  hooks?: PassHooks,
 ): Promise<Op[]> {
-  const c = await login(port, user, password);
+  const conn = await login(port, user, password);
   const ops: Op[] = [];
   const add = (name: string, r: CommandResult, count?: number) =>
     ops.push({ name, ms: r.ms, responses: r.responses, bytes: r.bytes, count });
+  const c = {
+    async ok(command: string, opts: { keepText?: boolean } = {}): Promise<CommandResult> {
+      const measured = !command.startsWith("UID SEARCH ALL");
+      if (measured) await hooks?.before(command);
+      const r = await conn.ok(command, opts);
+      if (measured) await hooks?.after(command);
+      return r;
+    },
+    close: () => conn.close(),
+  };
   try {
     const select = await c.ok("SELECT INBOX", { keepText: true });
     const existsLine = select.texts.find((t) => / EXISTS\r?\n$/.test(t));
@@ -770,6 +805,102 @@ async function rssOf(pid: number): Promise<{ peakMB: number; rssMB: number } | u
   } catch {
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// --profile: CPU profiles of serve's main thread through the inspector
+// ---------------------------------------------------------------------------------------------
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** A connection to serve's inspector. */
+class Inspector {
+  #ws: WebSocket;
+  #next = 1;
+  #pending = new Map<number, (result: unknown) => void>();
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      if (msg.id === undefined) return;
+      this.#pending.get(msg.id)?.(msg.result ?? msg.error);
+      this.#pending.delete(msg.id);
+    };
+  }
+
+  static async connect(url: string): Promise<Inspector> {
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error(`cannot connect to the inspector at ${url}`));
+    });
+    const inspector = new Inspector(ws);
+    await inspector.call("Profiler.enable");
+    await inspector.call("Profiler.setSamplingInterval", { interval: 200 });
+    return inspector;
+  }
+
+  call(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.#next++;
+    const done = new Promise<unknown>((r) => this.#pending.set(id, r));
+    this.#ws.send(JSON.stringify({ id, method, params }));
+    return done;
+  }
+
+  close(): void {
+    this.#ws.close();
+  }
+}
+
+/** One bridge pass with a CPU profile per command; prints busy, idle and the top functions. */
+async function profiledPass(url: string, run: (hooks: PassHooks) => Promise<Op[]>) {
+  const inspector = await Inspector.connect(url);
+  const report: Record<string, unknown>[] = [];
+  try {
+    await run({
+      before: async () => {
+        await inspector.call("Profiler.start");
+      },
+      after: async (command) => {
+        const { profile } = await inspector.call("Profiler.stop") as {
+          profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+        };
+        const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+        const functions = new Map<string, number>();
+        let busy = 0;
+        let idle = 0;
+        for (let i = 0; i < profile.samples.length; i++) {
+          const frame = byId.get(profile.samples[i])?.callFrame;
+          const ms = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+          if (!frame) continue;
+          if (frame.functionName === "(idle)") {
+            idle += ms;
+            continue;
+          }
+          busy += ms;
+          const where = frame.url ? frame.url.replace(/^.*\/(src|ext|node)\//, "$1/") : "";
+          const name = `${frame.functionName || "(anonymous)"} ${where}:${frame.lineNumber + 1}`;
+          functions.set(name, (functions.get(name) ?? 0) + ms);
+        }
+        const top = [...functions].sort((a, b) => b[1] - a[1]).slice(0, 12);
+        report.push({
+          command,
+          busyMs: round(busy),
+          idleMs: round(idle),
+          top: top.map(([name, ms]) => ({ name, ms: round(ms) })),
+        });
+        log(`profile: ${command}: busy ${round(busy)} ms, idle ${round(idle)} ms`);
+        for (const [name, ms] of top) log(`  ${round(ms).toFixed(1).padStart(8)} ms  ${name}`);
+      },
+    });
+  } finally {
+    inspector.close();
+  }
+  return report;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -860,6 +991,7 @@ try {
   const since = searchDate(sorted[Math.floor(sorted.length / 2)] ?? new Date());
   const servers = {
     bridge: () => pass(bridge.port, EMAIL, bridge.password, since),
+    bridgeWith: (hooks: PassHooks) => pass(bridge.port, EMAIL, bridge.password, since, hooks),
     dovecot: () => pass(dovecotPort, DOVECOT_USER, DOVECOT_PASSWORD, since),
   };
 
@@ -893,6 +1025,7 @@ try {
     }
   }
   const loadAfter = loadavg()[0];
+  if (bridge.inspector) await profiledPass(bridge.inspector, servers.bridgeWith);
 
   // 5. Figures.
   const names = runs.bridge[0].map((o) => o.name);
