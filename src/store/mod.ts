@@ -6,7 +6,8 @@
  * - {@link Store} (`Store.open(path)`): `mailboxes` (names, kinds, UIDVALIDITY), `messages`
  *   (precomputed FETCH data, flags, `upsertFromSync`), `membership` (UIDs, `selectInfo`,
  *   `fetchRows`, `search`, `setMessageLabels`, `changedSince`), `sync` (checkpoint and event
- *   cursor, written inside `store.transaction`).
+ *   cursor, written inside `store.transaction`). `store.forAddress(id)` is one address's view of
+ *   it (split address mode: the read side of `membership` shows only that address's messages).
  * - {@link LiteralCache} (`await LiteralCache.open(dir, secret)`): the built literals, compressed and
  *   encrypted, appended to segment files; a miss is `undefined`, never an error.
  *
@@ -59,6 +60,7 @@ export {
   type SelectInfo,
   type UidRange,
 } from "./membership.ts";
+export { AddressMembership } from "./address_membership.ts";
 export { BulkInsert, type BulkInserted, type BulkMessage } from "./bulk_insert.ts";
 export { type SyncCheckpoint, type SyncFailure, SyncState } from "./sync_state.ts";
 export { LATEST_VERSION, type Migration, MIGRATIONS } from "./migrations.ts";

@@ -10,8 +10,10 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { AddressMembership } from "./address_membership.ts";
 import { BulkInsert } from "./bulk_insert.ts";
 import { Counters } from "./counters.ts";
+import type { RemoteAddressId } from "./ids.ts";
 import { Mailboxes } from "./mailboxes.ts";
 import { Membership } from "./membership.ts";
 import { Messages } from "./messages.ts";
@@ -37,17 +39,52 @@ export class Store {
   readonly sync: SyncState;
   /** The first sync's bulk insert of new messages. */
   readonly bulk: BulkInsert;
+  /** Set on a view made by {@link Store.forAddress}: the address it shows. */
+  readonly addressId: RemoteAddressId | undefined;
   #sql: Sql;
+  #counters: Counters;
+  #view: boolean;
 
-  private constructor(db: DatabaseSync, options: StoreOptions) {
+  private constructor(
+    db: DatabaseSync,
+    options: StoreOptions,
+    view?: { of: Store; addressId: RemoteAddressId },
+  ) {
+    if (view) {
+      // One address's view of the same file (split address mode): only `membership` differs.
+      const base = view.of;
+      this.#sql = base.#sql;
+      this.#counters = base.#counters;
+      this.#view = true;
+      this.addressId = view.addressId;
+      this.mailboxes = base.mailboxes;
+      this.membership = new AddressMembership(this.#sql, this.#counters, view.addressId);
+      this.messages = base.messages;
+      this.sync = base.sync;
+      this.bulk = base.bulk;
+      return;
+    }
     const now = options.now ?? Date.now;
     this.#sql = new Sql(db, options.onPrepare);
     const counters = new Counters(this.#sql, now);
+    this.#counters = counters;
+    this.#view = false;
+    this.addressId = undefined;
     this.mailboxes = new Mailboxes(this.#sql, counters);
     this.membership = new Membership(this.#sql, counters);
     this.messages = new Messages(this.#sql, counters, this.membership);
     this.sync = new SyncState(this.#sql, now);
     this.bulk = new BulkInsert(this.#sql, counters);
+  }
+
+  /**
+   * The same index as one address sees it in split address mode: the same file, mailboxes and
+   * UIDs, with a `membership` whose read side shows only that address's messages (and local ones
+   * without an address); see `address_membership.ts`. Closing the view does nothing; the store
+   * it came from owns the file.
+   */
+  forAddress(addressId: RemoteAddressId): Store {
+    return new Store(this.#sql.db, {}, { of: this, addressId });
   }
 
   /**
@@ -105,7 +142,7 @@ export class Store {
 
   /** Closes the file (after `PRAGMA optimize`, which keeps the planner's statistics fresh). */
   close(): void {
-    if (!this.#sql.db.isOpen) return;
+    if (this.#view || !this.#sql.db.isOpen) return;
     try {
       this.#sql.db.exec("PRAGMA optimize");
     } finally {

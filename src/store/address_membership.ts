@@ -1,0 +1,174 @@
+/**
+ * One address's view of the `mailbox_messages` table, for split address mode: the same
+ * mailboxes, the same UIDs and UIDVALIDITY, but only the messages whose `address_id` is that
+ * address (and local-only messages, which have none, such as the recovery mailbox's). A login
+ * of that address sees a mailbox whose UIDs ascend with gaps where other addresses' messages are;
+ * IMAP allows that, and UIDNEXT and HIGHESTMODSEQ stay the mailbox's (upper bounds are all IMAP
+ * asks of them). UIDs stay stable when the address mode changes, and no second sync is needed.
+ *
+ * The read side IMAP sessions use is filtered: {@link AddressMembership.uids}, `count`,
+ * `seqOfUid`, `uidAtSeq`, `messageAt`, `selectInfo`, `status`, `flagRows`, `fetchRows`, `search`
+ * and `changedSince`. `expungeDeleted` expunges only this address's `\Deleted` messages (it
+ * searches through the filter). Everything else (`add`, `remove`, `uidOf`, `memberships`,
+ * `setMessageLabels`, `vanishedSince`…) is the whole table's, as the connector and the sync
+ * need it: a UID another address holds is still taken.
+ *
+ * The filter joins `messages` by primary key per row of one mailbox, so every query stays bounded
+ * by the mailbox's own indexes.
+ *
+ * @module
+ */
+import type { Counters } from "./counters.ts";
+import type { InternalMessageId, MailboxId, RemoteAddressId, Uid } from "./ids.ts";
+import { MailboxNotFoundError } from "./mailboxes.ts";
+import {
+  type FetchRow,
+  type FlagRow,
+  type MailboxStatus,
+  Membership,
+  type SearchCriteria,
+  type SelectInfo,
+  type UidRange,
+} from "./membership.ts";
+import type { Sql } from "./sql.ts";
+
+/** The join and condition that keep one address's rows of `mailbox_messages mm`. */
+const OWN_JOIN = "JOIN messages m ON m.id = mm.message_id";
+const OWN = "(m.address_id = ? OR m.address_id IS NULL)";
+
+/** {@link Membership} seen by one address (see the module notes). */
+export class AddressMembership extends Membership {
+  /** The address whose messages this view shows. */
+  readonly addressId: RemoteAddressId;
+  #sql: Sql;
+
+  constructor(sql: Sql, counters: Counters, addressId: RemoteAddressId) {
+    super(sql, counters);
+    this.#sql = sql;
+    this.addressId = addressId;
+  }
+
+  /** Whether a message belongs to this view (its address, or a local message without one). */
+  owns(messageId: InternalMessageId): boolean {
+    return this.#sql.q(
+      "SELECT 1 FROM messages WHERE id = ? AND (address_id = ? OR address_id IS NULL)",
+    ).get(messageId, this.addressId) !== undefined;
+  }
+
+  /** This address's UIDs of a mailbox, ascending (a session's snapshot). */
+  override uids(mailbox: MailboxId): Uid[] {
+    const rows = this.#sql.q(
+      `SELECT mm.uid FROM mailbox_messages mm ${OWN_JOIN}
+       WHERE mm.mailbox_id = ? AND ${OWN} ORDER BY mm.uid`,
+    ).all(mailbox, this.addressId) as { uid: number }[];
+    return rows.map((r) => r.uid as Uid);
+  }
+
+  /** How many of this address's messages a mailbox holds. */
+  override count(mailbox: MailboxId): number {
+    return (this.#sql.q(
+      `SELECT count(*) AS n FROM mailbox_messages mm ${OWN_JOIN}
+       WHERE mm.mailbox_id = ? AND ${OWN}`,
+    ).get(mailbox, this.addressId) as { n: number }).n;
+  }
+
+  /** The message under a UID, if it is there and this address's. */
+  override messageAt(mailbox: MailboxId, uid: Uid): InternalMessageId | undefined {
+    const id = super.messageAt(mailbox, uid);
+    return id !== undefined && this.owns(id) ? id : undefined;
+  }
+
+  /** The sequence number of a UID in this view, if the UID is there. */
+  override seqOfUid(mailbox: MailboxId, uid: Uid): number | undefined {
+    if (this.messageAt(mailbox, uid) === undefined) return undefined;
+    return (this.#sql.q(
+      `SELECT count(*) AS n FROM mailbox_messages mm ${OWN_JOIN}
+       WHERE mm.mailbox_id = ? AND mm.uid <= ? AND ${OWN}`,
+    ).get(mailbox, uid, this.addressId) as { n: number }).n;
+  }
+
+  /** The UID at a sequence number (1-based) of this view, if there is one. */
+  override uidAtSeq(mailbox: MailboxId, seq: number): Uid | undefined {
+    if (!Number.isInteger(seq) || seq < 1) return undefined;
+    const row = this.#sql.q(
+      `SELECT mm.uid FROM mailbox_messages mm ${OWN_JOIN}
+       WHERE mm.mailbox_id = ? AND ${OWN} ORDER BY mm.uid LIMIT 1 OFFSET ?`,
+    ).get(mailbox, this.addressId, seq - 1) as { uid: number } | undefined;
+    return row?.uid as Uid | undefined;
+  }
+
+  /** SELECT's numbers for this view; UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ are the mailbox's. */
+  override selectInfo(mailbox: MailboxId): SelectInfo {
+    const box = this.#counters(mailbox);
+    const firstUnseen = this.#sql.q(
+      `SELECT mm.uid FROM mailbox_messages mm INDEXED BY mailbox_messages_unseen ${OWN_JOIN}
+       WHERE mm.mailbox_id = ? AND mm.flags & 1 = 0 AND ${OWN} ORDER BY mm.uid LIMIT 1`,
+    ).get(mailbox, this.addressId) as { uid: number } | undefined;
+    return {
+      exists: this.count(mailbox),
+      recent: 0,
+      unseenSeq: firstUnseen ? this.seqOfUid(mailbox, firstUnseen.uid as Uid) : undefined,
+      ...box,
+    };
+  }
+
+  /** STATUS's numbers for this view; UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ are the mailbox's. */
+  override status(mailbox: MailboxId): MailboxStatus {
+    const box = this.#counters(mailbox);
+    const row = this.#sql.q(
+      `SELECT count(*) AS n, coalesce(sum(mm.flags & 1 = 0), 0) AS unseen,
+         coalesce(sum(mm.deleted), 0) AS deleted, coalesce(sum(mm.size), 0) AS size
+       FROM mailbox_messages mm ${OWN_JOIN} WHERE mm.mailbox_id = ? AND ${OWN}`,
+    ).get(mailbox, this.addressId) as { n: number; unseen: number; deleted: number; size: number };
+    return {
+      messages: row.n,
+      unseen: row.unseen,
+      deleted: row.deleted,
+      size: row.size,
+      ...box,
+    };
+  }
+
+  /** Flags and mod-sequences of this address's UIDs in `ranges`, ascending. */
+  override flagRows(mailbox: MailboxId, ranges: readonly UidRange[]): FlagRow[] {
+    return super.flagRows(mailbox, ranges).filter((r) => this.owns(r.messageId));
+  }
+
+  /** What FETCH serves from the index for this address's UIDs in `ranges`, ascending. */
+  override fetchRows(mailbox: MailboxId, ranges: readonly UidRange[]): FetchRow[] {
+    return super.fetchRows(mailbox, ranges).filter((r) => this.owns(r.messageId));
+  }
+
+  /** This address's UIDs matching every key of `criteria`, ascending. */
+  override search(mailbox: MailboxId, criteria: SearchCriteria): Uid[] {
+    const hits = super.search(mailbox, criteria);
+    if (hits.length === 0) return hits;
+    const own = new Set(
+      (this.#sql.q(
+        `SELECT mm.uid FROM mailbox_messages mm ${OWN_JOIN}
+         WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? AND ${OWN}`,
+      ).all(mailbox, hits[0], hits[hits.length - 1], this.addressId) as { uid: number }[])
+        .map((r) => r.uid),
+    );
+    return hits.filter((uid) => own.has(uid));
+  }
+
+  /** This address's rows whose mod-sequence is above `modseq`, by UID. */
+  override changedSince(mailbox: MailboxId, modseq: number): FlagRow[] {
+    return super.changedSince(mailbox, modseq).filter((r) => this.owns(r.messageId));
+  }
+
+  #counters(mailbox: MailboxId) {
+    const row = this.#sql.q(
+      "SELECT uid_next, uid_validity, highest_modseq FROM mailboxes WHERE id = ?",
+    ).get(mailbox) as
+      | { uid_next: number; uid_validity: number; highest_modseq: number }
+      | undefined;
+    if (!row) throw new MailboxNotFoundError(mailbox);
+    return {
+      uidNext: row.uid_next as Uid,
+      uidValidity: row.uid_validity,
+      highestModseq: row.highest_modseq,
+    };
+  }
+}
