@@ -88,7 +88,17 @@ export interface MailAccount {
   readonly id: string;
   /** The primary address (for greetings, logs and `ID`). */
   readonly primaryEmail: string;
-  /** The account's index; sessions only read from it. */
+  /**
+   * Split address mode: the one address (API address ID) whose mail this view shows; `undefined`
+   * in combined mode, where every address's mail is shown.
+   */
+  readonly addressId?: string;
+  /**
+   * The account's index as this login sees it; sessions only read from it. In split address mode
+   * it is `Store.forAddress` of the index: the same mailboxes, UIDs and UIDVALIDITY, but only the
+   * messages of {@link MailAccount.addressId} (SELECT, STATUS, SEARCH, FETCH and the snapshot all
+   * read through it, so a UID of another address is simply not there).
+   */
   readonly store: Store;
   /** Where this account's updates are published. */
   readonly bus: UpdateBus;
@@ -162,4 +172,11 @@ export interface MailAccount {
 
   /** SUBSCRIBE / UNSUBSCRIBE (local). */
   setSubscribed(mailbox: MailboxId, subscribed: boolean): void;
+
+  /**
+   * Split address mode: the view of one of the account's addresses (an API address ID), with
+   * {@link MailAccount.addressId} set to it. IMAP sessions never call this; the login check
+   * does, to hand a login of that address its view.
+   */
+  forAddress?(addressId: string): MailAccount;
 }

@@ -9,6 +9,17 @@
  * Mutations of one account run one at a time (in call order), so their API calls, commits and
  * published updates never interleave.
  *
+ * **Address modes** (proton-api.md §5.9). Combined (the default): one connector shows the mail of
+ * every address of the account; APPEND imports with the primary address unless `From` names
+ * another of the account's addresses. Split (`addressMode: "split"`, or {@link
+ * AccountConnector.forAddress} of a combined connector): the connector stands for one address.
+ * Its `store` is `Store.forAddress` of the index (same mailboxes, same UIDs and UIDVALIDITY, only
+ * that address's messages), so IMAP sessions over it see nothing else; STORE, COPY, MOVE and
+ * EXPUNGE skip UIDs outside that view; APPEND imports and drafts with that address whatever
+ * `From` says. The connectors of one account made with `forAddress` share one mutation queue and
+ * one literal source. The official bridge keeps a separate gluon database per address instead;
+ * one index with a filter needs no second sync and keeps UIDs when the mode changes.
+ *
  * The parts: `store_flags.ts` (STORE), `copy_move.ts`, `expunge.ts`, `append.ts`,
  * `mailbox_admin.ts`, `recovery_mailbox.ts`, `literal_source.ts`, over `account_api.ts`.
  *
@@ -30,8 +41,10 @@ import type {
   InternalMessageId,
   Mailbox,
   MailboxId,
+  RemoteAddressId,
   Store,
   Uid,
+  UidRange,
 } from "../store/mod.ts";
 import { buildFromApi } from "../sync/message_build.ts";
 import type { MessageFetcher } from "../sync/event_apply.ts";
@@ -89,10 +102,17 @@ export interface AccountConnectorOptions {
   /** Downloads and builds one message (default: over `client` with `builder`). */
   fetcher?: MessageFetcher;
   /**
-   * The address this connector stands for (split mode); default: the primary address, with
-   * combined-mode rules (a `From` naming another of the account's addresses picks that one).
+   * The address APPEND imports and drafts with by default; default: the primary address. In
+   * combined mode a `From` naming another of the account's addresses picks that one. Without
+   * `addressMode`, giving another address than the primary turns that off (the older contract).
    */
   addressId?: string;
+  /**
+   * `split`: this connector stands for `addressId` alone (default: the primary address): IMAP
+   * sees only that address's messages, and APPEND always uses it (see the module notes).
+   * `combined`: every address's mail. Default: combined.
+   */
+  addressMode?: "combined" | "split";
   /** Whether All Mail is listed (default true). */
   showAllMail?: boolean;
   /** APPEND to Sent: the remote ID of a message the SMTP side just sent with these bytes. */
@@ -120,24 +140,33 @@ class SerialQueue {
   }
 }
 
+/** What the connectors of one account share (see {@link AccountConnector.forAddress}). */
+interface Shared {
+  queue: SerialQueue;
+  literals: LiteralSource | undefined;
+  showAllMail: boolean;
+}
+
 /** The account connector (see the module notes). */
 export class AccountConnector implements MailAccount {
   readonly id: string;
   readonly primaryEmail: string;
+  readonly addressId: string | undefined;
   readonly store: Store;
   readonly bus: UpdateBus;
+  readonly #options: AccountConnectorOptions;
   #ctx: ConnectorContext;
   #literals: LiteralSource;
-  #queue = new SerialQueue();
-  #showAllMail: boolean;
+  #shared: Shared;
   #sentLookup: SentLookup | undefined;
 
-  constructor(options: AccountConnectorOptions) {
+  constructor(options: AccountConnectorOptions, shared?: Shared) {
+    this.#options = options;
     this.id = options.id;
     this.primaryEmail = options.primaryEmail;
-    this.store = options.store;
     this.bus = options.bus;
-    this.#showAllMail = options.showAllMail ?? true;
+    this.#shared = shared ??
+      { queue: new SerialQueue(), literals: undefined, showAllMail: options.showAllMail ?? true };
     this.#sentLookup = options.sentLookup;
     const api = options.api ?? (options.client ? accountApiFor(options.client) : undefined);
     if (!api) throw new TypeError("createAccountConnector needs `client` or `api`");
@@ -147,6 +176,10 @@ export class AccountConnector implements MailAccount {
     if (!fetcher) throw new TypeError("createAccountConnector needs `client` or `fetcher`");
     const addresses = options.keys.addresses;
     const primary = addresses[0]?.ID ?? "";
+    const split = options.addressMode === "split";
+    const addressId = options.addressId ?? primary;
+    this.addressId = split ? addressId : undefined;
+    this.store = split ? options.store.forAddress(addressId as RemoteAddressId) : options.store;
     this.#ctx = {
       id: options.id,
       store: options.store,
@@ -156,20 +189,35 @@ export class AccountConnector implements MailAccount {
       fetcher,
       addresses,
       addressKeys: options.keys.addressKeys,
-      addressId: options.addressId ?? primary,
-      combined: options.addressId === undefined || options.addressId === primary,
+      addressId,
+      combined: split
+        ? false
+        : options.addressMode === "combined" || options.addressId === undefined ||
+          options.addressId === primary,
       log: options.log ?? ((m) => console.warn(m)),
     };
-    this.#literals = new LiteralSource(this.#ctx);
+    this.#literals = this.#shared.literals ??= new LiteralSource(this.#ctx);
+  }
+
+  /**
+   * The split-mode connector of one of the account's addresses (an API address ID): the same
+   * account, index, bus and API, sharing this connector's mutation queue and literal source,
+   * showing only that address's messages (see the module notes).
+   */
+  forAddress(addressId: string): AccountConnector {
+    return new AccountConnector(
+      { ...this.#options, addressMode: "split", addressId },
+      this.#shared,
+    );
   }
 
   /** Whether All Mail is listed (the `all-mail-visibility` setting may change at run time). */
   get showAllMail(): boolean {
-    return this.#showAllMail;
+    return this.#shared.showAllMail;
   }
 
   set showAllMail(value: boolean) {
-    this.#showAllMail = value;
+    this.#shared.showAllMail = value;
   }
 
   visibleMailboxes(): Mailbox[] {
@@ -197,7 +245,9 @@ export class AccountConnector implements MailAccount {
     uids: readonly Uid[],
     change: { mode: FlagChange["mode"]; flags: readonly string[] },
   ): Promise<{ updates: FlagUpdate[]; deletedChanged: Uid[] }> {
-    return this.#queue.run(() => storeFlags(this.#ctx, origin, mailbox, uids, change));
+    return this.#queue.run(() =>
+      storeFlags(this.#ctx, origin, mailbox, this.#inView(mailbox, uids), change)
+    );
   }
 
   copy(
@@ -206,7 +256,9 @@ export class AccountConnector implements MailAccount {
     uids: readonly Uid[],
     destination: MailboxId,
   ): Promise<CopyResult> {
-    return this.#queue.run(() => copyMessages(this.#ctx, origin, source, uids, destination));
+    return this.#queue.run(() =>
+      copyMessages(this.#ctx, origin, source, this.#inView(source, uids), destination)
+    );
   }
 
   move(
@@ -215,11 +267,21 @@ export class AccountConnector implements MailAccount {
     uids: readonly Uid[],
     destination: MailboxId,
   ): Promise<CopyResult> {
-    return this.#queue.run(() => moveMessages(this.#ctx, origin, source, uids, destination));
+    return this.#queue.run(() =>
+      moveMessages(this.#ctx, origin, source, this.#inView(source, uids), destination)
+    );
   }
 
   expunge(origin: string, mailbox: MailboxId, uids?: readonly Uid[]): Promise<Uid[]> {
-    return this.#queue.run(() => expungeMailbox(this.#ctx, origin, mailbox, uids));
+    return this.#queue.run(() => {
+      // Split mode: only this address's \Deleted messages (the full store would take them all).
+      const picked = this.addressId === undefined
+        ? uids
+        : uids === undefined
+        ? this.store.membership.search(mailbox, { deleted: true })
+        : this.#inView(mailbox, uids);
+      return expungeMailbox(this.#ctx, origin, mailbox, picked);
+    });
   }
 
   append(origin: string, mailbox: MailboxId, request: AppendRequest): Promise<AppendResult> {
@@ -245,9 +307,30 @@ export class AccountConnector implements MailAccount {
     this.store.mailboxes.update(mailbox, { subscribed });
   }
 
+  get #queue(): SerialQueue {
+    return this.#shared.queue;
+  }
+
+  /**
+   * The UIDs of `uids` this connector's view holds, in the order given: all of them in combined
+   * mode; in split mode those of this address's messages (another address's UID is not there).
+   */
+  #inView(mailbox: MailboxId, uids: readonly Uid[]): readonly Uid[] {
+    if (this.addressId === undefined || uids.length === 0) return uids;
+    const sorted = [...uids].sort((a, b) => a - b);
+    const ranges: UidRange[] = [];
+    for (const u of sorted) {
+      const last = ranges[ranges.length - 1];
+      if (last && u <= last.last + 1) last.last = Math.max(last.last, u) as Uid;
+      else ranges.push({ first: u, last: u });
+    }
+    const own = new Set(this.store.membership.search(mailbox, { uids: ranges }));
+    return uids.filter((u) => own.has(u));
+  }
+
   #visible(mailbox: Mailbox): boolean {
     return mailboxVisible(mailbox.remoteId, {
-      showAllMail: this.#showAllMail,
+      showAllMail: this.#shared.showAllMail,
       messageCount: isScheduled(mailbox) ? this.store.membership.count(mailbox.id) : 1,
     });
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Store } from "../store/mod.ts";
+import { Store, type Uid } from "../store/mod.ts";
 import { MailboxOperationError } from "./account.ts";
 import { createAccountConnector } from "./account_connector.ts";
 import { fakeContext } from "./_fake_account.ts";
@@ -102,6 +102,72 @@ Deno.test("connector: needs an API (client or api) and a fetcher", () => {
       () => createAccountConnector({ ...base, api: fakeContext(store).api }),
       TypeError,
     );
+  } finally {
+    store.close();
+  }
+});
+
+/** Two addresses' messages in INBOX: UIDs 1 (A), 2 (B), 3 (A), 4 (B). */
+function twoAddresses(store: Store) {
+  const { c, f } = connector(store);
+  const ids = ["a1", "b1", "a2", "b2"].map((id) =>
+    f.add(id, { AddressID: id.startsWith("a") ? "addrA" : "addrB" })
+  );
+  return { c, f, ids, inbox: c.mailboxByName("INBOX")!, a: c.forAddress("addrA") };
+}
+
+Deno.test("connector: forAddress() and addressMode split show one address's messages, same UIDs", () => {
+  const store = Store.open(":memory:");
+  try {
+    const { c, f, a, inbox } = twoAddresses(store);
+    assert.equal(c.addressId, undefined);
+    assert.equal(a.addressId, "addrA");
+    assert.deepEqual(c.store.membership.uids(inbox.id), [1, 2, 3, 4]);
+    assert.deepEqual(a.store.membership.uids(inbox.id), [1, 3]);
+    assert.equal(a.store.membership.status(inbox.id).messages, 2);
+    assert.equal(a.store.membership.selectInfo(inbox.id).uidNext, 5);
+    const b = createAccountConnector({
+      id: "acc",
+      primaryEmail: "me@example.test",
+      store,
+      bus: c.bus,
+      api: f.api,
+      fetcher: f.ctx.fetcher,
+      keys: { addresses: [], addressKeys: new Map() },
+      literals: f.ctx.literals,
+      addressMode: "split",
+      addressId: "addrB",
+    });
+    assert.equal(b.addressId, "addrB");
+    assert.deepEqual(b.store.membership.uids(inbox.id), [2, 4]);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("connector: split STORE, COPY and EXPUNGE skip the other address's UIDs", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const { f, a, inbox, ids } = twoAddresses(store);
+    const tag = a.mailboxByName("Labels/Tag")!;
+    const stored = await a.storeFlags("s", inbox.id, [1, 2] as Uid[], {
+      mode: "add",
+      flags: ["\\Seen"],
+    });
+    assert.deepEqual(stored.updates.map((u) => u.messageId), [ids[0]]);
+    assert.equal(f.api.messages.get("b1")!.Unread, 1);
+    assert.equal(f.api.messages.get("a1")!.Unread, 0);
+
+    const copied = await a.copy("s", inbox.id, [2, 3] as Uid[], tag.id);
+    assert.deepEqual(copied.sourceUids, [3]);
+    assert.deepEqual(store.membership.uids(tag.id).length, 1);
+
+    // \Deleted on every message (through the full store), then EXPUNGE through A's view.
+    store.membership.setDeleted(inbox.id, [1, 2, 3, 4] as Uid[], true);
+    assert.deepEqual(await a.expunge("s", inbox.id), [1, 3]);
+    assert.deepEqual(store.membership.uids(inbox.id), [2, 4]);
+    assert.deepEqual(await a.expunge("s", inbox.id, [2, 4] as Uid[]), []);
+    assert.deepEqual(store.membership.uids(inbox.id), [2, 4]);
   } finally {
     store.close();
   }

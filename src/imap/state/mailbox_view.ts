@@ -9,6 +9,11 @@
  * flush time so they are always current. Until then sequence numbers keep meaning what the client
  * was last told, even for messages already gone from the index (ARCHITECTURE invariant 2).
  *
+ * The view reads only through `store.membership`, so a store that shows part of a mailbox (split
+ * address mode: `Store.forAddress`) makes a view of that part: the snapshot holds only its UIDs,
+ * new UIDs from the bus become EXISTS only when that store shows them, and expunges and flag
+ * changes of UIDs outside the snapshot are not reported.
+ *
  * @module
  */
 import type { Update } from "../../connector/updates.ts";
@@ -275,8 +280,16 @@ export class MailboxView {
       this.#pendingExpunged.clear();
     }
     if (this.#pendingNew.size > 0) {
-      const fresh = [...this.#pendingNew].filter((u) => this.#indexOf(u) < 0).sort((a, b) => a - b);
+      let fresh = [...this.#pendingNew].filter((u) => this.#indexOf(u) < 0).sort((a, b) => a - b);
       this.#pendingNew.clear();
+      if (fresh.length > 0) {
+        // Only UIDs this session's store shows (another address's in split mode are not there;
+        // neither is one already gone again).
+        const shown = new Set(
+          this.store.membership.search(this.mailboxId, { uids: this.toUidRanges(fresh) }),
+        );
+        fresh = fresh.filter((u) => shown.has(u));
+      }
       if (fresh.length > 0) {
         // New UIDs are above every UID already known (UIDNEXT only grows), so appending keeps order.
         if (fresh[0] <= this.maxUid) {

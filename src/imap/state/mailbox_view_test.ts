@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { FakeSession, LocalAccount } from "../_test_account.ts";
-import { SequenceSet } from "../wire/mod.ts";
+import { withAck } from "../../connector/updates.ts";
+import { sampleMessage } from "../../store/_test_utils.ts";
+import { type RemoteAddressId, type RemoteLabelId, Store, type Uid } from "../../store/mod.ts";
+import { CollectingSink, Encoder, SequenceSet } from "../wire/mod.ts";
+import { MailboxView } from "./mailbox_view.ts";
 
 const msg = (n: number) => `Subject: m${n}\r\nFrom: a@b.c\r\n\r\nbody ${n}\r\n`;
 
@@ -111,5 +115,62 @@ Deno.test("MailboxView: a UID whose creation arrives after the selection is stil
     assert.deepEqual(va.uids, [2]);
   } finally {
     account.close();
+  }
+});
+
+Deno.test("MailboxView: over one address's store, only that address's messages are told", () => {
+  const store = Store.open(":memory:");
+  try {
+    const box = store.mailboxes.create({
+      name: "INBOX",
+      kind: "system",
+      remoteId: "0" as RemoteLabelId,
+    });
+    const put = (n: number, address: string) => {
+      const id = store.messages.upsertFromSync(sampleMessage(n, {
+        addressId: address as RemoteAddressId,
+      })).id;
+      return store.membership.setMessageLabels(id, ["0" as RemoteLabelId]).added[0].uid;
+    };
+    put(1, "A");
+    put(2, "B");
+    put(3, "A");
+    const split = store.forAddress("A" as RemoteAddressId);
+    const view = new MailboxView({
+      store: split,
+      mailbox: store.mailboxes.require(box.id),
+      readOnly: false,
+    });
+    assert.deepEqual(view.uids, [1, 3]);
+    assert.equal(view.exists, 2);
+    assert.deepEqual(view.resolve(SequenceSet.parse("2"), false), [3]);
+    assert.deepEqual(view.resolve(SequenceSet.parse("1:*"), true), [1, 3]);
+
+    // New messages of both addresses arrive; only A's becomes EXISTS.
+    const b = put(4, "B");
+    const a = put(5, "A");
+    view.enqueue(withAck({ kind: "MessagesCreated", mailbox: box.id, uids: [b, a] }));
+    // B's flags change and B's first message is expunged: neither is reported.
+    store.membership.setDeleted(box.id, [2 as Uid], true);
+    view.enqueue(withAck({
+      kind: "FlagsChanged",
+      changes: [{
+        messageId: store.membership.messageAt(box.id, 2 as Uid)!,
+        flags: 0,
+        keywords: [],
+        modseq: 1,
+        memberships: [{ mailbox: box.id, uid: 2 as Uid }],
+      }],
+    }));
+    store.membership.remove(box.id, [2 as Uid]);
+    view.enqueue(withAck({ kind: "MessagesExpunged", mailbox: box.id, uids: [2 as Uid] }));
+    const sink = new CollectingSink();
+    const e = new Encoder(sink);
+    view.flush(e, { expunge: true, modseq: false });
+    e.flush();
+    assert.equal(new TextDecoder().decode(sink.toBytes()), "* 3 EXISTS\r\n");
+    assert.deepEqual(view.uids, [1, 3, 5]);
+  } finally {
+    store.close();
   }
 });
