@@ -4,7 +4,8 @@
  * the decoded bytes, as `bridgePasswordMatches` does). A wrong password is `null` (the servers
  * answer "authentication failed" and throttle); a right password for an account that cannot serve
  * yet (still syncing, signed out, failed) is an {@link AccountUnavailableError}, which the servers
- * turn into a temporary refusal with its message.
+ * turn into a temporary refusal with its message. In split address mode the IMAP login of an
+ * address gets that address's view of the account (`AccountRuntime.mailAccountFor`).
  *
  * When a password does not match, the vault is read again if it changed since (a
  * `bridge reset-password` while serving), at most once per {@link VAULT_RECHECK_MS}, so a
@@ -124,7 +125,7 @@ export class AccountDirectory {
       authenticate: async (username, password) => {
         const rt = await this.check(username, password);
         if (!rt) return null;
-        const mail = rt.mailAccount;
+        const mail = rt.mailAccountFor(username);
         if (mail) return mail;
         if (rt.state === "ready") {
           throw new AccountUnavailableError(

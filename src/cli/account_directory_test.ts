@@ -8,7 +8,12 @@ import type { MailAccount } from "../connector/account.ts";
 function fakeRuntime(
   userId: string,
   email: string,
-  options: { state?: AccountRuntime["state"]; aliases?: string[]; mail?: boolean } = {},
+  options: {
+    state?: AccountRuntime["state"];
+    aliases?: string[];
+    mail?: boolean;
+    split?: boolean;
+  } = {},
 ) {
   const state = options.state ?? "ready";
   const mail = { id: userId } as unknown as MailAccount;
@@ -20,6 +25,14 @@ function fakeRuntime(
     addresses: () => [email, ...(options.aliases ?? [])].map((a) => a.toLowerCase()),
     get mailAccount() {
       return state === "ready" && options.mail !== false ? mail : undefined;
+    },
+    mailAccountFor(username: string) {
+      const m = this.mailAccount;
+      if (!m || !options.split) return m;
+      if (username.startsWith("disabled")) {
+        throw new AccountUnavailableError(`${username} is not an enabled address`);
+      }
+      return { id: userId, addressId: username.toLowerCase() } as unknown as MailAccount;
     },
     unavailable: () => new AccountUnavailableError(`${email} is ${state}`),
     smtpAccount: (username: string) => {
@@ -111,4 +124,26 @@ Deno.test("directory: a password reset in the vault is picked up after a failed 
   t += VAULT_RECHECK_MS + 1;
   assert.equal(await dir.check("ann@example.test", "wrong"), null);
   assert.equal(reads, 1);
+});
+
+Deno.test("directory: in split mode each address's IMAP login gets that address's view", async () => {
+  const dir = new AccountDirectory();
+  const ann = fakeRuntime("u1", "ann@example.test", {
+    aliases: ["alias@example.test", "disabled@example.test"],
+    split: true,
+  });
+  dir.add(ann);
+  const imap = dir.imapAuthenticator();
+  assert.deepEqual(await imap.authenticate("Alias@example.test", ann.bridgePassword), {
+    id: "u1",
+    addressId: "alias@example.test",
+  });
+  assert.deepEqual(await imap.authenticate("ann@example.test", ann.bridgePassword), {
+    id: "u1",
+    addressId: "ann@example.test",
+  });
+  await assert.rejects(
+    imap.authenticate("disabled@example.test", ann.bridgePassword),
+    (e) => e instanceof AccountUnavailableError && /not an enabled address/.test(e.message),
+  );
 });

@@ -14,6 +14,12 @@
  * 6. **Connector**: the account as IMAP sessions see it ({@link MailAccount}); then the account
  *    is `ready`.
  *
+ * **Address mode** (`address_mode.ts`): in combined mode every address of the account logs in to
+ * the one connector; in split mode each enabled address logs in to its own view of it
+ * (`MailAccount.forAddress`: the same index, only that address's messages), made on its first
+ * login and kept. {@link AccountRuntime.setAddressMode} switches at run time (SIGHUP): later
+ * logins get the new mode's view; sessions already logged in keep theirs until they log in again.
+ *
  * A failure on the way is retried after a delay (state `error`, with the reason and when the next
  * try is), resuming from the step that failed: what is already up stays up. A revoked session
  * (refresh refused) makes the account `signed-out`: it stops trying, keeps its index, and tells
@@ -23,6 +29,7 @@
  * @module
  */
 import {
+  AddressStatus,
   ApiClient,
   type ApiClientOptions,
   CookieJar,
@@ -31,7 +38,7 @@ import {
   type UnlockedAccount,
   unlockWithKeyPassword,
 } from "../api/mod.ts";
-import { accountSettings, type Config } from "../config/mod.ts";
+import type { Config } from "../config/mod.ts";
 import type { MailAccount } from "../connector/account.ts";
 import type { SendRecorder } from "../connector/send_recorder.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
@@ -51,7 +58,8 @@ import {
   syncUntilComplete,
 } from "../sync/mod.ts";
 import type { MessageFetcher } from "../sync/event_apply.ts";
-import type { VaultAccount } from "../vault/mod.ts";
+import type { AddressMode, VaultAccount } from "../vault/mod.ts";
+import { effectiveAddressMode } from "./address_mode.ts";
 import { accountPaths } from "./account_paths.ts";
 import type { AccountParts, ServeParts } from "./serve_parts.ts";
 import { type SendingAccount, sendingAccount } from "../smtp/sending_account.ts";
@@ -118,6 +126,11 @@ export class AccountRuntime {
   #loopResumed = false;
   #synced = false;
   #mail: MailAccount | undefined;
+  /** Split mode: address ID → that address's view of {@link #mail}. */
+  readonly #split = new Map<string, MailAccount>();
+  #addressMode: AddressMode;
+  /** The vault's address mode as last read. */
+  #vaultAddressMode: AddressMode;
   #parts: AccountParts | undefined;
   readonly #throttle: DownloadThrottle;
 
@@ -139,6 +152,8 @@ export class AccountRuntime {
     this.userId = options.account.userId;
     this.#firstSyncDone = options.account.sync.firstSyncDone;
     this.#bridgePassword = options.account.bridgePassword;
+    this.#vaultAddressMode = options.account.addressMode;
+    this.#addressMode = effectiveAddressMode(options.config, options.account);
     const parallel = options.config.sync.download_parallelism;
     this.#throttle = new DownloadThrottle({
       max: parallel,
@@ -160,6 +175,82 @@ export class AccountRuntime {
   /** The IMAP view of the account, once ready and when this build has a connector. */
   get mailAccount(): MailAccount | undefined {
     return this.#state === "ready" ? this.#mail : undefined;
+  }
+
+  /** The address mode in force (see `address_mode.ts`). */
+  get addressMode(): AddressMode {
+    return this.#addressMode;
+  }
+
+  /**
+   * The IMAP view a login as `username` (one of {@link addresses}) gets, once ready and when this
+   * build has a connector: the whole account in combined mode; in split mode the view of that
+   * address alone.
+   *
+   * @throws {AccountUnavailableError} in split mode when `username` is not an enabled address
+   *   of the account, or the connector has no split mode.
+   */
+  mailAccountFor(username: string): MailAccount | undefined {
+    const mail = this.mailAccount;
+    if (!mail || this.#addressMode === "combined") return mail;
+    const name = username.trim().toLowerCase();
+    const address = this.#unlocked?.addresses.find((a) => a.Email.toLowerCase() === name);
+    if (!address || address.Status !== AddressStatus.Enabled) {
+      throw new AccountUnavailableError(
+        `${username} is not an enabled address of ${this.email} (split address mode)`,
+      );
+    }
+    let view = this.#split.get(address.ID);
+    if (!view) {
+      if (!mail.forAddress) {
+        throw new AccountUnavailableError(
+          "split address mode is not available: this build's connector has no per-address view",
+        );
+      }
+      view = mail.forAddress(address.ID);
+      this.#split.set(address.ID, view);
+    }
+    return view;
+  }
+
+  /**
+   * The IMAP logins of the account: every enabled address (primary first). In combined mode they
+   * all open the same view; in split mode each its own. Only the primary before the keys are
+   * unlocked.
+   */
+  imapLogins(): string[] {
+    const out = [this.email];
+    for (const a of this.#unlocked?.addresses ?? []) {
+      if (a.Status !== AddressStatus.Enabled) continue;
+      if (!out.some((e) => e.toLowerCase() === a.Email.toLowerCase())) out.push(a.Email);
+    }
+    return out;
+  }
+
+  /**
+   * Applies the address mode of `config` and the vault (`vaultMode`: the vault's value now, or
+   * the last one read); returns the new mode when it changed, else `undefined`. Logins from now
+   * on get the new mode's view; SMTP picks the sender per the new mode.
+   */
+  setAddressMode(
+    config: Config,
+    vaultMode: AddressMode = this.#vaultAddressMode,
+  ): AddressMode | undefined {
+    this.#vaultAddressMode = vaultMode;
+    const mode = effectiveAddressMode(config, { email: this.email, addressMode: vaultMode });
+    if (mode === this.#addressMode) return undefined;
+    this.#addressMode = mode;
+    this.#split.clear();
+    if (this.#parts) this.#parts.addressMode = mode;
+    this.#o.output.info(
+      `${this.email}: now in ${mode} address mode` +
+        (mode === "split"
+          ? " (each address logs in with its own mail)"
+          : " (every address logs in to all the mail)") +
+        "; IMAP sessions already logged in keep their view until they log in again",
+      { account: this.email },
+    );
+    return mode;
   }
 
   /** The bridge password mail clients log in with (for the ready line and the authenticator). */
@@ -186,7 +277,7 @@ export class AccountRuntime {
     return sendingAccount(parts.client, parts.unlocked, {
       username,
       id: this.userId,
-      addressMode: parts.addressMode,
+      addressMode: this.#addressMode,
     });
   }
 
@@ -289,7 +380,8 @@ export class AccountRuntime {
       email: this.email,
       state: this.#state,
       reason: this.#reason,
-      addressMode: accountSettings(this.#config, this.email).address_mode,
+      addressMode: this.#addressMode,
+      imapLogins: this.imapLogins(),
       sync: {
         phase: p?.phase ?? null,
         done: p?.done ?? 0,
@@ -426,7 +518,6 @@ export class AccountRuntime {
     }
 
     if (!this.#parts) {
-      const settings = accountSettings(this.#config, this.email);
       this.#parts = {
         id: this.userId,
         primaryEmail: this.email,
@@ -437,7 +528,7 @@ export class AccountRuntime {
         cache: this.#cache!,
         fetcher: this.#fetcher!,
         showAllMail: this.#config.mailboxes.show_all_mail,
-        addressMode: settings.address_mode,
+        addressMode: this.#addressMode,
         sentLookup: o.recorder.lookupFor(this.userId, 10_000),
         log: (m) => log.info(`${this.email}: ${m}`, { account: this.email }),
       };

@@ -79,7 +79,23 @@ export function connectHost(listenHost: string): string {
   return WILDCARD.has(listenHost) ? "127.0.0.1" : listenHost;
 }
 
-/** Settings whose change needs a restart (all but `log.level` and the event poll timing). */
+/**
+ * The `[accounts]` tables without `address_mode`, which a reload applies at once; the rest (no
+ * other key yet) would need a restart.
+ */
+function accountsNeedingRestart(c: Config): unknown {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [email, settings] of Object.entries(c.accounts)) {
+    const { address_mode: _applied, ...rest } = settings;
+    if (Object.keys(rest).length > 0) out[email.toLowerCase()] = rest;
+  }
+  return out;
+}
+
+/**
+ * Settings whose change needs a restart (all but `log.level`, the event poll timing and the
+ * accounts' `address_mode`).
+ */
 const RESTART_KEYS: [string, (c: Config) => unknown][] = [
   ["imap", (c) => c.imap],
   ["smtp", (c) => c.smtp],
@@ -89,7 +105,7 @@ const RESTART_KEYS: [string, (c: Config) => unknown][] = [
   ["mailboxes", (c) => c.mailboxes],
   ["smtp_send", (c) => c.smtp_send],
   ["server", (c) => c.server],
-  ["accounts", (c) => c.accounts],
+  ["accounts", accountsNeedingRestart],
   ["log.format", (c) => c.log.format],
 ];
 
@@ -319,8 +335,10 @@ export class BridgeService {
   /**
    * Applies a reloaded configuration and the vault's current accounts: the log level and the event
    * poll timing take effect now; accounts added to the vault start, removed ones stop; bridge
-   * passwords changed with `bridge reset-password` are used at once. Everything else that changed
-   * is listed as needing a restart. Without `vaultAccounts` the accounts stay as they are.
+   * passwords changed with `bridge reset-password` are used at once; an address mode changed in
+   * the file or with `bridge mode` applies to the next logins (listed in `applied` as
+   * `accounts."<email>".address_mode`). Everything else that changed is listed as needing a
+   * restart. Without `vaultAccounts` the accounts stay as they are.
    */
   async reload(config: Config, vaultAccounts?: VaultAccount[]): Promise<ReloadResult> {
     const result: ReloadResult = {
@@ -350,8 +368,15 @@ export class BridgeService {
     const next: Config = structuredClone(before);
     next.log.level = config.log.level;
     next.events = { ...config.events };
+    next.accounts = structuredClone(config.accounts);
     this.#config = next;
     for (const rt of this.accounts) result.notes.push(...await rt.reload(next));
+
+    const fresh = new Map((vaultAccounts ?? []).map((a) => [a.userId, a.addressMode]));
+    for (const rt of this.accounts) {
+      const mode = rt.setAddressMode(next, fresh.get(rt.userId));
+      if (mode) result.applied.push(`accounts."${rt.email}".address_mode`);
+    }
 
     if (vaultAccounts === undefined) return result;
     const inVault = new Map(vaultAccounts.map((a) => [a.userId, a]));

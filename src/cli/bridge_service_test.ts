@@ -151,3 +151,41 @@ Deno.test({
     assert.deepEqual(service.status().accounts, []);
   });
 });
+
+Deno.test({
+  name: "bridge service: reload applies the address mode (file first, else the vault's)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withDemo(3, async ({ service, config, vault }) => {
+    await service.settled();
+    const [rt] = service.accounts;
+    const email = "demo@bridge.test";
+    assert.equal(service.status().accounts[0].addressMode, "combined");
+    assert.deepEqual(service.status().accounts[0].imapLogins, [email]);
+
+    // The file's table wins and applies at once; no restart asked for.
+    const split = structuredClone(config);
+    split.accounts = { [email.toUpperCase()]: { address_mode: "split" } };
+    let r = await service.reload(split);
+    assert.deepEqual(r.applied, [`accounts."${email}".address_mode`]);
+    assert.deepEqual(r.needsRestart, []);
+    assert.equal(rt.addressMode, "split");
+    assert.equal(service.status().accounts[0].addressMode, "split");
+    assert.equal(rt.smtpAccount(email).addressMode, "split");
+    r = await service.reload(split, await vault.accounts());
+    assert.deepEqual(r.applied, []);
+
+    // Without a table, the vault's mode (`bridge mode`) applies.
+    const accounts = await vault.accounts();
+    r = await service.reload(config, accounts);
+    assert.deepEqual(r.applied, [`accounts."${email}".address_mode`]);
+    assert.equal(rt.addressMode, "combined");
+    r = await service.reload(config, accounts.map((a) => ({ ...a, addressMode: "split" })));
+    assert.equal(rt.addressMode, "split");
+    // A reload that cannot read the vault keeps the vault mode last read.
+    r = await service.reload(config);
+    assert.deepEqual(r.applied, []);
+    assert.equal(rt.addressMode, "split");
+  });
+});

@@ -24,6 +24,7 @@ import {
   requireAccount,
 } from "./_account_common.ts";
 import { formatMailClientSettings, mailClientSettings } from "./account_settings.ts";
+import { effectiveAddressMode } from "./address_mode.ts";
 
 const HELP = `Usage: bridge info EMAIL [options]
 
@@ -59,9 +60,14 @@ async function showInfo(flags: InfoFlags): Promise<number> {
   if (flags.json) {
     console.log(JSON.stringify(settings));
   } else {
+    const mode = effectiveAddressMode(config, account);
     console.log(
-      `Account ${account.email} (${account.addressMode} address mode)\n\n` +
-        formatMailClientSettings(settings),
+      `Account ${account.email} (${mode} address mode)\n\n` +
+        formatMailClientSettings(settings) +
+        (mode === "split"
+          ? "\n\nSplit address mode: each address of the account is its own IMAP login (user " +
+            "name: the address, same password) showing only that address's mail."
+          : ""),
     );
   }
   return 0;

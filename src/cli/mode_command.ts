@@ -5,8 +5,10 @@
  * bridge mode EMAIL combined|split [--data-dir D] [--config F] [--key-store auto|keychain|file]
  * ```
  *
- * Combined: one IMAP login shows the mail of every address; split: one login per address. The
- * vault records the choice; a running `bridge serve` picks it up when restarted.
+ * Combined: one IMAP login shows the mail of every address; split: one login per address, each
+ * showing only that address's mail. The vault records the choice; a running `bridge serve` picks
+ * it up on SIGHUP (or a restart). A `[accounts."<email>"]` table in the configuration file wins
+ * over the vault (`address_mode.ts`); the command says so when it does.
  *
  * @module
  */
@@ -26,11 +28,14 @@ import {
   saveVault,
 } from "./_account_common.ts";
 import type { AddressMode } from "../vault/mod.ts";
+import { configAccountKey } from "./address_mode.ts";
 
 const HELP = `Usage: bridge mode EMAIL combined|split [options]
 
 Sets the account's address mode: combined (one IMAP login for all its addresses) or split (one
-login per address). Restart \`bridge serve\` for the change to take effect.
+IMAP login per address, each showing only that address's mail). A running \`bridge serve\` applies
+it on SIGHUP (kill -HUP) or a restart. An address_mode set for the account in the configuration
+file wins over this setting.
 
 Options:
 ${COMMON_HELP}`;
@@ -52,7 +57,7 @@ function parseFlags(args: string[]): ModeFlags {
 }
 
 async function setMode(flags: ModeFlags): Promise<number> {
-  const { dataDir } = await loadCommandConfig(flags);
+  const { config, dataDir } = await loadCommandConfig(flags);
   const vault = await openVault(dataDir, flags.keyStore);
   const account = requireAccount(vault, flags.email);
   if (account.addressMode === flags.mode) {
@@ -62,9 +67,16 @@ async function setMode(flags: ModeFlags): Promise<number> {
   vault.setAddressMode(account.email, flags.mode);
   await saveVault(vault);
   console.log(
-    `${account.email} is now in ${flags.mode} address mode. Restart \`bridge serve\` if it is ` +
-      "running; mail clients may need to resynchronise.",
+    `${account.email} is now in ${flags.mode} address mode. A running \`bridge serve\` applies ` +
+      "it on SIGHUP or a restart; mail clients may need to resynchronise.",
   );
+  const key = configAccountKey(config, account.email);
+  if (key !== undefined && config.accounts[key].address_mode !== flags.mode) {
+    console.error(
+      `warning: the configuration file sets accounts."${key}".address_mode = ` +
+        `"${config.accounts[key].address_mode}", which wins over the vault; change it there too.`,
+    );
+  }
   return 0;
 }
 

@@ -20,8 +20,9 @@
  * syncs and event loops stop after what they are applying, indexes close, the lock and control
  * file go) and exit 0; a second SIGINT/SIGTERM exits at once (130). SIGHUP reloads the config
  * file and the vault: the log level and the event poll timing take effect, accounts added with
- * `bridge login` start, removed ones stop, reset bridge passwords apply; other changed settings
- * are listed as needing a restart.
+ * `bridge login` start, removed ones stop, reset bridge passwords apply, an address mode changed
+ * with `bridge mode` or in the file applies to the next logins; other changed settings are listed
+ * as needing a restart.
  *
  * @module
  */

@@ -86,6 +86,11 @@ export interface AccountStatus {
   /** Why the account is in `error` or `signed-out` (or what it waits for), else `null`. */
   reason: string | null;
   addressMode: "combined" | "split";
+  /**
+   * The IMAP user names: every enabled address, primary first (only the primary until the keys
+   * are unlocked). Combined mode: all log in to the same mail; split: each to its own.
+   */
+  imapLogins: string[];
   sync: SyncStatus;
   events: EventsStatus;
   /** From the local index; `null` while it is not open. */

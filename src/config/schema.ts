@@ -298,8 +298,15 @@ export const SCHEMA = {
         type: "enum",
         values: ["combined", "split"],
         default: "combined",
-        meaning: "combined: one IMAP login shows the mail of all the account's addresses; split: " +
-          "one IMAP login per address.",
+        meaning: "combined: every enabled address of the account logs in to IMAP (with the " +
+          "account's bridge password) and sees the mail of all its addresses. split: each " +
+          "enabled address is its own IMAP login (user name: that address, same password) and " +
+          "sees only the messages of that address: the same mailboxes, with the same UIDs and " +
+          "UIDVALIDITY as in combined mode, so switching needs no resync; APPEND imports and " +
+          "drafts with the login's address; SMTP sends only from the address logged in with. " +
+          "When the table is absent, the mode `bridge mode EMAIL combined|split` stored in the " +
+          "vault applies. A running `bridge serve` applies a change on SIGHUP; sessions already " +
+          "logged in keep their view until they log in again.",
       },
     },
   },
