@@ -438,6 +438,33 @@ export class Membership {
     );
   }
 
+  /**
+   * The stored header blocks of the UIDs in `ranges`, ascending (SEARCH's header keys read a
+   * whole mailbox's). One query per range; callers ask in slices. Like `memberships` and `uidOf`
+   * it is the whole table's: callers pass UIDs they already hold (an address view's UIDs).
+   */
+  headerRows(
+    mailbox: MailboxId,
+    ranges: readonly UidRange[],
+  ): { uid: Uid; messageId: InternalMessageId; header: Uint8Array }[] {
+    const st = this.#sql.q(
+      `SELECT mm.uid, mm.message_id, m.header
+       FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+       WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? ORDER BY mm.uid`,
+    );
+    return normalizeRanges(ranges).flatMap((range) =>
+      (st.all(mailbox, range.first, range.last) as {
+        uid: number;
+        message_id: number;
+        header: Uint8Array;
+      }[]).map((r) => ({
+        uid: r.uid as Uid,
+        messageId: r.message_id as InternalMessageId,
+        header: r.header,
+      }))
+    );
+  }
+
   /** UIDs matching every key of `criteria`, ascending. */
   search(mailbox: MailboxId, criteria: SearchCriteria): Uid[] {
     const where = ["mm.mailbox_id = ?"];

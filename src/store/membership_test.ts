@@ -199,6 +199,17 @@ Deno.test("fetchRows() and flagRows() serve merged UID ranges in order", () => {
       membership.flagRows(box.id, [uidRange(2), uidRange(9, 12)]).map((r) => [r.uid, r.flags]),
       [[2, Flagged]],
     );
+    assert.deepEqual(
+      membership.flagRows(box.id, [uidRange(3)]).map((r) => r.size),
+      [1003],
+    );
+    // Header blocks, by UID range, with the message they belong to.
+    const headers = membership.headerRows(box.id, [uidRange(4, 9), uidRange(1)]);
+    assert.deepEqual(headers.map((r) => [r.uid, r.messageId]), [[1, ids[0]], [4, ids[3]], [
+      5,
+      ids[4],
+    ]]);
+    assert.deepEqual(headers[1].header, messages.header(ids[3]));
   } finally {
     t.cleanup();
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { binaryToText, decodeEncodedWords, parseHeader } from "../../mime/mod.ts";
 import { HeaderSearch } from "./header_match.ts";
 
 const enc = new TextEncoder();
@@ -36,4 +37,77 @@ Deno.test("HeaderSearch: sentDate is the day as written, in the sender's zone", 
   });
   assert.equal(header("Date: yesterday\n\n").sentDate(), undefined);
   assert.equal(header("Subject: x\n\n").sentDate(), undefined);
+});
+
+/** What `contains` must answer: every field of the name parsed, unfolded and decoded. */
+function referenceContains(bytes: Uint8Array, name: string, needle: string): boolean {
+  const lower = needle.toLowerCase();
+  for (const value of parseHeader(bytes).header.getAll(name)) {
+    if (lower === "") return true;
+    if (decodeEncodedWords(binaryToText(value)).toLowerCase().includes(lower)) return true;
+  }
+  return false;
+}
+
+Deno.test("HeaderSearch.contains answers as parsing and decoding every field would", () => {
+  // Pieces that stress the field boundaries, folding, 8-bit bytes and encoded words.
+  const pieces: (string | number[])[] = [
+    "Subject: ",
+    "subject:",
+    "SUBJECT :",
+    "Subject\t: ",
+    "Sub ject: ",
+    "To: ",
+    ": ",
+    " ",
+    "\t",
+    "\r\n",
+    "\n",
+    "\r",
+    "\r\n ",
+    "\n\t",
+    "report",
+    "REPort",
+    "rep",
+    "ort",
+    "x",
+    "=?",
+    "=?utf-8?q?rep=6Frt?=",
+    "=?utf-8?b?UkVQT1JU?=",
+    "=?iso-8859-1?q?caf=E9?=",
+    [0xc3, 0xa9], // é in UTF-8
+    [0xe9], // é in windows-1252
+    [0xe2, 0x84, 0xaa], // KELVIN SIGN: lower-cases to an ASCII "k"
+    [0xc4, 0xb0], // LATIN CAPITAL I WITH DOT ABOVE
+    "k",
+    "caf",
+  ];
+  const needles = ["report", "REPORT", "k", "i", "café", "caf", "rep ort", "", "=?", "x"];
+  const names = ["subject", "Subject", "to", "sub ject", "", "SUBJECT"];
+  let seed = 42;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 0x80000000;
+    return seed % n;
+  };
+  for (let round = 0; round < 3000; round++) {
+    const parts: number[] = [];
+    const count = 1 + random(14);
+    for (let i = 0; i < count; i++) {
+      const p = pieces[random(pieces.length)];
+      if (typeof p === "string") { for (const c of p) parts.push(c.charCodeAt(0)); }
+      else parts.push(...p);
+    }
+    if (random(3) === 0) parts.push(13, 10, 13, 10, ...enc.encode("Subject: report\r\n"));
+    const bytes = new Uint8Array(parts);
+    const h = new HeaderSearch(bytes);
+    for (const name of names) {
+      for (const needle of needles) {
+        assert.equal(
+          h.contains(name, needle),
+          referenceContains(bytes, name, needle),
+          `${JSON.stringify(String.fromCharCode(...bytes))} ${name} ${needle}`,
+        );
+      }
+    }
+  }
 });

@@ -8,7 +8,7 @@
  * 1. its index keys merged into one store query (`membership.search`), sequence and UID sets;
  * 2. sub-expressions (OR, NOT, parentheses) that need only the index;
  * 3. header keys (FROM … HEADER, SENT*), all of them in one pass that reads each remaining
- *    message's stored header block once;
+ *    message's stored header block once (500 blocks per store query);
  * 4. sub-expressions that need header blocks;
  * 5. BODY / TEXT keys, in one pass that loads each remaining message's literal once;
  * 6. the rest.
@@ -24,6 +24,12 @@ import { compareImapDates, type ImapDate, imapDateOf, type SequenceSet } from ".
 import { HeaderSearch } from "./header_match.ts";
 import { messageText } from "./message_text.ts";
 import { type SearchKey, searchKeyCost } from "./search_keys.ts";
+
+/** Header blocks held in memory at once by a header pass. */
+const HEADER_SLICE = 500;
+
+/** Missing UIDs a header query reads through rather than starting another query. */
+const RANGE_GAP = 32;
 
 /** What a search needs besides the view. */
 export interface SearchSource {
@@ -162,13 +168,18 @@ class SearchRun {
   }
 
   #headerPass(keys: Leaf[], candidates: Uid[]): Uid[] {
-    const store = this.#view.store;
+    const view = this.#view;
     const out: Uid[] = [];
-    for (const uid of candidates) {
-      const id = this.#idOf(uid);
-      if (id === undefined) continue;
-      const header = new HeaderSearch(store.messages.header(id) ?? new Uint8Array(0));
-      if (keys.every((k) => this.#headerKeyMatches(k, header, uid))) out.push(uid);
+    // One store query per slice (per UID range in it), not one per message.
+    for (let i = 0; i < candidates.length; i += HEADER_SLICE) {
+      const slice = candidates.slice(i, i + HEADER_SLICE);
+      const wanted = new Set(slice);
+      const rows = view.store.membership.headerRows(view.mailboxId, nearRanges(slice));
+      for (const row of rows) {
+        if (!wanted.has(row.uid)) continue;
+        const header = new HeaderSearch(row.header);
+        if (keys.every((k) => this.#headerKeyMatches(k, header, row.uid))) out.push(row.uid);
+      }
     }
     return out;
   }
@@ -215,6 +226,20 @@ class SearchRun {
     }
     return out;
   }
+}
+
+/**
+ * Ascending UIDs as ranges, bridging gaps of up to {@link RANGE_GAP} UIDs (their rows are read
+ * and skipped), so a slice with holes costs a few queries, not one per hole.
+ */
+function nearRanges(uids: readonly Uid[]): { first: Uid; last: Uid }[] {
+  const out: { first: Uid; last: Uid }[] = [];
+  for (const uid of uids) {
+    const last = out[out.length - 1];
+    if (last && uid > last.last && uid - last.last <= RANGE_GAP + 1) last.last = uid;
+    else out.push({ first: uid, last: uid });
+  }
+  return out;
 }
 
 /**

@@ -313,3 +313,35 @@ Deno.test("SEARCH: bad arguments are BAD", async () => {
     }
   });
 });
+
+Deno.test("SEARCH header keys over a large mailbox with holes find every match, plain or encoded", async () => {
+  const account = new LocalAccount();
+  try {
+    const box = account.mailboxByName("INBOX")!;
+    const expected: number[] = [];
+    const flaggedExpected: number[] = [];
+    const gone: number[] = [];
+    for (let n = 1; n <= 1300; n++) {
+      const subject = n % 7 === 0
+        ? (n % 2 ? "Monthly Report" : "=?utf-8?q?Quarterly_r=C3=A9port_and_REPORT?=")
+        : `note ${n}`;
+      const flags = n % 3 === 0 ? ["\\Flagged"] : [];
+      const [uid] = account.add(`Subject: ${subject}\n\nx\n`, ["INBOX"], { flags });
+      // Runs of 40 expunged messages leave holes wider than a query bridges.
+      if (n % 200 < 40) gone.push(uid);
+      else if (n % 7 === 0) {
+        expected.push(uid);
+        if (n % 3 === 0) flaggedExpected.push(uid);
+      }
+    }
+    account.store.membership.remove(box.id, gone as never[]);
+    const session = new FakeSession(account);
+    session.selectByName("INBOX");
+    let r = await session.run(searchCommand, "a UID SEARCH SUBJECT report");
+    assert.equal(r.output, `* SEARCH ${expected.join(" ")}\r\n`);
+    r = await session.run(searchCommand, "b UID SEARCH FLAGGED SUBJECT REPORT");
+    assert.equal(r.output, `* SEARCH ${flaggedExpected.join(" ")}\r\n`);
+  } finally {
+    account.close();
+  }
+});
