@@ -186,6 +186,21 @@ def ok(typ, data):
     return data
 `;
 
+/** Logs in as `user` (no exception on refusal) and lists INBOX subjects. */
+const TRY_LOGIN = String.raw`
+try:
+    m = connect(A["user"])
+except imaplib.IMAP4.error as e:
+    print(json.dumps({"ok": False, "error": str(e)}))
+    sys.exit(0)
+ok(*m.select("INBOX"))
+typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+subjects = [s(d[1]).strip() for d in data if isinstance(d, tuple)]
+typ, found = m.uid("SEARCH", "BODY", '"Message 7 for late@example.test"')
+m.logout()
+print(json.dumps({"ok": True, "subjects": subjects, "bodyHits": s(found[0]).split()}))
+`;
+
 async function python(home: string, conn: Conn, script: string, args: unknown = {}) {
   const file = join(home, `client_${crypto.randomUUID()}.py`);
   await Deno.writeTextFile(file, PRELUDE + script);
@@ -512,6 +527,35 @@ Deno.test({
           assert.deepEqual(inbox.uids, union, who);
           assert.equal(inbox.status.MESSAGES, union.length);
         }
+      });
+
+      await t.step("an address added while serving logs in after its event", async () => {
+        const late = "late@example.test";
+        const refused = await python(home, conn, TRY_LOGIN, { user: late });
+        assert.equal(refused.ok, false, JSON.stringify(refused));
+        await control(server, "POST", `users/${encodeURIComponent(ALICE)}/addresses`, {
+          Email: late,
+        });
+        await control(server, "POST", "deliver", received(late, 7));
+        for (let i = 0; i < 200 && !serve!.stderr.includes("addresses reloaded"); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.match(serve!.stderr, /addresses reloaded \(3; 1 new or changed\)/);
+        // Combined mode: the new address opens all the mail, including the message sent to it
+        // (built with the new address's key, which reached the build pool with the event).
+        let r: { ok: boolean; subjects: string[]; bodyHits?: string[] } = {
+          ok: false,
+          subjects: [],
+        };
+        for (let i = 0; i < 100; i++) {
+          r = await python(home, conn, TRY_LOGIN, { user: late });
+          if (r.ok && r.subjects.some((x) => x.includes("Split late 7"))) break;
+          await new Promise((res) => setTimeout(res, 200));
+        }
+        assert.equal(r.ok, true, JSON.stringify(r));
+        assert.ok(r.subjects.some((x) => x.includes("Split late 7")), JSON.stringify(r));
+        // The body decrypted: a placeholder for a message whose key was missing would not match.
+        assert.equal(r.bodyHits?.length, 1, JSON.stringify(r));
       });
     } finally {
       const running = serve as Serve | undefined;

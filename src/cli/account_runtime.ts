@@ -584,9 +584,49 @@ export class AccountRuntime {
       intervalMs: config.events.poll_interval_seconds * 1000,
       jitterMs: config.events.jitter_seconds * 1000,
       resync: () => this.#resync(),
+      onAddresses: () => this.#refreshAddresses(),
       onNotice: (n) => this.#notice(n),
       log: (m) => this.#o.output.warn(`${this.email}: ${m}`, { account: this.email }),
     });
+  }
+
+  /**
+   * An address was created, changed (enabled, disabled, new keys) or deleted: fetch the
+   * addresses and unlock their keys again, and update the unlocked account **in place**, so the
+   * connector, SMTP sending, split-mode logins and the build pool all see them without a restart.
+   * A failure is logged and leaves the previous addresses in force (the next address event
+   * retries).
+   */
+  async #refreshAddresses(): Promise<void> {
+    const unlocked = this.#unlocked;
+    const client = this.#client;
+    if (!unlocked || !client) return;
+    let fresh: UnlockedAccount;
+    try {
+      fresh = await unlockWithKeyPassword(client, this.#o.account.keyPassword);
+    } catch (err) {
+      this.#o.output.warn(
+        `${this.email}: the account's addresses changed but could not be reloaded (${
+          errorText(err)
+        }); the previous ones stay in force`,
+        { account: this.email },
+      );
+      return;
+    }
+    const before = new Set(unlocked.addresses.map((a) => `${a.ID} ${a.Status}`));
+    unlocked.addresses.splice(0, unlocked.addresses.length, ...fresh.addresses);
+    unlocked.addressKeys.clear();
+    for (const [id, ring] of fresh.addressKeys) unlocked.addressKeys.set(id, ring);
+    unlocked.addressKeyErrors.clear();
+    for (const [id, err] of fresh.addressKeyErrors) unlocked.addressKeyErrors.set(id, err);
+    this.#split.clear();
+    await this.#pool?.refreshKeys();
+    const changed = fresh.addresses.filter((a) => !before.has(`${a.ID} ${a.Status}`));
+    this.#o.output.info(
+      `${this.email}: addresses reloaded (${fresh.addresses.length}; ` +
+        `${changed.length} new or changed)`,
+      { account: this.email },
+    );
   }
 
   async #firstSync(): Promise<void> {

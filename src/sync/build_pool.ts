@@ -98,14 +98,7 @@ export class BuildPool {
       Math.max(0, Math.floor(options.inline ?? 1)),
     );
     if (count === 0) return pool;
-    const passphrase = toBase64(crypto.getRandomValues(new Uint8Array(32)));
-    const addresses: LockedAddressKeys[] = [];
-    for (const [addressId, ring] of options.keys) {
-      const armored: string[] = [];
-      for (const key of ring.keys) armored.push(await lockForWorker(key, passphrase));
-      addresses.push({ addressId, armored });
-    }
-    pool.#init = { type: "init", passphrase, addresses };
+    pool.#init = await initRequest(options.keys);
     for (let i = 0; i < count; i++) pool.#slots.push(pool.#spawn());
     try {
       await Promise.all(pool.#slots.map((s) => s.ready));
@@ -158,6 +151,18 @@ export class BuildPool {
       });
       this.#dispatch();
     });
+  }
+
+  /**
+   * Hands the workers the keys of the map given to {@link create} again, after the caller changed
+   * it in place (an address was added or its keys changed). Builds on the calling thread see the
+   * map at once; builds posted to a worker after this call wait until it has the new keys.
+   */
+  async refreshKeys(): Promise<void> {
+    if (this.#closed || this.#slots.length === 0) return;
+    this.#init = await initRequest(this.#keys);
+    if (this.#closed) return;
+    for (const slot of this.#slots) slot.worker.postMessage(this.#init);
   }
 
   /** Stops the workers; queued and running builds answer with failed placeholders. */
@@ -271,6 +276,20 @@ export class BuildPool {
       best.worker.postMessage(request);
     }
   }
+}
+
+/** The `init` message for workers: every address's keys, locked with a fresh passphrase. */
+async function initRequest(
+  keys: ReadonlyMap<string, KeyRing>,
+): Promise<WorkerRequest & { type: "init" }> {
+  const passphrase = toBase64(crypto.getRandomValues(new Uint8Array(32)));
+  const addresses: LockedAddressKeys[] = [];
+  for (const [addressId, ring] of keys) {
+    const armored: string[] = [];
+    for (const key of ring.keys) armored.push(await lockForWorker(key, passphrase));
+    addresses.push({ addressId, armored });
+  }
+  return { type: "init", passphrase, addresses };
 }
 
 /**

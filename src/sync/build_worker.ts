@@ -6,7 +6,8 @@
  * Protocol (structured-clone messages, see {@link WorkerRequest} / {@link WorkerReply}):
  * 1. `init` carries each address's private keys, armored and locked with a passphrase the pool
  *    drew for this run only; the worker answers `ready` (addresses whose keys fail to unlock are
- *    left out: their messages then build as failed placeholders).
+ *    left out: their messages then build as failed placeholders). A later `init` (the account's
+ *    addresses changed) adds or replaces keys; builds posted after it wait for it.
  * 2. `build` carries a message and its downloaded attachment data packets; the worker answers
  *    `built` with the same `seq` and the {@link BuildOutput}, whose byte buffers are transferred.
  *    With `compress` it also compresses the literal for the cache (`BuildOutput.compressed`), so
@@ -53,6 +54,8 @@ interface WorkerScope {
 
 const scope = self as unknown as WorkerScope;
 const rings = new Map<string, KeyRing>();
+/** The latest `init` (a pool sends another when the account's addresses change); builds wait. */
+let initialized: Promise<void> = Promise.resolve();
 
 async function init(passphrase: string, addresses: LockedAddressKeys[]): Promise<void> {
   for (const address of addresses) {
@@ -89,11 +92,12 @@ function owned(bytes: Uint8Array): Uint8Array {
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   if (request.type === "init") {
-    init(request.passphrase, request.addresses).then(() => scope.postMessage({ type: "ready" }));
+    initialized = initialized.then(() => init(request.passphrase, request.addresses));
+    initialized.then(() => scope.postMessage({ type: "ready" }));
     return;
   }
   if (request.type === "build") {
-    build(request.message, request.attachments).then((output) => {
+    initialized.then(() => build(request.message, request.attachments)).then((output) => {
       try {
         withCompressed(output, { compress: request.compress });
       } catch {

@@ -130,7 +130,11 @@ export interface EventLoopOptions {
   literals?: LiteralStore;
   /** A full resync after a Refresh (the first sync); the loop waits for it. */
   resync?: () => Promise<void>;
-  /** Address items, in order, once their event committed (the connector's identities). */
+  /**
+   * Address items of an event, in order, **before** the event's messages are downloaded and built
+   * (so a new address's keys are unlocked in time for mail sent to it in the same event). Called
+   * again if the event is retried; a failure is logged and the event still applies.
+   */
   onAddresses?: (items: AddressEvent[]) => void | Promise<void>;
   /** Notices (errors, skipped events). */
   onNotice?: (notice: EventLoopNotice) => void;
@@ -525,6 +529,14 @@ export class EventLoop {
 
   async #applyEvent(raw: unknown, acceptProblems: boolean): Promise<EventApplied> {
     const { store, fetcher, literals, bus, account } = this.#opts;
+    const addressItems = rawAddressItems(raw);
+    if (addressItems.length > 0 && this.#opts.onAddresses) {
+      try {
+        await this.#opts.onAddresses(addressItems);
+      } catch (error) {
+        this.#o.log(`event loop ${account}: address handler failed: ${message(error)}`);
+      }
+    }
     const prepared = await prepareEvent(raw, store, fetcher, {
       acceptProblems,
       readLiteral: literals ? (id) => literals.get(id).catch(() => undefined) : undefined,
@@ -565,13 +577,6 @@ export class EventLoop {
         await literals.delete(id).catch(() => {});
       }
     }
-    if (applied.addresses.length > 0 && this.#opts.onAddresses) {
-      try {
-        await this.#opts.onAddresses(applied.addresses);
-      } catch (error) {
-        this.#o.log(`event loop ${account}: address handler failed: ${message(error)}`);
-      }
-    }
     if (applied.updates.length > 0) {
       await bus.publishAndWait(account, applied.updates, { timeoutMs: this.#opts.ackTimeoutMs });
     }
@@ -608,4 +613,14 @@ export class EventLoop {
     }
     if (!this.#stopped) this.#state = this.#paused ? "paused" : "running";
   }
+}
+
+/** The well-formed `Addresses` items of a raw event (ID and Action present), in order. */
+function rawAddressItems(raw: unknown): AddressEvent[] {
+  const items = (raw as { Addresses?: unknown } | null)?.Addresses;
+  if (!Array.isArray(items)) return [];
+  return items.filter((a): a is AddressEvent =>
+    typeof a === "object" && a !== null && typeof (a as { ID?: unknown }).ID === "string" &&
+    typeof (a as { Action?: unknown }).Action === "number"
+  );
 }

@@ -384,19 +384,26 @@ Deno.test("literals go to the cache after commit and leave it on delete", async 
   }
 });
 
-Deno.test("address items reach the hook; transient classification", async () => {
+Deno.test("address items reach the hook before the event's messages; transient classification", async () => {
   const got: string[] = [];
   const t = setup({
     startPaused: false,
     onAddresses: (items) => {
-      got.push(...items.map((a) => `${a.ID}:${a.Action}`));
+      const indexed = t.store.messages.byRemoteId("m3" as RemoteMessageId) !== undefined;
+      got.push(...items.map((a) => `${a.ID}:${a.Action}:${indexed ? "after" : "before"}`));
     },
   });
   try {
     await t.loop.start();
     t.source.push({ Addresses: [{ ID: "a1", Action: 2 }] });
     await settle(t.loop);
-    assert.deepEqual(got, ["a1:2"]);
+    t.source.push({
+      Addresses: [{ ID: "a2", Action: 1 }],
+      Messages: [create("m3")],
+    });
+    await settle(t.loop);
+    assert.ok(t.store.messages.byRemoteId("m3" as RemoteMessageId) !== undefined);
+    assert.deepEqual(got, ["a1:2:before", "a2:1:before"]);
   } finally {
     await t.done();
   }

@@ -193,6 +193,21 @@ Deno.test({
     } finally {
       shared.close();
     }
+    // Keys added to the map later reach the workers with refreshKeys.
+    const growing = new Map(keys);
+    growing.delete("addr-1");
+    const refreshed = await BuildPool.create({ keys: growing, workers: 1, inline: 0 });
+    try {
+      const message = await apiMessage({ ID: "late", AddressID: "addr-1" });
+      assert.equal((await refreshed.build(message, new Map())).status, "failed");
+      growing.set("addr-1", keys.get("addr-1")!);
+      await refreshed.refreshKeys();
+      const built = await refreshed.build(message, new Map());
+      assert.equal(built.status, "ok");
+      assert.deepEqual(built, await buildFromApi(message, new Map(), keys.get("addr-1")));
+    } finally {
+      refreshed.close();
+    }
     const noInline = await BuildPool.create({ keys, workers: 1, perWorker: 1, inline: 0 });
     try {
       await Promise.all(
