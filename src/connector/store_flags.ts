@@ -1,10 +1,20 @@
 /**
  * STORE (proton-api.md §5.3): `\Seen`, `\Flagged` and `$Forwarded`/`Forwarded` reach the API
  * first (read/unread, label/unlabel Starred, forward/unforward), only for messages whose bit
- * actually changes; the messages' metadata is then read back and applied as the event loop would
- * (so `\Flagged` also puts the message into Starred), and in the same transaction the local part
- * is applied: `\Answered`, `\Draft`, keywords, and `\Deleted` of this mailbox. Messages that exist
- * only here (the recovery mailbox) take every flag locally.
+ * actually changes; then, in one transaction, the index takes what the API did — those bits,
+ * and for `\Flagged` the message's place in Starred (a new UID there, or expunged from it), as
+ * the event loop would when it replays the change — together with the local part: `\Answered`,
+ * `\Draft`, keywords, and `\Deleted` of this mailbox. Messages that exist only here (the
+ * recovery mailbox) take every flag locally.
+ *
+ * Each API action either applies to all its messages or fails as a whole (label and unlabel undo
+ * the chunks already applied on a partial failure; read, unread, forward and unforward answer
+ * for the whole list), so a successful reply says exactly which messages changed and the
+ * metadata is not read back. A failed action ends the STORE with its error, before the index is
+ * touched. Other changes the server may hold for these messages arrive through the event loop.
+ *
+ * The index work is done in bulk: one query for the messages' current flags, one new
+ * mod-sequence for everything the STORE changes, prepared statements per message.
  *
  * @module
  */
@@ -16,6 +26,8 @@ import {
   type InternalMessageId,
   type MailboxId,
   type MembershipRef,
+  MessageFlag,
+  type RemoteLabelId,
   type Uid,
 } from "../store/mod.ts";
 import {
@@ -33,7 +45,6 @@ import {
   plannedRemoteActions,
   type RemoteFlagAction,
 } from "./flag_mapping.ts";
-import { applyMetadata, fetchMetadata } from "./remote_refresh.ts";
 import type { UpdateData } from "./updates.ts";
 
 /** What a STORE changed (both already published). */
@@ -106,43 +117,58 @@ export async function storeFlags(
   if (picked.length === 0) return { updates: [], deletedChanged: [] };
 
   const plan = plannedRemoteActions(change.mode, parsed.bits, picked);
-  const touched = new Set<string>();
+  for (const [action, ids] of plan) await runAction(ctx, action, ids);
+  // What the API now holds: per remote ID, the remote bits each successful action set or cleared.
+  const remoteSet = new Map<string, number>();
+  const remoteClear = new Map<string, number>();
   for (const [action, ids] of plan) {
-    await runAction(ctx, action, ids);
-    for (const id of ids) touched.add(id);
+    const { bit, set } = ACTION_BITS[action];
+    const target = set ? remoteSet : remoteClear;
+    for (const id of ids) target.set(id, (target.get(id) ?? 0) | bit);
   }
-  const metadata = await fetchMetadata(ctx, [...touched]);
 
   const { updates, result } = store.transaction(() => {
-    const refreshed = applyMetadata(store, metadata);
-    const changed = new Set<InternalMessageId>();
+    const current = store.messages.flagStates(picked.map((p) => p.messageId));
+    const targets: { id: InternalMessageId; flags: number; keywords: string[] }[] = [];
+    for (const p of picked) {
+      const now = current.get(p.messageId);
+      if (!now) continue;
+      let flags = now.flags;
+      if (p.remoteId !== null) {
+        flags = (flags | (remoteSet.get(p.remoteId) ?? 0)) & ~(remoteClear.get(p.remoteId) ?? 0);
+      }
+      const mask = p.remoteId === null ? ALL_MESSAGE_FLAGS : LOCAL_FLAG_BITS;
+      const { set, clear } = bitChanges(change.mode, parsed.bits, flags, mask);
+      flags = (flags | set) & ~clear;
+      const keywords = targetKeywords(change.mode, now.keywords, parsed.keywords);
+      targets.push({ id: p.messageId, flags, keywords });
+    }
+    const flagged = store.messages.setEachFlags(targets);
+
+    // Starred follows \Flagged as the API applied it (what setMessageLabels would do on replay).
     const added = new Map<InternalMessageId, MembershipRef[]>();
     const removed = new Map<InternalMessageId, MembershipRef[]>();
-    const membershipUpdates: UpdateData[] = [];
-    for (const [remoteId, a] of refreshed.applied) {
-      if (a.flagsChanged) changed.add(a.id);
-      if (a.added.length > 0 || a.removed.length > 0) {
-        added.set(a.id, a.added);
-        removed.set(a.id, a.removed);
-        membershipUpdates.push({
-          kind: "MembershipChanged",
-          messageId: a.id,
-          remoteId,
-          added: a.added,
-          removed: a.removed,
-        });
+    const starred = store.mailboxes.byRemoteId(SystemLabel.Starred as RemoteLabelId);
+    if (starred) {
+      const moving = picked.filter((p) =>
+        p.remoteId !== null && current.has(p.messageId) &&
+        (((remoteSet.get(p.remoteId) ?? 0) | (remoteClear.get(p.remoteId) ?? 0)) &
+            MessageFlag.Flagged) !== 0
+      );
+      const inStarred = store.membership.uidsOf(starred.id, moving.map((p) => p.messageId));
+      const join: InternalMessageId[] = [];
+      const leave: Uid[] = [];
+      for (const p of moving) {
+        const joins = ((remoteSet.get(p.remoteId!) ?? 0) & MessageFlag.Flagged) !== 0;
+        const there = inStarred.get(p.messageId);
+        if (joins && there === undefined) join.push(p.messageId);
+        if (!joins && there !== undefined) leave.push(there);
       }
-    }
-
-    for (const p of picked) {
-      const message = store.messages.get(p.messageId);
-      if (!message) continue;
-      const mask = p.remoteId === null ? ALL_MESSAGE_FLAGS : LOCAL_FLAG_BITS;
-      const { set, clear } = bitChanges(change.mode, parsed.bits, message.flags, mask);
-      const flags = (message.flags | set) & ~clear;
-      const keywords = targetKeywords(change.mode, message.keywords, parsed.keywords);
-      const done = store.messages.setFlags([p.messageId], { mode: "replace", flags, keywords });
-      if (done.length > 0) changed.add(p.messageId);
+      const newUids = join.length > 0 ? store.membership.add(starred.id, join) : [];
+      join.forEach((id, i) => added.set(id, [{ mailbox: starred.id, uid: newUids[i] }]));
+      for (const r of store.membership.remove(starred.id, leave)) {
+        removed.set(r.messageId, [{ mailbox: starred.id, uid: r.uid }]);
+      }
     }
 
     let deletedChanged: Uid[] = [];
@@ -155,46 +181,82 @@ export async function storeFlags(
 
     const flagUpdates: FlagUpdate[] = [];
     const entries: FlagUpdate[] = [];
-    for (const id of changed) {
-      const message = store.messages.get(id);
-      if (!message) continue;
-      const addedKeys = new Set((added.get(id) ?? []).map(refKey));
-      const memberships = [
-        ...(removed.get(id) ?? []),
-        ...store.membership.memberships(id).filter((m) => !addedKeys.has(refKey(m))),
-      ];
-      const update: FlagUpdate = {
-        messageId: id,
-        flags: message.flags,
-        keywords: message.keywords,
-        modseq: message.modseq,
-        memberships: store.membership.memberships(id),
-      };
-      flagUpdates.push(update);
-      entries.push({ ...update, memberships });
+    const changed = new Set<InternalMessageId>();
+    for (const u of flagged) {
+      changed.add(u.messageId);
+      // Where the message was when its flags changed (a place it just left first), and where
+      // it is now.
+      const gone = removed.get(u.messageId) ?? [];
+      const goneKeys = new Set(gone.map(refKey));
+      const stayed = u.memberships.filter((m) => !goneKeys.has(refKey(m)));
+      entries.push({ ...u, memberships: [...gone, ...stayed] });
+      flagUpdates.push({
+        ...u,
+        memberships: [...stayed, ...(added.get(u.messageId) ?? [])]
+          .sort((a, b) => a.mailbox - b.mailbox),
+      });
     }
     const byUid = new Map(picked.map((p) => [p.uid, p.messageId]));
-    for (const uid of deletedChanged) {
+    const deletedRows = deletedChanged.length === 0 ? new Map<Uid, number>() : new Map(
+      store.membership.flagRows(mailboxId, uidRanges(deletedChanged)).map((r) => [
+        r.uid,
+        r.modseq,
+      ]),
+    );
+    const unchanged = deletedChanged.filter((uid) => !changed.has(byUid.get(uid)!));
+    const states = store.messages.flagStates(unchanged.map((uid) => byUid.get(uid)!));
+    for (const uid of unchanged) {
       const id = byUid.get(uid)!;
-      if (changed.has(id)) continue;
-      const message = store.messages.get(id);
-      if (!message) continue;
-      const row = store.membership.flagRows(mailboxId, [{ first: uid, last: uid }])[0];
+      const state = states.get(id);
+      if (!state) continue;
       entries.push({
         messageId: id,
-        flags: message.flags,
-        keywords: message.keywords,
-        modseq: row?.modseq ?? message.modseq,
+        flags: state.flags,
+        keywords: state.keywords,
+        modseq: deletedRows.get(uid) ?? 0,
         memberships: [{ mailbox: mailboxId, uid }],
       });
     }
     const updates: UpdateData[] = [];
     if (entries.length > 0) updates.push({ kind: "FlagsChanged", changes: entries });
-    updates.push(...membershipUpdates);
+    const remoteIds = new Map(picked.map((p) => [p.messageId, p.remoteId]));
+    for (const p of picked) {
+      const plus = added.get(p.messageId) ?? [];
+      const minus = removed.get(p.messageId) ?? [];
+      if (plus.length === 0 && minus.length === 0) continue;
+      updates.push({
+        kind: "MembershipChanged",
+        messageId: p.messageId,
+        remoteId: remoteIds.get(p.messageId) ?? null,
+        added: plus,
+        removed: minus,
+      });
+    }
     return { updates, result: { updates: flagUpdates, deletedChanged } };
   });
   publish(ctx, updates, origin);
   return result;
+}
+
+/** The remote bit each API action sets or clears. */
+const ACTION_BITS: Record<RemoteFlagAction, { bit: number; set: boolean }> = {
+  read: { bit: MessageFlag.Seen, set: true },
+  unread: { bit: MessageFlag.Seen, set: false },
+  star: { bit: MessageFlag.Flagged, set: true },
+  unstar: { bit: MessageFlag.Flagged, set: false },
+  forward: { bit: MessageFlag.Forwarded, set: true },
+  unforward: { bit: MessageFlag.Forwarded, set: false },
+};
+
+/** Ascending UIDs as ranges of consecutive ones. */
+function uidRanges(uids: readonly Uid[]): { first: Uid; last: Uid }[] {
+  const out: { first: Uid; last: Uid }[] = [];
+  for (const uid of uids) {
+    const last = out[out.length - 1];
+    if (last && uid === last.last + 1) last.last = uid;
+    else out.push({ first: uid, last: uid });
+  }
+  return out;
 }
 
 function refKey(r: MembershipRef): string {

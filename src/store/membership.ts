@@ -329,6 +329,28 @@ export class Membership {
     return row?.uid as Uid | undefined;
   }
 
+  /**
+   * The UIDs of several messages in one mailbox (those it holds), one query per 500 IDs. Like
+   * {@link uidOf} it is the whole table's.
+   */
+  uidsOf(
+    mailbox: MailboxId,
+    messageIds: readonly InternalMessageId[],
+  ): Map<InternalMessageId, Uid> {
+    const out = new Map<InternalMessageId, Uid>();
+    const st = this.#sql.q(
+      `SELECT message_id, uid FROM mailbox_messages
+       WHERE mailbox_id = ? AND message_id IN (SELECT value FROM json_each(?))`,
+    );
+    for (let i = 0; i < messageIds.length; i += 500) {
+      const part = JSON.stringify(messageIds.slice(i, i + 500));
+      for (const r of st.all(mailbox, part) as { message_id: number; uid: number }[]) {
+        out.set(r.message_id as InternalMessageId, r.uid as Uid);
+      }
+    }
+    return out;
+  }
+
   /** The message under a UID, if any. */
   messageAt(mailbox: MailboxId, uid: Uid): InternalMessageId | undefined {
     const row = this.#sql.q(

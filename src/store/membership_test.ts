@@ -210,6 +210,12 @@ Deno.test("fetchRows() and flagRows() serve merged UID ranges in order", () => {
       ids[4],
     ]]);
     assert.deepEqual(headers[1].header, messages.header(ids[3]));
+    const other = mailboxes.create({ name: "B", kind: "folder" });
+    membership.add(other.id, [ids[2], ids[0]]);
+    assert.deepEqual(
+      [...membership.uidsOf(other.id, [ids[0], ids[1], ids[2]])].sort((a, b) => a[0] - b[0]),
+      [[ids[0], membership.uidOf(other.id, ids[0])], [ids[2], membership.uidOf(other.id, ids[2])]],
+    );
   } finally {
     t.cleanup();
   }

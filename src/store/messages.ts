@@ -24,6 +24,9 @@ export const MessageFlag = {
   Forwarded: 16,
 } as const;
 
+/** IDs per query of {@link Messages.flagStates}. */
+export const FLAG_STATE_BATCH = 500;
+
 /** Every bit of {@link MessageFlag}. */
 export const ALL_MESSAGE_FLAGS = 31;
 
@@ -325,6 +328,92 @@ export class Messages {
           .map((r) => ({ mailbox: r.mailbox_id as MailboxId, uid: r.uid as Uid }));
         for (const m of memberships) touched.add(m.mailbox);
         updates.push({ messageId: id, flags, keywords, modseq, memberships });
+      }
+      const bump = this.#sql.q(
+        "UPDATE mailboxes SET highest_modseq = max(highest_modseq, ?) WHERE id = ?",
+      );
+      for (const mailbox of touched) bump.run(modseq, mailbox);
+      return updates;
+    });
+  }
+
+  /**
+   * The flag bits and keywords (sorted) of several messages; IDs without a message are left out.
+   * One query per {@link FLAG_STATE_BATCH} IDs.
+   */
+  flagStates(
+    ids: readonly InternalMessageId[],
+  ): Map<InternalMessageId, { flags: number; keywords: string[] }> {
+    const out = new Map<InternalMessageId, { flags: number; keywords: string[] }>();
+    const st = this.#sql.q(
+      `SELECT m.id, m.flags,
+         (SELECT json_group_array(keyword) FROM message_keywords k WHERE k.message_id = m.id)
+           AS keywords
+       FROM messages m WHERE m.id IN (SELECT value FROM json_each(?))`,
+    );
+    for (let i = 0; i < ids.length; i += FLAG_STATE_BATCH) {
+      const rows = st.all(JSON.stringify(ids.slice(i, i + FLAG_STATE_BATCH))) as {
+        id: number;
+        flags: number;
+        keywords: string;
+      }[];
+      for (const r of rows) {
+        out.set(r.id as InternalMessageId, {
+          flags: r.flags,
+          keywords: (JSON.parse(r.keywords) as string[]).sort(),
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Gives each message its own new flag bits and keywords (a STORE that already knows each
+   * message's outcome). Missing IDs are skipped, and so are messages that would not change; the
+   * others share one new mod-sequence, like {@link setFlags}. Returns them, with the memberships
+   * they had when the flags were written.
+   */
+  setEachFlags(
+    targets: readonly { id: InternalMessageId; flags: number; keywords: readonly string[] }[],
+  ): FlagUpdate[] {
+    return this.#sql.transaction(() => {
+      const current = this.flagStates(targets.map((t) => t.id));
+      const updates: FlagUpdate[] = [];
+      const touched = new Set<MailboxId>();
+      let modseq = 0;
+      const setMessage = this.#sql.q("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?");
+      const dropKeywords = this.#sql.q("DELETE FROM message_keywords WHERE message_id = ?");
+      const addKeyword = this.#sql.q(
+        "INSERT INTO message_keywords (message_id, keyword) VALUES (?, ?)",
+      );
+      const setMemberships = this.#sql.q(
+        `UPDATE mailbox_messages SET flags = ?, modseq = ? WHERE message_id = ?
+         RETURNING mailbox_id, uid`,
+      );
+      const done = new Set<InternalMessageId>();
+      for (const target of targets) {
+        const before = current.get(target.id);
+        if (!before || done.has(target.id)) continue;
+        done.add(target.id);
+        const flags = target.flags & ALL_MESSAGE_FLAGS;
+        const keywords = [...new Set(target.keywords)].sort();
+        const sameKeywords = keywords.length === before.keywords.length &&
+          keywords.every((k, i) => k === before.keywords[i]);
+        if (flags === before.flags && sameKeywords) continue;
+        modseq ||= this.#counters.nextModseq();
+        setMessage.run(flags, modseq, target.id);
+        if (!sameKeywords) {
+          dropKeywords.run(target.id);
+          for (const k of keywords) addKeyword.run(target.id, k);
+        }
+        const memberships = (setMemberships.all(flags, modseq, target.id) as {
+          mailbox_id: number;
+          uid: number;
+        }[])
+          .map((r) => ({ mailbox: r.mailbox_id as MailboxId, uid: r.uid as Uid }))
+          .sort((a, b) => a.mailbox - b.mailbox);
+        for (const m of memberships) touched.add(m.mailbox);
+        updates.push({ messageId: target.id, flags, keywords, modseq, memberships });
       }
       const bump = this.#sql.q(
         "UPDATE mailboxes SET highest_modseq = max(highest_modseq, ?) WHERE id = ?",

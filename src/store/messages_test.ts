@@ -172,6 +172,48 @@ Deno.test("setFlags() adds, removes and replaces, in every mailbox, with one new
   }
 });
 
+Deno.test("setEachFlags() gives each message its own flags under one MODSEQ; flagStates() reads them", () => {
+  const t = tempStore();
+  try {
+    const { inbox: box } = withMailboxes(t.store);
+    const { messages, membership, mailboxes } = t.store;
+    const [a, b, c] = [1, 2, 3].map((n) => messages.insert(sampleMessage(n, { flags: Seen })));
+    membership.add(box.id, [a, b, c]);
+    const before = mailboxes.get(box.id)!.highestModseq;
+    const updates = messages.setEachFlags([
+      { id: a, flags: Seen | Flagged, keywords: ["Work", "$x", "Work"] },
+      { id: b, flags: Seen, keywords: [] }, // no change
+      { id: c, flags: 0, keywords: [] },
+      { id: 999 as InternalMessageId, flags: Seen, keywords: [] },
+    ]);
+    assert.deepEqual(updates.map((u) => [u.messageId, u.flags, u.keywords]), [
+      [a, Seen | Flagged, ["$x", "Work"]],
+      [c, 0, []],
+    ]);
+    const modseq = updates[0].modseq;
+    assert.ok(modseq > before);
+    assert.equal(updates[1].modseq, modseq);
+    assert.deepEqual(updates[0].memberships, membership.memberships(a));
+    assert.equal(mailboxes.get(box.id)!.highestModseq, modseq);
+    const rows = membership.flagRows(box.id, [uidRange(1, 3)]);
+    assert.deepEqual(rows.map((r) => [r.flags, r.modseq === modseq]), [
+      [Seen | Flagged, true],
+      [Seen, false],
+      [0, true],
+    ]);
+    const states = messages.flagStates([c, a, 999 as InternalMessageId]);
+    assert.deepEqual(
+      [...states],
+      [[c, { flags: 0, keywords: [] }], [a, {
+        flags: Seen | Flagged,
+        keywords: ["$x", "Work"],
+      }]].sort((x, y) => (x[0] as number) - (y[0] as number)),
+    );
+  } finally {
+    t.cleanup();
+  }
+});
+
 Deno.test("delete() expunges a message everywhere and records the UIDs as vanished", () => {
   const t = tempStore();
   try {
