@@ -8,6 +8,7 @@
 import * as openpgp from "openpgp";
 import { CryptoError, errorMessage, toCryptoError } from "./errors.ts";
 import { keyLabel, toPublicKeys } from "./keys.ts";
+import { decryptSeipdV1, handlesAlgorithm, ModificationDetectedError } from "./seipd_v1.ts";
 
 /** Result of a signature check; see `decryptMessage`. */
 export type SignatureStatus = "valid" | "invalid" | "unsigned" | "not-checked";
@@ -134,6 +135,8 @@ export async function decryptWithSessionKeys(
   what: string,
 ): Promise<{ data: Uint8Array; signature: SignatureStatus }> {
   requireDataPacket(message, what);
+  const fast = await decryptNatively(message, sessionKeys, verificationKeys, what);
+  if (fast) return fast;
   let result: openpgp.DecryptMessageResult & { data: Uint8Array };
   try {
     result = await openpgp.decrypt({
@@ -153,6 +156,105 @@ export async function decryptWithSessionKeys(
     !!verificationKeys && verificationKeys.length > 0,
   );
   return { data: result.data, signature };
+}
+
+/** The parts of openpgp.js's SEIPD packet object read here. */
+interface SeipdPacket {
+  version: number | null;
+  encrypted: unknown;
+}
+
+/** openpgp.js's in-memory "array stream" (an Array of chunks with these methods). */
+interface ArrayStreamLike extends Array<unknown> {
+  clone(): ArrayStreamLike;
+  readToEnd<T>(join: (chunks: unknown[]) => T): Promise<T>;
+}
+
+/**
+ * The ciphertext of a parsed packet as bytes. openpgp.js keeps it as bytes or as an array stream
+ * of chunks (what `readMessage` gives for bytes in memory); the stream is read through a clone,
+ * so openpgp.js can still read the original if this path hands the message back. `undefined`
+ * for anything else (a real stream).
+ */
+async function ciphertextOf(encrypted: unknown): Promise<Uint8Array | undefined> {
+  if (encrypted instanceof Uint8Array) return encrypted;
+  const stream = encrypted as Partial<ArrayStreamLike>;
+  if (
+    !Array.isArray(encrypted) || typeof stream.clone !== "function" ||
+    typeof stream.readToEnd !== "function"
+  ) {
+    return undefined;
+  }
+  const chunks = await stream.clone().readToEnd((parts) => parts.slice());
+  if (!chunks.every((c) => c instanceof Uint8Array)) return undefined;
+  const parts = chunks as Uint8Array[];
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of parts) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * The common case through native AES (`seipd_v1.ts`): one SEIPD v1 packet, an AES session key,
+ * ciphertext in memory. Returns `undefined` for anything else (SEIPD v2, other ciphers, several
+ * data packets, no literal data inside), which openpgp.js then decrypts as before. A session key
+ * whose MDC fails is skipped; when none fits, the error is openpgp.js's `tampered`, as before.
+ */
+async function decryptNatively(
+  message: openpgp.Message<Uint8Array>,
+  sessionKeys: openpgp.SessionKey[],
+  verificationKeys: readonly openpgp.PublicKey[] | undefined,
+  what: string,
+): Promise<{ data: Uint8Array; signature: SignatureStatus } | undefined> {
+  const data = message.packets.filter((p) =>
+    DATA_PACKET_TAGS.has((p.constructor as unknown as { tag: number }).tag)
+  );
+  if (data.length !== 1) return undefined;
+  const packet = data[0] as unknown as SeipdPacket;
+  const tag = (data[0].constructor as unknown as { tag: number }).tag;
+  if (tag !== openpgp.enums.packet.symEncryptedIntegrityProtectedData || packet.version !== 1) {
+    return undefined;
+  }
+  const encrypted = await ciphertextOf(packet.encrypted);
+  if (!encrypted) return undefined;
+  let inner: Uint8Array | undefined;
+  let tampered = false;
+  for (const sk of sessionKeys) {
+    if (!handlesAlgorithm(sk.algorithm)) return undefined;
+    try {
+      inner = decryptSeipdV1(sk.algorithm as string, sk.data, encrypted);
+      break;
+    } catch (err) {
+      if (!(err instanceof ModificationDetectedError)) return undefined;
+      tampered = true;
+    }
+  }
+  if (!inner) {
+    if (tampered) {
+      throw new CryptoError("tampered", `Cannot decrypt ${what}: the data is corrupt or modified`);
+    }
+    return undefined;
+  }
+  let plain: openpgp.Message<Uint8Array>;
+  try {
+    plain = await openpgp.readMessage({ binaryMessage: inner });
+  } catch {
+    return undefined;
+  }
+  const literal = plain.getLiteralData();
+  if (!(literal instanceof Uint8Array)) return undefined;
+  const checked = !!verificationKeys && verificationKeys.length > 0;
+  let signatures: Awaited<ReturnType<typeof plain.verify>>;
+  try {
+    signatures = await plain.verify(checked ? [...verificationKeys] : []);
+  } catch {
+    return undefined;
+  }
+  return { data: literal, signature: await signatureStatus(signatures, checked) };
 }
 
 /**
