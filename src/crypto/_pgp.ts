@@ -8,6 +8,7 @@
 import * as openpgp from "openpgp";
 import { CryptoError, errorMessage, toCryptoError } from "./errors.ts";
 import { keyLabel, toPublicKeys } from "./keys.ts";
+import { concatBytes } from "./srp_hash.ts";
 import { decryptSeipdV1, handlesAlgorithm, ModificationDetectedError } from "./seipd_v1.ts";
 
 /** Result of a signature check; see `decryptMessage`. */
@@ -188,14 +189,7 @@ async function ciphertextOf(encrypted: unknown): Promise<Uint8Array | undefined>
   const chunks = await stream.clone().readToEnd((parts) => parts.slice());
   if (!chunks.every((c) => c instanceof Uint8Array)) return undefined;
   const parts = chunks as Uint8Array[];
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of parts) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(...parts);
 }
 
 /**
