@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { createDecipheriv } from "node:crypto";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { InternalMessageId } from "./ids.ts";
 import {
@@ -42,6 +43,12 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HKDF_SALT = new TextEncoder().encode("bridge literal cache");
 const HKDF_INFO = new TextEncoder().encode("AES-256-GCM key v1");
+/**
+ * Entries smaller than this are decrypted with `node:crypto` (synchronous, a few microseconds of
+ * overhead); larger ones with WebCrypto, whose throughput is higher but whose every call costs
+ * tens of microseconds (most literals are a few kilobytes). Both are the same AES-256-GCM.
+ */
+const SYNC_DECRYPT_BYTES = 16 * 1024;
 
 /** Options of {@link LiteralCache.open}. */
 export interface LiteralCacheOptions {
@@ -65,13 +72,22 @@ export function compressLiteral(literal: Uint8Array): Uint8Array {
 export class LiteralCache {
   readonly dir: string;
   #key: CryptoKey;
+  /** The same key's bytes, for {@link SYNC_DECRYPT_BYTES}. */
+  #keyBytes: Uint8Array;
   #pack: LiteralPack;
   /** Whether the folder holds entries in the one-file-per-message format. */
   #legacy: boolean;
 
-  private constructor(dir: string, key: CryptoKey, pack: LiteralPack, legacy: boolean) {
+  private constructor(
+    dir: string,
+    key: CryptoKey,
+    keyBytes: Uint8Array,
+    pack: LiteralPack,
+    legacy: boolean,
+  ) {
     this.dir = dir;
     this.#key = key;
+    this.#keyBytes = keyBytes;
     this.#pack = pack;
     this.#legacy = legacy;
   }
@@ -92,21 +108,26 @@ export class LiteralCache {
     }
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const material = await crypto.subtle.importKey("raw", copy(secret), "HKDF", false, [
-      "deriveKey",
+      "deriveBits",
     ]);
-    const key = await crypto.subtle.deriveKey(
-      { name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: HKDF_INFO },
-      material,
-      { name: "AES-GCM", length: 256 },
-      false,
-      ["encrypt", "decrypt"],
+    // The 256 bits deriveKey(HKDF → AES-GCM 256) would make, kept as bytes for node:crypto.
+    const keyBytes = new Uint8Array(
+      await crypto.subtle.deriveBits(
+        { name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: HKDF_INFO },
+        material,
+        256,
+      ),
     );
+    const key = await crypto.subtle.importKey("raw", keyBytes, "AES-GCM", false, [
+      "encrypt",
+      "decrypt",
+    ]);
     const pack = LiteralPack.open(dir, { segmentBytes: options.segmentBytes });
     let legacy = false;
     for await (const entry of Deno.readDir(dir)) {
       if (entry.isDirectory && /^[0-9a-f]{2}$/.test(entry.name)) legacy = true;
     }
-    return new LiteralCache(dir, key, pack, legacy);
+    return new LiteralCache(dir, key, keyBytes, pack, legacy);
   }
 
   /**
@@ -145,11 +166,15 @@ export class LiteralCache {
       checkId(id);
       const record = this.#pack.read(id);
       if (!record) return this.#legacy ? await this.#getLegacy(id) : undefined;
+      const aad = record.header.subarray(0, RECORD_AAD_BYTES);
+      if (record.payload.length < SYNC_DECRYPT_BYTES) {
+        return inflate(this.#decryptSync(record.extra, aad, record.payload));
+      }
       const compressed = await crypto.subtle.decrypt(
         {
           name: "AES-GCM",
           iv: record.extra as Uint8Array<ArrayBuffer>,
-          additionalData: record.header.subarray(0, RECORD_AAD_BYTES) as Uint8Array<ArrayBuffer>,
+          additionalData: aad as Uint8Array<ArrayBuffer>,
         },
         this.#key,
         record.payload as Uint8Array<ArrayBuffer>,
@@ -196,6 +221,21 @@ export class LiteralCache {
   /** Figures about the segment files (entries, bytes, dead bytes, compactions). */
   stats(): LiteralPackStats {
     return this.#pack.stats();
+  }
+
+  /** AES-256-GCM open of `sealed` (ciphertext ‖ tag); throws when it does not authenticate. */
+  #decryptSync(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+    if (sealed.length < TAG_BYTES) throw new RangeError("Cache entry too short");
+    const decipher = createDecipheriv("aes-256-gcm", this.#keyBytes, nonce);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    const head = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    const tail = decipher.final();
+    if (tail.length === 0) return head;
+    const out = new Uint8Array(head.length + tail.length);
+    out.set(head, 0);
+    out.set(tail, head.length);
+    return out;
   }
 
   async #getLegacy(id: InternalMessageId): Promise<Uint8Array | undefined> {

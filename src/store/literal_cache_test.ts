@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import type { InternalMessageId } from "./ids.ts";
 import { compressLiteral, LiteralCache } from "./literal_cache.ts";
-import { _internals, RECORD_HEADER_BYTES } from "./literal_pack.ts";
+import {
+  _internals,
+  LiteralPack,
+  RECORD_AAD_BYTES,
+  RECORD_HEADER_BYTES,
+  recordHeader,
+  RecordKind,
+} from "./literal_pack.ts";
 
 const SECRET = new Uint8Array(32).fill(7);
 const id = (n: number) => n as InternalMessageId;
@@ -253,3 +260,52 @@ async function writeLegacyEntry(dir: string, n: number, literal: Uint8Array): Pr
     concat(concat(enc.encode("BLC1"), nonce), new Uint8Array(sealed)),
   );
 }
+
+Deno.test("entries sealed under the key as deriveKey makes it read back, small and large alike", async () => {
+  await withCache(async (_cache, dir) => {
+    // How earlier versions sealed an entry: deriveKey(HKDF-SHA256 → AES-GCM 256) and WebCrypto.
+    const material = await crypto.subtle.importKey("raw", SECRET, "HKDF", false, ["deriveKey"]);
+    const key = await crypto.subtle.deriveKey(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: new TextEncoder().encode("bridge literal cache"),
+        info: new TextEncoder().encode("AES-256-GCM key v1"),
+      },
+      material,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["encrypt"],
+    );
+    const pack = LiteralPack.open(dir);
+    // A short text (decrypted synchronously) and 200 kB of noise (decrypted with WebCrypto).
+    const literals = [
+      new TextEncoder().encode("Subject: hi\r\n\r\nshort\r\n"),
+      randomBytes(200_000),
+    ];
+    for (const [i, literal] of literals.entries()) {
+      const compressed = compressLiteral(literal);
+      const nonce = crypto.getRandomValues(new Uint8Array(12));
+      const header = recordHeader(RecordKind.Entry, i + 1, compressed.length + 16, nonce);
+      const sealed = new Uint8Array(
+        await crypto.subtle.encrypt(
+          { name: "AES-GCM", iv: nonce, additionalData: header.subarray(0, RECORD_AAD_BYTES) },
+          key,
+          compressed as Uint8Array<ArrayBuffer>,
+        ),
+      );
+      pack.append(i + 1, header, sealed);
+    }
+    const cache = await reopen(dir);
+    assert.deepEqual(await cache.get(id(1)), literals[0]);
+    assert.deepEqual(await cache.get(id(2)), literals[1]);
+    // A flipped bit in either fails authentication: a miss.
+    const path = `${dir}/${SEGMENT}`;
+    const good = await Deno.readFile(path);
+    for (const at of [RECORD_HEADER_BYTES + 3, good.length - 1]) {
+      await Deno.writeFile(path, flip(good, at));
+      const again = await reopen(dir);
+      assert.equal(await again.get(id(at === good.length - 1 ? 2 : 1)), undefined);
+    }
+  });
+});
