@@ -76,8 +76,8 @@ export async function launchArgs(bundle: string, bridgeArgs: string[]): Promise<
     ...(keychain ? [`--allow-run=${keychain}`] : []),
     "--allow-env",
     "--allow-sys",
-    // A 4 MiB young generation keeps a 10,000-message first sync under 300 MB of RSS (about 340
-    // MB with V8's default) for about 10 % more CPU; docs/BENCHMARKS.md.
+    // A 4 MiB young generation keeps a 10,000-message first sync at about 300 MB of RSS (350–375
+    // MB with V8's default) for up to about 10 % more CPU; docs/BENCHMARKS.md.
     "--v8-flags=--max-semi-space-size=4",
     resolve(bundle),
     ...bridgeArgs,

@@ -9,10 +9,11 @@
  * workers, so none on a 2-core machine, where the pool builds on the calling thread. Each worker
  * takes up to 4 messages at a time (one waiting for WebCrypto while another computes), and once
  * every worker is full the calling thread builds one message at a time itself. On a shared
- * 2-core VM, building on the main thread synced 10,000 messages 30 % faster than one worker plus
- * the main thread and 10–20 % faster than two workers, with 25 % less CPU per message and
- * 100 MB less peak memory: another V8 isolate costs its own heap and JIT warm-up, and openpgp.js
- * already hands its X25519 and AES key unwrapping to Deno's threads.
+ * 2-core VM (docs/BENCHMARKS.md, 10,000 messages), building on the main thread took 25–30 % less
+ * CPU per message than two workers and half the peak memory (300 against 560 MB), for about 10 %
+ * less throughput when the second core was free; one worker plus the main thread was slower than
+ * both. Another V8 isolate costs its own heap and JIT warm-up, and openpgp.js already hands its
+ * X25519 and AES key unwrapping to Deno's threads.
  *
  * Keys reach the workers re-locked: {@link BuildPool.create} draws a random passphrase for this
  * pool only, locks each unlocked address key with it and posts the armored locked keys and the
