@@ -33,6 +33,8 @@ import {
   ApiClient,
   type ApiClientOptions,
   CookieJar,
+  getMailSettings,
+  type MailSettings,
   resumeSession,
   SignedOutError,
   type UnlockedAccount,
@@ -98,6 +100,8 @@ export class AccountUnavailableError extends Error {
 }
 
 const MiB = 1024 * 1024;
+/** How long mail settings are used without asking the API again (events keep them current). */
+const MAIL_SETTINGS_MAX_AGE_MS = 10 * 60_000;
 
 /** One account's session, keys, index, event loop, first sync and connector. */
 export class AccountRuntime {
@@ -128,6 +132,8 @@ export class AccountRuntime {
   #mail: MailAccount | undefined;
   /** Split mode: address ID → that address's view of {@link #mail}. */
   readonly #split = new Map<string, MailAccount>();
+  /** Mail settings as the API or the last `MailSettings` event gave them, and when. */
+  #mailSettings: { value: MailSettings; at: number } | undefined;
   #addressMode: AddressMode;
   /** The vault's address mode as last read. */
   #vaultAddressMode: AddressMode;
@@ -274,11 +280,29 @@ export class AccountRuntime {
   smtpAccount(username: string): SendingAccount {
     const parts = this.#parts;
     if (this.#state !== "ready" || !parts) throw this.unavailable();
-    return sendingAccount(parts.client, parts.unlocked, {
+    const unlocked = parts.unlocked;
+    return sendingAccount(parts.client, unlocked, {
       username,
       id: this.userId,
       addressMode: this.#addressMode,
+      // Kept current by address events (#refreshAddresses); the API refuses a send from an
+      // address disabled in the moments before its event arrives.
+      addresses: () => Promise.resolve([...unlocked.addresses]),
+      mailSettings: () => this.#currentMailSettings(parts.client),
     });
+  }
+
+  /**
+   * The mail settings for a send: kept from the API's last answer and updated by `MailSettings`
+   * events, so a send does not wait for `GET /mail/v4/settings`; asked again when older than
+   * {@link MAIL_SETTINGS_MAX_AGE_MS} (a safety net should events stall).
+   */
+  async #currentMailSettings(client: ApiClient): Promise<MailSettings> {
+    const kept = this.#mailSettings;
+    if (kept && Date.now() - kept.at < MAIL_SETTINGS_MAX_AGE_MS) return kept.value;
+    const value = await getMailSettings(client);
+    this.#mailSettings = { value, at: Date.now() };
+    return value;
   }
 
   /** The error a login to this account gets while it is not ready. */
@@ -585,6 +609,12 @@ export class AccountRuntime {
       jitterMs: config.events.jitter_seconds * 1000,
       resync: () => this.#resync(),
       onAddresses: () => this.#refreshAddresses(),
+      onMailSettings: (settings) => {
+        // Merged into what the API gave (an event carries the whole object; a partial one must
+        // not drop fields); before any send asked, the first send asks the API.
+        const kept = this.#mailSettings;
+        if (kept) this.#mailSettings = { value: { ...kept.value, ...settings }, at: Date.now() };
+      },
       onNotice: (n) => this.#notice(n),
       log: (m) => this.#o.output.warn(`${this.email}: ${m}`, { account: this.email }),
     });

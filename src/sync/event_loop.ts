@@ -35,6 +35,7 @@ import {
   collectEvents,
   getLatestEventID,
   type Label,
+  type MailSettings,
   NetworkError,
   SignedOutError,
 } from "../api/mod.ts";
@@ -136,6 +137,11 @@ export interface EventLoopOptions {
    * again if the event is retried; a failure is logged and the event still applies.
    */
   onAddresses?: (items: AddressEvent[]) => void | Promise<void>;
+  /**
+   * The account's new mail settings, once the event that carries them committed (the SMTP side
+   * keeps them instead of asking the API on every send). A failure is logged.
+   */
+  onMailSettings?: (settings: MailSettings) => void | Promise<void>;
   /** Notices (errors, skipped events). */
   onNotice?: (notice: EventLoopNotice) => void;
   /** The account's labels when known (folder paths then follow `ParentID` exactly). */
@@ -575,6 +581,14 @@ export class EventLoop {
       }
       for (const id of applied.literalsToDelete) {
         await literals.delete(id).catch(() => {});
+      }
+    }
+    const settings = (raw as { MailSettings?: unknown } | null)?.MailSettings;
+    if (settings && typeof settings === "object" && this.#opts.onMailSettings) {
+      try {
+        await this.#opts.onMailSettings(settings as MailSettings);
+      } catch (error) {
+        this.#o.log(`event loop ${account}: mail settings handler failed: ${message(error)}`);
       }
     }
     if (applied.updates.length > 0) {

@@ -413,6 +413,30 @@ Deno.test("address items reach the hook before the event's messages; transient c
   assert.equal(isTransientError(new Error("x")), false);
 });
 
+Deno.test("mail settings of an event reach their hook after the event committed", async () => {
+  const got: unknown[] = [];
+  const t = setup({
+    startPaused: false,
+    onMailSettings: (settings) => {
+      got.push({ sign: settings.Sign, cursor: t.store.sync.eventCursor() });
+    },
+  });
+  try {
+    await t.loop.start();
+    const id = t.source.push((eventId) => ({
+      EventID: eventId,
+      More: 0,
+      Refresh: 0,
+      MailSettings: { Sign: 1, PGPScheme: 16 },
+    }));
+    t.source.push({ Messages: [create("m1")] });
+    await settle(t.loop);
+    assert.deepEqual(got, [{ sign: 1, cursor: id }]);
+  } finally {
+    await t.done();
+  }
+});
+
 Deno.test("a failure inside an event rolls back all of it, the cursor included (invariant 4)", async () => {
   const t = setup({ startPaused: false, maxBadEventAttempts: 5 });
   try {
