@@ -13,6 +13,8 @@ import { CODE_SUCCESS } from "./types.ts";
 
 /** IDs per request (go-proton-api chunks by `maxPageSize`). */
 export const ACTION_CHUNK_SIZE = 150;
+/** Label/unlabel chunks in flight at once. */
+const LABEL_CONCURRENCY = 4;
 
 /** The items of a multi-status reply whose own `Code` is not 1000. */
 export function failedItems(reply: ApiReply): ItemFailure[] {
@@ -101,26 +103,40 @@ async function labelAction(
   ids: readonly string[],
   labelID: string,
 ): Promise<void> {
+  // Chunks go out LABEL_CONCURRENCY at a time (go-proton-api runs them in parallel too); once all
+  // have answered, any failure undoes every chunk that was applied, so nothing of the batch stays.
+  const parts = chunk(ids, ACTION_CHUNK_SIZE);
   const tokens: UndoToken[] = [];
-  for (const part of chunk(ids, ACTION_CHUNK_SIZE)) {
-    const body: LabelMessagesReq = { LabelID: labelID, IDs: part };
-    let reply: ApiReply;
-    try {
-      reply = await client.put(path, body);
-    } catch (e) {
-      // The chunk failed as a whole: roll back the chunks already applied, keep the error.
-      if (tokens.length > 0) await undoActions(client, tokens).catch(() => false);
-      throw e;
+  const failures: ItemFailure[] = [];
+  let error: unknown;
+  let next = 0;
+  const worker = async () => {
+    while (next < parts.length && error === undefined) {
+      const part = parts[next++];
+      const body: LabelMessagesReq = { LabelID: labelID, IDs: part };
+      let reply: ApiReply;
+      try {
+        reply = await client.put(path, body);
+      } catch (e) {
+        error ??= e;
+        return;
+      }
+      const token = reply.UndoToken as UndoToken | undefined;
+      if (token && typeof token.Token === "string" && token.Token) tokens.push(token);
+      failures.push(...failedItems(reply));
     }
-    const token = reply.UndoToken as UndoToken | undefined;
-    if (token && typeof token.Token === "string" && token.Token) tokens.push(token);
-    const failures = failedItems(reply);
-    if (failures.length > 0) {
-      // Undo what the previous chunks did, as go-proton-api does, and also what this chunk's
-      // successful items did (its own token), so that nothing of the batch stays applied.
-      const undone = await undoActions(client, tokens).catch(() => false);
-      throw new PartialFailureError(action, failures, undone);
-    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LABEL_CONCURRENCY, parts.length) }, worker));
+  if (error !== undefined) {
+    // A chunk failed as a whole: roll back the chunks applied, keep the error.
+    if (tokens.length > 0) await undoActions(client, tokens).catch(() => false);
+    throw error;
+  }
+  if (failures.length > 0) {
+    // Undo every applied chunk, the failing chunks' successful items included (their tokens),
+    // as go-proton-api does, so that nothing of the batch stays applied.
+    const undone = await undoActions(client, tokens).catch(() => false);
+    throw new PartialFailureError(action, failures, undone);
   }
 }
 

@@ -78,11 +78,36 @@ Deno.test("label: a failed item undoes the applied chunks and names the failed I
     assert.deepEqual(e.failedIDs, ["m170", "m171"]);
     assert.equal(e.undone, true);
     assert.match(e.message, /m170, m171/);
-    // Chunk 3 is never sent; both applied chunks are undone with their tokens.
-    assert.deepEqual(srv.requests.map((r) => [r.path, r.body]).slice(2), [
-      ["/mail/v4/undoactions", { Token: "undo-1", ValidUntil: 4_000_000_000 }],
-      ["/mail/v4/undoactions", { Token: "undo-2", ValidUntil: 4_000_000_000 }],
+    // The three chunks go out together; every applied chunk is undone with its token, the
+    // failing chunk's successful items included.
+    const paths = srv.requests.map((r) => r.path);
+    assert.deepEqual(paths.slice(0, 3), Array(3).fill("/mail/v4/messages/label"));
+    const undone = srv.requests.slice(3).map((r) => [r.path, (r.body as { Token: string }).Token]);
+    assert.deepEqual(undone.sort(), [
+      ["/mail/v4/undoactions", "undo-1"],
+      ["/mail/v4/undoactions", "undo-2"],
+      ["/mail/v4/undoactions", "undo-3"],
     ]);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("label: up to 4 chunks are in flight at once", async () => {
+  let inFlight = 0;
+  let most = 0;
+  const srv = startFake(async () => {
+    most = Math.max(most, ++inFlight);
+    await new Promise((r) => setTimeout(r, 20));
+    inFlight--;
+    return { Code: 1001, Responses: [] };
+  });
+  try {
+    await labelMessages(srv.client(), ids(1000), "10");
+    assert.equal(srv.requests.length, 7);
+    assert.equal(most, 4);
+    const sent = srv.requests.flatMap((r) => (r.body as { IDs: string[] }).IDs).sort();
+    assert.deepEqual(sent, ids(1000).sort());
   } finally {
     await srv.close();
   }
