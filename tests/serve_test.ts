@@ -21,130 +21,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { askStatus } from "../src/cli/status_command.ts";
 import type { AccountStatus, StatusReport } from "../src/cli/status_report.ts";
-import { bridgeArgv, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { runPythonJson } from "./_python_json.ts";
+import { refMessages } from "./_ref_control.ts";
+import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
 
 const DEMO_EMAIL = "demo@bridge.test";
-
-function env(home: string, extra: Record<string, string> = {}): Record<string, string> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
-  );
-  return {
-    ...base,
-    XDG_CONFIG_HOME: join(home, "config"),
-    XDG_DATA_HOME: join(home, "data"),
-    NO_COLOR: "1",
-    ...extra,
-  };
-}
-
-/** A `bridge serve` subprocess and the JSON events it printed. */
-class ServeProcess {
-  readonly child: Deno.ChildProcess;
-  readonly events: Record<string, unknown>[] = [];
-  stderr = "";
-  readonly #waiters: (() => void)[] = [];
-  readonly done: Promise<void>;
-
-  constructor(home: string, args: string[], extraEnv: Record<string, string> = {}) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: bridgeArgv(["serve", ...args]),
-      clearEnv: true,
-      env: env(home, extraEnv),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const out = this.#lines(this.child.stdout, (line) => {
-      try {
-        this.events.push(JSON.parse(line));
-      } catch {
-        this.events.push({ event: "not-json", line });
-      }
-    });
-    const err = this.#lines(this.child.stderr, (line) => {
-      this.stderr += line + "\n";
-    });
-    this.done = Promise.all([out, err]).then(() => {});
-  }
-
-  async #lines(stream: ReadableStream<Uint8Array>, fn: (line: string) => void): Promise<void> {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        fn(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-      for (const w of this.#waiters.splice(0)) w();
-    }
-    if (buf) fn(buf);
-    for (const w of this.#waiters.splice(0)) w();
-  }
-
-  /** The first event named `name`, waiting up to `timeoutMs` for it. */
-  async waitFor(name: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const found = this.events.find((e) => e.event === name);
-      if (found) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `no "${name}" event within ${timeoutMs} ms; events: ${
-            JSON.stringify(this.events.map((e) => e.event))
-          }\nstderr:\n${this.stderr}`,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 200);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-  }
-
-  async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
-    try {
-      this.child.kill(signal);
-    } catch {
-      // already gone
-    }
-    const status = await this.child.status;
-    await this.done;
-    return status.code;
-  }
-}
-
-async function bridge(home: string, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: bridgeArgv(args),
-    clearEnv: true,
-    env: env(home),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function python(dir: string, script: string, args: string[]): Promise<unknown> {
-  const file = join(dir, `client_${crypto.randomUUID()}.py`);
-  await Deno.writeTextFile(file, script);
-  const out = await new Deno.Command("python3", {
-    args: [file, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout).trim();
-  if (!out.success) {
-    throw new Error(`python failed:\n${new TextDecoder().decode(out.stderr)}\n${stdout}`);
-  }
-  return JSON.parse(stdout.split("\n").at(-1)!);
-}
 
 const SMTP_SEND = String.raw`
 import json, smtplib, ssl, sys
@@ -205,9 +87,8 @@ print(json.dumps({"found": len(found)}))
 
 /** Messages the reference server has in the demo account's Inbox (label "0"). */
 async function serverInboxCount(apiUrl: string): Promise<number> {
-  const r = await fetch(`${apiUrl}/ref/v1/users/${DEMO_EMAIL}/messages`);
-  const { Messages } = await r.json() as { Messages: { LabelIDs: string[] }[] };
-  return Messages.filter((m) => m.LabelIDs.includes("0")).length;
+  const messages = await refMessages(apiUrl, DEMO_EMAIL);
+  return messages.filter((m) => m.LabelIDs.includes("0")).length;
 }
 
 function demoAccount(report: StatusReport): AccountStatus {
@@ -232,7 +113,7 @@ Deno.test({
       "0",
       "--smtp-port",
       "0",
-    ], { BRIDGE_EVENTS_POLL_INTERVAL_SECONDS: "1", BRIDGE_EVENTS_JITTER_SECONDS: "0" });
+    ], { env: eventPollEnv(1) });
     try {
       const starting = await serve.waitFor("starting");
       assert.equal(starting.dataDir, demoDir);
@@ -296,7 +177,7 @@ Deno.test({
       });
 
       await t.step("bridge status --json: running, ready account, counts", async () => {
-        const out = await bridge(home, "status", "--json", "--data-dir", demoDir);
+        const out = await runBridge(home, {}, "status", "--json", "--data-dir", demoDir);
         assert.equal(out.code, 0, out.stderr);
         const report = JSON.parse(out.stdout) as StatusReport;
         assert.equal(report.running, true);
@@ -317,15 +198,16 @@ Deno.test({
         assert.ok(["running", "paused"].includes(a.events.state ?? ""));
         assert.equal(a.events.pollIntervalSeconds, 1);
         assert.ok(!out.stdout.includes(accounts[0].password), "status must not show passwords");
-        const text = await bridge(home, "status", "--data-dir", demoDir);
+        const text = await runBridge(home, {}, "status", "--data-dir", demoDir);
         assert.equal(text.code, 0);
         assert.match(text.stdout, /demo@bridge\.test: ready/);
         assert.match(text.stdout, /300 messages/);
       });
 
       await t.step("a second serve on the same data directory is refused", async () => {
-        const second = await bridge(
+        const second = await runBridge(
           home,
+          {},
           "serve",
           "--demo",
           "--demo-data",
@@ -345,12 +227,12 @@ Deno.test({
 
       const cafile = join(demoDir, "cert.pem");
       const apiUrl = (JSON.parse(
-        (await bridge(home, "status", "--json", "--data-dir", demoDir))
+        (await runBridge(home, {}, "status", "--json", "--data-dir", demoDir))
           .stdout,
       ) as StatusReport).apiUrl;
       if (imap) {
         await t.step("IMAP: LOGIN with the ready line's password, LIST, SELECT INBOX", async () => {
-          const r = await python(home, IMAP_CHECK, [
+          const r = await runPythonJson(home, IMAP_CHECK, [
             String(imap.port),
             cafile,
             DEMO_EMAIL,
@@ -365,9 +247,13 @@ Deno.test({
       }
 
       await t.step("SMTP: a wrong password is refused, the right one sends", async () => {
-        const wrong = await python(home, SMTP_WRONG, [String(smtp!.port), cafile, DEMO_EMAIL]);
+        const wrong = await runPythonJson(home, SMTP_WRONG, [
+          String(smtp!.port),
+          cafile,
+          DEMO_EMAIL,
+        ]);
         assert.deepEqual(wrong, { code: 535 });
-        const sent = await python(home, SMTP_SEND, [
+        const sent = await runPythonJson(home, SMTP_SEND, [
           String(smtp!.port),
           cafile,
           DEMO_EMAIL,
@@ -390,7 +276,7 @@ Deno.test({
         assert.equal(a.smtp.failed, 0);
         assert.notEqual(a.events.lastEventAt, null);
         if (imap) {
-          const r = await python(home, IMAP_WAIT_FOR, [
+          const r = await runPythonJson(home, IMAP_WAIT_FOR, [
             String(imap.port),
             cafile,
             DEMO_EMAIL,
@@ -410,7 +296,7 @@ Deno.test({
         assert.ok(!names.includes("serve.json"), names.join(" "));
         assert.ok(names.includes("vault.enc"));
         assert.ok(names.includes("accounts"));
-        const out = await bridge(home, "status", "--json", "--data-dir", demoDir);
+        const out = await runBridge(home, {}, "status", "--json", "--data-dir", demoDir);
         assert.equal(out.code, 3);
         assert.deepEqual(JSON.parse(out.stdout), { running: false });
       });
@@ -455,7 +341,7 @@ Deno.test({
       assert.ok(progress.every((e) => e.phase !== "messages"), JSON.stringify(progress));
       // SIGHUP reloads: nothing changed, nothing needs a restart, the account stays.
       second.child.kill("SIGHUP");
-      const reload = await second.waitFor("reload", 20_000);
+      const reload = await second.waitFor("reload", { timeoutMs: 20_000 });
       assert.deepEqual(reload.needsRestart, []);
       assert.deepEqual(reload.accountsRemoved, []);
       assert.equal(await second.stop("SIGTERM"), 0);
@@ -467,7 +353,7 @@ Deno.test({
 
 Deno.test('status: no serve running answers {"running":false} with exit code 3', async () => {
   await withTempDir(async (home) => {
-    const out = await bridge(home, "status", "--json", "--data-dir", join(home, "nothing"));
+    const out = await runBridge(home, {}, "status", "--json", "--data-dir", join(home, "nothing"));
     assert.equal(out.code, 3);
     assert.deepEqual(JSON.parse(out.stdout), { running: false });
     assert.match(out.stderr, /no bridge serve is running/);
@@ -517,7 +403,7 @@ Deno.test({
       assert.equal(smtp.security, "ssl");
       if (imap) assert.equal(imap.security, "ssl");
       const password = (ready.accounts as { password: string }[])[0].password;
-      const r = await python(home, IMPLICIT_TLS, [
+      const r = await runPythonJson(home, IMPLICIT_TLS, [
         imap ? String(imap.port) : "none",
         String(smtp.port),
         join(demoDir, "cert.pem"),

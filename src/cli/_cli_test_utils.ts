@@ -39,27 +39,40 @@ export interface BridgeRun {
 }
 
 /**
- * Runs `bridge <args>` as a subprocess with no BRIDGE_* variables but `env`, XDG config and data
- * under `home` (HOME and XDG_CACHE_HOME are left alone so Deno keeps its module cache).
+ * The environment of a `bridge` subprocess: this process's environment without any BRIDGE_*
+ * variable, XDG config and data under `home`, NO_COLOR, then `extra` (which may set BRIDGE_*
+ * variables again). HOME and XDG_CACHE_HOME are left alone so Deno keeps its module cache.
+ */
+export function bridgeEnv(
+  home: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const base = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
+  );
+  return {
+    ...base,
+    XDG_CONFIG_HOME: join(home, "config"),
+    XDG_DATA_HOME: join(home, "data"),
+    NO_COLOR: "1",
+    ...extra,
+  };
+}
+
+/**
+ * Runs `bridge <args>` as a subprocess with no standard input and the environment of
+ * {@link bridgeEnv} (`env` added to it).
  */
 export async function runBridge(
   home: string,
   env: Record<string, string>,
   ...args: string[]
 ): Promise<BridgeRun> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
-  );
   const out = await new Deno.Command(Deno.execPath(), {
     args: bridgeArgv(args),
     clearEnv: true,
-    env: {
-      ...base,
-      XDG_CONFIG_HOME: join(home, "config"),
-      XDG_DATA_HOME: join(home, "data"),
-      NO_COLOR: "1",
-      ...env,
-    },
+    env: bridgeEnv(home, env),
+    stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
