@@ -24,7 +24,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ApiServer, startApiServer } from "../src/api_server/mod.ts";
 import type { Label, MessageMetadata } from "../src/api/types.ts";
-import { bridgeArgv, runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { eventually } from "./_eventually.ts";
+import { runPythonJsonArg } from "./_python_json.ts";
+import { refControl, refMessages } from "./_ref_control.ts";
+import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
 
 const ALICE = "alice@example.test";
 const PASSWORD = "imap e2e secret";
@@ -90,27 +94,12 @@ function b64(bytes: Uint8Array): string {
 // The reference server, seen from outside
 // ---------------------------------------------------------------------------------------------
 
-async function control<T>(server: ApiServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}/ref/v1/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.ok(res.ok, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json as T;
-}
-
 async function apiMessages(server: ApiServer): Promise<MessageMetadata[]> {
-  return (await control<{ Messages: MessageMetadata[] }>(
-    server,
-    "GET",
-    `users/${ALICE}/messages`,
-  )).Messages;
+  return await refMessages(server.url, ALICE);
 }
 
 async function apiLabels(server: ApiServer): Promise<Label[]> {
-  return (await control<{ Labels: Label[] }>(server, "GET", `users/${ALICE}/labels`)).Labels;
+  return (await refControl<{ Labels: Label[] }>(server.url, "GET", `users/${ALICE}/labels`)).Labels;
 }
 
 async function apiMessage(server: ApiServer, id: string): Promise<MessageMetadata | undefined> {
@@ -118,7 +107,7 @@ async function apiMessage(server: ApiServer, id: string): Promise<MessageMetadat
 }
 
 async function deliver(server: ApiServer, k: Known): Promise<string> {
-  const r = await control<{ MessageID: string }>(server, "POST", "deliver", deliverBody(k));
+  const r = await refControl<{ MessageID: string }>(server.url, "POST", "deliver", deliverBody(k));
   return r.MessageID;
 }
 
@@ -139,114 +128,17 @@ function deliverBody(k: Known): Record<string, unknown> {
   };
 }
 
-/** Retries `check` (which throws while not yet true) for up to `ms`. */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (true) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // bridge serve as a subprocess
 // ---------------------------------------------------------------------------------------------
 
-function serveEnv(home: string): Record<string, string> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
-  );
-  return {
-    ...base,
-    XDG_CONFIG_HOME: join(home, "config"),
-    XDG_DATA_HOME: join(home, "data"),
-    NO_COLOR: "1",
-    BRIDGE_EVENTS_POLL_INTERVAL_SECONDS: String(POLL_SECONDS),
-    BRIDGE_EVENTS_JITTER_SECONDS: "0",
-  };
-}
-
-/** `bridge serve --json` and the JSON lines it printed. */
-class Serve {
-  readonly child: Deno.ChildProcess;
-  readonly events: Record<string, unknown>[] = [];
-  stderr = "";
-  readonly #done: Promise<unknown>;
-
-  constructor(home: string, args: string[]) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: bridgeArgv(["serve", ...args]),
-      clearEnv: true,
-      env: serveEnv(home),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#done = Promise.all([
-      this.#lines(this.child.stdout, (l) => {
-        try {
-          this.events.push(JSON.parse(l));
-        } catch {
-          this.events.push({ event: "not-json", line: l });
-        }
-      }),
-      this.#lines(this.child.stderr, (l) => this.stderr += l + "\n"),
-    ]);
-  }
-
-  async #lines(stream: ReadableStream<Uint8Array>, fn: (line: string) => void) {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        fn(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    }
-    if (buf) fn(buf);
-  }
-
-  /** The `ready` event (waiting up to `ms`); fails early on an `error` event or an exit. */
-  async ready(ms = 45_000): Promise<{ imapPort: number; password: string }> {
-    const deadline = Date.now() + ms;
-    let exited = false;
-    this.child.status.then(() => exited = true);
-    while (true) {
-      const ready = this.events.find((e) => e.event === "ready");
-      if (ready) {
-        const imap = ready.imap as { port: number } | null;
-        assert.ok(imap, `serve is not serving IMAP: ${JSON.stringify(ready)}`);
-        const accounts = ready.accounts as { email: string; password: string }[];
-        return { imapPort: imap.port, password: accounts[0].password };
-      }
-      if (exited || Date.now() > deadline) {
-        throw new Error(
-          `serve not ready (${exited ? "exited" : "timeout"}); events ${
-            JSON.stringify(this.events)
-          }\nstderr:\n${this.stderr}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** Sends `signal` and waits for the exit; returns the exit code. */
-  async stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
-    try {
-      this.child.kill(signal);
-    } catch {
-      // already gone
-    }
-    const status = await this.child.status;
-    await this.#done;
-    return status.code;
-  }
+/** Waits for serve's `ready` line: the IMAP port and the account's bridge password. */
+async function imapReady(serve: ServeProcess): Promise<{ imapPort: number; password: string }> {
+  const ready = await serve.waitFor("ready");
+  const imap = ready.imap as { port: number } | null;
+  assert.ok(imap, `serve is not serving IMAP: ${JSON.stringify(ready)}`);
+  const accounts = ready.accounts as { email: string; password: string }[];
+  return { imapPort: imap.port, password: accounts[0].password };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,20 +176,9 @@ def ok(typ, data):
     return data
 `;
 
-async function python(home: string, conn: Conn, script: string, args: unknown = {}) {
-  const file = join(home, `client_${crypto.randomUUID()}.py`);
-  await Deno.writeTextFile(file, PRELUDE + script);
-  const out = await new Deno.Command("python3", {
-    args: [file, JSON.stringify({ ...conn, ...(args as object) })],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(file);
-  const dec = new TextDecoder();
-  const stdout = dec.decode(out.stdout).trim();
-  if (!out.success) throw new Error(`python failed:\n${dec.decode(out.stderr)}\n${stdout}`);
+function python(home: string, conn: Conn, script: string, args: object = {}) {
   // deno-lint-ignore no-explicit-any
-  return JSON.parse(stdout.split("\n").at(-1)!) as any;
+  return runPythonJsonArg<any>(home, PRELUDE + script, { ...conn, ...args });
 }
 
 async function curl(conn: Conn, path: string, ...extra: string[]): Promise<string> {
@@ -526,7 +407,7 @@ Deno.test({
 }, async (t) => {
   await withTempDir(async (home) => {
     const server = await startApiServer({ port: 0, quiet: true });
-    let serve: Serve | undefined;
+    let serve: ServeProcess | undefined;
     try {
       await server.createUser({ email: ALICE, password: PASSWORD, messages: SEEDED });
       for (const k of KNOWN) k.id = await deliver(server, k);
@@ -582,8 +463,8 @@ Deno.test({
         "--security",
         "none",
       ];
-      serve = new Serve(home, serveArgs);
-      const ready = await serve.ready();
+      serve = new ServeProcess(home, serveArgs, { env: eventPollEnv(POLL_SECONDS) });
+      const ready = await imapReady(serve);
       assert.equal(ready.password, imapInfo.password);
       const conn: Conn = {
         port: ready.imapPort,
@@ -886,8 +767,8 @@ Deno.test({
           text: "Hello later.\n",
           time: Math.floor(Date.now() / 1000),
         });
-        serve = new Serve(home, serveArgs);
-        const again = await serve.ready();
+        serve = new ServeProcess(home, serveArgs, { env: eventPollEnv(POLL_SECONDS) });
+        const again = await imapReady(serve);
         const after = await python(home, { ...conn, port: again.imapPort }, SNAPSHOT, { boxes });
         for (const name of boxes.filter((b) => b !== "INBOX" && b !== "All Mail")) {
           assert.deepEqual(after[name], before[name], name);

@@ -25,9 +25,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type ApiServer, startApiServer } from "../src/api_server/mod.ts";
-import type { MessageMetadata } from "../src/api/types.ts";
-import { bridgeArgv, runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { startApiServer } from "../src/api_server/mod.ts";
+import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { runPythonJsonArg } from "./_python_json.ts";
+import { refControl, refMessages } from "./_ref_control.ts";
+import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
 
 const ALICE = "alice@example.test";
 const ALIAS = "alias@example.test";
@@ -36,22 +38,6 @@ const PASSWORD = "split mode secret";
 // ---------------------------------------------------------------------------------------------
 // The reference server
 // ---------------------------------------------------------------------------------------------
-
-async function control<T>(server: ApiServer, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${server.url}/ref/v1/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.ok(res.ok, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json as T;
-}
-
-async function apiMessages(server: ApiServer): Promise<MessageMetadata[]> {
-  return (await control<{ Messages: MessageMetadata[] }>(server, "GET", `users/${ALICE}/messages`))
-    .Messages;
-}
 
 function received(to: string, n: number, unread = true): Record<string, unknown> {
   return {
@@ -62,96 +48,6 @@ function received(to: string, n: number, unread = true): Record<string, unknown>
     Unread: unread,
     Time: Date.UTC(2023, 0, n) / 1000,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// bridge serve as a subprocess
-// ---------------------------------------------------------------------------------------------
-
-function serveEnv(home: string): Record<string, string> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
-  );
-  return {
-    ...base,
-    XDG_CONFIG_HOME: join(home, "config"),
-    XDG_DATA_HOME: join(home, "data"),
-    NO_COLOR: "1",
-    BRIDGE_EVENTS_POLL_INTERVAL_SECONDS: "1",
-    BRIDGE_EVENTS_JITTER_SECONDS: "0",
-  };
-}
-
-/** `bridge serve --json` and the JSON lines it printed. */
-class Serve {
-  readonly child: Deno.ChildProcess;
-  readonly events: Record<string, unknown>[] = [];
-  stderr = "";
-  readonly #done: Promise<unknown>;
-
-  constructor(home: string, args: string[]) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: bridgeArgv(["serve", ...args]),
-      clearEnv: true,
-      env: serveEnv(home),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#done = Promise.all([
-      this.#lines(this.child.stdout, (l) => {
-        try {
-          this.events.push(JSON.parse(l));
-        } catch {
-          this.events.push({ event: "not-json", line: l });
-        }
-      }),
-      this.#lines(this.child.stderr, (l) => this.stderr += l + "\n"),
-    ]);
-  }
-
-  async #lines(stream: ReadableStream<Uint8Array>, fn: (line: string) => void) {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        fn(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    }
-    if (buf) fn(buf);
-  }
-
-  /** The first event named `name` after the first `skip` of them (waiting up to `ms`). */
-  async event(name: string, skip = 0, ms = 45_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + ms;
-    let exited = false;
-    this.child.status.then(() => exited = true);
-    while (true) {
-      const found = this.events.filter((e) => e.event === name)[skip];
-      if (found) return found;
-      if (exited || Date.now() > deadline) {
-        throw new Error(
-          `no "${name}" event (${exited ? "exited" : "timeout"}); events ${
-            JSON.stringify(this.events)
-          }\nstderr:\n${this.stderr}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async stop(): Promise<number> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-    const status = await this.child.status;
-    await this.#done;
-    return status.code;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,20 +97,9 @@ m.logout()
 print(json.dumps({"ok": True, "subjects": subjects, "bodyHits": s(found[0]).split()}))
 `;
 
-async function python(home: string, conn: Conn, script: string, args: unknown = {}) {
-  const file = join(home, `client_${crypto.randomUUID()}.py`);
-  await Deno.writeTextFile(file, PRELUDE + script);
-  const out = await new Deno.Command("python3", {
-    args: [file, JSON.stringify({ ...conn, ...(args as object) })],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(file);
-  const dec = new TextDecoder();
-  const stdout = dec.decode(out.stdout).trim();
-  if (!out.success) throw new Error(`python failed:\n${dec.decode(out.stderr)}\n${stdout}`);
+function python(home: string, conn: Conn, script: string, args: object = {}) {
   // deno-lint-ignore no-explicit-any
-  return JSON.parse(stdout.split("\n").at(-1)!) as any;
+  return runPythonJsonArg<any>(home, PRELUDE + script, { ...conn, ...args });
 }
 
 /**
@@ -329,7 +214,7 @@ Deno.test({
 }, async (t) => {
   await withTempDir(async (home) => {
     const server = await startApiServer({ port: 0, quiet: true });
-    let serve: Serve | undefined;
+    let serve: ServeProcess | undefined;
     try {
       const user = await server.createUser({
         email: ALICE,
@@ -338,10 +223,12 @@ Deno.test({
       });
       const [aliceId, aliasId] = user.AddressIDs;
       for (const n of [1, 2, 3]) {
-        await control(server, "POST", "deliver", received(ALICE, n, n !== 1));
+        await refControl(server.url, "POST", "deliver", received(ALICE, n, n !== 1));
       }
-      for (const n of [4, 5]) await control(server, "POST", "deliver", received(ALIAS, n, n !== 4));
-      await control(server, "POST", "deliver", {
+      for (const n of [4, 5]) {
+        await refControl(server.url, "POST", "deliver", received(ALIAS, n, n !== 4));
+      }
+      await refControl(server.url, "POST", "deliver", {
         Kind: "sent",
         From: { Name: "Alias", Address: ALIAS },
         ToList: [{ Name: "Out", Address: "out@outside.test" }],
@@ -373,7 +260,7 @@ Deno.test({
       assert.equal(mode.code, 0, mode.stderr);
       assert.match(mode.stdout, /split address mode/);
 
-      serve = new Serve(home, [
+      serve = new ServeProcess(home, [
         "--json",
         ...common,
         "--api-url",
@@ -384,8 +271,8 @@ Deno.test({
         "0",
         "--security",
         "none",
-      ]);
-      const ready = await serve.event("ready");
+      ], { env: eventPollEnv(1) });
+      const ready = await serve.waitFor("ready");
       const imap = ready.imap as { port: number };
       const conn: Conn = {
         port: imap.port,
@@ -442,7 +329,7 @@ Deno.test({
         assert.deepEqual(r.probe.fetch, []);
         assert.equal(r.probe.store, "OK");
         assert.deepEqual(r.probe.storeData, []);
-        const aliasInbox = (await apiMessages(server)).filter((m) =>
+        const aliasInbox = (await refMessages(server.url, ALICE)).filter((m) =>
           m.AddressID === aliasId && m.LabelIDs.includes("0")
         );
         assert.equal(aliasInbox.length, 2);
@@ -468,7 +355,7 @@ Deno.test({
         assert.equal(r.typ, "OK", JSON.stringify(r));
         const uid = Number(/APPENDUID \d+ (\d+)/.exec(r.data.join(" "))?.[1]);
         assert.ok(uid > 0, JSON.stringify(r));
-        const imported = (await apiMessages(server)).find((m) =>
+        const imported = (await refMessages(server.url, ALICE)).find((m) =>
           m.Subject === "Split appended by the alias"
         );
         assert.ok(imported, "the server has the appended message");
@@ -513,13 +400,13 @@ Deno.test({
         const back = await runBridge(home, {}, "mode", ALICE, "combined", ...common);
         assert.equal(back.code, 0, back.stderr);
         serve!.child.kill("SIGHUP");
-        const reload = await serve!.event("reload");
+        const reload = await serve!.waitFor("reload");
         assert.ok(
           (reload.applied as string[]).includes(`accounts."${ALICE}".address_mode`),
           JSON.stringify(reload),
         );
         const union = [...before.alice, ...before.alias].sort((x, y) => x - y);
-        const api = (await apiMessages(server)).filter((m) => m.LabelIDs.includes("0"));
+        const api = (await refMessages(server.url, ALICE)).filter((m) => m.LabelIDs.includes("0"));
         assert.equal(api.length, union.length);
         assert.ok(api.some((m) => m.AddressID === aliceId));
         for (const who of [ALICE, ALIAS]) {
@@ -533,10 +420,10 @@ Deno.test({
         const late = "late@example.test";
         const refused = await python(home, conn, TRY_LOGIN, { user: late });
         assert.equal(refused.ok, false, JSON.stringify(refused));
-        await control(server, "POST", `users/${encodeURIComponent(ALICE)}/addresses`, {
+        await refControl(server.url, "POST", `users/${encodeURIComponent(ALICE)}/addresses`, {
           Email: late,
         });
-        await control(server, "POST", "deliver", received(late, 7));
+        await refControl(server.url, "POST", "deliver", received(late, 7));
         for (let i = 0; i < 200 && !serve!.stderr.includes("addresses reloaded"); i++) {
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -558,7 +445,7 @@ Deno.test({
         assert.equal(r.bodyHits?.length, 1, JSON.stringify(r));
       });
     } finally {
-      const running = serve as Serve | undefined;
+      const running = serve as ServeProcess | undefined;
       const code = running ? await running.stop() : 0;
       await server.close();
       assert.equal(code, 0, running?.stderr);
