@@ -28,8 +28,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { MessageMetadata } from "../src/api/types.ts";
-import { bridgeArgv, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { eventually } from "./_eventually.ts";
+import { runPythonJsonArg } from "./_python_json.ts";
+import { refControl, refMessages } from "./_ref_control.ts";
+import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
 
 const DEMO_EMAIL = "demo@bridge.test";
 /** Event poll interval given to serve, seconds. */
@@ -51,131 +54,45 @@ interface Ready {
   apiUrl: string;
 }
 
-/** `bridge serve --demo --json` and what it printed. */
-class Serve {
-  readonly child: Deno.ChildProcess;
-  readonly events: Record<string, unknown>[] = [];
-  stderr = "";
-  readonly #done: Promise<unknown>;
+/** Starts `bridge serve --demo --json` on free ports, the demo's data under `home`. */
+function startServe(home: string): ServeProcess {
+  return new ServeProcess(home, [
+    "--demo",
+    "--demo-data",
+    join(home, "demo"),
+    "--json",
+    "--imap-port",
+    "0",
+    "--smtp-port",
+    "0",
+  ], { env: eventPollEnv(POLL_SECONDS) });
+}
 
-  constructor(home: string) {
-    const base = Object.fromEntries(
-      Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
-    );
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: bridgeArgv([
-        "serve",
-        "--demo",
-        "--demo-data",
-        join(home, "demo"),
-        "--json",
-        "--imap-port",
-        "0",
-        "--smtp-port",
-        "0",
-      ]),
-      clearEnv: true,
-      env: {
-        ...base,
-        XDG_CONFIG_HOME: join(home, "config"),
-        XDG_DATA_HOME: join(home, "data"),
-        NO_COLOR: "1",
-        BRIDGE_EVENTS_POLL_INTERVAL_SECONDS: String(POLL_SECONDS),
-        BRIDGE_EVENTS_JITTER_SECONDS: "0",
-      },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#done = Promise.all([
-      this.#lines(this.child.stdout, (l) => {
-        try {
-          this.events.push(JSON.parse(l));
-        } catch {
-          this.events.push({ event: "not-json", line: l });
-        }
-      }),
-      this.#lines(this.child.stderr, (l) => this.stderr += l + "\n"),
-    ]);
-  }
-
-  async #lines(stream: ReadableStream<Uint8Array>, fn: (line: string) => void) {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        fn(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    }
-    if (buf) fn(buf);
-  }
-
-  /** The `ready` line (waiting up to `ms`); fails early when serve exits. */
-  async ready(ms = 40_000): Promise<Ready> {
-    const deadline = Date.now() + ms;
-    let exited = false;
-    this.child.status.then(() => exited = true);
-    while (true) {
-      const ready = this.events.find((e) => e.event === "ready");
-      const url = /demo: reference API server at (http:\/\/\S+)/.exec(this.stderr)?.[1];
-      if (ready && url) {
-        const imap = ready.imap as { port: number; security: string };
-        const smtp = ready.smtp as { port: number; security: string };
-        assert.equal(imap.security, "starttls");
-        assert.equal(smtp.security, "starttls");
-        const accounts = ready.accounts as { email: string; password: string }[];
-        assert.equal(accounts[0].email, DEMO_EMAIL);
-        return {
-          imapPort: imap.port,
-          smtpPort: smtp.port,
-          user: accounts[0].email,
-          password: accounts[0].password,
-          apiUrl: url,
-        };
-      }
-      if (exited || Date.now() > deadline) {
-        throw new Error(
-          `serve not ready (${exited ? "exited" : "timeout"}); events ${
-            JSON.stringify(this.events)
-          }\nstderr:\n${this.stderr}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** SIGTERM, then the exit code. */
-  async stop(): Promise<number> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-    const status = await this.child.status;
-    await this.#done;
-    return status.code;
-  }
+/** Waits for the `ready` line and the demo's API URL on standard error. */
+function demoReady(serve: ServeProcess): Promise<Ready> {
+  return serve.until("ready line and demo API URL", () => {
+    const ready = serve.events.find((e) => e.event === "ready");
+    const url = /demo: reference API server at (http:\/\/\S+)/.exec(serve.stderr)?.[1];
+    if (!ready || !url) return undefined;
+    const imap = ready.imap as { port: number; security: string };
+    const smtp = ready.smtp as { port: number; security: string };
+    assert.equal(imap.security, "starttls");
+    assert.equal(smtp.security, "starttls");
+    const accounts = ready.accounts as { email: string; password: string }[];
+    assert.equal(accounts[0].email, DEMO_EMAIL);
+    return {
+      imapPort: imap.port,
+      smtpPort: smtp.port,
+      user: accounts[0].email,
+      password: accounts[0].password,
+      apiUrl: url,
+    };
+  }, 40_000);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The reference server, seen from outside
 // ---------------------------------------------------------------------------------------------
-
-async function control<T>(apiUrl: string, path: string): Promise<T> {
-  const res = await fetch(`${apiUrl}/ref/v1/${path}`);
-  const json = await res.json();
-  assert.ok(res.ok, `GET ${path}: ${JSON.stringify(json)}`);
-  return json as T;
-}
-
-async function apiMessages(apiUrl: string): Promise<MessageMetadata[]> {
-  return (await control<{ Messages: MessageMetadata[] }>(
-    apiUrl,
-    `users/${DEMO_EMAIL}/messages`,
-  )).Messages;
-}
 
 /** One delivery to an external recipient (the fields this test reads). */
 interface OutboxEntry {
@@ -186,21 +103,7 @@ interface OutboxEntry {
 }
 
 async function outbox(apiUrl: string): Promise<OutboxEntry[]> {
-  return (await control<{ Outbox: OutboxEntry[] }>(apiUrl, "outbox")).Outbox;
-}
-
-/** Retries `check` (which throws while not yet true) for up to `ms`. */
-async function eventually(check: () => Promise<void>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (true) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  return (await refControl<{ Outbox: OutboxEntry[] }>(apiUrl, "GET", "outbox")).Outbox;
 }
 
 /** Waits `polls` event polls (plus a little slack). */
@@ -287,20 +190,9 @@ class Raw:
         return self.read()
 `;
 
-async function python(home: string, ready: Ready, script: string, args: unknown = {}) {
-  const file = join(home, `client_${crypto.randomUUID()}.py`);
-  await Deno.writeTextFile(file, PRELUDE + script);
-  const out = await new Deno.Command("python3", {
-    args: [file, JSON.stringify({ ...ready, ...(args as object) })],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(file);
-  const dec = new TextDecoder();
-  const stdout = dec.decode(out.stdout).trim();
-  if (!out.success) throw new Error(`python failed:\n${dec.decode(out.stderr)}\n${stdout}`);
+function python(home: string, ready: Ready, script: string, args: object = {}) {
   // deno-lint-ignore no-explicit-any
-  return JSON.parse(stdout.split("\n").at(-1)!) as any;
+  return runPythonJsonArg<any>(home, PRELUDE + script, { ...ready, ...args });
 }
 
 /**
@@ -494,10 +386,10 @@ Deno.test({
   sanitizeOps: false,
 }, async (t) => {
   await withTempDir(async (home) => {
-    const serve = new Serve(home);
+    const serve = startServe(home);
     const tag = crypto.randomUUID().slice(0, 8);
     try {
-      const ready = await serve.ready();
+      const ready = await demoReady(serve);
       const api = ready.apiUrl;
 
       await t.step(
@@ -531,7 +423,7 @@ Deno.test({
           assert.deepEqual(found.Sent, [appendUid], "after the event loop ran");
           assert.equal(found["All Mail"].length, 1);
           assert.deepEqual(found.INBOX, []);
-          const onServer = (await apiMessages(api)).filter((m) => m.ExternalID === mid);
+          const onServer = (await refMessages(api, DEMO_EMAIL)).filter((m) => m.ExternalID === mid);
           assert.equal(onServer.length, 1, JSON.stringify(onServer.map((m) => m.LabelIDs)));
           assert.ok(onServer[0].LabelIDs.includes("7"), `${onServer[0].LabelIDs}`);
           const out = (await outbox(api)).filter((e) => e.ExternalID === mid);
@@ -572,7 +464,9 @@ Deno.test({
         });
         assert.deepEqual(again.Sent, [onlySentUid]);
         assert.equal(again["All Mail"].length, 1);
-        const onServer = (await apiMessages(api)).filter((m) => m.ExternalID === onlyMid);
+        const onServer = (await refMessages(api, DEMO_EMAIL)).filter((m) =>
+          m.ExternalID === onlyMid
+        );
         assert.equal(onServer.length, 1);
         assert.ok(onServer[0].LabelIDs.includes("7"));
       });
@@ -594,7 +488,9 @@ Deno.test({
           });
           assert.deepEqual(found.Sent, [onlySentUid]);
           assert.equal(found["All Mail"].length, 1);
-          const onServer = (await apiMessages(api)).filter((m) => m.ExternalID === onlyMid);
+          const onServer = (await refMessages(api, DEMO_EMAIL)).filter((m) =>
+            m.ExternalID === onlyMid
+          );
           assert.equal(onServer.length, 1);
           assert.equal((await outbox(api)).filter((e) => e.ExternalID === onlyMid).length, 1);
         },
@@ -628,7 +524,7 @@ Deno.test({
           assert.deepEqual(r.found, [last], JSON.stringify(r));
           assert.match(r.bodies[0], /Draft version 3/);
           const serverDrafts = async () =>
-            (await apiMessages(api)).filter((m) => m.Subject === subject);
+            (await refMessages(api, DEMO_EMAIL)).filter((m) => m.Subject === subject);
           await eventually(async () => {
             const drafts = await serverDrafts();
             assert.equal(drafts.length, 1, JSON.stringify(drafts.map((m) => m.LabelIDs)));
@@ -697,7 +593,9 @@ Deno.test({
             assert.deepEqual(mine.map((e) => e.Subject), ["good after bad input"]);
             assert.match(mine[0].Body ?? "", /Grüße/);
           });
-          const sent = (await apiMessages(api)).filter((m) => m.ExternalID.endsWith(`-${tag}`));
+          const sent = (await refMessages(api, DEMO_EMAIL)).filter((m) =>
+            m.ExternalID.endsWith(`-${tag}`)
+          );
           assert.deepEqual(sent.map((m) => m.Subject), ["good after bad input"]);
         },
       );
