@@ -25,7 +25,9 @@ import { join } from "node:path";
 import { type ApiServer, startApiServer } from "../src/api_server/mod.ts";
 import type { Label, MessageMetadata } from "../src/api/types.ts";
 import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { loginToReferenceServer } from "./_bridge_login.ts";
 import { eventually } from "./_eventually.ts";
+import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
 import { runPythonJsonArg } from "./_python_json.ts";
 import { refControl, refMessages } from "./_ref_control.ts";
 import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
@@ -152,28 +154,13 @@ interface Conn {
   password: string;
 }
 
-const PRELUDE = String.raw`
+const PRELUDE = IMAPLIB_HELPERS + String.raw`
 import base64, email, imaplib, json, re, sys, time, urllib.request
 from email import policy
-A = json.loads(sys.argv[1])
 def connect():
     m = imaplib.IMAP4("127.0.0.1", A["port"])
     m.login(A["user"], A["password"])
     return m
-def q(name):
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-def s(v):
-    if v is None:
-        return None
-    if isinstance(v, bytes):
-        return v.decode("latin-1")
-    if isinstance(v, tuple):
-        return [s(x) for x in v]
-    return str(v)
-def ok(typ, data):
-    if typ != "OK":
-        raise SystemExit("command failed: %s %r" % (typ, data))
-    return data
 `;
 
 function python(home: string, conn: Conn, script: string, args: object = {}) {
@@ -412,27 +399,13 @@ Deno.test({
       await server.createUser({ email: ALICE, password: PASSWORD, messages: SEEDED });
       for (const k of KNOWN) k.id = await deliver(server, k);
 
-      const keyFile = join(home, "modulus.asc");
-      await Deno.writeTextFile(keyFile, server.modulusPublicKey);
-      const passwordFile = join(home, "password");
-      await Deno.writeTextFile(passwordFile, PASSWORD + "\n");
       const data = join(home, "bridge-data");
-      const login = await runBridge(
-        home,
-        {},
-        "login",
-        ALICE,
-        "--api-url",
-        server.url,
-        "--password-file",
-        passwordFile,
-        "--trust-modulus-key",
-        keyFile,
+      const login = await loginToReferenceServer(home, server, ALICE, PASSWORD, [
         "--data-dir",
         data,
         "--key-store",
         "file",
-      );
+      ]);
       assert.equal(login.code, 0, login.stderr);
       const info = await runBridge(
         home,

@@ -27,6 +27,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startApiServer } from "../src/api_server/mod.ts";
 import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { loginToReferenceServer } from "./_bridge_login.ts";
+import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
 import { runPythonJsonArg } from "./_python_json.ts";
 import { refControl, refMessages } from "./_ref_control.ts";
 import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
@@ -59,27 +61,12 @@ interface Conn {
   password: string;
 }
 
-const PRELUDE = String.raw`
+const PRELUDE = IMAPLIB_HELPERS + String.raw`
 import base64, imaplib, json, re, sys, time, urllib.request
-A = json.loads(sys.argv[1])
 def connect(user):
     m = imaplib.IMAP4("127.0.0.1", A["port"])
     m.login(user, A["password"])
     return m
-def q(name):
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-def s(v):
-    if v is None:
-        return None
-    if isinstance(v, bytes):
-        return v.decode("latin-1")
-    if isinstance(v, tuple):
-        return [s(x) for x in v]
-    return str(v)
-def ok(typ, data):
-    if typ != "OK":
-        raise SystemExit("command failed: %s %r" % (typ, data))
-    return data
 `;
 
 /** Logs in as `user` (no exception on refusal) and lists INBOX subjects. */
@@ -236,25 +223,9 @@ Deno.test({
         Text: "Sent from the alias.\n",
       });
 
-      const keyFile = join(home, "modulus.asc");
-      await Deno.writeTextFile(keyFile, server.modulusPublicKey);
-      const passwordFile = join(home, "password");
-      await Deno.writeTextFile(passwordFile, PASSWORD + "\n");
       const data = join(home, "bridge-data");
       const common = ["--data-dir", data, "--key-store", "file"];
-      const login = await runBridge(
-        home,
-        {},
-        "login",
-        ALICE,
-        "--api-url",
-        server.url,
-        "--password-file",
-        passwordFile,
-        "--trust-modulus-key",
-        keyFile,
-        ...common,
-      );
+      const login = await loginToReferenceServer(home, server, ALICE, PASSWORD, common);
       assert.equal(login.code, 0, login.stderr);
       const mode = await runBridge(home, {}, "mode", ALICE, "split", ...common);
       assert.equal(mode.code, 0, mode.stderr);
