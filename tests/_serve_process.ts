@@ -21,6 +21,24 @@ export function eventPollEnv(seconds: number): Record<string, string> {
   };
 }
 
+/**
+ * Arguments of `bridge serve --demo --json` with the demo's data in `demoDir`, IMAP and SMTP on
+ * free ports, then `more`.
+ */
+export function demoServeArgs(demoDir: string, ...more: string[]): string[] {
+  return [
+    "--demo",
+    "--demo-data",
+    demoDir,
+    "--json",
+    "--imap-port",
+    "0",
+    "--smtp-port",
+    "0",
+    ...more,
+  ];
+}
+
 /** How to start a {@link ServeProcess}. */
 export interface ServeOptions {
   /** Variables added to the subprocess environment (BRIDGE_* ones included). */

@@ -24,7 +24,7 @@ import type { AccountStatus, StatusReport } from "../src/cli/status_report.ts";
 import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
 import { runPythonJson } from "./_python_json.ts";
 import { refMessages } from "./_ref_control.ts";
-import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
+import { demoServeArgs, eventPollEnv, ServeProcess } from "./_serve_process.ts";
 
 const DEMO_EMAIL = "demo@bridge.test";
 
@@ -104,16 +104,7 @@ Deno.test({
 }, async (t) => {
   await withTempDir(async (home) => {
     const demoDir = join(home, "demo");
-    const serve = new ServeProcess(home, [
-      "--demo",
-      "--demo-data",
-      demoDir,
-      "--json",
-      "--imap-port",
-      "0",
-      "--smtp-port",
-      "0",
-    ], { env: eventPollEnv(1) });
+    const serve = new ServeProcess(home, demoServeArgs(demoDir), { env: eventPollEnv(1) });
     try {
       const starting = await serve.waitFor("starting");
       assert.equal(starting.dataDir, demoDir);
@@ -313,16 +304,7 @@ Deno.test({
 }, async () => {
   await withTempDir(async (home) => {
     const demoDir = join(home, "demo");
-    const args = [
-      "--demo",
-      "--demo-data",
-      demoDir,
-      "--json",
-      "--imap-port",
-      "0",
-      "--smtp-port",
-      "0",
-    ];
+    const args = demoServeArgs(demoDir);
     const first = new ServeProcess(home, args);
     let password: string;
     try {
@@ -384,18 +366,7 @@ Deno.test({
 }, async () => {
   await withTempDir(async (home) => {
     const demoDir = join(home, "demo");
-    const serve = new ServeProcess(home, [
-      "--demo",
-      "--demo-data",
-      demoDir,
-      "--json",
-      "--security",
-      "ssl",
-      "--imap-port",
-      "0",
-      "--smtp-port",
-      "0",
-    ]);
+    const serve = new ServeProcess(home, demoServeArgs(demoDir, "--security", "ssl"));
     try {
       const ready = await serve.waitFor("ready");
       const smtp = ready.smtp as { port: number; security: string };

@@ -32,7 +32,7 @@ import { withTempDir } from "../src/cli/_cli_test_utils.ts";
 import { eventually } from "./_eventually.ts";
 import { runPythonJsonArg } from "./_python_json.ts";
 import { refControl, refMessages } from "./_ref_control.ts";
-import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
+import { demoServeArgs, eventPollEnv, ServeProcess } from "./_serve_process.ts";
 
 const DEMO_EMAIL = "demo@bridge.test";
 /** Event poll interval given to serve, seconds. */
@@ -56,16 +56,9 @@ interface Ready {
 
 /** Starts `bridge serve --demo --json` on free ports, the demo's data under `home`. */
 function startServe(home: string): ServeProcess {
-  return new ServeProcess(home, [
-    "--demo",
-    "--demo-data",
-    join(home, "demo"),
-    "--json",
-    "--imap-port",
-    "0",
-    "--smtp-port",
-    "0",
-  ], { env: eventPollEnv(POLL_SECONDS) });
+  return new ServeProcess(home, demoServeArgs(join(home, "demo")), {
+    env: eventPollEnv(POLL_SECONDS),
+  });
 }
 
 /** Waits for the `ready` line and the demo's API URL on standard error. */
