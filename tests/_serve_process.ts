@@ -39,6 +39,25 @@ export function demoServeArgs(demoDir: string, ...more: string[]): string[] {
   ];
 }
 
+/**
+ * Arguments of `bridge serve --json` against the API at `apiUrl`, IMAP and SMTP on free ports
+ * without TLS (`--security none`, loopback only), then `more` (e.g. `--data-dir D`).
+ */
+export function plainServeArgs(apiUrl: string, ...more: string[]): string[] {
+  return [
+    "--json",
+    "--api-url",
+    apiUrl,
+    "--imap-port",
+    "0",
+    "--smtp-port",
+    "0",
+    "--security",
+    "none",
+    ...more,
+  ];
+}
+
 /** How to start a {@link ServeProcess}. */
 export interface ServeOptions {
   /** Variables added to the subprocess environment (BRIDGE_* ones included). */

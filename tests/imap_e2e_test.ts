@@ -30,7 +30,7 @@ import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
 import { runPythonJsonArg } from "./_python_json.ts";
 import { refControl, refMessages } from "./_ref_control.ts";
-import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
+import { eventPollEnv, plainServeArgs, ServeProcess } from "./_serve_process.ts";
 
 const ALICE = "alice@example.test";
 const PASSWORD = "imap e2e secret";
@@ -400,42 +400,14 @@ Deno.test({
       for (const k of KNOWN) k.id = await deliver(server, k);
 
       const data = join(home, "bridge-data");
-      const login = await loginToReferenceServer(home, server, ALICE, PASSWORD, [
-        "--data-dir",
-        data,
-        "--key-store",
-        "file",
-      ]);
+      const dataArgs = ["--data-dir", data, "--key-store", "file"];
+      const login = await loginToReferenceServer(home, server, ALICE, PASSWORD, dataArgs);
       assert.equal(login.code, 0, login.stderr);
-      const info = await runBridge(
-        home,
-        {},
-        "info",
-        ALICE,
-        "--json",
-        "--data-dir",
-        data,
-        "--key-store",
-        "file",
-      );
+      const info = await runBridge(home, {}, "info", ALICE, "--json", ...dataArgs);
       assert.equal(info.code, 0, info.stderr);
       const imapInfo = JSON.parse(info.stdout).imap as { username: string; password: string };
 
-      const serveArgs = [
-        "--json",
-        "--data-dir",
-        data,
-        "--key-store",
-        "file",
-        "--api-url",
-        server.url,
-        "--imap-port",
-        "0",
-        "--smtp-port",
-        "0",
-        "--security",
-        "none",
-      ];
+      const serveArgs = plainServeArgs(server.url, ...dataArgs);
       serve = new ServeProcess(home, serveArgs, { env: eventPollEnv(POLL_SECONDS) });
       const ready = await imapReady(serve);
       assert.equal(ready.password, imapInfo.password);

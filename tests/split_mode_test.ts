@@ -31,7 +31,7 @@ import { loginToReferenceServer } from "./_bridge_login.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
 import { runPythonJsonArg } from "./_python_json.ts";
 import { refControl, refMessages } from "./_ref_control.ts";
-import { eventPollEnv, ServeProcess } from "./_serve_process.ts";
+import { eventPollEnv, plainServeArgs, ServeProcess } from "./_serve_process.ts";
 
 const ALICE = "alice@example.test";
 const ALIAS = "alias@example.test";
@@ -231,18 +231,9 @@ Deno.test({
       assert.equal(mode.code, 0, mode.stderr);
       assert.match(mode.stdout, /split address mode/);
 
-      serve = new ServeProcess(home, [
-        "--json",
-        ...common,
-        "--api-url",
-        server.url,
-        "--imap-port",
-        "0",
-        "--smtp-port",
-        "0",
-        "--security",
-        "none",
-      ], { env: eventPollEnv(1) });
+      serve = new ServeProcess(home, plainServeArgs(server.url, ...common), {
+        env: eventPollEnv(1),
+      });
       const ready = await serve.waitFor("ready");
       const imap = ready.imap as { port: number };
       const conn: Conn = {
