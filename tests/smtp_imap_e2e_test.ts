@@ -93,6 +93,9 @@ interface OutboxEntry {
   Subject: string;
   Recipient: string;
   Body?: string;
+  /** The package's signature flag, and whether the body's signature verifies. */
+  Signature: number;
+  SignatureStatus?: string;
 }
 
 async function outbox(apiUrl: string): Promise<OutboxEntry[]> {
@@ -590,6 +593,59 @@ Deno.test({
             m.ExternalID.endsWith(`-${tag}`)
           );
           assert.deepEqual(sent.map((m) => m.Subject), ["good after bad input"]);
+        },
+      );
+
+      await t.step(
+        "sends use the kept addresses and mail settings; a MailSettings event changes them",
+        async () => {
+          // With both lookups failing on the server, sends still work: they are not asked.
+          await refControl(api, "PUT", "faults", {
+            Faults: [
+              { Method: "GET", Path: "/core/v4/addresses", ErrorRate: 1, Status: 500 },
+              { Method: "GET", Path: "/mail/v4/settings", ErrorRate: 1, Status: 500 },
+            ],
+          });
+          const send = async (n: number) => {
+            const mid = `kept-settings-${n}-${tag}@bridge.test`;
+            const r = await python(home, ready, SEND_THEN_APPEND, {
+              message: textMessage({
+                from: ready.user,
+                to: EXTERNAL,
+                subject: `Kept settings ${n} ${tag}`,
+                messageId: mid,
+                body: `Send ${n} with the kept mail settings.`,
+              }),
+              rcpt: [EXTERNAL],
+              append: false,
+              mid: `<${mid}>`,
+            });
+            assert.deepEqual(r.refused, {});
+            let entry: OutboxEntry | undefined;
+            await eventually(async () => {
+              const out = (await outbox(api)).filter((e) => e.ExternalID === mid);
+              assert.equal(out.length, 1);
+              entry = out[0];
+            });
+            return entry!;
+          };
+          try {
+            const before = await send(1);
+            assert.equal(before.Signature, 0, "the demo's default: Sign off");
+            // The user turns signing on elsewhere: the event reaches bridge within a poll.
+            await refControl(api, "PUT", `users/${encodeURIComponent(DEMO_EMAIL)}/mail-settings`, {
+              Sign: 1,
+            });
+            await afterPolls(3);
+            const after = await send(2);
+            assert.equal(after.Signature, 1, "Sign on after the MailSettings event");
+            assert.equal(after.SignatureStatus, "valid");
+          } finally {
+            await refControl(api, "PUT", "faults", { Faults: [] });
+            await refControl(api, "PUT", `users/${encodeURIComponent(DEMO_EMAIL)}/mail-settings`, {
+              Sign: 0,
+            });
+          }
         },
       );
     } finally {
