@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { InternalMessageId } from "./ids.ts";
 import {
@@ -44,11 +44,11 @@ const TAG_BYTES = 16;
 const HKDF_SALT = new TextEncoder().encode("bridge literal cache");
 const HKDF_INFO = new TextEncoder().encode("AES-256-GCM key v1");
 /**
- * Entries smaller than this are decrypted with `node:crypto` (synchronous, a few microseconds of
- * overhead); larger ones with WebCrypto, whose throughput is higher but whose every call costs
+ * Entries smaller than this are sealed and opened with `node:crypto` (synchronous, a few
+ * microseconds of overhead); larger ones with WebCrypto, whose throughput is higher but whose every call costs
  * tens of microseconds (most literals are a few kilobytes). Both are the same AES-256-GCM.
  */
-const SYNC_DECRYPT_BYTES = 16 * 1024;
+const SYNC_CRYPTO_BYTES = 16 * 1024;
 
 /** Options of {@link LiteralCache.open}. */
 export interface LiteralCacheOptions {
@@ -72,7 +72,7 @@ export function compressLiteral(literal: Uint8Array): Uint8Array {
 export class LiteralCache {
   readonly dir: string;
   #key: CryptoKey;
-  /** The same key's bytes, for {@link SYNC_DECRYPT_BYTES}. */
+  /** The same key's bytes, for {@link SYNC_CRYPTO_BYTES}. */
   #keyBytes: Uint8Array;
   #pack: LiteralPack;
   /** Whether the folder holds entries in the one-file-per-message format. */
@@ -150,13 +150,16 @@ export class LiteralCache {
     checkId(id);
     const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
     const header = recordHeader(RecordKind.Entry, id, compressed.length + TAG_BYTES, nonce);
-    const sealed = new Uint8Array(
-      await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv: nonce, additionalData: header.subarray(0, RECORD_AAD_BYTES) },
-        this.#key,
-        compressed as Uint8Array<ArrayBuffer>,
-      ),
-    );
+    const aad = header.subarray(0, RECORD_AAD_BYTES);
+    const sealed = compressed.length < SYNC_CRYPTO_BYTES
+      ? this.#encryptSync(nonce, aad, compressed)
+      : new Uint8Array(
+        await crypto.subtle.encrypt(
+          { name: "AES-GCM", iv: nonce, additionalData: aad },
+          this.#key,
+          compressed as Uint8Array<ArrayBuffer>,
+        ),
+      );
     this.#pack.append(id, header, sealed);
   }
 
@@ -167,7 +170,7 @@ export class LiteralCache {
       const record = this.#pack.read(id);
       if (!record) return this.#legacy ? await this.#getLegacy(id) : undefined;
       const aad = record.header.subarray(0, RECORD_AAD_BYTES);
-      if (record.payload.length < SYNC_DECRYPT_BYTES) {
+      if (record.payload.length < SYNC_CRYPTO_BYTES) {
         return inflate(this.#decryptSync(record.extra, aad, record.payload));
       }
       const compressed = await crypto.subtle.decrypt(
@@ -221,6 +224,20 @@ export class LiteralCache {
   /** Figures about the segment files (entries, bytes, dead bytes, compactions). */
   stats(): LiteralPackStats {
     return this.#pack.stats();
+  }
+
+  /** AES-256-GCM seal of `plain` as WebCrypto writes it (ciphertext ‖ 16-byte tag). */
+  #encryptSync(nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array): Uint8Array {
+    const cipher = createCipheriv("aes-256-gcm", this.#keyBytes, nonce);
+    cipher.setAAD(aad);
+    const head = cipher.update(plain);
+    const tail = cipher.final();
+    const tag = cipher.getAuthTag();
+    const out = new Uint8Array(head.length + tail.length + tag.length);
+    out.set(head, 0);
+    out.set(tail, head.length);
+    out.set(tag, head.length + tail.length);
+    return out;
   }
 
   /** AES-256-GCM open of `sealed` (ciphertext ‖ tag); throws when it does not authenticate. */

@@ -309,3 +309,41 @@ Deno.test("entries sealed under the key as deriveKey makes it read back, small a
     }
   });
 });
+
+Deno.test("entries this cache seals, small and large, open with WebCrypto under the same key", async () => {
+  await withCache(async (cache, dir) => {
+    const material = await crypto.subtle.importKey("raw", SECRET, "HKDF", false, ["deriveKey"]);
+    const key = await crypto.subtle.deriveKey(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: new TextEncoder().encode("bridge literal cache"),
+        info: new TextEncoder().encode("AES-256-GCM key v1"),
+      },
+      material,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["decrypt"],
+    );
+    // A short text (sealed synchronously) and 200 kB of noise (sealed with WebCrypto).
+    const literals = [
+      new TextEncoder().encode("Subject: hi\r\n\r\nshort\r\n"),
+      randomBytes(200_000),
+    ];
+    for (const [i, literal] of literals.entries()) await cache.put(id(i + 1), literal);
+    const pack = LiteralPack.open(dir);
+    for (const [i, literal] of literals.entries()) {
+      const record = pack.read(i + 1)!;
+      const compressed = await crypto.subtle.decrypt(
+        {
+          name: "AES-GCM",
+          iv: record.extra as Uint8Array<ArrayBuffer>,
+          additionalData: record.header.subarray(0, RECORD_AAD_BYTES) as Uint8Array<ArrayBuffer>,
+        },
+        key,
+        record.payload as Uint8Array<ArrayBuffer>,
+      );
+      assert.deepEqual(new Uint8Array(compressed), new Uint8Array(compressLiteral(literal)));
+    }
+  });
+});
