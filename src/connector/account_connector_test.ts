@@ -3,6 +3,7 @@ import { Store, type Uid } from "../store/mod.ts";
 import { MailboxOperationError } from "./account.ts";
 import { createAccountConnector } from "./account_connector.ts";
 import { fakeContext } from "./_fake_account.ts";
+import { ensureRecoveryMailbox } from "./recovery_mailbox.ts";
 import { UpdateBus } from "./update_bus.ts";
 
 function connector(store: Store, showAllMail = true) {
@@ -168,6 +169,26 @@ Deno.test("connector: split STORE, COPY and EXPUNGE skip the other address's UID
     assert.deepEqual(store.membership.uids(inbox.id), [2, 4]);
     assert.deepEqual(await a.expunge("s", inbox.id, [2, 4] as Uid[]), []);
     assert.deepEqual(store.membership.uids(inbox.id), [2, 4]);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("connector: split mode keeps a local (recovered) message to the address that appended it", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const { c, a } = twoAddresses(store);
+    const b = c.forAddress("addrB");
+    const { mailbox: recovery } = ensureRecoveryMailbox(store);
+    const literal = new TextEncoder().encode(
+      "From: a@example.test\r\nSubject: A's\r\n\r\nmine\r\n",
+    );
+    const r = await a.append("s", recovery.id, { literal, flags: [] });
+    assert.deepEqual(a.store.membership.uids(recovery.id), [r.uid]);
+    assert.deepEqual(b.store.membership.uids(recovery.id), []);
+    assert.equal(b.store.membership.status(recovery.id).messages, 0);
+    // Combined mode still sees everything.
+    assert.deepEqual(c.store.membership.uids(recovery.id), [r.uid]);
   } finally {
     store.close();
   }

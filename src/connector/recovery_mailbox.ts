@@ -4,11 +4,12 @@
  * ID, so the client's data is never lost. The mailbox is created on first use (kind `local`, no
  * remote ID); its messages are parsed with `src/mime` like any built message, so FETCH works from
  * the index and the literal cache. COPY and MOVE into it are refused (`copy_move.ts`); EXPUNGE
- * there deletes the local message.
+ * there deletes the local message. In split address mode the message belongs to the address whose
+ * login appended it (other addresses' views do not show it); in combined mode to no address.
  *
  * @module
  */
-import type { Mailbox, MailboxId, Store, Uid } from "../store/mod.ts";
+import type { Mailbox, MailboxId, RemoteAddressId, Store, Uid } from "../store/mod.ts";
 import { contentOf } from "../sync/message_build.ts";
 import type { AppendResult } from "./account.ts";
 import { type ConnectorContext, publish, refuse } from "./connector_context.ts";
@@ -88,7 +89,9 @@ export async function storeLocalMessage(
     }
     const id = store.messages.insert({
       remoteId: null,
-      addressId: null,
+      // Split mode: the address that appended it, so only its login sees it (another address's
+      // view must not show it); combined mode: every login sees the account's mail anyway.
+      addressId: ctx.combined ? null : ctx.addressId as RemoteAddressId,
       internalDate: message.internalDate,
       size: built.literalSize,
       envelope: built.envelope,
