@@ -127,13 +127,17 @@ export interface MailAccount {
    * `Forwarded` reach the API first; `\Answered`, `\Draft` and keywords are local; `\Deleted` is per
    * mailbox. Returns the messages whose flags changed (message flags) and the UIDs whose
    * `\Deleted` changed, both already published with `origin`.
+   *
+   * `unchangedSince` (CONDSTORE, RFC 7162 §3.1.3): only UIDs whose mod-sequence is at most that
+   * are changed, checked when the change runs (after mutations queued before it); the others are
+   * returned in `modified`. An account that leaves `modified` out relies on the caller's check.
    */
   storeFlags(
     origin: string,
     mailbox: MailboxId,
     uids: readonly Uid[],
-    change: { mode: FlagChange["mode"]; flags: readonly string[] },
-  ): Promise<{ updates: FlagUpdate[]; deletedChanged: Uid[] }>;
+    change: { mode: FlagChange["mode"]; flags: readonly string[]; unchangedSince?: bigint },
+  ): Promise<{ updates: FlagUpdate[]; deletedChanged: Uid[]; modified?: Uid[] }>;
 
   /** COPY (proton-api.md §5.4): into a label adds it, into a folder moves it on the server. */
   copy(

@@ -243,8 +243,8 @@ export class AccountConnector implements MailAccount {
     origin: string,
     mailbox: MailboxId,
     uids: readonly Uid[],
-    change: { mode: FlagChange["mode"]; flags: readonly string[] },
-  ): Promise<{ updates: FlagUpdate[]; deletedChanged: Uid[] }> {
+    change: { mode: FlagChange["mode"]; flags: readonly string[]; unchangedSince?: bigint },
+  ): Promise<{ updates: FlagUpdate[]; deletedChanged: Uid[]; modified?: Uid[] }> {
     return this.#queue.run(() =>
       storeFlags(this.#ctx, origin, mailbox, this.#inView(mailbox, uids), change)
     );

@@ -193,3 +193,39 @@ Deno.test("connector: split mode keeps a local (recovered) message to the addres
     store.close();
   }
 });
+
+Deno.test("connector: UNCHANGEDSINCE is checked when the STORE runs, after mutations queued before it", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const { c, f } = connector(store);
+    const id = f.add("m", { Unread: 1 });
+    const inbox = c.mailboxByName("INBOX")!;
+    const uid = store.membership.uidOf(inbox.id, id)!;
+    const before = store.membership.flagRows(inbox.id, [{ first: uid, last: uid }])[0].modseq;
+    // The client checked the mod-sequence (RFC 7162 §3.1.3) while another session's STORE was
+    // already queued: that STORE changes the message first, so this one must fail.
+    const [first, second] = await Promise.all([
+      c.storeFlags("s1", inbox.id, [uid], { mode: "add", flags: ["\\Seen"] }),
+      c.storeFlags("s2", inbox.id, [uid], {
+        mode: "add",
+        flags: ["kw"],
+        unchangedSince: BigInt(before),
+      }),
+    ]);
+    assert.equal(first.updates.length, 1);
+    assert.deepEqual(second.modified, [uid]);
+    assert.deepEqual(second.updates, []);
+    assert.deepEqual(store.messages.get(id)!.keywords, []);
+    // Still unchanged since the new mod-sequence: stored.
+    const now = store.membership.flagRows(inbox.id, [{ first: uid, last: uid }])[0].modseq;
+    const third = await c.storeFlags("s2", inbox.id, [uid], {
+      mode: "add",
+      flags: ["kw"],
+      unchangedSince: BigInt(now),
+    });
+    assert.deepEqual(third.modified, []);
+    assert.deepEqual(store.messages.get(id)!.keywords, ["kw"]);
+  } finally {
+    store.close();
+  }
+});

@@ -53,6 +53,11 @@ export interface StoreResult {
   updates: FlagUpdate[];
   /** UIDs of the mailbox whose `\Deleted` changed, ascending. */
   deletedChanged: Uid[];
+  /**
+   * With `unchangedSince`: the UIDs left alone because their mod-sequence was above it, ascending
+   * (RFC 7162 §3.1.3 `MODIFIED`).
+   */
+  modified?: Uid[];
 }
 
 async function runAction(
@@ -105,7 +110,7 @@ export async function storeFlags(
   origin: string,
   mailboxId: MailboxId,
   uids: readonly Uid[],
-  change: { mode: FlagChange["mode"]; flags: readonly string[] },
+  change: { mode: FlagChange["mode"]; flags: readonly string[]; unchangedSince?: bigint },
 ): Promise<StoreResult> {
   const { store } = ctx;
   requireSelectable(store, mailboxId);
@@ -113,8 +118,20 @@ export async function storeFlags(
   if (parsed.invalid.length > 0) {
     refuse("CANNOT", `These flags cannot be stored: ${parsed.invalid.join(" ")}`);
   }
-  const picked = pick(store, mailboxId, uids);
-  if (picked.length === 0) return { updates: [], deletedChanged: [] };
+  let picked = pick(store, mailboxId, uids);
+  // CONDSTORE: checked here, in the account's mutation order, so a change queued before this one
+  // (another session's STORE) makes it fail rather than be overwritten.
+  const condition: { modified?: Uid[] } = {};
+  if (change.unchangedSince !== undefined) {
+    const limit = change.unchangedSince;
+    const failed = new Set(
+      store.membership.flagRows(mailboxId, uidRanges(picked.map((p) => p.uid)))
+        .filter((r) => BigInt(r.modseq) > limit).map((r) => r.uid),
+    );
+    condition.modified = [...failed].sort((a, b) => a - b);
+    if (failed.size > 0) picked = picked.filter((p) => !failed.has(p.uid));
+  }
+  if (picked.length === 0) return { updates: [], deletedChanged: [], ...condition };
 
   const plan = plannedRemoteActions(change.mode, parsed.bits, picked);
   for (const [action, ids] of plan) await runAction(ctx, action, ids);
@@ -232,7 +249,7 @@ export async function storeFlags(
         removed: minus,
       });
     }
-    return { updates, result: { updates: flagUpdates, deletedChanged } };
+    return { updates, result: { updates: flagUpdates, deletedChanged, ...condition } };
   });
   publish(ctx, updates, origin);
   return result;

@@ -187,8 +187,9 @@ export class LocalAccount implements MailAccount {
     origin: string,
     mailbox: MailboxId,
     uids: readonly Uid[],
-    change: { mode: FlagChange["mode"]; flags: readonly string[] },
-  ): Promise<{ updates: FlagUpdate[]; deletedChanged: Uid[] }> {
+    // `unchangedSince` is left to the command's own check here (no `modified`).
+    change: { mode: FlagChange["mode"]; flags: readonly string[]; unchangedSince?: bigint },
+  ): Promise<{ updates: FlagUpdate[]; deletedChanged: Uid[]; modified?: Uid[] }> {
     const { bits, keywords } = flagBits(change.flags);
     const wantsDeleted = change.flags.some((f) => f.toLowerCase() === "\\deleted");
     const ids = uids.map((u) => this.store.membership.messageAt(mailbox, u)).filter((x) =>

@@ -17,7 +17,9 @@
  * repeat them, while other sessions on the mailbox get them as usual.
  *
  * `UNCHANGEDSINCE n` stores only into messages whose mod-sequence is at most n; the others are
- * listed in `OK [MODIFIED set]` (sequence numbers for STORE, UIDs for UID STORE). A read-only
+ * listed in `OK [MODIFIED set]` (sequence numbers for STORE, UIDs for UID STORE). The account
+ * checks again when the change runs (its mutations run one at a time), so a STORE of another
+ * session queued in between makes the message fail instead of being overwritten. A read-only
  * (EXAMINEd) mailbox answers `NO`. Messages expunged by someone else but not yet reported are
  * skipped; no EXPUNGE is ever written during a non-UID STORE (the session's flush rule).
  *
@@ -137,7 +139,15 @@ async function handleStore(ctx: CommandContext): Promise<CommandResult> {
       const result = await account.storeFlags(session.id, view.mailboxId, targets, {
         mode: request.mode,
         flags: request.flags,
+        ...(request.unchangedSince !== undefined ? { unchangedSince: request.unchangedSince } : {}),
       });
+      if (result.modified && result.modified.length > 0) {
+        // Changed by a mutation that ran between the check above and this STORE.
+        const late = new Set(result.modified);
+        targets = targets.filter((u) => !late.has(u));
+        modified.push(...result.modified);
+        modified.sort((a, b) => a - b);
+      }
       for (const update of result.updates) {
         for (const ref of update.memberships) {
           if (ref.mailbox === view.mailboxId) changed.add(ref.uid);

@@ -179,3 +179,27 @@ Deno.test("STORE: bad arguments are BAD", async () => {
     }
   });
 });
+
+Deno.test("STORE: UNCHANGEDSINCE failures the account finds when the change runs join MODIFIED", async () => {
+  await withInbox(3, async (s, account) => {
+    const box = account.mailboxByName("INBOX")!;
+    const base = account.store.membership.selectInfo(box.id).highestModseq;
+    // The account's own check (run in its mutation order) finds message 3 changed meanwhile.
+    const plain = account.storeFlags.bind(account);
+    let asked: bigint | undefined;
+    account.storeFlags = async (origin, mailbox, uids, change) => {
+      asked = change.unchangedSince;
+      const late = uids.filter((u) => u === 3);
+      const result = await plain(origin, mailbox, uids.filter((u) => u !== 3), change);
+      return { ...result, modified: late };
+    };
+    const r = await s.run(storeCommand, `a1 STORE 1:3 (UNCHANGEDSINCE ${base}) +FLAGS (\\Seen)`);
+    assert.equal(asked, BigInt(base));
+    assert.deepEqual(r.result.code, "MODIFIED 3");
+    assert.equal(
+      r.output,
+      `* 1 FETCH (FLAGS (\\Seen) UID 1 MODSEQ (${modseqOf(account, 1)}))\r\n` +
+        `* 2 FETCH (FLAGS (\\Seen) UID 2 MODSEQ (${modseqOf(account, 2)}))\r\n`,
+    );
+  });
+});
