@@ -165,6 +165,19 @@ interface SeipdPacket {
   encrypted: unknown;
 }
 
+/** Packets openpgp.js allows inside a SEIPD packet (literal, compressed, one-pass signature,
+ * signature). */
+const SEIPD_INNER_TAGS = new Set<number>([
+  openpgp.enums.packet.literalData,
+  openpgp.enums.packet.compressedData,
+  openpgp.enums.packet.onePassSignature,
+  openpgp.enums.packet.signature,
+]);
+
+function packetTag(packet: unknown): number {
+  return ((packet as { constructor: { tag?: number } }).constructor.tag) ?? -1;
+}
+
 /** openpgp.js's in-memory "array stream" (an Array of chunks with these methods). */
 interface ArrayStreamLike extends Array<unknown> {
   clone(): ArrayStreamLike;
@@ -239,6 +252,9 @@ async function decryptNatively(
   } catch {
     return undefined;
   }
+  // Only what openpgp.js accepts inside an SEIPD packet; anything else goes to openpgp.js, which
+  // refuses it as before.
+  if (!plain.packets.every((p) => SEIPD_INNER_TAGS.has(packetTag(p)))) return undefined;
   const literal = plain.getLiteralData();
   if (!(literal instanceof Uint8Array)) return undefined;
   const checked = !!verificationKeys && verificationKeys.length > 0;

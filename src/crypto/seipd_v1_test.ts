@@ -189,3 +189,45 @@ Deno.test("SEIPD v2 (AEAD) and non-AES ciphers still decrypt through openpgp.js"
   assert.deepEqual((await decryptMessage(cast5, [key.unlocked])).data, data);
   assert.equal(nativeDecryptions(), before, "both went through openpgp.js");
 });
+
+Deno.test("SEIPD v1 native path: odd packets inside SEIPD get openpgp.js's answer", async () => {
+  const key = await eccKey("seipd");
+  const literal = (await openpgp.createMessage({ binary: sample(100) })).write() as Uint8Array;
+  const marker = [0xca, 0x03, 0x50, 0x47, 0x50]; // "PGP", ignored by readers
+  const cases = [
+    { name: "marker before the literal", inner: new Uint8Array([...marker, ...literal]) },
+    { name: "a whole encrypted message inside", inner: await encrypt(sample(50), key) },
+  ];
+  const allowAll = Object.fromEntries(
+    Object.entries(openpgp).filter(([name, v]) =>
+      name.endsWith("Packet") && typeof v === "function" && "tag" in v
+    ).map(([, v]) => [(v as unknown as { tag: number }).tag, v]),
+  );
+  const { decryptWithSessionKeys } = await import("./_pgp.ts");
+  for (const c of cases) {
+    const sessionKey = crypto.getRandomValues(new Uint8Array(32));
+    // deno-lint-ignore no-explicit-any
+    const seipd = (openpgp.SymEncryptedIntegrityProtectedDataPacket as any).fromObject({
+      version: 1,
+    });
+    // deno-lint-ignore no-explicit-any
+    seipd.packets = await (openpgp.PacketList as any).fromBinary(c.inner, allowAll);
+    await seipd.encrypt(openpgp.enums.symmetric.aes256, sessionKey);
+    const list = new openpgp.PacketList();
+    list.push(seipd);
+    const binary = new openpgp.Message(list).write() as Uint8Array;
+    const read = () => openpgp.readMessage({ binaryMessage: binary });
+    const theirs = await openpgp.decrypt({
+      message: await read(),
+      sessionKeys: { data: sessionKey, algorithm: "aes256" },
+      format: "binary",
+    }).then((r) => r.data as Uint8Array, () => "refused");
+    const ours = await decryptWithSessionKeys(
+      await read() as openpgp.Message<Uint8Array>,
+      [{ data: sessionKey, algorithm: "aes256" }],
+      undefined,
+      "test",
+    ).then((r) => r.data, () => "refused");
+    assert.deepEqual(ours, theirs, c.name);
+  }
+});
