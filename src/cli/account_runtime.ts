@@ -380,6 +380,7 @@ export class AccountRuntime {
     this.#pool = undefined;
     this.#store?.close();
     this.#store = undefined;
+    this.#cache?.close();
     this.#settled.resolve();
   }
 
@@ -645,10 +646,17 @@ export class AccountRuntime {
     }
     const before = new Set(unlocked.addresses.map((a) => `${a.ID} ${a.Status}`));
     unlocked.addresses.splice(0, unlocked.addresses.length, ...fresh.addresses);
+    // An address whose keys unlocked before but not now (a transient failure) keeps its old
+    // keys: mail built without them would stay a placeholder until a resync.
+    const kept = new Map(unlocked.addressKeys);
     unlocked.addressKeys.clear();
     for (const [id, ring] of fresh.addressKeys) unlocked.addressKeys.set(id, ring);
     unlocked.addressKeyErrors.clear();
-    for (const [id, err] of fresh.addressKeyErrors) unlocked.addressKeyErrors.set(id, err);
+    for (const [id, err] of fresh.addressKeyErrors) {
+      const old = kept.get(id);
+      if (old) unlocked.addressKeys.set(id, old);
+      else unlocked.addressKeyErrors.set(id, err);
+    }
     this.#split.clear();
     await this.#pool?.refreshKeys();
     const changed = fresh.addresses.filter((a) => !before.has(`${a.ID} ${a.Status}`));

@@ -221,6 +221,15 @@ export class LiteralCache {
     this.#legacy = false;
   }
 
+  /**
+   * Closes the segment files the cache keeps open (when the account stops, so a logout's
+   * deletion frees the disk space at once). The cache stays usable: the next read or write opens
+   * what it needs again.
+   */
+  close(): void {
+    this.#pack.closeFiles();
+  }
+
   /** Figures about the segment files (entries, bytes, dead bytes, compactions). */
   stats(): LiteralPackStats {
     return this.#pack.stats();

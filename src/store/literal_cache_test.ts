@@ -347,3 +347,30 @@ Deno.test("entries this cache seals, small and large, open with WebCrypto under 
     }
   });
 });
+
+Deno.test({
+  name: "close() releases the segment files; the cache still reads and writes afterwards",
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  await withCache(async (cache, dir) => {
+    const open = () => {
+      const real = Deno.realPathSync(dir);
+      return [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
+        try {
+          return Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith(real);
+        } catch {
+          return false;
+        }
+      }).length;
+    };
+    const literal = new TextEncoder().encode("Subject: kept\r\n\r\nbody\r\n");
+    await cache.put(id(1), literal);
+    assert.deepEqual(await cache.get(id(1)), literal);
+    assert.ok(open() > 0);
+    cache.close();
+    assert.equal(open(), 0);
+    assert.deepEqual(await cache.get(id(1)), literal);
+    await cache.put(id(2), literal);
+    assert.deepEqual(await cache.get(id(2)), literal);
+  });
+});
