@@ -280,13 +280,17 @@ async function parent(): Promise<number> {
     // others once the child reports a random number of messages done, up to about
     // messages / kills ahead of where the previous run stopped, then a random delay of up to
     // about two messages' worth of sync time (so kills land anywhere in a batch: downloads,
-    // builds, the commit, the cache writes). Near the end, kills are early ones, so at least
-    // `kills` kills happen before the sync may finish.
+    // builds, the commit, the cache writes). In the last quarter, kills are early ones, so at
+    // least `kills` kills happen before the sync may finish.
     const windowMs = Math.max(5, Math.min(50, (syncSeconds * 1000 * 2) / messages));
     const step = Math.max(1, Math.floor(messages / (kills + 5)));
     const plan = (done: number): KillPlan => {
       const target = done + Math.floor(Math.random() * (step + 1));
-      if (target >= messages - 2 * batchSize) return { afterDone: 0, delayMs: Math.random() * 30 };
+      // The last quarter can go by within one kill's delay (downloads run ahead of the apply),
+      // so from there on kills are early ones.
+      if (target >= messages - Math.max(2 * batchSize, Math.ceil(messages / 4))) {
+        return { afterDone: 0, delayMs: Math.random() * 30 };
+      }
       if (Math.random() < 0.2) return { afterDone: 0, delayMs: Math.random() * 100 };
       return { afterDone: target, delayMs: Math.random() * windowMs };
     };

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openFilesUnder } from "./_open_files.ts";
 import type { InternalMessageId } from "./ids.ts";
 import { compressLiteral, LiteralCache } from "./literal_cache.ts";
 import {
@@ -353,16 +354,7 @@ Deno.test({
   ignore: Deno.build.os !== "linux",
 }, async () => {
   await withCache(async (cache, dir) => {
-    const open = () => {
-      const real = Deno.realPathSync(dir);
-      return [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
-        try {
-          return Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith(real);
-        } catch {
-          return false;
-        }
-      }).length;
-    };
+    const open = () => openFilesUnder(dir).length;
     const literal = new TextEncoder().encode("Subject: kept\r\n\r\nbody\r\n");
     await cache.put(id(1), literal);
     assert.deepEqual(await cache.get(id(1)), literal);

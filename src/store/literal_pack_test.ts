@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { openFilesUnder } from "./_open_files.ts";
 import {
   _internals,
   LiteralPack,
@@ -220,18 +221,7 @@ Deno.test("LiteralPack.open shares one state per folder and reloads what another
 
 /** Segment files of `dir` this process holds open (from /proc/self/fd). */
 function openSegments(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
-      if (target.startsWith(Deno.realPathSync(dir))) {
-        out.push(target.slice(target.lastIndexOf("/") + 1));
-      }
-    } catch {
-      // Closed in between.
-    }
-  }
-  return out.sort();
+  return openFilesUnder(dir);
 }
 
 Deno.test("LiteralPack keeps a few segments open and reopens one replaced behind its back", async () => {
