@@ -8,8 +8,10 @@
 
 /** Names (last path segment) of the files under `dir` this process has open, sorted. */
 export function openFilesUnder(dir: string): string[] {
+  // `ls` exits 1 when a descriptor closes between its listing and its look at it (other work of
+  // this process); what it printed still holds every descriptor open at both moments.
   const out = new Deno.Command("ls", { args: ["-l", `/proc/${Deno.pid}/fd`] }).outputSync();
-  if (!out.success) throw new Error(`ls /proc/${Deno.pid}/fd failed`);
+  if (out.stdout.length === 0) throw new Error(`ls /proc/${Deno.pid}/fd printed nothing`);
   const real = Deno.realPathSync(dir);
   return new TextDecoder().decode(out.stdout).split("\n")
     .map((line) => line.split(" -> ")[1]?.trim())
