@@ -137,6 +137,25 @@ print(json.dumps({"typ": typ, "data": [s(x) for x in data]}))
  * `EXISTS` on A["to"]'s session, then ends the other's IDLE and sends it a NOOP. Answers every
  * untagged line each session saw.
  */
+/**
+ * Logs in as A["user"] and selects INBOX, disables that address through A["url"], then sends NOOP
+ * until the server ends the session (or 20 s pass).
+ */
+const BYE_ON_DISABLE = String.raw`
+m = connect(A["user"])
+ok(*m.select("INBOX"))
+urllib.request.urlopen(urllib.request.Request(A["url"], method="PUT"))
+result = "still open"
+for i in range(100):
+    time.sleep(0.2)
+    try:
+        m.noop()
+    except (imaplib.IMAP4.abort, OSError) as e:
+        result = "closed: " + str(e)
+        break
+print(json.dumps({"selected": True, "result": result}))
+`;
+
 const IDLE_BOTH = String.raw`
 sessions = {}
 for user in A["users"]:
@@ -354,6 +373,34 @@ Deno.test({
         assert.deepEqual(account.imapLogins, [ALICE, ALIAS]);
       });
 
+      await t.step(
+        "disabling an address ends its open session; enabling lets it in again",
+        async () => {
+          const reloads = () => serve!.stderr.split("addresses reloaded").length - 1;
+          const waitReloads = async (n: number) => {
+            for (let i = 0; i < 200 && reloads() < n; i++) {
+              await new Promise((r) => setTimeout(r, 100));
+            }
+            assert.ok(reloads() >= n, `reloads: ${reloads()}`);
+          };
+          const before = reloads();
+          const r = await python(home, conn, BYE_ON_DISABLE, {
+            user: ALIAS,
+            url: `${server.url}/ref/v1/addresses/${aliasId}/disable`,
+          });
+          assert.equal(r.selected, true, JSON.stringify(r));
+          assert.match(r.result, /^closed/, JSON.stringify(r));
+          assert.match(serve!.stderr, /ending the session: this address was disabled/);
+          await waitReloads(before + 1);
+          const refused = await python(home, conn, TRY_LOGIN, { user: ALIAS });
+          assert.equal(refused.ok, false, JSON.stringify(refused));
+          await refControl(server.url, "PUT", `addresses/${aliasId}/enable`);
+          await waitReloads(before + 2);
+          const back = await python(home, conn, TRY_LOGIN, { user: ALIAS });
+          assert.equal(back.ok, true, JSON.stringify(back));
+        },
+      );
+
       await t.step("bridge mode combined + SIGHUP: both addresses see all, same UIDs", async () => {
         const before = {
           alice: (await view(ALICE)).boxes.INBOX.uids,
@@ -386,10 +433,11 @@ Deno.test({
           Email: late,
         });
         await refControl(server.url, "POST", "deliver", received(late, 7));
-        for (let i = 0; i < 200 && !serve!.stderr.includes("addresses reloaded"); i++) {
+        const lateReload = /addresses reloaded \(3; 1 new or changed\)/;
+        for (let i = 0; i < 200 && !lateReload.test(serve!.stderr); i++) {
           await new Promise((r) => setTimeout(r, 100));
         }
-        assert.match(serve!.stderr, /addresses reloaded \(3; 1 new or changed\)/);
+        assert.match(serve!.stderr, lateReload);
         // Combined mode: the new address opens all the mail, including the message sent to it
         // (built with the new address's key, which reached the build pool with the event).
         let r: { ok: boolean; subjects: string[]; bodyHits?: string[] } = {

@@ -102,6 +102,12 @@ export interface MailAccount {
   readonly store: Store;
   /** Where this account's updates are published. */
   readonly bus: UpdateBus;
+  /**
+   * Why this login may no longer be used, or `undefined` while it may: in split address mode,
+   * its address was disabled or removed since the login (the session ends with `* BYE` and the
+   * reason before its next command). Optional: accounts without the notion are always usable.
+   */
+  unavailable?(): string | undefined;
 
   /**
    * The mailboxes a client should see (LIST): hidden ones (All Mail when configured off,

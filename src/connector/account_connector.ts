@@ -33,7 +33,7 @@
  *
  * @module
  */
-import type { Address, ApiClient } from "../api/mod.ts";
+import { type Address, AddressStatus, type ApiClient } from "../api/mod.ts";
 import type { KeyRing } from "../crypto/mod.ts";
 import type {
   FlagChange,
@@ -197,6 +197,19 @@ export class AccountConnector implements MailAccount {
       log: options.log ?? ((m) => console.warn(m)),
     };
     this.#literals = this.#shared.literals ??= new LiteralSource(this.#ctx);
+  }
+
+  /**
+   * Split mode: why this address's login may no longer be used (disabled or removed since; the
+   * account's address list is updated in place when address events arrive). Combined mode:
+   * always usable.
+   */
+  unavailable(): string | undefined {
+    if (this.addressId === undefined) return undefined;
+    const address = this.#ctx.addresses.find((a) => a.ID === this.addressId);
+    if (!address) return "this address was removed from the account";
+    if (address.Status !== AddressStatus.Enabled) return "this address was disabled";
+    return undefined;
   }
 
   /**

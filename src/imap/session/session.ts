@@ -412,6 +412,13 @@ export class Session implements SessionApi {
           ? `${name} needs a selected mailbox`
           : `${name} is not allowed now`,
       };
+    } else if (this.#account?.unavailable?.() !== undefined) {
+      // The login's address was disabled or removed while the session was open (split mode).
+      const why = this.#account.unavailable!()!;
+      this.#opts.log(`imap ${this.id}: ending the session: ${why}`);
+      await this.write(enc.encode(`* BYE ${oneLine(why)}\r\n`));
+      this.#closing = true;
+      return;
     } else {
       const uid = name.startsWith("UID ");
       const ctx: CommandContext = {
