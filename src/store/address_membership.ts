@@ -20,7 +20,6 @@
  */
 import type { Counters } from "./counters.ts";
 import type { InternalMessageId, MailboxId, RemoteAddressId, Uid } from "./ids.ts";
-import { MailboxNotFoundError } from "./mailboxes.ts";
 import {
   type FetchRow,
   type FlagRow,
@@ -99,7 +98,7 @@ export class AddressMembership extends Membership {
 
   /** SELECT's numbers for this view; UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ are the mailbox's. */
   override selectInfo(mailbox: MailboxId): SelectInfo {
-    const box = this.#counters(mailbox);
+    const box = this.mailboxCounters(mailbox);
     const firstUnseen = this.#sql.q(
       `SELECT mm.uid FROM mailbox_messages mm INDEXED BY mailbox_messages_unseen ${OWN_JOIN}
        WHERE mm.mailbox_id = ? AND mm.flags & 1 = 0 AND ${OWN} ORDER BY mm.uid LIMIT 1`,
@@ -114,7 +113,7 @@ export class AddressMembership extends Membership {
 
   /** STATUS's numbers for this view; UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ are the mailbox's. */
   override status(mailbox: MailboxId): MailboxStatus {
-    const box = this.#counters(mailbox);
+    const box = this.mailboxCounters(mailbox);
     const row = this.#sql.q(
       `SELECT count(*) AS n, coalesce(sum(mm.flags & 1 = 0), 0) AS unseen,
          coalesce(sum(mm.deleted), 0) AS deleted, coalesce(sum(mm.size), 0) AS size
@@ -156,19 +155,5 @@ export class AddressMembership extends Membership {
   /** This address's rows whose mod-sequence is above `modseq`, by UID. */
   override changedSince(mailbox: MailboxId, modseq: number): FlagRow[] {
     return super.changedSince(mailbox, modseq).filter((r) => this.owns(r.messageId));
-  }
-
-  #counters(mailbox: MailboxId) {
-    const row = this.#sql.q(
-      "SELECT uid_next, uid_validity, highest_modseq FROM mailboxes WHERE id = ?",
-    ).get(mailbox) as
-      | { uid_next: number; uid_validity: number; highest_modseq: number }
-      | undefined;
-    if (!row) throw new MailboxNotFoundError(mailbox);
-    return {
-      uidNext: row.uid_next as Uid,
-      uidValidity: row.uid_validity,
-      highestModseq: row.highest_modseq,
-    };
   }
 }

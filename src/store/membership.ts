@@ -393,7 +393,7 @@ export class Membership {
 
   /** SELECT's numbers. @throws {MailboxNotFoundError} */
   selectInfo(mailbox: MailboxId): SelectInfo {
-    const box = this.#mailboxCounters(mailbox);
+    const box = this.mailboxCounters(mailbox);
     const firstUnseen = this.#sql.q(
       `SELECT uid FROM mailbox_messages INDEXED BY mailbox_messages_unseen
        WHERE mailbox_id = ? AND flags & 1 = 0 ORDER BY uid LIMIT 1`,
@@ -408,7 +408,7 @@ export class Membership {
 
   /** STATUS's numbers. @throws {MailboxNotFoundError} */
   status(mailbox: MailboxId): MailboxStatus {
-    const box = this.#mailboxCounters(mailbox);
+    const box = this.mailboxCounters(mailbox);
     const n = (sql: string) => (this.#sql.q(sql).get(mailbox) as { n: number | null }).n ?? 0;
     return {
       messages: this.count(mailbox),
@@ -559,7 +559,12 @@ export class Membership {
     return row.uid_next;
   }
 
-  #mailboxCounters(mailbox: MailboxId) {
+  /** UIDNEXT, UIDVALIDITY and HIGHESTMODSEQ of a mailbox (address views share them). */
+  protected mailboxCounters(mailbox: MailboxId): {
+    uidNext: Uid;
+    uidValidity: number;
+    highestModseq: number;
+  } {
     const row = this.#sql.q(
       "SELECT uid_next, uid_validity, highest_modseq FROM mailboxes WHERE id = ?",
     ).get(mailbox) as
