@@ -66,8 +66,13 @@ const DATA_PACKET_TAGS = new Set<number>([
   openpgp.enums.packet.aeadEncryptedData,
 ]);
 
+/** The packet tag of a parsed openpgp.js packet (its class's static `tag`), or -1. */
+function packetTag(packet: unknown): number {
+  return ((packet as { constructor: { tag?: number } }).constructor.tag) ?? -1;
+}
+
 function packetTags(message: openpgp.Message<unknown>): number[] {
-  return Array.from(message.packets, (p) => (p.constructor as unknown as { tag: number }).tag);
+  return Array.from(message.packets, packetTag);
 }
 
 /** `bad-input` unless `message` has at least one key packet. */
@@ -174,10 +179,6 @@ const SEIPD_INNER_TAGS = new Set<number>([
   openpgp.enums.packet.signature,
 ]);
 
-function packetTag(packet: unknown): number {
-  return ((packet as { constructor: { tag?: number } }).constructor.tag) ?? -1;
-}
-
 /** openpgp.js's in-memory "array stream" (an Array of chunks with these methods). */
 interface ArrayStreamLike extends Array<unknown> {
   clone(): ArrayStreamLike;
@@ -217,13 +218,13 @@ async function decryptNatively(
   verificationKeys: readonly openpgp.PublicKey[] | undefined,
   what: string,
 ): Promise<{ data: Uint8Array; signature: SignatureStatus } | undefined> {
-  const data = message.packets.filter((p) =>
-    DATA_PACKET_TAGS.has((p.constructor as unknown as { tag: number }).tag)
-  );
+  const data = message.packets.filter((p) => DATA_PACKET_TAGS.has(packetTag(p)));
   if (data.length !== 1) return undefined;
   const packet = data[0] as unknown as SeipdPacket;
-  const tag = (data[0].constructor as unknown as { tag: number }).tag;
-  if (tag !== openpgp.enums.packet.symEncryptedIntegrityProtectedData || packet.version !== 1) {
+  if (
+    packetTag(packet) !== openpgp.enums.packet.symEncryptedIntegrityProtectedData ||
+    packet.version !== 1
+  ) {
     return undefined;
   }
   const encrypted = await ciphertextOf(packet.encrypted);

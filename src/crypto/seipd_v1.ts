@@ -51,8 +51,7 @@ export class ModificationDetectedError extends Error {
 
 /** Whether {@link decryptSeipdV1} handles `algorithm` (an openpgp.js symmetric algorithm name). */
 export function handlesAlgorithm(algorithm: string | null | undefined): boolean {
-  return algorithm !== null && algorithm !== undefined && algorithm in ECB &&
-    ECB[algorithm].cipher.length > 0;
+  return typeof algorithm === "string" && Object.hasOwn(ECB, algorithm);
 }
 
 /**
@@ -70,7 +69,7 @@ export function decryptSeipdV1(
   key: Uint8Array,
   encrypted: Uint8Array,
 ): Uint8Array {
-  const params = ECB[algorithm];
+  const params = Object.hasOwn(ECB, algorithm) ? ECB[algorithm] : undefined;
   if (!params) throw new TypeError(`SEIPD v1 fast path: unsupported algorithm ${algorithm}`);
   if (key.length !== params.keyBytes) throw new TypeError("SEIPD v1 fast path: bad key size");
   const n = encrypted.length;

@@ -30,6 +30,23 @@ function reopen(dir: string, secret = SECRET): Promise<LiteralCache> {
   return LiteralCache.open(dir, secret);
 }
 
+/** The cache's AES-256-GCM key of SECRET as WebCrypto derives it (HKDF-SHA256, deriveKey). */
+async function webCryptoKey(usage: "encrypt" | "decrypt"): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey("raw", SECRET, "HKDF", false, ["deriveKey"]);
+  return await crypto.subtle.deriveKey(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: new TextEncoder().encode("bridge literal cache"),
+      info: new TextEncoder().encode("AES-256-GCM key v1"),
+    },
+    material,
+    { name: "AES-GCM", length: 256 },
+    false,
+    [usage],
+  );
+}
+
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
@@ -265,19 +282,7 @@ async function writeLegacyEntry(dir: string, n: number, literal: Uint8Array): Pr
 Deno.test("entries sealed under the key as deriveKey makes it read back, small and large alike", async () => {
   await withCache(async (_cache, dir) => {
     // How earlier versions sealed an entry: deriveKey(HKDF-SHA256 → AES-GCM 256) and WebCrypto.
-    const material = await crypto.subtle.importKey("raw", SECRET, "HKDF", false, ["deriveKey"]);
-    const key = await crypto.subtle.deriveKey(
-      {
-        name: "HKDF",
-        hash: "SHA-256",
-        salt: new TextEncoder().encode("bridge literal cache"),
-        info: new TextEncoder().encode("AES-256-GCM key v1"),
-      },
-      material,
-      { name: "AES-GCM", length: 256 },
-      false,
-      ["encrypt"],
-    );
+    const key = await webCryptoKey("encrypt");
     const pack = LiteralPack.open(dir);
     // A short text (decrypted synchronously) and 200 kB of noise (decrypted with WebCrypto).
     const literals = [
@@ -313,19 +318,7 @@ Deno.test("entries sealed under the key as deriveKey makes it read back, small a
 
 Deno.test("entries this cache seals, small and large, open with WebCrypto under the same key", async () => {
   await withCache(async (cache, dir) => {
-    const material = await crypto.subtle.importKey("raw", SECRET, "HKDF", false, ["deriveKey"]);
-    const key = await crypto.subtle.deriveKey(
-      {
-        name: "HKDF",
-        hash: "SHA-256",
-        salt: new TextEncoder().encode("bridge literal cache"),
-        info: new TextEncoder().encode("AES-256-GCM key v1"),
-      },
-      material,
-      { name: "AES-GCM", length: 256 },
-      false,
-      ["decrypt"],
-    );
+    const key = await webCryptoKey("decrypt");
     // A short text (sealed synchronously) and 200 kB of noise (sealed with WebCrypto).
     const literals = [
       new TextEncoder().encode("Subject: hi\r\n\r\nshort\r\n"),
