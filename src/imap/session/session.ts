@@ -399,6 +399,14 @@ export class Session implements SessionApi {
   }
 
   async #dispatch(tag: string, name: string, args: Token[]): Promise<void> {
+    const gone = this.#account?.unavailable?.();
+    if (gone !== undefined) {
+      // The login's address was disabled or removed while the session was open (split mode).
+      this.#opts.log(`imap ${this.id}: ending the session: ${gone}`);
+      await this.write(enc.encode(`* BYE ${oneLine(gone)}\r\n`));
+      this.#closing = true;
+      return;
+    }
     const spec = this.#opts.commands.get(name);
     let result: CommandResult;
     if (!spec) {
@@ -412,13 +420,6 @@ export class Session implements SessionApi {
           ? `${name} needs a selected mailbox`
           : `${name} is not allowed now`,
       };
-    } else if (this.#account?.unavailable?.() !== undefined) {
-      // The login's address was disabled or removed while the session was open (split mode).
-      const why = this.#account.unavailable!()!;
-      this.#opts.log(`imap ${this.id}: ending the session: ${why}`);
-      await this.write(enc.encode(`* BYE ${oneLine(why)}\r\n`));
-      this.#closing = true;
-      return;
     } else {
       const uid = name.startsWith("UID ");
       const ctx: CommandContext = {
