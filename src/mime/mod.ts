@@ -6,6 +6,7 @@
  * - Parsing any message robustly into a tree over its bytes: {@link parseMessage}.
  * - What FETCH needs from that tree: {@link serializeEnvelope} / {@link envelopeOf},
  *   {@link bodyStructure}, {@link body}, {@link sectionBytes}; all in Dovecot's exact wire form.
+ * - What SEARCH compares header keys against: {@link fieldSearchText}, {@link indexedSearchTexts}.
  * - Building blocks: headers, encoded words, parameters, addresses, dates, transfer encodings,
  *   IMAP strings.
  *
@@ -59,6 +60,15 @@ export {
   parseHeader,
   selectHeaderFields,
 } from "./header.ts";
+export {
+  fieldSearchText,
+  headerSearchText,
+  INDEXED_SEARCH_FIELDS,
+  type IndexedSearchField,
+  indexedSearchTexts,
+  SEARCH_TEXT_SEPARATOR,
+  searchFold,
+} from "./header_search_text.ts";
 export { imapNString, imapString, imapStringForHumans } from "./imap_string.ts";
 export {
   type ContentDisposition,

@@ -2,11 +2,11 @@
  * SEARCH's header keys over a stored header block (RFC 3501 §6.4.4: FROM, TO, CC, BCC, SUBJECT,
  * HEADER, and the Date field for SENTBEFORE / SENTON / SENTSINCE), without the literal.
  *
- * A field matches when its value — unfolded, 8-bit bytes read as UTF-8 (else windows-1252),
- * RFC 2047 encoded words decoded — contains the string, compared case-insensitively. Every field
- * of that name counts (two `To:` lines, say). `HEADER name ""` matches any message that has the
- * field (RFC 3501). Fields are delimited as `parseHeader` delimits them (continuation lines,
- * lines without a colon, bare LF).
+ * A field matches when its search text (`fieldSearchText` of `src/mime`: the value unfolded,
+ * 8-bit bytes read as UTF-8 (else windows-1252), RFC 2047 encoded words decoded, case-folded)
+ * contains the string's `searchFold`. Every field of that name counts (two `To:` lines, say).
+ * `HEADER name ""` matches any message that has the field (RFC 3501). Fields are delimited as
+ * `parseHeader` delimits them (continuation lines, lines without a colon, bare LF).
  *
  * Most fields are plain ASCII, and for those decoding changes nothing: the block's bytes are
  * scanned for fields of the name, and a field whose value has neither 8-bit bytes nor `=?` is
@@ -19,10 +19,11 @@
  */
 import {
   binaryToText,
-  decodeEncodedWords,
+  fieldSearchText,
   type Header,
   parseHeader,
   parseRfc5322Date,
+  searchFold,
 } from "../../mime/mod.ts";
 import type { ImapDate } from "../wire/mod.ts";
 
@@ -58,7 +59,7 @@ export class HeaderSearch {
    * after decoding (see the module documentation).
    */
   contains(name: string, needle: string): boolean {
-    const lowerNeedle = needle.toLowerCase();
+    const lowerNeedle = searchFold(needle);
     const key = name.toLowerCase();
     if (NON_ASCII_REGEXP.test(key)) return this.#containsParsed(key, lowerNeedle);
     const bytes = this.#bytes;
@@ -72,9 +73,7 @@ export class HeaderSearch {
       }
       // This field only, parsed and decoded as the whole block would be.
       for (const value of parseHeader(bytes, start, end).header.getAll(key)) {
-        if (decodeEncodedWords(binaryToText(value)).toLowerCase().includes(lowerNeedle)) {
-          return found = true;
-        }
+        if (fieldSearchText(value).includes(lowerNeedle)) return found = true;
       }
       return false;
     });
@@ -85,7 +84,7 @@ export class HeaderSearch {
   #containsParsed(key: string, lowerNeedle: string): boolean {
     for (const value of this.#parsed().getAll(key)) {
       if (lowerNeedle === "") return true;
-      if (decodeEncodedWords(binaryToText(value)).toLowerCase().includes(lowerNeedle)) return true;
+      if (fieldSearchText(value).includes(lowerNeedle)) return true;
     }
     return false;
   }
