@@ -18,6 +18,7 @@ import type { Counters } from "./counters.ts";
 import type { InternalMessageId, MailboxId, RemoteLabelId, RemoteMessageId, Uid } from "./ids.ts";
 import { MailboxNotFoundError } from "./mailboxes.ts";
 import { MessageFlag } from "./messages.ts";
+import { isIndexedSearch, SEARCH_FIELD_COLUMNS, searchFieldNeedle } from "./search_fields.ts";
 import type { Sql } from "./sql.ts";
 
 /** The largest UID IMAP allows (RFC 3501 `nz-number`, 32 bits). */
@@ -485,6 +486,38 @@ export class Membership {
         header: r.header,
       }))
     );
+  }
+
+  /**
+   * The UIDs in `ranges` whose search text of header `field` (`search_fields.ts`) contains
+   * `needle` case-folded, ascending; with `needle` "" those whose header has the field at all.
+   * This is what `HeaderSearch.contains` of the IMAP search answers, from the index: one query
+   * per range. Like {@link headerRows} it is the whole table's: callers pass UIDs they hold.
+   *
+   * @throws {RangeError} unless `isIndexedSearch(field, needle)` (CR or LF in `needle`, …).
+   */
+  searchField(
+    mailbox: MailboxId,
+    ranges: readonly UidRange[],
+    field: string,
+    needle: string,
+  ): Uid[] {
+    if (!isIndexedSearch(field, needle)) {
+      throw new RangeError(`Cannot search header field "${field}" for this string in the index`);
+    }
+    const column = `f.${SEARCH_FIELD_COLUMNS[field]}`;
+    const st = this.#sql.q(
+      `SELECT mm.uid
+       FROM mailbox_messages mm JOIN message_search_fields f ON f.message_id = mm.message_id
+       WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? AND ${
+        needle === "" ? `${column} IS NOT NULL` : `instr(${column}, ?) > 0`
+      } ORDER BY mm.uid`,
+    );
+    const pattern = searchFieldNeedle(needle);
+    return normalizeRanges(ranges).flatMap((range) => {
+      const params = [mailbox, range.first, range.last, ...(needle === "" ? [] : [pattern])];
+      return (st.all(...params) as { uid: number }[]).map((r) => r.uid as Uid);
+    });
   }
 
   /** UIDs matching every key of `criteria`, ascending. */

@@ -1,7 +1,8 @@
 /**
  * Messages of the index: one row per message with what IMAP FETCH needs without the literal
  * (INTERNALDATE, RFC822.SIZE, ENVELOPE, BODYSTRUCTURE, BODY, the header block), its flags and
- * keywords, its CONDSTORE mod-sequence and whether it was built or is a placeholder.
+ * keywords, its CONDSTORE mod-sequence and whether it was built or is a placeholder. The search
+ * texts of its header block (`search_fields.ts`) are written with the block.
  *
  * Flags and keywords belong to the message, so a change shows in every mailbox holding it: the
  * change gets one new mod-sequence, written to the message, to each of its memberships and to
@@ -12,6 +13,7 @@
 import type { Counters } from "./counters.ts";
 import type { InternalMessageId, MailboxId, RemoteAddressId, RemoteMessageId, Uid } from "./ids.ts";
 import type { Membership, MembershipRef } from "./membership.ts";
+import { writeSearchFields } from "./search_fields.ts";
 import type { Sql } from "./sql.ts";
 
 /** Bits of the `flags` value. \Deleted is per mailbox (see membership.ts); other keywords are
@@ -169,6 +171,7 @@ export class Messages {
         message.remoteMeta ?? null,
       ) as { id: number };
       const id = row.id as InternalMessageId;
+      writeSearchFields(this.#sql, id, message.header);
       const add = this.#sql.q(
         "INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)",
       );
@@ -207,6 +210,7 @@ export class Messages {
         message.remoteMeta ?? null,
         existing,
       );
+      writeSearchFields(this.#sql, existing, message.header);
       this.#sql.q(
         `UPDATE mailbox_messages SET internal_date = ?, size = ?
          WHERE message_id = ? AND (internal_date <> ? OR size <> ?)`,
@@ -425,7 +429,7 @@ export class Messages {
 
   /**
    * Deletes a message: expunges it from every mailbox (recording the UIDs for QRESYNC), then
-   * removes the row and its keywords. Returns the memberships it had. Its literal cache entry is
+   * removes the row, its keywords and its search texts (both by `ON DELETE CASCADE`). Returns the memberships it had. Its literal cache entry is
    * the caller's to drop.
    */
   delete(id: InternalMessageId): MembershipRef[] {

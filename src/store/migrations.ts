@@ -14,6 +14,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { indexedSearchTexts } from "../mime/mod.ts";
 
 /** One schema step: SQL run with `exec`, or a function for steps that need logic. */
 export interface Migration {
@@ -125,9 +126,42 @@ CREATE TABLE event_cursor (
 );
 `;
 
+/**
+ * Version 2: the search texts of Subject, From, To, Cc and Bcc per message (`search_fields.ts`),
+ * filled from the stored header blocks, so SEARCH's header keys need not parse them.
+ */
+function v2(db: DatabaseSync): void {
+  db.exec(`
+    -- Search texts (src/mime header_search_text.ts) as UTF-8; NULL when the field is missing.
+    CREATE TABLE message_search_fields (
+      message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+      subject_text BLOB,
+      from_text BLOB,
+      to_text BLOB,
+      cc_text BLOB,
+      bcc_text BLOB
+    );`);
+  const insert = db.prepare(
+    `INSERT INTO message_search_fields
+       (message_id, subject_text, from_text, to_text, cc_text, bcc_text)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const rows = db.prepare("SELECT id, header FROM messages ORDER BY id").iterate() as Iterable<
+    { id: number; header: Uint8Array }
+  >;
+  // The columns spelled out (not `search_fields.ts`'s list): this step must stay what it was.
+  const utf8 = new TextEncoder();
+  const bytes = (text: string | null) => text === null ? null : utf8.encode(text);
+  for (const row of rows) {
+    const t = indexedSearchTexts(row.header);
+    insert.run(row.id, bytes(t.subject), bytes(t.from), bytes(t.to), bytes(t.cc), bytes(t.bcc));
+  }
+}
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
+  { version: 2, description: "search texts of Subject, From, To, Cc and Bcc", up: v2 },
 ];
 
 /** The version {@link MIGRATIONS} brings a database to. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { InternalMessageId, MailboxId, RemoteEventId, RemoteMessageId } from "./ids.ts";
+import type { InternalMessageId, MailboxId, RemoteEventId, RemoteMessageId, Uid } from "./ids.ts";
 import {
   LATEST_VERSION,
   migrate,
@@ -15,27 +15,65 @@ import { Store } from "./store.ts";
  * is upgraded to the latest version. A migration that changes these tables adds a seed for its
  * version (the newest seed at or below a version is used for it).
  */
+/** Version 1's data: two messages, one with an empty header block, one with fields to search. */
+function seedV1(db: DatabaseSync): void {
+  db.exec(`
+    INSERT INTO mailboxes (id, remote_id, name, kind, attributes, uid_validity, uid_next,
+      highest_modseq) VALUES (1, '0', 'INBOX', 'system', '["\\\\Noinferiors"]', 77, 8, 5);
+    INSERT INTO messages (id, remote_id, address_id, internal_date, size, flags, modseq,
+      envelope, body_structure, body, header, build_status)
+      VALUES (3, 'remote-3', 'addr', 1700000000, 42, 1, 5, 'ENV', 'BS', 'B', x'0d0a', 'ok');
+    INSERT INTO message_keywords VALUES (3, 'Junk');
+    INSERT INTO mailbox_messages VALUES (1, 7, 3, 1, 0, 5, 1700000000, 42);
+    UPDATE counters SET value = 5 WHERE name = 'modseq';
+    UPDATE counters SET value = 77 WHERE name = 'uid_validity';
+    INSERT INTO event_cursor VALUES (1, 'event-9', 1700000000);`);
+  db.prepare(
+    `INSERT INTO messages (id, remote_id, address_id, internal_date, size, flags, modseq,
+       envelope, body_structure, body, header, build_status)
+     VALUES (5, 'remote-5', 'addr', 1700000000, 42, 0, 4, 'ENV', 'BS', 'B', ?, 'ok')`,
+  ).run(SEARCHABLE_HEADER);
+  db.exec("INSERT INTO mailbox_messages VALUES (1, 6, 5, 0, 0, 4, 1700000000, 42)");
+}
+
+/** Message 5's header block: an encoded Subject, two To fields, an empty Cc, no Bcc or From. */
+const SEARCHABLE_HEADER = new TextEncoder().encode(
+  "Subject: =?iso-8859-1?q?Gr=FC=DFe?= aus\r\n Berlin\r\nTo: a@x.example\r\n" +
+    "To: =?utf-8?b?w4lMT0RJRQ==?= <e@y.example>\r\nCc:\r\n\r\n",
+);
+
+/** What SEARCH finds in INBOX (message 5 is UID 6, message 3 is UID 7) through the index. */
+function checkSearchFields(store: Store): void {
+  const find = (field: string, needle: string) =>
+    store.membership.searchField(
+      1 as MailboxId,
+      [{ first: 1 as Uid, last: 100 as Uid }],
+      field,
+      needle,
+    );
+  assert.deepEqual(find("subject", "GRÜSSE".replace("SS", "ß")), [6]);
+  assert.deepEqual(find("subject", "aus berlin"), [6]);
+  assert.deepEqual(find("subject", ""), [6]);
+  assert.deepEqual(find("to", "A@X"), [6]);
+  assert.deepEqual(find("to", "élodie"), [6]);
+  assert.deepEqual(find("to", "example"), [6]);
+  assert.deepEqual(find("cc", ""), [6]); // an empty field is a field
+  assert.deepEqual(find("bcc", ""), []);
+  assert.deepEqual(find("from", ""), []);
+  assert.deepEqual(find("subject", "nothing"), []);
+}
+
 const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: Store) => void }> = {
   1: {
-    seed(db) {
-      db.exec(`
-        INSERT INTO mailboxes (id, remote_id, name, kind, attributes, uid_validity, uid_next,
-          highest_modseq) VALUES (1, '0', 'INBOX', 'system', '["\\\\Noinferiors"]', 77, 8, 5);
-        INSERT INTO messages (id, remote_id, address_id, internal_date, size, flags, modseq,
-          envelope, body_structure, body, header, build_status)
-          VALUES (3, 'remote-3', 'addr', 1700000000, 42, 1, 5, 'ENV', 'BS', 'B', x'0d0a', 'ok');
-        INSERT INTO message_keywords VALUES (3, 'Junk');
-        INSERT INTO mailbox_messages VALUES (1, 7, 3, 1, 0, 5, 1700000000, 42);
-        UPDATE counters SET value = 5 WHERE name = 'modseq';
-        UPDATE counters SET value = 77 WHERE name = 'uid_validity';
-        INSERT INTO event_cursor VALUES (1, 'event-9', 1700000000);`);
-    },
+    seed: seedV1,
     check(store) {
       const inbox = store.mailboxes.byName("INBOX")!;
       assert.equal(inbox.uidValidity, 77);
       assert.equal(inbox.uidNext, 8);
       assert.deepEqual(inbox.attributes, ["\\Noinferiors"]);
-      assert.deepEqual(store.membership.uids(1 as MailboxId), [7]);
+      assert.deepEqual(store.membership.uids(1 as MailboxId), [6, 7]);
+      // Version 2 filled the search texts from the stored header blocks.
+      checkSearchFields(store);
       const message = store.messages.get(3 as InternalMessageId)!;
       assert.equal(message.remoteId, "remote-3");
       assert.deepEqual(message.keywords, ["Junk"]);
@@ -59,9 +97,28 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
       assert.equal(uid, 8);
     },
   },
+  2: {
+    // Version 2's data: version 1's, and the search texts as version 2 writes them.
+    seed(db) {
+      seedV1(db);
+      const utf8 = new TextEncoder();
+      db.prepare(
+        `INSERT INTO message_search_fields
+           (message_id, subject_text, from_text, to_text, cc_text, bcc_text)
+         VALUES (3, NULL, NULL, NULL, NULL, NULL), (5, ?, NULL, ?, ?, NULL)`,
+      ).run(
+        utf8.encode("grüße aus berlin"),
+        utf8.encode("a@x.example\nélodie <e@y.example>"),
+        new Uint8Array(),
+      );
+    },
+    check(store) {
+      SEEDS[1].check(store);
+    },
+  },
 };
 
-/** A version-2 migration that exists only here, to exercise the machinery beyond version 1. */
+/** A migration after the last one that exists only here, to exercise upgrades past the latest. */
 const SYNTHETIC_V2: Migration = {
   version: LATEST_VERSION + 1,
   description: "synthetic: message preview column filled from the envelope",
@@ -138,7 +195,7 @@ Deno.test("a failing migration leaves the file at its old version, untouched", (
     };
     assert.throws(
       () => Store.open(path, { migrations: [...MIGRATIONS, broken] }),
-      /Migration 2 \("half done"\) failed/,
+      new RegExp(`Migration ${LATEST_VERSION + 1} \\("half done"\\) failed`),
     );
     const db = new DatabaseSync(path);
     assert.equal(schemaVersion(db), LATEST_VERSION);
@@ -154,9 +211,14 @@ Deno.test("a file from a newer build is refused, not modified", () => {
   withTempDir((dir) => {
     const path = `${dir}/index.sqlite`;
     Store.open(path, { migrations: [...MIGRATIONS, SYNTHETIC_V2] }).close();
-    assert.throws(() => Store.open(path), /schema version 2: this build knows versions up to 1/);
+    assert.throws(
+      () => Store.open(path),
+      new RegExp(
+        `schema version ${LATEST_VERSION + 1}: this build knows versions up to ${LATEST_VERSION}`,
+      ),
+    );
     const db = new DatabaseSync(path);
-    assert.equal(schemaVersion(db), 2);
+    assert.equal(schemaVersion(db), LATEST_VERSION + 1);
     db.close();
   });
 });

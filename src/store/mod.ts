@@ -61,6 +61,7 @@ export {
   type UidRange,
 } from "./membership.ts";
 export { AddressMembership } from "./address_membership.ts";
+export { isIndexedSearch } from "./search_fields.ts";
 export { BulkInsert, type BulkInserted, type BulkMessage } from "./bulk_insert.ts";
 export { type SyncCheckpoint, type SyncFailure, SyncState } from "./sync_state.ts";
 export { LATEST_VERSION, type Migration, MIGRATIONS } from "./migrations.ts";
