@@ -7,8 +7,11 @@
  *
  * 1. its index keys merged into one store query (`membership.search`), sequence and UID sets;
  * 2. sub-expressions (OR, NOT, parentheses) that need only the index;
- * 3. header keys (FROM … HEADER, SENT*), all of them in one pass that reads each remaining
- *    message's stored header block once (500 blocks per store query);
+ * 3. header keys: SUBJECT, FROM, TO, CC, BCC and HEADER of those fields from the search texts the
+ *    index keeps (`membership.searchField`, one store query per UID range, SQLite doing the
+ *    matching), each narrowing the next; then the others (HEADER of other fields or with CR/LF
+ *    in the string, SENT*), all of them in one pass that reads each remaining message's stored
+ *    header block once (500 blocks per store query);
  * 4. sub-expressions that need header blocks;
  * 5. BODY / TEXT keys, in one pass that loads each remaining message's literal once;
  * 6. the rest.
@@ -18,7 +21,12 @@
  *
  * @module
  */
-import type { InternalMessageId, SearchCriteria, Uid } from "../../store/mod.ts";
+import {
+  type InternalMessageId,
+  isIndexedSearch,
+  type SearchCriteria,
+  type Uid,
+} from "../../store/mod.ts";
 import type { MailboxView } from "../state/mailbox_view.ts";
 import { compareImapDates, type ImapDate, imapDateOf, type SequenceSet } from "../wire/mod.ts";
 import { HeaderSearch } from "./header_match.ts";
@@ -169,16 +177,33 @@ class SearchRun {
 
   #headerPass(keys: Leaf[], candidates: Uid[]): Uid[] {
     const view = this.#view;
+    // Keys the index's search texts answer (HeaderSearch.contains, precomputed) go first.
+    let rest = candidates;
+    const blockKeys: Leaf[] = [];
+    for (const k of keys) {
+      if (k.kind !== "header" || !isIndexedSearch(k.field, k.value)) {
+        blockKeys.push(k);
+        continue;
+      }
+      if (rest.length === 0) return rest;
+      const hits = new Set(
+        view.store.membership.searchField(view.mailboxId, nearRanges(rest), k.field, k.value),
+      );
+      rest = rest.filter((u) => hits.has(u));
+    }
+    if (blockKeys.length === 0 || rest.length === 0) return rest;
     const out: Uid[] = [];
     // One store query per slice (per UID range in it), not one per message.
-    for (let i = 0; i < candidates.length; i += HEADER_SLICE) {
-      const slice = candidates.slice(i, i + HEADER_SLICE);
+    for (let i = 0; i < rest.length; i += HEADER_SLICE) {
+      const slice = rest.slice(i, i + HEADER_SLICE);
       const wanted = new Set(slice);
       const rows = view.store.membership.headerRows(view.mailboxId, nearRanges(slice));
       for (const row of rows) {
         if (!wanted.has(row.uid)) continue;
         const header = new HeaderSearch(row.header);
-        if (keys.every((k) => this.#headerKeyMatches(k, header, row.uid))) out.push(row.uid);
+        if (blockKeys.every((k) => this.#headerKeyMatches(k, header, row.uid))) {
+          out.push(row.uid);
+        }
       }
     }
     return out;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FakeSession, LocalAccount } from "../_test_account.ts";
 import { searchCommand } from "./search.ts";
 
+const enc = new TextEncoder();
 const day = (y: number, m: number, d: number, h = 12) => Date.UTC(y, m - 1, d, h) / 1000;
 
 // Four messages; an expunged first one makes UIDs (2..5) differ from sequence numbers (1..4).
@@ -159,6 +160,15 @@ Deno.test("SEARCH: every RFC 3501 key", async () => {
       ["HEADER X-Priority 1", "1"],
       ['HEADER x-priority ""', "1"],
       ['HEADER Date ""', "1 2 3"],
+      ['HEADER Subject ""', "1 2 3 4"],
+      ['HEADER BCC ""', "1"],
+      ["HEADER subject MEETING", "1"],
+      ['HEADER Subject "secret"', ""], // the attached message's header is not the message's
+      ["SUBJECT café HEADER X-Priority 1", "1"],
+      ["OR SUBJECT invoice HEADER X-Priority 1", "1 2"],
+      ["NOT FROM alice", "2 3 4"],
+      ["FROM carol SUBJECT fwd TO bob", "3"],
+      ["SENTSINCE 10-Mar-2024 NOT SUBJECT invoice", "3"],
       ["BODY café", "1"],
       ['BODY "pay the invoice"', "2"],
       ["BODY invoice", "2"],
@@ -190,6 +200,25 @@ Deno.test("SEARCH: every RFC 3501 key", async () => {
       );
     }
   });
+});
+
+Deno.test("SEARCH: a string with a line break never matches across two fields", async () => {
+  const account = new LocalAccount();
+  try {
+    account.add("To: ann@a.example\nTo: bob@b.example\nSubject: s\n\nx\n", ["INBOX"]);
+    const s = new FakeSession(account);
+    s.selectByName("INBOX");
+    const search = async (key: string, needle: string) =>
+      (await s.run(searchCommand, `a SEARCH ${key} {${enc.encode(needle).length}}\r\n${needle}`))
+        .output;
+    assert.equal(await search("TO", "bob@B"), "* SEARCH 1\r\n");
+    // Two To fields, each searched on its own: no string spans the end of one and the next.
+    assert.equal(await search("TO", "example\nbob"), "* SEARCH\r\n");
+    assert.equal(await search("HEADER To", "example\r\nbob"), "* SEARCH\r\n");
+    assert.equal(await search("TO", "\n"), "* SEARCH\r\n");
+  } finally {
+    account.close();
+  }
 });
 
 Deno.test("SEARCH: CHARSET UTF-8 and US-ASCII are accepted, others BADCHARSET", async () => {
