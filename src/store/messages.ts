@@ -382,18 +382,14 @@ export class Messages {
   ): FlagUpdate[] {
     return this.#sql.transaction(() => {
       const current = this.flagStates(targets.map((t) => t.id));
-      const updates: FlagUpdate[] = [];
-      const touched = new Set<MailboxId>();
-      let modseq = 0;
-      const setMessage = this.#sql.q("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?");
       const dropKeywords = this.#sql.q("DELETE FROM message_keywords WHERE message_id = ?");
       const addKeyword = this.#sql.q(
         "INSERT INTO message_keywords (message_id, keyword) VALUES (?, ?)",
       );
-      const setMemberships = this.#sql.q(
-        `UPDATE mailbox_messages SET flags = ?, modseq = ? WHERE message_id = ?
-         RETURNING mailbox_id, uid`,
-      );
+      // What changes, in target order; the rows are then written one statement per distinct flag
+      // value (a STORE on 1,000 messages usually has one or two), not one per message.
+      const changed: { id: InternalMessageId; flags: number; keywords: string[] }[] = [];
+      const byFlags = new Map<number, InternalMessageId[]>();
       const done = new Set<InternalMessageId>();
       for (const target of targets) {
         const before = current.get(target.id);
@@ -404,26 +400,56 @@ export class Messages {
         const sameKeywords = keywords.length === before.keywords.length &&
           keywords.every((k, i) => k === before.keywords[i]);
         if (flags === before.flags && sameKeywords) continue;
-        modseq ||= this.#counters.nextModseq();
-        setMessage.run(flags, modseq, target.id);
+        changed.push({ id: target.id, flags, keywords });
+        const group = byFlags.get(flags);
+        if (group) group.push(target.id);
+        else byFlags.set(flags, [target.id]);
         if (!sameKeywords) {
           dropKeywords.run(target.id);
           for (const k of keywords) addKeyword.run(target.id, k);
         }
-        const memberships = (setMemberships.all(flags, modseq, target.id) as {
+      }
+      if (changed.length === 0) return [];
+      const modseq = this.#counters.nextModseq();
+      const setMessages = this.#sql.q(
+        `UPDATE messages SET flags = ?, modseq = ?
+         WHERE id IN (SELECT value FROM json_each(?))`,
+      );
+      const setMemberships = this.#sql.q(
+        `UPDATE mailbox_messages SET flags = ?, modseq = ?
+         WHERE message_id IN (SELECT value FROM json_each(?))
+         RETURNING message_id, mailbox_id, uid`,
+      );
+      const memberships = new Map<InternalMessageId, MembershipRef[]>();
+      const touched = new Set<MailboxId>();
+      for (const [flags, ids] of byFlags) {
+        const list = JSON.stringify(ids);
+        setMessages.run(flags, modseq, list);
+        const rows = setMemberships.all(flags, modseq, list) as {
+          message_id: number;
           mailbox_id: number;
           uid: number;
-        }[])
-          .map((r) => ({ mailbox: r.mailbox_id as MailboxId, uid: r.uid as Uid }))
-          .sort((a, b) => a.mailbox - b.mailbox);
-        for (const m of memberships) touched.add(m.mailbox);
-        updates.push({ messageId: target.id, flags, keywords, modseq, memberships });
+        }[];
+        for (const r of rows) {
+          const ref = { mailbox: r.mailbox_id as MailboxId, uid: r.uid as Uid };
+          const id = r.message_id as InternalMessageId;
+          const refs = memberships.get(id);
+          if (refs) refs.push(ref);
+          else memberships.set(id, [ref]);
+          touched.add(ref.mailbox);
+        }
       }
       const bump = this.#sql.q(
         "UPDATE mailboxes SET highest_modseq = max(highest_modseq, ?) WHERE id = ?",
       );
       for (const mailbox of touched) bump.run(modseq, mailbox);
-      return updates;
+      return changed.map(({ id, flags, keywords }) => ({
+        messageId: id,
+        flags,
+        keywords,
+        modseq,
+        memberships: (memberships.get(id) ?? []).sort((a, b) => a.mailbox - b.mailbox),
+      }));
     });
   }
 
