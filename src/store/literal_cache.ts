@@ -63,9 +63,17 @@ export interface LiteralCacheOptions {
  * Level 2 rather than zlib's default 6: on mail text and base64 attachments its output is 0–6 %
  * larger than level 6's, in 55–80 % of the time; compression was the largest single item of a
  * first sync's CPU profile. Any level inflates the same way, so older entries stay readable.
+ *
+ * The result owns a buffer of exactly its length. zlib answers with a view of its 16 KiB output
+ * chunk (a 4 KB result kept 16 KiB alive), and the first sync holds every result from its build to
+ * its cache write, long enough for V8 to move it to the old generation: the copy lets the chunk
+ * go at the next young collection (about 16 KB of garbage less per message, docs/BENCHMARKS.md).
  */
 export function compressLiteral(literal: Uint8Array): Uint8Array {
-  return deflateRawSync(literal, { level: 2 });
+  const out = deflateRawSync(literal, { level: 2 });
+  return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength
+    ? out
+    : new Uint8Array(out);
 }
 
 /** Encrypted, compressed literals on disk, appended to segment files. */

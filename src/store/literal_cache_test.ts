@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { inflateRawSync } from "node:zlib";
 import { openFilesUnder } from "./_open_files.ts";
 import type { InternalMessageId } from "./ids.ts";
 import { compressLiteral, LiteralCache } from "./literal_cache.ts";
@@ -52,6 +53,21 @@ function randomBytes(n: number): Uint8Array {
   for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
   return out;
 }
+
+Deno.test("compressLiteral's result owns a buffer of its own length and inflates to the literal", () => {
+  const cases = [
+    new Uint8Array(),
+    new TextEncoder().encode("Subject: hi\r\n\r\nbody\r\n"),
+    new TextEncoder().encode("Subject: hi\r\n\r\n" + "line\r\n".repeat(50_000)),
+    randomBytes(100_000),
+  ];
+  for (const literal of cases) {
+    const compressed = compressLiteral(literal);
+    assert.equal(compressed.byteOffset, 0);
+    assert.equal(compressed.buffer.byteLength, compressed.byteLength, `${literal.length} bytes`);
+    assert.deepEqual(new Uint8Array(inflateRawSync(compressed)), literal);
+  }
+});
 
 Deno.test("LiteralCache round-trips literals byte for byte, 10 MB of binary included", async () => {
   await withCache(async (cache, dir) => {
