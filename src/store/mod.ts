@@ -22,7 +22,7 @@ export type {
   RemoteMessageId,
   Uid,
 } from "./ids.ts";
-export { Store, type StoreOptions } from "./store.ts";
+export { PAGE_CACHE_KIB, Store, type StoreOptions } from "./store.ts";
 export { UID_VALIDITY_EPOCH_S } from "./counters.ts";
 export {
   type Mailbox,

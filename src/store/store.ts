@@ -21,6 +21,9 @@ import { migrate, type Migration, MIGRATIONS, schemaVersion } from "./migrations
 import { Sql } from "./sql.ts";
 import { SyncState } from "./sync_state.ts";
 
+/** SQLite's page cache for an index, in KiB, unless {@link Store.pageCacheKiB} is set. */
+export const PAGE_CACHE_KIB = 64 * 1024;
+
 /** Options of {@link Store.open}. */
 export interface StoreOptions {
   /** Milliseconds since the Unix epoch; `Date.now` unless a test fakes the clock. */
@@ -93,10 +96,10 @@ export class Store {
    *
    * Pragmas: WAL with `synchronous=NORMAL` (a killed process loses no committed transaction; a
    * power cut may lose the last few, index and cursor together), foreign keys on, a 64 MiB page
-   * cache, temporary files in memory (`temp_store=MEMORY`: each write statement inside a
-   * transaction keeps a statement journal of the pages it changes; on disk that cost a STORE on
-   * 1,000 messages ~17,000 `pwrite` calls), and a 5 s busy timeout for a second process (e.g. a
-   * CLI `status`) on the same file.
+   * cache ({@link PAGE_CACHE_KIB}; see {@link Store.pageCacheKiB}), temporary files in memory
+   * (`temp_store=MEMORY`: each write statement inside a transaction keeps a statement journal of
+   * the pages it changes; on disk that cost a STORE on 1,000 messages ~17,000 `pwrite` calls), and
+   * a 5 s busy timeout for a second process (e.g. a CLI `status`) on the same file.
    */
   static open(path: string, options: StoreOptions = {}): Store {
     const db = new DatabaseSync(path);
@@ -104,7 +107,7 @@ export class Store {
       db.exec(`PRAGMA journal_mode = WAL;
                PRAGMA synchronous = NORMAL;
                PRAGMA foreign_keys = ON;
-               PRAGMA cache_size = -65536;
+               PRAGMA cache_size = -${PAGE_CACHE_KIB};
                PRAGMA temp_store = MEMORY;
                PRAGMA busy_timeout = 5000;`);
       migrate(db, options.migrations ?? MIGRATIONS);
@@ -113,6 +116,32 @@ export class Store {
       throw err;
     }
     return new Store(db, options);
+  }
+
+  /**
+   * The most memory SQLite's page cache may take for this file, in KiB (`PRAGMA cache_size`;
+   * {@link PAGE_CACHE_KIB} after {@link Store.open}). The cache fills up to it as pages are read or
+   * written and keeps them until the file is closed. Lowering it drops the pages beyond the new
+   * size at once; a page that is not cached is read from the file again (usually from the
+   * operating system's cache). The first sync lowers it while it runs (`runInitialSync`). Shared
+   * with the views of {@link Store.forAddress}.
+   */
+  get pageCacheKiB(): number {
+    const size = Number(
+      (this.#sql.q("PRAGMA cache_size").get() as { cache_size: number })
+        .cache_size,
+    );
+    if (size <= 0) return -size;
+    // A positive size counts pages.
+    const page = Number((this.#sql.q("PRAGMA page_size").get() as { page_size: number }).page_size);
+    return Math.floor(size * page / 1024);
+  }
+
+  set pageCacheKiB(kib: number) {
+    if (!Number.isSafeInteger(kib) || kib < 1) {
+      throw new RangeError(`Page cache size must be a positive number of KiB, got ${kib}`);
+    }
+    this.#sql.db.exec(`PRAGMA cache_size = -${kib}`);
   }
 
   /** The schema version of the open file. */

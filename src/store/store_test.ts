@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { LABEL, sampleMessage, tempStore, withMailboxes } from "./_test_utils.ts";
 import type { RemoteEventId } from "./ids.ts";
 import { LATEST_VERSION } from "./migrations.ts";
-import { Store } from "./store.ts";
+import { PAGE_CACHE_KIB, Store } from "./store.ts";
 
 Deno.test("Store.open() creates a WAL file at the latest schema and reopens it", () => {
   const t = tempStore();
@@ -114,4 +114,28 @@ Deno.test("close() is idempotent and a memory store works", () => {
   store.mailboxes.create({ name: "INBOX", kind: "system" });
   store.close();
   store.close();
+});
+
+Deno.test("pageCacheKiB: 64 MiB after open, settable, shared with address views", () => {
+  const t = tempStore();
+  try {
+    const { store } = t;
+    assert.equal(PAGE_CACHE_KIB, 65536);
+    assert.equal(store.pageCacheKiB, PAGE_CACHE_KIB);
+    store.pageCacheKiB = 8192;
+    assert.equal(store.pageCacheKiB, 8192);
+    const view = store.forAddress("addr" as never);
+    assert.equal(view.pageCacheKiB, 8192);
+    view.pageCacheKiB = 2048;
+    assert.equal(store.pageCacheKiB, 2048);
+    for (const bad of [0, -1, 1.5, NaN]) {
+      assert.throws(() => store.pageCacheKiB = bad, RangeError);
+    }
+    assert.equal(store.pageCacheKiB, 2048);
+    // Writes and reads work as before with a small cache.
+    store.mailboxes.create({ name: "INBOX", kind: "system" });
+    assert.equal(t.reopen().pageCacheKiB, PAGE_CACHE_KIB);
+  } finally {
+    t.cleanup();
+  }
 });

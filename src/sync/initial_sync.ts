@@ -194,6 +194,8 @@ interface Slot {
 const PHASE_MESSAGES = "messages";
 const PHASE_DONE = "done";
 const GONE = Symbol("gone");
+/** SQLite's page cache while the pipeline runs, in KiB (see `Store.pageCacheKiB`). */
+const SYNC_PAGE_CACHE_KIB = 8 * 1024;
 
 /** Bytes a message is assumed to occupy from download to cache write. */
 function estimate(size: number): number {
@@ -433,6 +435,11 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
       covered = { done: w.done, marker: w.marker };
     }
   };
+  // The pipeline appends to the index and reads back little of it, so a small page cache does;
+  // the store's own (64 MiB) would end up holding the whole index, 28 MB at 10,000 messages, for
+  // nothing (docs/BENCHMARKS.md). Restored once everything in flight is done.
+  const pageCacheKiB = store.pageCacheKiB;
+  store.pageCacheKiB = Math.min(pageCacheKiB, SYNC_PAGE_CACHE_KIB);
   try {
     for (;;) {
       while (!(queue.length > 0 && queue[0].settled) && !(queue.length === 0 && !producing)) {
@@ -539,6 +546,11 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
     await Promise.allSettled(writing.map((w) => w.promise));
     for (const slot of queue) budget.release(slot.reserved);
     result.peakBudgetBytes = budget.peak;
+    try {
+      store.pageCacheKiB = pageCacheKiB;
+    } catch {
+      // The index was closed meanwhile; whatever stopped the sync is the error to report.
+    }
     if (fatal !== undefined) {
       // A stop, not a crash: record what is fully done so the next run need not redo it.
       const saved = covered.done;

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ApiError, type Label, type Message, type MessageMetadata } from "../api/mod.ts";
-import type { RemoteMessageId } from "../store/mod.ts";
+import { PAGE_CACHE_KIB, type RemoteMessageId } from "../store/mod.ts";
 import { type InitialSyncOptions, runInitialSync, SyncError } from "./initial_sync.ts";
 import { contentOf, failedBuild } from "./message_build.ts";
 import type { SyncApi } from "./sync_api.ts";
@@ -248,5 +248,45 @@ Deno.test("first sync: persistent 503s stop the run with a retryable SyncError",
     assert.equal(ok.synced, 5);
   } finally {
     await index.cleanup();
+  }
+});
+
+Deno.test("first sync: SQLite's page cache is 8 MiB while messages are applied, restored after", async () => {
+  const api = new FakeApi(12);
+  const index = await tempIndex();
+  const other = await tempIndex();
+  try {
+    const { store } = index;
+    const seen = new Set<number>();
+    const watching = {
+      build(message: Message) {
+        seen.add(store.pageCacheKiB);
+        return builder.build(message);
+      },
+    };
+    // A run that stops restores it as well as one that completes.
+    api.failing = 1000;
+    assert.ok(await runInitialSync(options(api, index)).catch((e) => e) instanceof SyncError);
+    assert.equal(store.pageCacheKiB, PAGE_CACHE_KIB);
+    api.failing = 0;
+    await runInitialSync(options(api, index, { builder: watching }));
+    assert.deepEqual([...seen], [8192]);
+    assert.equal(store.pageCacheKiB, PAGE_CACHE_KIB);
+    // A cache already smaller than that is left as it is.
+    other.store.pageCacheKiB = 1024;
+    const seenOther = new Set<number>();
+    await runInitialSync(options(api, other, {
+      builder: {
+        build(message: Message) {
+          seenOther.add(other.store.pageCacheKiB);
+          return builder.build(message);
+        },
+      },
+    }));
+    assert.deepEqual([...seenOther], [1024]);
+    assert.equal(other.store.pageCacheKiB, 1024);
+  } finally {
+    await index.cleanup();
+    await other.cleanup();
   }
 });
