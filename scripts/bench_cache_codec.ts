@@ -61,10 +61,10 @@ type Zstd = {
   zstdDecompressSync?: (b: Uint8Array) => Uint8Array;
 };
 const zstd = zlib as unknown as Zstd;
-const deflated = files.map((f) => zlib.deflateRawSync(f, { level: 2 }));
+const deflated = files.map((f) => new Uint8Array(zlib.deflateRawSync(f, { level: 2 })));
 const zstded = zstd.zstdCompressSync ? files.map((f) => zstd.zstdCompressSync!(f)) : undefined;
 
-const key = randomBytes(32);
+const key = new Uint8Array(randomBytes(32));
 interface Sealed {
   iv: Uint8Array;
   data: Uint8Array;
