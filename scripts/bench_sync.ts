@@ -18,7 +18,17 @@
  *   [--profile-out FILE]   # also write it as FILE (Chrome DevTools .cpuprofile)
  *   [--no-raw]     # skip the raw decrypt+build measurement
  *   [--memory-trace]   # RSS and the main thread's heap every 2 s of the sync
+ *   [--memory]     # what the peak is made of: peaks of the main thread's heap and external memory
  * ```
+ *
+ * `--memory` samples `Deno.memoryUsage()` every 10 ms during the sync (the peak RSS keeps its
+ * 50 ms sampler) and prints the peaks of `heapUsed`, `heapTotal` (V8's committed heap of the main
+ * thread) and `external` (ArrayBuffer memory, allocated with malloc), the mean RSS, and the garbage
+ * V8 promoted per message: the sum of the rises of `heapUsed` and of `external` between two
+ * mark-compacts (a fall of more than 10 MB), divided by the messages synced. Objects that live
+ * through two young collections (in-flight downloads, builds, results waiting for their batch)
+ * are promoted and freed only by the next mark-compact, so that figure and the frequency of
+ * mark-compacts set the peaks.
  *
  * Besides the rates it prints the CPU time (user + system, from `/proc`) of this process and of
  * the server process during the sync, per message: on a 2-core machine the sum is what bounds
@@ -60,6 +70,7 @@ const { values } = (() => {
         "profile-out": { type: "string" },
         "no-raw": { type: "boolean" },
         "memory-trace": { type: "boolean" },
+        memory: { type: "boolean" },
       },
       strict: true,
     });
@@ -158,6 +169,7 @@ try {
       );
     }
   }, 50);
+  const memory = values.memory ? watchMemory() : undefined;
   let lastLog = 0;
   const sync = await runInitialSync({
     api: syncApiFor(client),
@@ -177,6 +189,7 @@ try {
     },
   });
   clearInterval(sampler);
+  const memoryFigures = memory?.stop(sync.built);
   peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
   const cpuAfter = { self: cpuSeconds("self"), server: cpuSeconds(String(server.process.pid)) };
   const threads = threadCpuDelta(threadsBefore, threadCpu(), sync.built);
@@ -244,6 +257,7 @@ try {
     ratio: round(syncRate / rawRate),
     loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]) },
     rssMB: { beforeSync: round(rssBefore / 1e6), peakDuringSync: round(peakRss / 1e6) },
+    memoryMB: memoryFigures,
     cpuMsPerMessage: cpu,
     threadCpuMsPerMessage: threads,
     profile,
@@ -268,6 +282,17 @@ try {
     console.log(
       `peak RSS            ${figures.rssMB.peakDuringSync} MB (before sync ${figures.rssMB.beforeSync} MB)`,
     );
+    if (memoryFigures) {
+      const m = memoryFigures;
+      console.log(
+        `memory peaks        heap used ${m.peakHeapUsed} MB, heap committed ${m.peakHeapTotal} MB, ` +
+          `external ${m.peakExternal} MB; mean RSS ${m.meanRss} MB`,
+      );
+      console.log(
+        `  promoted/message  heap ${m.promotedHeapKBPerMessage} KB, external ` +
+          `${m.promotedExternalKBPerMessage} KB (${m.markCompacts} mark-compacts)`,
+      );
+    }
     console.log(
       `CPU ms/message      sync process ${cpu.syncProcess.user} user + ${cpu.syncProcess.system} sys, ` +
         `server ${cpu.server.user} user + ${cpu.server.system} sys`,
@@ -295,6 +320,67 @@ try {
     // Already gone.
   }
   await server.process.status;
+}
+
+/**
+ * Samples `Deno.memoryUsage()` every 10 ms until `stop`: peaks, mean RSS, and the garbage promoted
+ * per message (see the module notes).
+ */
+function watchMemory() {
+  const peak = { heapUsed: 0, heapTotal: 0, external: 0 };
+  let rssSum = 0;
+  let samples = 0;
+  const heap = rises();
+  const external = rises();
+  const sample = () => {
+    const m = Deno.memoryUsage();
+    peak.heapUsed = Math.max(peak.heapUsed, m.heapUsed);
+    peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+    peak.external = Math.max(peak.external, m.external);
+    rssSum += m.rss;
+    samples++;
+    heap.add(m.heapUsed);
+    external.add(m.external);
+  };
+  const timer = setInterval(sample, 10);
+  sample();
+  return {
+    stop(messages: number) {
+      sample();
+      clearInterval(timer);
+      const perMessage = (bytes: number) => round(bytes / 1000 / Math.max(1, messages));
+      return {
+        peakHeapUsed: mb(peak.heapUsed),
+        peakHeapTotal: mb(peak.heapTotal),
+        peakExternal: mb(peak.external),
+        meanRss: mb(rssSum / samples),
+        promotedHeapKBPerMessage: perMessage(heap.total()),
+        promotedExternalKBPerMessage: perMessage(external.total()),
+        markCompacts: heap.falls(),
+      };
+    },
+  };
+}
+
+/** Sums the rises of a sawtooth: from each low to the next high, a cycle ending in a big fall. */
+function rises() {
+  let low = Infinity;
+  let high = -Infinity;
+  let sum = 0;
+  let falls = 0;
+  return {
+    add(value: number): void {
+      if (value < high - 10e6) {
+        sum += high - low;
+        falls++;
+        low = high = value;
+      }
+      low = Math.min(low, value);
+      high = Math.max(high, value);
+    },
+    total: () => sum + Math.max(0, high - low),
+    falls: () => falls,
+  };
 }
 
 interface Cpu {
