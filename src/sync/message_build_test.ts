@@ -224,3 +224,41 @@ Deno.test({
     inline.close();
   },
 });
+
+Deno.test("BuildPool without workers: 4 builds at a time on the calling thread, the rest in order", async () => {
+  const keys = new Map([["addr-1", await ring()]]);
+  const messages = await Promise.all(
+    Array.from({ length: 10 }, (_, n) => apiMessage({ ID: `q${n}` }, `queued ${n}`)),
+  );
+  for (const [inline, running] of [[undefined, 4], [2, 2], [0, 1]] as const) {
+    const pool = await BuildPool.create({ keys, workers: 0, inline });
+    try {
+      const started: string[] = [];
+      const builds = messages.map((m) =>
+        pool.build(m, new Map()).then((out) => {
+          started.push(m.ID);
+          return out;
+        })
+      );
+      assert.equal(pool.pending, 10);
+      assert.equal(pool.queued, 10 - running, `inline ${inline}`);
+      const built = await Promise.all(builds);
+      assert.equal(pool.pending, 0);
+      assert.equal(pool.builtInline, 10);
+      for (const [i, m] of messages.entries()) {
+        assert.deepEqual(built[i], await buildFromApi(m, new Map(), keys.get("addr-1")));
+      }
+      // One at a time finishes in order.
+      if (running === 1) assert.deepEqual(started, messages.map((m) => m.ID));
+    } finally {
+      pool.close();
+    }
+  }
+  // Closing answers what is still queued with placeholders; what runs finishes.
+  const pool = await BuildPool.create({ keys, workers: 0, inline: 1 });
+  const builds = messages.slice(0, 3).map((m) => pool.build(m, new Map()));
+  pool.close();
+  const outcomes = await Promise.all(builds);
+  assert.deepEqual(outcomes.map((o) => o.status), ["ok", "failed", "failed"]);
+  assert.equal(outcomes[1].reason, "build pool closed");
+});
