@@ -18,16 +18,7 @@
  * Keys reach the workers re-locked: {@link BuildPool.create} draws a random passphrase for this
  * pool only, locks each unlocked address key with it and posts the armored locked keys and the
  * passphrase; nothing is logged or written anywhere. With `workers: 0` the pool builds on the
- * calling thread (2-core machines, tests, or a platform without workers), like a worker: up to 4
- * messages at a time, the others wait in order. Starting every build at once, as it did before,
- * interleaved up to a few hundred of them (the first sync's in-flight window), so each took long
- * enough for its intermediate objects (openpgp.js packets, WebCrypto calls, decrypted parts) to
- * outlive two young-generation collections: they were promoted to the old generation and freed
- * only by the next mark-compact. On the first sync of 10,000 messages (2-core VM shared with
- * other work) that was ~50 instead of ~39 KB of promoted heap garbage per message and ~15 MB more
- * peak RSS (medians of interleaved runs); the price of 4 at a time is throughput: the calling
- * thread's raw build rate is 5-10 % lower (fewer WebCrypto calls in flight), the sync's 0-15 %
- * (median ~9 % in paired runs). `inline` sets the number.
+ * calling thread (tests, tiny syncs, or a platform without workers).
  *
  * {@link BuildPool.build} never rejects: a worker that dies (e.g. out of memory) is replaced and
  * its messages are retried once on the new worker, then built as failed placeholders.
@@ -56,9 +47,8 @@ export interface BuildPoolOptions {
   /** Messages a worker works on at once (default 4). */
   perWorker?: number;
   /**
-   * Messages the calling thread builds at once: beside the workers when every worker is full
-   * (default 1; 0 never builds there), or all of them with `workers: 0` (default `perWorker`, at
-   * least 1).
+   * Messages the calling thread builds at once when every worker is full (default 1; ignored
+   * with `workers: 0`, where the calling thread builds everything).
    */
   inline?: number;
 }
@@ -103,11 +93,11 @@ export class BuildPool {
       ? navigator.hardwareConcurrency
       : 2;
     const count = Math.max(0, Math.floor(options.workers ?? cores - 2));
-    const perWorker = Math.max(1, Math.floor(options.perWorker ?? 4));
-    const inline = count === 0
-      ? Math.max(1, Math.floor(options.inline ?? perWorker))
-      : Math.max(0, Math.floor(options.inline ?? 1));
-    const pool = new BuildPool(options.keys, perWorker, inline);
+    const pool = new BuildPool(
+      options.keys,
+      Math.max(1, Math.floor(options.perWorker ?? 4)),
+      Math.max(0, Math.floor(options.inline ?? 1)),
+    );
     if (count === 0) return pool;
     pool.#init = await initRequest(options.keys);
     for (let i = 0; i < count; i++) pool.#slots.push(pool.#spawn());
@@ -125,14 +115,9 @@ export class BuildPool {
     return this.#slots.length;
   }
 
-  /** Messages built on the calling thread so far (see `inline`). */
+  /** Messages built on the calling thread beside the workers so far (see `inline`). */
   get builtInline(): number {
     return this.#builtInline;
-  }
-
-  /** Messages waiting for a worker or the calling thread to start building them. */
-  get queued(): number {
-    return this.#queue.length;
   }
 
   /** Messages handed to workers or waiting for one. */
@@ -152,6 +137,10 @@ export class BuildPool {
     options?: BuildOptions,
   ): Promise<BuildOutput> {
     if (this.#closed) return Promise.resolve(failedBuild(message, "build pool closed"));
+    if (this.#slots.length === 0) {
+      return buildFromApi(message, attachments, this.#keys.get(String(message?.AddressID ?? "")))
+        .then((output) => withCompressed(output, options));
+    }
     return new Promise((resolve) => {
       this.#queue.push({
         seq: ++this.#seq,
@@ -249,7 +238,7 @@ export class BuildPool {
     this.#dispatch();
   }
 
-  /** Builds one queued job on the calling thread (when the workers are all busy, or none run). */
+  /** Builds one queued job on the calling thread (when the workers are all busy). */
   #runInline(job: Job): void {
     this.#inlineRunning++;
     const ring = this.#keys.get(String(job.message?.AddressID ?? ""));
