@@ -10,6 +10,7 @@ import { CryptoError, errorMessage, toCryptoError } from "./errors.ts";
 import { keyLabel, toPublicKeys } from "./keys.ts";
 import { concatBytes } from "./srp_hash.ts";
 import { decryptSeipdV1, handlesAlgorithm, ModificationDetectedError } from "./seipd_v1.ts";
+import { decryptEcdhKeyPacket } from "./ecdh_session_key.ts";
 
 /** Result of a signature check; see `decryptMessage`. */
 export type SignatureStatus = "valid" | "invalid" | "unsigned" | "not-checked";
@@ -112,6 +113,8 @@ export async function decryptSessionKeysOf(
       throw new CryptoError("bad-input", `Cannot decrypt ${what}: key ${keyLabel(k)} is locked`);
     }
   }
+  const native = decryptKeyPacketsNatively(message, decryptionKeys);
+  if (native.length > 0) return native;
   try {
     const keys = await openpgp.decryptSessionKeys({
       message: message as openpgp.Message<Uint8Array>,
@@ -128,6 +131,53 @@ export async function decryptSessionKeysOf(
       { cause: err },
     );
   }
+}
+
+/**
+ * The session keys of the PKESK packets `ecdh_session_key.ts` can open without openpgp.js
+ * (Curve25519 ECDH keys), without duplicates. Empty when any key packet made for one of
+ * `decryptionKeys` is left over: then openpgp.js decides, as it would have without this path.
+ */
+function decryptKeyPacketsNatively(
+  message: openpgp.Message<unknown>,
+  decryptionKeys: readonly openpgp.PrivateKey[],
+): openpgp.DecryptedSessionKey[] {
+  const found: openpgp.DecryptedSessionKey[] = [];
+  for (const packet of message.packets) {
+    if (packetTag(packet) !== openpgp.enums.packet.publicKeyEncryptedSessionKey) continue;
+    let body: Uint8Array;
+    try {
+      body = (packet as unknown as { write(): Uint8Array }).write();
+    } catch {
+      continue;
+    }
+    const key = decryptEcdhKeyPacket(body, decryptionKeys);
+    if (!key) {
+      if (mayBeFor(body, decryptionKeys)) return [];
+      continue;
+    }
+    const algorithm = key.algorithm as openpgp.enums.symmetricNames;
+    if (!found.some((k) => k.algorithm === algorithm && sameBytes(k.data, key.data))) {
+      found.push({ data: key.data, algorithm });
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether a PKESK body may be made for one of `keys`: anything but a v3 packet naming another
+ * key ID (a wildcard ID, a v6 packet or unreadable bytes may be).
+ */
+function mayBeFor(body: Uint8Array, keys: readonly openpgp.PrivateKey[]): boolean {
+  if (body.length < 10 || body[0] !== 3) return true;
+  const id = body.subarray(1, 9);
+  if (id.every((b) => b === 0)) return true;
+  const hex = Array.from(id, (b) => b.toString(16).padStart(2, "0")).join("");
+  return keys.some((k) => k.getKeyIDs().some((kid) => kid.toHex() === hex));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**
