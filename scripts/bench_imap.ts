@@ -29,7 +29,10 @@
  * ```sh
  * deno run -A scripts/bench_imap.ts [--messages 10000] [--repeat 3] [--store 1000]
  *   [--subject report] [--data DIR] [--keep] [--json] [--profile]
+ *   [--v8-flags=--max-semi-space-size=4]
  * ```
+ * `--v8-flags` is handed to serve's `deno run`; the default is what `deno task demo`, `deno task
+ * compile` and the bundle launcher run the bridge with, so the figures are the product's.
  * `--data DIR` keeps the reference server's data (later runs skip seeding); `--keep` keeps the
  * temporary directory (bridge data, Maildir, Dovecot config and log) and prints its path.
  * `--profile` starts serve with `--inspect` and, after the timed passes, runs one more bridge
@@ -48,6 +51,8 @@ const PASSWORD = "bench-password";
 const DOVECOT_USER = "bench";
 const DOVECOT_PASSWORD = "bench-dovecot-password";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** The V8 flags the product runs the bridge with (`deno.json` tasks, `launch_bundle.ts`). */
+const PRODUCT_V8_FLAGS = "--max-semi-space-size=4";
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 function fail(message: string): never {
@@ -68,6 +73,7 @@ const { values } = (() => {
         keep: { type: "boolean" },
         json: { type: "boolean" },
         profile: { type: "boolean" },
+        "v8-flags": { type: "string" },
       },
       strict: true,
     });
@@ -410,7 +416,10 @@ async function startBridge(home: string, apiUrl: string, data: string) {
       "none",
     ],
     true,
-    values.profile ? ["--inspect=127.0.0.1:0"] : [],
+    [
+      `--v8-flags=${values["v8-flags"] ?? PRODUCT_V8_FLAGS}`,
+      ...(values.profile ? ["--inspect=127.0.0.1:0"] : []),
+    ],
   ).spawn();
   const started = performance.now();
   let stderr = "";

@@ -31,7 +31,6 @@
  */
 import { MailboxOperationError } from "../../connector/account.ts";
 import {
-  binaryToBytes,
   type Header,
   type MimePart,
   parseHeader,
@@ -159,6 +158,9 @@ async function handleFetch(ctx: CommandContext): Promise<CommandResult> {
   return ok(`${ctx.name} completed`);
 }
 
+/** The sections of a FETCH without body section items. */
+const NO_SECTIONS: ReadonlyMap<BodySectionItem, Uint8Array> = new Map();
+
 /** Writes the responses of one FETCH command. */
 class FetchWriter {
   readonly #session: SessionApi;
@@ -172,6 +174,8 @@ class FetchWriter {
   /** Some item needs the whole literal (not only the stored header block). */
   readonly #needsLiteral: boolean;
   readonly #wants: Set<FetchAttribute>;
+  /** Some item is a body section (`BODY[…]`, `RFC822…`). */
+  readonly #hasSections: boolean;
   /** Messages skipped because their literal could not be loaded. */
   unavailable = 0;
 
@@ -185,6 +189,7 @@ class FetchWriter {
     this.#setsSeen = setsSeen(request) && !view.readOnly;
     this.#needsLiteral = request.items.some((i) => typeof i !== "string" && !i.headerOnly);
     this.#wants = new Set(request.items.filter((i): i is FetchAttribute => typeof i === "string"));
+    this.#hasSections = request.items.some((i) => typeof i !== "string");
   }
 
   async batch(uids: Uid[]): Promise<void> {
@@ -203,7 +208,9 @@ class FetchWriter {
     for (let i = 0; i < visible.length; i++) {
       const row = visible[i];
       const seq = view.seqOf(row.uid)!;
-      const ready = await this.#loadSections(row, () => literals!.take(i));
+      const ready = this.#hasSections
+        ? await this.#loadSections(row, () => literals!.take(i))
+        : NO_SECTIONS;
       if (ready === undefined) {
         this.unavailable++;
         continue;
@@ -310,7 +317,7 @@ class FetchWriter {
     seq: number,
     row: FlagRow,
     seenChanged: boolean,
-    sections: Map<BodySectionItem, Uint8Array>,
+    sections: ReadonlyMap<BodySectionItem, Uint8Array>,
   ): void {
     const e = this.#e;
     const wants = this.#wants;
@@ -356,32 +363,21 @@ class FetchWriter {
         case "ENVELOPE":
           next();
           e.raw("ENVELOPE ");
-          this.#binary(full.envelope);
+          e.binary(full.envelope);
           break;
         case "BODYSTRUCTURE":
           next();
           e.raw("BODYSTRUCTURE ");
-          this.#binary(full.bodyStructure);
+          e.binary(full.bodyStructure);
           break;
         case "BODY":
           next();
           e.raw("BODY ");
-          this.#binary(full.body);
+          e.binary(full.body);
           break;
       }
     }
     e.raw(")").crlf().flush();
-  }
-
-  /** Writes wire bytes kept as a binary string (ENVELOPE, BODYSTRUCTURE, BODY) as they are. */
-  #binary(s: string): void {
-    if (!/[\r\n\x80-\xff]/.test(s)) {
-      this.#e.raw(s);
-      return;
-    }
-    // Literals or 8-bit bytes inside: hand the exact bytes to the sink after what is buffered.
-    this.#e.flush();
-    this.#sink.write(binaryToBytes(s));
   }
 }
 

@@ -201,6 +201,28 @@ export class Encoder {
     return this;
   }
 
+  /**
+   * Writes wire bytes kept as a binary string (one character per byte, as `bytesToBinary` makes
+   * them) exactly as they are, in one pass: a response item serialized ahead of time (ENVELOPE,
+   * BODYSTRUCTURE, BODY from the index) whose literals carry their own CRLFs.
+   *
+   * @throws {EncodeError} for a character above U+00FF (not a binary string) or while a
+   *   streaming literal is open.
+   */
+  binary(bytes: string): this {
+    this.#checkNoLiteral();
+    this.#ensure(bytes.length);
+    const buf = this.#buf;
+    let len = this.#len;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes.charCodeAt(i);
+      if (c > 0xff) throw new EncodeError("Binary strings hold one byte per character");
+      buf[len++] = c;
+    }
+    this.#len = len;
+    return this;
+  }
+
   /** Writes a space. */
   sp(): this {
     return this.raw(" ");

@@ -188,3 +188,21 @@ Deno.test("encoder: flush hands out independent parts; buffer growth", () => {
   assert.equal(text((w) => w.raw(long).raw(long)).length, 10000);
   assert.equal(sink.size, 2);
 });
+
+Deno.test("encoder: binary writes a binary string's bytes exactly, literals and 8-bit included", () => {
+  // An ENVELOPE as the index keeps it: a literal (with its CRLF) and raw 8-bit bytes.
+  const stored = '("Mon, 1 Jan 2024" {5}\r\nh\xe9llo NIL "\xff\x00")';
+  const e = new Encoder();
+  e.raw("* 1 FETCH (ENVELOPE ").binary(stored).raw(")").crlf();
+  const bytes = e.toBytes();
+  const expected = Uint8Array.from(
+    `* 1 FETCH (ENVELOPE ${stored})\r\n`,
+    (c) => c.charCodeAt(0),
+  );
+  assert.deepEqual(bytes, expected);
+  // Longer than the initial buffer: it grows.
+  const long = "\x80".repeat(5000);
+  assert.deepEqual(new Encoder().binary(long).toBytes(), new Uint8Array(5000).fill(0x80));
+  assert.throws(() => new Encoder().binary("caf\u00e9\u20ac"), EncodeError);
+  assert.throws(() => new Encoder().literalStart(2).binary("ab"), EncodeError);
+});
