@@ -178,6 +178,9 @@ interface PlanItem {
   seq: number;
 }
 
+/** What a build's `literal` becomes once its compressed form is there (see `fetchAndBuild`). */
+const NO_LITERAL = new Uint8Array(0);
+
 type Outcome =
   | { kind: "present" }
   | { kind: "gone" }
@@ -367,6 +370,9 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
     if (gone) return { kind: "gone" };
     result.downloadedBytes += bytes;
     const output = await builder.build(message, attachments, { compress: true });
+    // Once compressed, only the compressed bytes are written: the literal is let go here rather
+    // than held until its batch is written (long enough to reach V8's old generation).
+    if (output.compressed) output.literal = NO_LITERAL;
     return { kind: "built", metadata: metadataOf(message), output };
   }
 
@@ -498,7 +504,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
           if (outcome.kind === "present") result.present++;
           else {
             result.built++;
-            result.literalBytes += outcome.output.literal.length;
+            result.literalBytes += outcome.output.literalSize;
             if (outcome.output.status === "failed") result.failed++;
           }
         }
