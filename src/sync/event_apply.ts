@@ -19,7 +19,9 @@
  *
  * A draft whose rebuilt literal differs from the stored one is replaced, not edited: the old
  * message is expunged everywhere and the new one gets new UIDs, so a UID's bytes never change
- * (ARCHITECTURE invariant 3).
+ * (ARCHITECTURE invariant 3). So is, with {@link PrepareOptions.rebuildFailed}, a message the
+ * index holds as a failed build (the §3.4 step 9 placeholder, e.g. its address had no unlocked
+ * key) that now builds: the loop asks for it once an address event has reloaded the keys.
  *
  * @module
  */
@@ -256,8 +258,13 @@ export interface PreparedEvent {
   problems: string[];
   /** Downloads by remote ID; `null` when the message was gone. */
   fetched: Map<RemoteMessageId, FetchedMessage | null>;
-  /** Drafts whose rebuilt literal differs from the stored one. */
-  replaceDrafts: Set<RemoteMessageId>;
+  /**
+   * Messages whose stored content is replaced (expunged, then added with new UIDs): drafts whose
+   * rebuilt literal differs from the stored one, and failed builds that now build.
+   */
+  replace: Set<RemoteMessageId>;
+  /** Failed builds that were downloaded and built again but failed again. */
+  stillFailed: number;
 }
 
 /** Options of {@link prepareEvent}. */
@@ -268,6 +275,12 @@ export interface PrepareOptions {
   readLiteral?: (id: InternalMessageId) => Promise<Uint8Array | undefined>;
   /** Downloads in parallel (default 4). */
   concurrency?: number;
+  /**
+   * Also download and build again every message the index holds as a failed build; those that
+   * build now are replaced (new UIDs, their current server metadata), the others stay as they
+   * are. The loop sets it after an address event reloaded the keys.
+   */
+  rebuildFailed?: boolean;
 }
 
 /** Whether metadata describes a draft (neither received nor sent), whose body can change. */
@@ -295,7 +308,8 @@ export async function prepareEvent(
     event,
     problems,
     fetched: new Map(),
-    replaceDrafts: new Set(),
+    replace: new Set(),
+    stillFailed: 0,
   };
   if (event.refresh & 1) return prepared;
 
@@ -318,6 +332,15 @@ export async function prepareEvent(
     known.set(item.id, true);
   }
 
+  const retries = new Set<RemoteMessageId>();
+  if (options.rebuildFailed) {
+    for (const failed of store.messages.failedBuilds()) {
+      if (failed.remoteId === null || known.get(failed.remoteId) === false) continue;
+      retries.add(failed.remoteId);
+      wanted.add(failed.remoteId);
+    }
+  }
+
   const queue = [...wanted];
   const workers = Array.from(
     { length: Math.max(1, Math.min(options.concurrency ?? 4, queue.length)) },
@@ -334,7 +357,21 @@ export async function prepareEvent(
     const internal = store.messages.byRemoteId(id);
     if (!fetched || internal === undefined) continue;
     if (await draftChanged(store, internal, fetched, options.readLiteral)) {
-      prepared.replaceDrafts.add(id);
+      prepared.replace.add(id);
+    }
+  }
+  for (const id of retries) {
+    const fetched = prepared.fetched.get(id);
+    if (!fetched) continue; // gone: the event that deletes it will come
+    if (fetched.built.status !== "ok") {
+      prepared.stillFailed++;
+      continue;
+    }
+    prepared.replace.add(id);
+    // Applied after the event's own items, as an update carrying the server's current metadata
+    // (unless the event has an item for it, which then does the replacing).
+    if (!known.has(id)) {
+      event.messages.push({ id, action: EventAction.Update, metadata: fetched.metadata });
     }
   }
   return prepared;
@@ -380,6 +417,8 @@ export interface EventApplied {
   gone: RemoteMessageId[];
   /** Message labels that had no mailbox (yet). */
   unknownLabels: string[];
+  /** Failed builds replaced by a successful build ({@link PrepareOptions.rebuildFailed}). */
+  rebuilt: number;
 }
 
 /**
@@ -402,6 +441,7 @@ export function applyPreparedEvent(
     refreshed: false,
     gone: [],
     unknownLabels: [],
+    rebuilt: 0,
   };
   if (event.refresh & 1) {
     store.rebuild();
@@ -498,12 +538,15 @@ function applyMessageItem(
   const metadata = item.metadata!;
   const existing = store.messages.byRemoteId(item.id);
   const fetched = prepared.fetched.get(item.id);
-  if (existing === undefined || prepared.replaceDrafts.has(item.id)) {
+  if (existing === undefined || prepared.replace.has(item.id)) {
     if (!fetched) {
       if (fetched === null) out.gone.push(item.id);
       if (existing === undefined) return;
     } else {
       if (existing !== undefined) {
+        if (
+          fetched.built.status === "ok" && store.messages.get(existing)?.buildStatus === "failed"
+        ) out.rebuilt++;
         const deleted = deleteMessage(store, item.id);
         if (deleted) {
           out.updates.push(...expunged(deleted.removed));

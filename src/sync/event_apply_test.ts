@@ -11,6 +11,7 @@ import {
 } from "./event_apply.ts";
 import {
   event,
+  fakeBuilt,
   fakeFetcher,
   indexView,
   label,
@@ -237,7 +238,7 @@ Deno.test("a draft whose body changed is replaced with new UIDs; unchanged keeps
     f.fetcher,
     { readLiteral: () => Promise.resolve(new TextEncoder().encode("something else")) },
   );
-  assert.deepEqual([...prepared.replaceDrafts], ["d1"]);
+  assert.deepEqual([...prepared.replace], ["d1"]);
 
   // A received message's Update (action 2) is metadata only: no download.
   const calls = f.calls.length;
@@ -422,4 +423,65 @@ Deno.test("mergeAdjacent groups runs per mailbox and never crosses another kind"
     x(2, 1),
     c(1, 3),
   ]);
+});
+
+Deno.test("rebuildFailed: failed builds that now build are replaced (new UIDs); the rest stay", async () => {
+  const { store } = setup();
+  // Built while the address had no key: m1 and m2 are placeholders, m3 is fine.
+  let keys = false;
+  const calls: string[] = [];
+  const fetcher: MessageFetcher = {
+    fetch(remoteId) {
+      calls.push(remoteId);
+      const out = fakeBuilt(remoteId);
+      if (remoteId === "m2" || (remoteId === "m1" && !keys)) {
+        out.built = { ...out.built, status: "failed", reason: "no unlocked key" };
+      }
+      return Promise.resolve(out);
+    },
+  };
+  await run(
+    store,
+    event("e1", { Messages: [create("m1"), create("m2"), create("m3", { Unread: 0 })] }),
+    fetcher,
+  );
+  assert.deepEqual(store.messages.failedBuilds().map((f) => f.remoteId), ["m1", "m2"]);
+
+  // An event without rebuildFailed downloads nothing.
+  calls.length = 0;
+  keys = true;
+  const addressEvent = event("e2", { Addresses: [{ ID: "a1", Action: 3 }] });
+  let prepared = await prepareEvent(addressEvent, store, fetcher);
+  assert.deepEqual(calls, []);
+  assert.equal(prepared.replace.size, 0);
+
+  // With it (the loop sets it once the address change reloaded the keys): m1 now builds.
+  prepared = await prepareEvent(addressEvent, store, fetcher, { rebuildFailed: true });
+  assert.deepEqual(calls.sort(), ["m1", "m2"]);
+  assert.deepEqual([...prepared.replace], ["m1"]);
+  assert.equal(prepared.stillFailed, 1);
+  const r = store.transaction(() => applyPreparedEvent(store, prepared));
+  assert.equal(r.rebuilt, 1);
+  assert.deepEqual(namedUpdates(store, r.updates), [
+    ["MessagesExpunged", "INBOX", [1]],
+    ["MessagesExpunged", "All Mail", [1]],
+    ["MessagesCreated", "INBOX", [4]],
+    ["MessagesCreated", "All Mail", [4]],
+  ]);
+  assert.deepEqual(r.literalsToPut.map((p) => new TextDecoder().decode(p.literal)), [
+    "Subject: m1\r\n\r\nbody of m1\r\n",
+  ]);
+  assert.equal(r.literalsToDelete.length, 1);
+  assert.deepEqual(indexView(store).INBOX, [[2, "m2"], [3, "m3"], [4, "m1"]]);
+  assert.deepEqual(store.messages.failedBuilds().map((f) => f.remoteId), ["m2"]);
+
+  // A failed build the same event deletes is not downloaded.
+  calls.length = 0;
+  prepared = await prepareEvent(
+    event("e3", { Messages: [{ ID: "m2", Action: 0 }] }),
+    store,
+    fetcher,
+    { rebuildFailed: true },
+  );
+  assert.deepEqual(calls, []);
 });

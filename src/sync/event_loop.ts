@@ -536,9 +536,13 @@ export class EventLoop {
   async #applyEvent(raw: unknown, acceptProblems: boolean): Promise<EventApplied> {
     const { store, fetcher, literals, bus, account } = this.#opts;
     const addressItems = rawAddressItems(raw);
+    // Keys reloaded for changed addresses: messages that failed to build (e.g. for want of a
+    // key) are built again with this event, and replaced where they now build.
+    let keysReloaded = false;
     if (addressItems.length > 0 && this.#opts.onAddresses) {
       try {
         await this.#opts.onAddresses(addressItems);
+        keysReloaded = true;
       } catch (error) {
         this.#o.log(`event loop ${account}: address handler failed: ${message(error)}`);
       }
@@ -546,6 +550,7 @@ export class EventLoop {
     const prepared = await prepareEvent(raw, store, fetcher, {
       acceptProblems,
       readLiteral: literals ? (id) => literals.get(id).catch(() => undefined) : undefined,
+      rebuildFailed: keysReloaded,
     });
     const labels = new Map(this.#labels);
     const applied = store.transaction(() => {
@@ -565,6 +570,12 @@ export class EventLoop {
         `event loop ${account}: event ${applied.eventId} applied without ${prepared.problems.length} bad item(s): ${
           prepared.problems.join("; ")
         }`,
+      );
+    }
+    if (keysReloaded && (applied.rebuilt > 0 || prepared.stillFailed > 0)) {
+      this.#o.log(
+        `event loop ${account}: after the address change, ${applied.rebuilt} message(s) that had ` +
+          `failed to build were rebuilt; ${prepared.stillFailed} still fail`,
       );
     }
     if (applied.gone.length > 0) {

@@ -413,6 +413,43 @@ Deno.test("address items reach the hook before the event's messages; transient c
   assert.equal(isTransientError(new Error("x")), false);
 });
 
+Deno.test("an address event that reloaded the keys rebuilds the placeholders of failed builds", async () => {
+  let keys = false;
+  const t = setup({
+    startPaused: false,
+    fetcher: {
+      fetch(remoteId) {
+        const out = fakeBuilt(remoteId);
+        if (!keys) out.built = { ...out.built, status: "failed", reason: "no unlocked key" };
+        return Promise.resolve(out);
+      },
+    },
+    onAddresses: () => {
+      keys = true;
+    },
+  });
+  try {
+    await t.loop.start();
+    t.source.push({ Messages: [create("m1")] });
+    await settle(t.loop);
+    assert.equal(t.store.messages.failedBuilds().length, 1);
+    t.seen.length = 0;
+    t.source.push({ Addresses: [{ ID: "a1", Action: 3 }] }); // e.g. the address's keys changed
+    await settle(t.loop);
+    assert.deepEqual(t.store.messages.failedBuilds(), []);
+    assert.deepEqual(indexView(t.store), { "All Mail": [[2, "m1"]], INBOX: [[2, "m1"]] });
+    assert.deepEqual(t.seen, [
+      "e2:MessagesExpunged",
+      "e2:MessagesExpunged",
+      "e2:MessagesCreated",
+      "e2:MessagesCreated",
+    ]);
+    assert.ok(t.logs.some((l) => /1 message\(s\) that had failed to build were rebuilt/.test(l)));
+  } finally {
+    await t.done();
+  }
+});
+
 Deno.test("mail settings of an event reach their hook after the event committed", async () => {
   const got: unknown[] = [];
   const t = setup({
