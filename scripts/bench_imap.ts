@@ -29,7 +29,7 @@
  * ```sh
  * deno run -A scripts/bench_imap.ts [--messages 10000] [--repeat 3] [--store 1000]
  *   [--subject report] [--data DIR] [--keep] [--json] [--profile]
- *   [--v8-flags=--max-semi-space-size=4]
+ *   [--v8-flags=--max-semi-space-size=4,--expose-gc]
  * ```
  * `--v8-flags` is handed to serve's `deno run`; the default is what `deno task demo`, `deno task
  * compile` and the bundle launcher run the bridge with, so the figures are the product's.
@@ -52,7 +52,7 @@ const DOVECOT_USER = "bench";
 const DOVECOT_PASSWORD = "bench-dovecot-password";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The V8 flags the product runs the bridge with (`deno.json` tasks, `launch_bundle.ts`). */
-const PRODUCT_V8_FLAGS = "--max-semi-space-size=4";
+const PRODUCT_V8_FLAGS = "--max-semi-space-size=4,--expose-gc";
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 function fail(message: string): never {

@@ -19,7 +19,12 @@
  *   [--no-raw]     # skip the raw decrypt+build measurement
  *   [--memory-trace]   # RSS and the main thread's heap every 2 s of the sync
  *   [--memory]     # what the peak is made of: peaks of the main thread's heap and external memory
+ *   [--soft-limit-mb 240]   # the sync's soft memory limit (0: off), as `sync.memory_soft_limit_mb`
  * ```
+ *
+ * Run it with the product's V8 flags, `--v8-flags=--max-semi-space-size=4,--expose-gc` (what `deno
+ * task demo`, `deno task compile` and the bundle launcher use): without `--expose-gc` the soft
+ * memory limit (`src/sync/heap_governor.ts`) cannot act, and the output says so.
  *
  * `--memory` samples `Deno.memoryUsage()` every 10 ms during the sync (the peak RSS keeps its
  * 50 ms sampler) and prints the peaks of `heapUsed`, `heapTotal` (V8's committed heap of the main
@@ -42,7 +47,8 @@ import { Session } from "node:inspector";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { getAttachment, getMessage, type Message } from "../src/api/mod.ts";
-import { BuildPool, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
+import { BuildPool, HeapGovernor, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
+import { SCHEMA } from "../src/config/schema.ts";
 import { loginTo, tempIndex } from "../src/sync/_sync_test_utils.ts";
 import { getAllMessageIDs } from "../src/api/mod.ts";
 
@@ -71,6 +77,7 @@ const { values } = (() => {
         "no-raw": { type: "boolean" },
         "memory-trace": { type: "boolean" },
         memory: { type: "boolean" },
+        "soft-limit-mb": { type: "string" },
       },
       strict: true,
     });
@@ -83,6 +90,10 @@ const N = Number(values.messages ?? "10000");
 if (!Number.isInteger(N) || N < 1) fail("--messages must be a positive integer");
 const workers = values.workers === undefined ? undefined : Number(values.workers);
 const budgetMb = Number(values["budget-mb"] ?? "64");
+const softLimitMiB = Number(
+  values["soft-limit-mb"] ?? SCHEMA.sync.keys.memory_soft_limit_mb.default,
+);
+if (!Number.isFinite(softLimitMiB) || softLimitMiB < 0) fail("--soft-limit-mb must be ≥ 0");
 const log = (s: string) => {
   if (!values.json) console.error(s);
 };
@@ -171,6 +182,7 @@ try {
   }, 50);
   const memory = values.memory ? watchMemory() : undefined;
   let lastLog = 0;
+  const heap = new HeapGovernor({ softLimitBytes: softLimitMiB * 1024 * 1024 });
   const sync = await runInitialSync({
     api: syncApiFor(client),
     store: index.store,
@@ -179,6 +191,7 @@ try {
     throttle,
     account: EMAIL,
     memoryBudget: budgetMb * 1024 * 1024,
+    heap,
     reporter: {
       progress(p) {
         if (performance.now() - lastLog > 2000 || p.phase === "done") {
@@ -257,6 +270,7 @@ try {
     ratio: round(syncRate / rawRate),
     loadAverage1m: { before: round(loadBefore), after: round(loadavg()[0]) },
     rssMB: { beforeSync: round(rssBefore / 1e6), peakDuringSync: round(peakRss / 1e6) },
+    softLimit: { MiB: softLimitMiB, active: heap.active, forcedCollections: heap.forced },
     memoryMB: memoryFigures,
     cpuMsPerMessage: cpu,
     threadCpuMsPerMessage: threads,
@@ -281,6 +295,13 @@ try {
     );
     console.log(
       `peak RSS            ${figures.rssMB.peakDuringSync} MB (before sync ${figures.rssMB.beforeSync} MB)`,
+    );
+    console.log(
+      heap.active
+        ? `soft memory limit   ${softLimitMiB} MiB: ${heap.forced} forced collections`
+        : `soft memory limit   off (${
+          softLimitMiB === 0 ? "--soft-limit-mb 0" : "run with --v8-flags=…,--expose-gc"
+        })`,
     );
     if (memoryFigures) {
       const m = memoryFigures;

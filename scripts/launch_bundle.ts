@@ -10,7 +10,9 @@
  * - `--allow-run`: only the OS keychain tool (`secret-tool` on Linux, `security` on macOS), when
  *   it is installed;
  * - `--allow-env` and `--allow-sys`: configuration from the environment, OS name and hostname;
- * - `--v8-flags=--max-semi-space-size=4`: the memory setting the `demo` and `compile` tasks use.
+ * - `--v8-flags=--max-semi-space-size=4,--expose-gc`: the memory settings the `demo` and `compile`
+ *   tasks use (a 4 MiB young generation; `gc()` for the first sync's soft memory limit,
+ *   `src/sync/heap_governor.ts`).
  *
  * Usage: `deno run --allow-read --allow-env --allow-run --allow-sys scripts/launch_bundle.ts
  * [--bundle dist/bridge.js] [--print] -- <bridge arguments>`. With `--print` it only prints the
@@ -78,7 +80,7 @@ export async function launchArgs(bundle: string, bridgeArgs: string[]): Promise<
     "--allow-sys",
     // A 4 MiB young generation keeps a 10,000-message first sync at about 300 MB of RSS (350–375
     // MB with V8's default) for up to about 10 % more CPU; docs/BENCHMARKS.md.
-    "--v8-flags=--max-semi-space-size=4",
+    "--v8-flags=--max-semi-space-size=4,--expose-gc",
     resolve(bundle),
     ...bridgeArgs,
   ];

@@ -53,6 +53,7 @@ import {
   EventLoop,
   type EventLoopNotice,
   eventMessageFetcher,
+  type HeapGovernor,
   type Reporter,
   syncApiFor,
   SyncError,
@@ -82,6 +83,8 @@ export interface AccountRuntimeOptions {
   reporter: Reporter;
   vault: VaultWriter;
   slots: SyncSlots;
+  /** The process's soft limit on resident memory during first syncs (shared by the accounts). */
+  heap?: HeapGovernor;
   parts: ServeParts;
   recorder: SendRecorder;
   /** Delay before a failed bring-up is tried again, ms (default 60,000). */
@@ -682,6 +685,7 @@ export class AccountRuntime {
         account: this.email,
         reporter: this.#reporter(),
         memoryBudget: this.#config.sync.memory_budget_mb * MiB,
+        heap: o.heap,
         signal: this.#abort.signal,
       }, {
         onRetry: (e, attempt) =>

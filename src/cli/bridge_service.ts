@@ -26,6 +26,7 @@ import { missingParts } from "./serve_parts.ts";
 import type { ServeOutput } from "./serve_output.ts";
 import { type ListenerStatus, STATUS_FORMAT, type StatusReport } from "./status_report.ts";
 import { SyncSlots } from "./sync_slots.ts";
+import { HeapGovernor } from "../sync/mod.ts";
 import type { VaultWriter } from "./vault_writer.ts";
 import { VERSION } from "./version.ts";
 
@@ -116,6 +117,7 @@ export class BridgeService {
   readonly #bus: UpdateBus;
   readonly #recorder: SendRecorder;
   readonly #slots: SyncSlots;
+  readonly #heap: HeapGovernor;
   readonly #directory: AccountDirectory;
   #imap: ImapListener | undefined;
   #smtp: SmtpServer | undefined;
@@ -145,6 +147,9 @@ export class BridgeService {
       },
     });
     this.#slots = new SyncSlots(o.config.sync.workers);
+    this.#heap = new HeapGovernor({
+      softLimitBytes: o.config.sync.memory_soft_limit_mb * 1024 * 1024,
+    });
     this.#directory = new AccountDirectory({ source: o.passwords });
     for (const missing of missingParts(o.parts)) {
       this.#warnings.push(`${missing} is not in this build yet`);
@@ -207,6 +212,7 @@ export class BridgeService {
       reporter: o.output.progressReporter(),
       vault: o.vault,
       slots: this.#slots,
+      heap: this.#heap,
       parts: o.parts,
       recorder: this.#recorder,
       retryDelayMs: o.runtime?.retryDelayMs,

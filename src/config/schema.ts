@@ -204,6 +204,16 @@ export const SCHEMA = {
         max: 4096,
         meaning: "Upper bound, in MiB, on message data held in memory by the sync pipeline.",
       },
+      memory_soft_limit_mb: {
+        type: "int",
+        default: 240,
+        min: 0,
+        max: 65536,
+        meaning: "While first syncs run, when the process's resident memory is above this many " +
+          "MiB, a full garbage collection is run (at most once a second), so the sync's memory " +
+          "stays near it. Needs V8's `--expose-gc` flag, which `deno task demo`, the compiled " +
+          "binary and the bundle launcher set; 0 turns it off.",
+      },
       download_parallelism: {
         type: "int",
         default: 16,

@@ -76,6 +76,7 @@ import type {
 } from "../store/mod.ts";
 import { applyLabels, applyMessages } from "./apply.ts";
 import { DownloadThrottle } from "./download_throttle.ts";
+import type { HeapGovernor } from "./heap_governor.ts";
 import { MemoryBudget } from "./memory_budget.ts";
 import type { AttachmentData, BuildOptions, BuildOutput } from "./message_build.ts";
 import { NULL_REPORTER, ProgressMeter, type Reporter, type SyncProgress } from "./progress.ts";
@@ -130,6 +131,11 @@ export interface InitialSyncOptions {
   progressIntervalMs?: number;
   /** Stops the sync (it then rejects with the signal's reason). */
   signal?: AbortSignal;
+  /**
+   * The process's soft limit on resident memory, checked after each batch (one governor for every
+   * account's sync; see `heap_governor.ts`). Without one nothing is checked.
+   */
+  heap?: HeapGovernor;
 }
 
 /** What {@link runInitialSync} did. */
@@ -537,6 +543,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
       }
       notify();
       report("messages", done, total);
+      options.heap?.check();
     }
   } catch (e) {
     fatal ??= e;

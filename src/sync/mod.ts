@@ -57,6 +57,7 @@ export {
 export { BuildPool, type BuildPoolOptions } from "./build_pool.ts";
 export { DownloadThrottle, type ThrottleLimits } from "./download_throttle.ts";
 export { MemoryBudget } from "./memory_budget.ts";
+export { exposedGc, HeapGovernor, type HeapGovernorOptions } from "./heap_governor.ts";
 export { type SyncApi, syncApiFor } from "./sync_api.ts";
 export {
   type InitialSyncOptions,

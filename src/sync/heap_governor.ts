@@ -1,0 +1,84 @@
+/**
+ * A soft limit on the process's resident memory while first syncs run.
+ *
+ * Why: what a first sync holds at any moment is small (the in-flight budget, one batch), but V8
+ * frees the old generation only at its next mark-compact, and it lets the heap grow well past the
+ * live data before running one: in `scripts/bench_sync.ts` (10,000 messages) about 40 KB of heap
+ * and 40 KB of external memory per message are promoted and wait for the next mark-compact, which
+ * comes every ~1,000 messages, so the resident size swings between ~240 and ~310 MB. V8 offers
+ * no flag to make the heap grow less without also slowing compiled code (`--optimize-for-size`
+ * cost 20–25 % of sync throughput). So the sync checks the resident size after each batch and,
+ * above the soft limit, asks for a full collection itself — at most once per `minGapMs`, so a
+ * live set above the limit costs one collection per interval and no more.
+ *
+ * Collections can only be asked for when the runtime exposes `gc()` (V8 flag `--expose-gc`, set
+ * by `deno task demo`, `deno task compile` and the bundle launcher); without it the governor
+ * does nothing. One governor serves the whole process (the resident size is the process's),
+ * whatever number of accounts sync at once.
+ *
+ * @module
+ */
+
+/** Options of {@link HeapGovernor}. */
+export interface HeapGovernorOptions {
+  /** Resident size, in bytes, above which a collection is asked for; 0 turns it off. */
+  softLimitBytes: number;
+  /** Least time between two forced collections (default 1,000 ms). */
+  minGapMs?: number;
+  /** A full collection (default: the runtime's `gc()` when exposed, else none). */
+  gc?: (() => void) | undefined;
+  /** The process's resident size in bytes (default `Deno.memoryUsage().rss`). */
+  rss?: () => number;
+  /** Clock in ms (default `performance.now()`). */
+  now?: () => number;
+}
+
+/** The runtime's `gc()` when V8 runs with `--expose-gc`, else `undefined`. */
+export function exposedGc(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: unknown }).gc;
+  return typeof gc === "function" ? () => (gc as () => void)() : undefined;
+}
+
+/** Forces full collections while the resident size is above a soft limit. */
+export class HeapGovernor {
+  readonly #limit: number;
+  readonly #gap: number;
+  readonly #gc: (() => void) | undefined;
+  readonly #rss: () => number;
+  readonly #now: () => number;
+  #last = -Infinity;
+  #forced = 0;
+
+  constructor(options: HeapGovernorOptions) {
+    this.#limit = Math.max(0, options.softLimitBytes);
+    this.#gap = Math.max(0, options.minGapMs ?? 1000);
+    this.#gc = "gc" in options ? options.gc : exposedGc();
+    this.#rss = options.rss ?? (() => Deno.memoryUsage().rss);
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** Whether it can act: a limit is set and a collection can be asked for. */
+  get active(): boolean {
+    return this.#limit > 0 && this.#gc !== undefined;
+  }
+
+  /** Collections forced so far. */
+  get forced(): number {
+    return this.#forced;
+  }
+
+  /**
+   * Asks for a full collection when the resident size is above the limit and the last forced
+   * one is at least `minGapMs` ago. Returns whether it did.
+   */
+  check(): boolean {
+    if (!this.active) return false;
+    const now = this.#now();
+    if (now - this.#last < this.#gap) return false;
+    if (this.#rss() <= this.#limit) return false;
+    this.#last = now;
+    this.#forced++;
+    this.#gc!();
+    return true;
+  }
+}
