@@ -1,7 +1,7 @@
 /**
  * Message actions (go-proton-api `message.go`, `undo.go`; proton-api.md §1.7): read/unread,
  * label/unlabel with undo on partial failure, permanent delete, forwarded/unforwarded. All take
- * message IDs and send them in chunks of 150, one chunk after the other.
+ * message IDs and send them in chunks of 150, four chunks in flight at once.
  *
  * @module
  */
@@ -13,8 +13,8 @@ import { CODE_SUCCESS } from "./types.ts";
 
 /** IDs per request (go-proton-api chunks by `maxPageSize`). */
 export const ACTION_CHUNK_SIZE = 150;
-/** Label/unlabel chunks in flight at once. */
-const LABEL_CONCURRENCY = 4;
+/** Chunks of one action in flight at once. */
+const ACTION_CONCURRENCY = 4;
 
 /** The items of a multi-status reply whose own `Code` is not 1000. */
 export function failedItems(reply: ApiReply): ItemFailure[] {
@@ -27,8 +27,36 @@ export function failedItems(reply: ApiReply): ItemFailure[] {
     }));
 }
 
+/**
+ * Runs `each` over the chunks of `ids`, {@link ACTION_CONCURRENCY} at a time (go-proton-api sends
+ * the chunks of read, unread and label actions in parallel too). Once a chunk throws, no new chunk
+ * starts; the first error is thrown after the running ones have answered.
+ */
+async function eachChunk(
+  ids: readonly string[],
+  each: (part: string[]) => Promise<void>,
+): Promise<void> {
+  const parts = chunk(ids, ACTION_CHUNK_SIZE);
+  let error: { e: unknown } | undefined;
+  let next = 0;
+  const worker = async () => {
+    while (next < parts.length && error === undefined) {
+      const part = parts[next++];
+      try {
+        await each(part);
+      } catch (e) {
+        error ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, parts.length) }, worker));
+  if (error !== undefined) throw error.e;
+}
+
 async function putIDs(client: ApiClient, path: string, ids: readonly string[]): Promise<void> {
-  for (const part of chunk(ids, ACTION_CHUNK_SIZE)) await client.put(path, { IDs: part });
+  await eachChunk(ids, async (part) => {
+    await client.put(path, { IDs: part });
+  });
 }
 
 /** `PUT /mail/v4/messages/read`. */
@@ -53,9 +81,9 @@ async function multiStatusIDs(
   ids: readonly string[],
 ): Promise<void> {
   const failures: ItemFailure[] = [];
-  for (const part of chunk(ids, ACTION_CHUNK_SIZE)) {
+  await eachChunk(ids, async (part) => {
     failures.push(...failedItems(await client.put(path, { IDs: part })));
-  }
+  });
   if (failures.length > 0) throw new PartialFailureError(action, failures, false);
 }
 
@@ -103,31 +131,19 @@ async function labelAction(
   ids: readonly string[],
   labelID: string,
 ): Promise<void> {
-  // Chunks go out LABEL_CONCURRENCY at a time (go-proton-api runs them in parallel too); once all
+  // Chunks go out ACTION_CONCURRENCY at a time (go-proton-api runs them in parallel too); once all
   // have answered, any failure undoes every chunk that was applied, so nothing of the batch stays.
-  const parts = chunk(ids, ACTION_CHUNK_SIZE);
   const tokens: UndoToken[] = [];
   const failures: ItemFailure[] = [];
-  let error: unknown;
-  let next = 0;
-  const worker = async () => {
-    while (next < parts.length && error === undefined) {
-      const part = parts[next++];
+  try {
+    await eachChunk(ids, async (part) => {
       const body: LabelMessagesReq = { LabelID: labelID, IDs: part };
-      let reply: ApiReply;
-      try {
-        reply = await client.put(path, body);
-      } catch (e) {
-        error ??= e;
-        return;
-      }
+      const reply = await client.put(path, body);
       const token = reply.UndoToken as UndoToken | undefined;
       if (token && typeof token.Token === "string" && token.Token) tokens.push(token);
       failures.push(...failedItems(reply));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LABEL_CONCURRENCY, parts.length) }, worker));
-  if (error !== undefined) {
+    });
+  } catch (error) {
     // A chunk failed as a whole: roll back the chunks applied, keep the error.
     if (tokens.length > 0) await undoActions(client, tokens).catch(() => false);
     throw error;
