@@ -8,7 +8,7 @@
 import * as openpgp from "openpgp";
 import { CryptoError, errorMessage, toCryptoError } from "./errors.ts";
 import { keyLabel, toPublicKeys } from "./keys.ts";
-import { concatBytes } from "./srp_hash.ts";
+import { bytesEqual, concatBytes } from "./srp_hash.ts";
 import { decryptSeipdV1, handlesAlgorithm, ModificationDetectedError } from "./seipd_v1.ts";
 import { decryptEcdhKeyPacket } from "./ecdh_session_key.ts";
 
@@ -157,7 +157,7 @@ function decryptKeyPacketsNatively(
       continue;
     }
     const algorithm = key.algorithm as openpgp.enums.symmetricNames;
-    if (!found.some((k) => k.algorithm === algorithm && sameBytes(k.data, key.data))) {
+    if (!found.some((k) => k.algorithm === algorithm && bytesEqual(k.data, key.data))) {
       found.push({ data: key.data, algorithm });
     }
   }
@@ -174,10 +174,6 @@ function mayBeFor(body: Uint8Array, keys: readonly openpgp.PrivateKey[]): boolea
   if (id.every((b) => b === 0)) return true;
   const hex = Array.from(id, (b) => b.toString(16).padStart(2, "0")).join("");
   return keys.some((k) => k.getKeyIDs().some((kid) => kid.toHex() === hex));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /**

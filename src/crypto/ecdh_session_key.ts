@@ -39,6 +39,7 @@ import {
 } from "node:crypto";
 import type * as openpgp from "openpgp";
 import type { SessionKey } from "./session_key.ts";
+import { bytesEqual } from "./srp_hash.ts";
 
 /** OpenPGP public-key algorithm ID of ECDH. */
 const ECDH = 18;
@@ -178,7 +179,7 @@ export function decryptEcdhKeyPacket(
   }
   const keyId = body.subarray(1, 9);
   const wildcard = keyId.every((b) => b === 0);
-  const candidates = ecdhKeysOf(keys).filter((k) => wildcard || equalBytes(k.keyId, keyId));
+  const candidates = ecdhKeysOf(keys).filter((k) => wildcard || bytesEqual(k.keyId, keyId));
   if (candidates.length === 0) return undefined;
   let publicKey: KeyObject;
   try {
@@ -260,10 +261,4 @@ function sessionKeyOf(m: Uint8Array): SessionKey | undefined {
   for (const b of key) sum = (sum + b) & 0xffff;
   if (sum !== ((unpadded[1 + size] << 8) | unpadded[2 + size])) return undefined;
   return { data: key, algorithm };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
