@@ -113,7 +113,11 @@ function ecdhKeysOf(keys: readonly openpgp.PrivateKey[]): PreparedKey[] {
 
 function prepare(packet: KeyPacketLike): PreparedKey | undefined {
   if (packet.algorithm !== "ecdh" && packet.algorithm !== ECDH) return undefined;
-  if (!packet.isDecrypted?.()) return undefined;
+  if (!packet.isDecrypted?.()) {
+    // Locked again (or cleared): forget the copy of its secret too.
+    prepared.delete(packet);
+    return undefined;
+  }
   const cached = prepared.get(packet);
   if (cached !== undefined) return cached ?? undefined;
   let ready: PreparedKey | null = null;

@@ -187,3 +187,19 @@ Deno.test("decryptMessage: a key packet changed in transit still fails as wrong-
   bad[2 + length - 3] ^= 0x10;
   await rejectsKind(() => decryptMessage(bad, [alice.unlocked]), "wrong-key");
 });
+
+Deno.test("decryptEcdhKeyPacket stops using a key whose secret was cleared", async () => {
+  const { privateKey } = await openpgp.generateKey({
+    type: "ecc",
+    curve: "curve25519Legacy",
+    userIDs: [{ email: "clear@example.test" }],
+    format: "object",
+  });
+  const sessionKey = { data: crypto.getRandomValues(new Uint8Array(16)), algorithm: "aes128" };
+  const [body] = await keyPacketBodies(await keyPacketsFor(sessionKey, [privateKey.toPublic()]));
+  assert.deepEqual(decryptEcdhKeyPacket(body!, [privateKey]), sessionKey);
+  for (const sub of privateKey.subkeys) {
+    (sub.keyPacket as unknown as { clearPrivateParams(): void }).clearPrivateParams();
+  }
+  assert.equal(decryptEcdhKeyPacket(body!, [privateKey]), undefined);
+});
