@@ -130,30 +130,49 @@ export class AddressMembership extends Membership {
 
   /** Flags and mod-sequences of this address's UIDs in `ranges`, ascending. */
   override flagRows(mailbox: MailboxId, ranges: readonly UidRange[]): FlagRow[] {
-    return super.flagRows(mailbox, ranges).filter((r) => this.owns(r.messageId));
+    return this.#ownRows(mailbox, super.flagRows(mailbox, ranges));
   }
 
   /** What FETCH serves from the index for this address's UIDs in `ranges`, ascending. */
   override fetchRows(mailbox: MailboxId, ranges: readonly UidRange[]): FetchRow[] {
-    return super.fetchRows(mailbox, ranges).filter((r) => this.owns(r.messageId));
+    return this.#ownRows(mailbox, super.fetchRows(mailbox, ranges));
   }
 
   /** This address's UIDs matching every key of `criteria`, ascending. */
   override search(mailbox: MailboxId, criteria: SearchCriteria): Uid[] {
     const hits = super.search(mailbox, criteria);
     if (hits.length === 0) return hits;
-    const own = new Set(
-      (this.#sql.q(
-        `SELECT mm.uid FROM mailbox_messages mm ${OWN_JOIN}
-         WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? AND ${OWN}`,
-      ).all(mailbox, hits[0], hits[hits.length - 1], this.addressId) as { uid: number }[])
-        .map((r) => r.uid),
-    );
+    const own = this.#ownUids(mailbox, hits[0], hits[hits.length - 1]);
     return hits.filter((uid) => own.has(uid));
   }
 
   /** This address's rows whose mod-sequence is above `modseq`, by UID. */
   override changedSince(mailbox: MailboxId, modseq: number): FlagRow[] {
-    return super.changedSince(mailbox, modseq).filter((r) => this.owns(r.messageId));
+    return this.#ownRows(mailbox, super.changedSince(mailbox, modseq));
+  }
+
+  /**
+   * The rows of `rows` (of one mailbox) this view shows: one query over their UID span instead of
+   * one per row.
+   */
+  #ownRows<R extends { uid: Uid }>(mailbox: MailboxId, rows: R[]): R[] {
+    if (rows.length === 0) return rows;
+    let lo = rows[0].uid;
+    let hi = lo;
+    for (const r of rows) {
+      if (r.uid < lo) lo = r.uid;
+      if (r.uid > hi) hi = r.uid;
+    }
+    const own = this.#ownUids(mailbox, lo, hi);
+    return rows.filter((r) => own.has(r.uid));
+  }
+
+  /** This view's UIDs of a mailbox between `lo` and `hi` (inclusive). */
+  #ownUids(mailbox: MailboxId, lo: number, hi: number): Set<number> {
+    const rows = this.#sql.q(
+      `SELECT mm.uid FROM mailbox_messages mm ${OWN_JOIN}
+       WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? AND ${OWN}`,
+    ).all(mailbox, lo, hi, this.addressId) as { uid: number }[];
+    return new Set(rows.map((r) => r.uid));
   }
 }
