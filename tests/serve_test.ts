@@ -178,6 +178,12 @@ Deno.test({
         assert.equal(report.pid, starting.pid);
         assert.equal(report.listeners.smtp.state, "listening");
         assert.equal(report.listeners.smtp.port, smtp!.port);
+        // The sync's soft memory limit is enforced where V8 has gc(): the bundle launcher passes
+        // --expose-gc (as the demo and compile tasks do); the plain `deno run` of these tests not.
+        assert.ok(report.memory.rssMB > 20, `rss ${report.memory.rssMB} MB`);
+        assert.equal(report.memory.softLimitMiB, 240);
+        assert.equal(report.memory.softLimitActive, !!Deno.env.get("BRIDGE_TEST_BUNDLE"));
+        assert.ok(report.memory.forcedCollections >= 0);
         const a = demoAccount(report);
         assert.equal(a.state, "ready");
         assert.equal(a.reason, null);
@@ -193,6 +199,12 @@ Deno.test({
         assert.equal(text.code, 0);
         assert.match(text.stdout, /demo@bridge\.test: ready/);
         assert.match(text.stdout, /300 messages/);
+        assert.match(
+          text.stdout,
+          Deno.env.get("BRIDGE_TEST_BUNDLE")
+            ? /memory: +[\d.]+ MB resident; sync soft limit 240 MiB, \d+ forced collections?/
+            : /memory: +[\d.]+ MB resident; sync soft limit 240 MiB not enforced/,
+        );
       });
 
       await t.step("a second serve on the same data directory is refused", async () => {

@@ -24,7 +24,12 @@ import { AccountRuntime } from "./account_runtime.ts";
 import type { ImapListener, ServeParts } from "./serve_parts.ts";
 import { missingParts } from "./serve_parts.ts";
 import type { ServeOutput } from "./serve_output.ts";
-import { type ListenerStatus, STATUS_FORMAT, type StatusReport } from "./status_report.ts";
+import {
+  type ListenerStatus,
+  memoryStatus,
+  STATUS_FORMAT,
+  type StatusReport,
+} from "./status_report.ts";
 import { SyncSlots } from "./sync_slots.ts";
 import { HeapGovernor } from "../sync/mod.ts";
 import type { VaultWriter } from "./vault_writer.ts";
@@ -310,6 +315,7 @@ export class BridgeService {
       apiUrl: this.#config.api.url,
       logLevel: this.#o.output.level,
       listeners: { imap, smtp },
+      memory: memoryStatus(this.#config.sync.memory_soft_limit_mb, this.#heap),
       accounts,
       warnings,
     };

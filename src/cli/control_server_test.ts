@@ -27,6 +27,7 @@ function report(): StatusReport {
     dataDir: "/d",
     apiUrl: "http://x",
     logLevel: "info",
+    memory: { rssMB: 1, softLimitMiB: 240, softLimitActive: false, forcedCollections: 0 },
     listeners: {
       imap: {
         state: "listening",

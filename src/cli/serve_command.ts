@@ -53,7 +53,12 @@ import { SERVE_PARTS } from "./serve_parts.ts";
 import { VaultWriter } from "./vault_writer.ts";
 import { VERSION } from "./version.ts";
 import { formatMailClientSettings, type MailClientSettings } from "./account_settings.ts";
-import { type ListenerStatus, STATUS_FORMAT, type StatusReport } from "./status_report.ts";
+import {
+  type ListenerStatus,
+  memoryStatus,
+  STATUS_FORMAT,
+  type StatusReport,
+} from "./status_report.ts";
 
 /** How long a graceful stop may take before the process exits anyway, ms. */
 const STOP_TIMEOUT_MS = 30_000;
@@ -493,6 +498,7 @@ function startingReport(
     apiUrl: config.api.url,
     logLevel,
     listeners: { imap: listener(config.imap), smtp: listener(config.smtp) },
+    memory: memoryStatus(config.sync.memory_soft_limit_mb),
     accounts: [],
     warnings: [],
   };

@@ -23,6 +23,7 @@ import { probeProcess } from "./lock_file.ts";
 import {
   type AccountStatus,
   type ListenerStatus,
+  type MemoryStatus,
   NOT_RUNNING_EXIT_CODE,
   type StatusReport,
 } from "./status_report.ts";
@@ -161,6 +162,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     `  API:            ${r.apiUrl}`,
     `  IMAP:           ${listener(r.listeners.imap)}`,
     `  SMTP:           ${listener(r.listeners.smtp)}`,
+    `  memory:         ${memory(r.memory)}`,
   ];
   if (r.accounts.length === 0) lines.push("", "No accounts (`bridge login` adds one).");
   for (const a of r.accounts) lines.push("", ...account(a, now));
@@ -168,6 +170,17 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     lines.push("", "Warnings:", ...r.warnings.map((w) => `  - ${w}`));
   }
   return lines.join("\n");
+}
+
+function memory(m: MemoryStatus): string {
+  const limit = m.softLimitMiB === 0
+    ? "no soft limit for syncs"
+    : m.softLimitActive
+    ? `sync soft limit ${m.softLimitMiB} MiB, ${m.forcedCollections} forced collection${
+      m.forcedCollections === 1 ? "" : "s"
+    }`
+    : `sync soft limit ${m.softLimitMiB} MiB not enforced (V8 runs without --expose-gc)`;
+  return `${m.rssMB} MB resident; ${limit}`;
 }
 
 function listener(l: ListenerStatus): string {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { EventLoopState } from "../sync/mod.ts";
+import { type EventLoopState, exposedGc } from "../sync/mod.ts";
 
 /** Version of this shape; bumped when a field changes meaning or goes away (additions do not). */
 export const STATUS_FORMAT = 1;
@@ -101,6 +101,34 @@ export interface AccountStatus {
   smtp: { sent: number; failed: number; duplicatesSuppressed: number | null };
 }
 
+/** The process's memory (see `sync.memory_soft_limit_mb`). */
+export interface MemoryStatus {
+  /** Resident size of the serve process now, MB (10⁶ bytes, one decimal). */
+  rssMB: number;
+  /** `sync.memory_soft_limit_mb` (0: off). */
+  softLimitMiB: number;
+  /** Whether the limit is enforced: it is set and V8 runs with `--expose-gc`. */
+  softLimitActive: boolean;
+  /** Full collections the limit has forced since serve started. */
+  forcedCollections: number;
+}
+
+/**
+ * The {@link MemoryStatus} of this process: `governor` is the running sync's soft limit (serve's
+ * `HeapGovernor`); without one (serve still starting) the limit is reported as it will be.
+ */
+export function memoryStatus(
+  softLimitMiB: number,
+  governor?: { readonly active: boolean; readonly forced: number },
+): MemoryStatus {
+  return {
+    rssMB: Math.round(Deno.memoryUsage().rss / 1e5) / 10,
+    softLimitMiB,
+    softLimitActive: governor ? governor.active : softLimitMiB > 0 && exposedGc() !== undefined,
+    forcedCollections: governor?.forced ?? 0,
+  };
+}
+
 /** The whole report. */
 export interface StatusReport {
   running: true;
@@ -118,6 +146,8 @@ export interface StatusReport {
   apiUrl: string;
   logLevel: string;
   listeners: { imap: ListenerStatus; smtp: ListenerStatus };
+  /** The process's memory and the first sync's soft limit on it. */
+  memory: MemoryStatus;
   accounts: AccountStatus[];
   /** Things the user should know (parts not available, settings that need a restart). */
   warnings: string[];
