@@ -5,11 +5,15 @@
  * frees the old generation only at its next mark-compact, and it lets the heap grow well past the
  * live data before running one: in `scripts/bench_sync.ts` (10,000 messages) about 40 KB of heap
  * and 40 KB of external memory per message are promoted and wait for the next mark-compact, which
- * comes every ~1,000 messages, so the resident size swings between ~240 and ~310 MB. V8 offers
+ * comes every ~1,000 messages, so the resident size climbs to ~290–310 MB. V8 offers
  * no flag to make the heap grow less without also slowing compiled code (`--optimize-for-size`
  * cost 20–25 % of sync throughput). So the sync checks the resident size after each batch and,
  * above the soft limit, asks for a full collection itself — at most once per `minGapMs`, so a
- * live set above the limit costs one collection per interval and no more.
+ * live set above the limit costs one collection per interval and no more. (Freed pages mostly stay
+ * with the process, so the resident size seldom falls after a collection; the collections keep it
+ * from growing. Asking again only after a further growth of 4–16 MiB gave fewer collections but
+ * peaks up to 20 MB higher in `bench_sync`; a forced collection took 13–27 ms there, since
+ * marking is per object and message bytes are external.)
  *
  * Collections can only be asked for when the runtime exposes `gc()` (V8 flag `--expose-gc`, set
  * by `deno task demo`, `deno task compile` and the bundle launcher); without it the governor
