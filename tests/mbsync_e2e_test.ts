@@ -17,13 +17,13 @@
 import { join } from "node:path";
 import { withTempDir } from "../src/cli/_cli_test_utils.ts";
 import {
+  ClientFixture,
   installed,
   maildirFolders,
   type MirroredFolder,
-  MirrorFixture,
   mirrorScenario,
   runClient,
-} from "./_mirror_fixture.ts";
+} from "./_client_fixture.ts";
 
 const MBSYNC = installed("mbsync");
 if (!MBSYNC) {
@@ -91,7 +91,7 @@ Deno.test({
   sanitizeOps: false,
 }, async () => {
   await withTempDir(async (home) => {
-    const f = await MirrorFixture.create(home, "mira@example.test", 30);
+    const f = await ClientFixture.create(home, "mira@example.test", 30);
     try {
       const mail = join(home, "mail");
       await Deno.mkdir(mail, { recursive: true });

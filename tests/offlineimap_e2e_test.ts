@@ -19,13 +19,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTempDir } from "../src/cli/_cli_test_utils.ts";
 import {
+  ClientFixture,
   installed,
   maildirFolders,
   type MirroredFolder,
-  MirrorFixture,
   mirrorScenario,
   runClient,
-} from "./_mirror_fixture.ts";
+} from "./_client_fixture.ts";
 
 const OFFLINEIMAP = installed("offlineimap");
 if (!OFFLINEIMAP) {
@@ -95,7 +95,7 @@ Deno.test({
   sanitizeOps: false,
 }, async () => {
   await withTempDir(async (home) => {
-    const f = await MirrorFixture.create(home, "olaf@example.test", 30);
+    const f = await ClientFixture.create(home, "olaf@example.test", 30);
     try {
       const mail = join(home, "mail");
       const config = join(home, "offlineimaprc");

@@ -1,9 +1,10 @@
 /**
- * What the end-to-end tests of Maildir mirroring clients (mbsync, offlineimap) share: the
+ * What the end-to-end tests of real IMAP clients (mbsync, offlineimap, imapflow) share: the
  * reference API server in this process with a seeded user, `bridge login`, `bridge serve --json`
  * as a subprocess without TLS on loopback (restartable on a new port), bridge's own view of every
  * mailbox through python3 imaplib, the reference server's controls to deliver mail and to count
- * Starred messages, and the scenario every client goes through ({@link mirrorScenario}).
+ * Starred messages, and the scenario every Maildir mirroring client goes through
+ * ({@link mirrorScenario}).
  *
  * @module
  */
@@ -53,8 +54,8 @@ m.logout()
 print(json.dumps(out))
 `;
 
-/** The reference server, a signed-in account and `bridge serve` for a mirroring client. */
-export class MirrorFixture {
+/** The reference server, a signed-in account and `bridge serve` for a real client. */
+export class ClientFixture {
   readonly home: string;
   readonly email: string;
   readonly server: ApiServer;
@@ -72,10 +73,10 @@ export class MirrorFixture {
   }
 
   /** Starts the reference server with `email` seeded with `messages`, and signs bridge in. */
-  static async create(home: string, email: string, messages: number): Promise<MirrorFixture> {
+  static async create(home: string, email: string, messages: number): Promise<ClientFixture> {
     const password = "mirror e2e secret";
     const server = await startApiServer({ port: 0, quiet: true });
-    const f = new MirrorFixture(home, email, server);
+    const f = new ClientFixture(home, email, server);
     try {
       await server.createUser({ email, password, messages });
       const dataArgs = ["--data-dir", join(home, "bridge-data"), "--key-store", "file"];
@@ -230,7 +231,7 @@ export interface MirrorClient {
  * 4. after a restart of serve (another port) the UIDVALIDITY of every mailbox is the same, the
  *    client syncs without complaint and changes nothing.
  */
-export async function mirrorScenario(f: MirrorFixture, client: MirrorClient): Promise<void> {
+export async function mirrorScenario(f: ClientFixture, client: MirrorClient): Promise<void> {
   const sync = () => client.sync(f.port);
   await f.start();
   await sync();
