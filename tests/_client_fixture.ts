@@ -1,7 +1,7 @@
 /**
- * What the end-to-end tests of real IMAP clients (mbsync, offlineimap, imapflow) share: the
+ * What the end-to-end tests of real clients (mbsync, offlineimap, imapflow, nodemailer) share: the
  * reference API server in this process with a seeded user, `bridge login`, `bridge serve --json`
- * as a subprocess without TLS on loopback (restartable on a new port), bridge's own view of every
+ * as a subprocess without TLS on loopback (restartable on new ports), bridge's own view of every
  * mailbox through python3 imaplib, the reference server's controls to deliver mail and to count
  * Starred messages, and the scenario every Maildir mirroring client goes through
  * ({@link mirrorScenario}).
@@ -63,6 +63,8 @@ export class ClientFixture {
   imap!: { username: string; password: string };
   /** The IMAP port of the running serve. */
   port = 0;
+  /** The SMTP port of the running serve. */
+  smtpPort = 0;
   #serve: ServeProcess | undefined;
   #serveArgs: string[] = [];
 
@@ -99,6 +101,7 @@ export class ClientFixture {
     this.#serve = serve;
     const ready = await serve.waitFor("ready");
     this.port = (ready.imap as { port: number }).port;
+    this.smtpPort = (ready.smtp as { port: number }).port;
   }
 
   /** Stops serve with SIGTERM and checks it exited cleanly. */
