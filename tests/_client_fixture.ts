@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ApiServer, startApiServer } from "../src/api_server/mod.ts";
-import { runBridge } from "../src/cli/_cli_test_utils.ts";
+import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
 import { loginToReferenceServer } from "./_bridge_login.ts";
 import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
@@ -19,14 +19,44 @@ import { runPythonJsonArg } from "./_python_json.ts";
 import { refControl, refMessages } from "./_ref_control.ts";
 import { eventPollEnv, plainServeArgs, ServeProcess } from "./_serve_process.ts";
 
-/** Whether `command --version` runs (a client installed from Debian, see `.ci/run`). */
-export function installed(command: string): boolean {
+/**
+ * Whether `command --version` runs (a client installed from Debian package `debianPackage`, see
+ * `.ci/run`); when it does not, says that `test` is skipped and how to install it.
+ */
+export function installed(command: string, debianPackage: string, test: string): boolean {
+  let ok = false;
   try {
-    return new Deno.Command(command, { args: ["--version"], stdout: "null", stderr: "null" })
+    ok = new Deno.Command(command, { args: ["--version"], stdout: "null", stderr: "null" })
       .outputSync().success;
   } catch {
-    return false;
+    ok = false;
   }
+  if (!ok) {
+    console.error(
+      `${test}: ${command} is not installed (apt-get install ${debianPackage}); skipped`,
+    );
+  }
+  return ok;
+}
+
+/**
+ * Runs `fn` with a {@link ClientFixture} for `email` (seeded with `messages`) in a temporary
+ * directory named after `prefix`, and stops serve and the reference server afterwards.
+ */
+export async function withClientFixture(
+  prefix: string,
+  email: string,
+  messages: number,
+  fn: (f: ClientFixture) => Promise<void>,
+): Promise<void> {
+  await withTempDir(async (home) => {
+    const f = await ClientFixture.create(home, email, messages);
+    try {
+      await fn(f);
+    } finally {
+      await f.close();
+    }
+  }, prefix);
 }
 
 /** Every selectable mailbox as bridge serves it: name → UIDVALIDITY and `UID SEARCH ALL`. */

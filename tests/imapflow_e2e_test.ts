@@ -16,9 +16,8 @@
  */
 import assert from "node:assert/strict";
 import { ImapFlow } from "imapflow";
-import { withTempDir } from "../src/cli/_cli_test_utils.ts";
 import { eventually } from "./_eventually.ts";
-import { ClientFixture } from "./_client_fixture.ts";
+import { withClientFixture } from "./_client_fixture.ts";
 import { refMessages } from "./_ref_control.ts";
 
 Deno.test({
@@ -26,8 +25,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
-  await withTempDir(async (home) => {
-    const f = await ClientFixture.create(home, "ida@example.test", 30);
+  await withClientFixture("bridge_imapflow_e2e_", "ida@example.test", 30, async (f) => {
     let client: ImapFlow | undefined;
     try {
       await f.start();
@@ -165,7 +163,6 @@ Deno.test({
       client = undefined;
     } finally {
       if (client) client.close();
-      await f.close();
     }
-  }, "bridge_imapflow_e2e_");
+  });
 });

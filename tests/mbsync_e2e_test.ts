@@ -15,20 +15,16 @@
  * @module
  */
 import { join } from "node:path";
-import { withTempDir } from "../src/cli/_cli_test_utils.ts";
 import {
-  ClientFixture,
   installed,
   maildirFolders,
   type MirroredFolder,
   mirrorScenario,
   runClient,
+  withClientFixture,
 } from "./_client_fixture.ts";
 
-const MBSYNC = installed("mbsync");
-if (!MBSYNC) {
-  console.error("mbsync_e2e_test: mbsync is not installed (apt-get install isync); skipped");
-}
+const MBSYNC = installed("mbsync", "isync", "mbsync_e2e_test");
 
 /** mbsync's configuration: every mailbox of bridge into a Maildir under `dir`. */
 function mbsyncrc(dir: string, port: number, user: string, password: string): string {
@@ -90,23 +86,19 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
-  await withTempDir(async (home) => {
-    const f = await ClientFixture.create(home, "mira@example.test", 30);
-    try {
-      const mail = join(home, "mail");
-      await Deno.mkdir(mail, { recursive: true });
-      const config = join(home, "mbsyncrc");
-      await mirrorScenario(f, {
-        name: "mbsync",
-        mail,
-        async sync(port) {
-          await Deno.writeTextFile(config, mbsyncrc(home, port, f.imap.username, f.imap.password));
-          await runClient("mbsync", ["-c", config, "-a"]);
-        },
-        folders: () => maildir(mail),
-      });
-    } finally {
-      await f.close();
-    }
-  }, "bridge_mbsync_e2e_");
+  await withClientFixture("bridge_mbsync_e2e_", "mira@example.test", 30, async (f) => {
+    const home = f.home;
+    const mail = join(home, "mail");
+    await Deno.mkdir(mail, { recursive: true });
+    const config = join(home, "mbsyncrc");
+    await mirrorScenario(f, {
+      name: "mbsync",
+      mail,
+      async sync(port) {
+        await Deno.writeTextFile(config, mbsyncrc(home, port, f.imap.username, f.imap.password));
+        await runClient("mbsync", ["-c", config, "-a"]);
+      },
+      folders: () => maildir(mail),
+    });
+  });
 });

@@ -17,22 +17,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withTempDir } from "../src/cli/_cli_test_utils.ts";
 import {
-  ClientFixture,
   installed,
   maildirFolders,
   type MirroredFolder,
   mirrorScenario,
   runClient,
+  withClientFixture,
 } from "./_client_fixture.ts";
 
-const OFFLINEIMAP = installed("offlineimap");
-if (!OFFLINEIMAP) {
-  console.error(
-    "offlineimap_e2e_test: offlineimap is not installed (apt-get install offlineimap3); skipped",
-  );
-}
+const OFFLINEIMAP = installed("offlineimap", "offlineimap3", "offlineimap_e2e_test");
 
 /** offlineimap's configuration: every folder of bridge into a Maildir under `dir`. */
 function offlineimaprc(dir: string, port: number, user: string, password: string): string {
@@ -94,28 +88,24 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
-  await withTempDir(async (home) => {
-    const f = await ClientFixture.create(home, "olaf@example.test", 30);
-    try {
-      const mail = join(home, "mail");
-      const config = join(home, "offlineimaprc");
-      await mirrorScenario(f, {
-        name: "offlineimap",
-        mail,
-        async sync(port) {
-          await Deno.writeTextFile(
-            config,
-            offlineimaprc(home, port, f.imap.username, f.imap.password),
-          );
-          const out = await runClient("offlineimap", ["-c", config, "-o", "-u", "basic"]);
-          // offlineimap reports some problems (a UIDVALIDITY change among them) on its output
-          // and still exits 0.
-          assert.doesNotMatch(out, /ERROR|validity problem/i, out);
-        },
-        folders: () => maildir(home, mail),
-      });
-    } finally {
-      await f.close();
-    }
-  }, "bridge_offlineimap_e2e_");
+  await withClientFixture("bridge_offlineimap_e2e_", "olaf@example.test", 30, async (f) => {
+    const home = f.home;
+    const mail = join(home, "mail");
+    const config = join(home, "offlineimaprc");
+    await mirrorScenario(f, {
+      name: "offlineimap",
+      mail,
+      async sync(port) {
+        await Deno.writeTextFile(
+          config,
+          offlineimaprc(home, port, f.imap.username, f.imap.password),
+        );
+        const out = await runClient("offlineimap", ["-c", config, "-o", "-u", "basic"]);
+        // offlineimap reports some problems (a UIDVALIDITY change among them) on its output
+        // and still exits 0.
+        assert.doesNotMatch(out, /ERROR|validity problem/i, out);
+      },
+      folders: () => maildir(home, mail),
+    });
+  });
 });
