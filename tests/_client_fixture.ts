@@ -134,6 +134,11 @@ export class ClientFixture {
     this.smtpPort = (ready.smtp as { port: number }).port;
   }
 
+  /** What the running serve has written to standard error so far (its log). */
+  get serveLog(): string {
+    return this.#serve?.stderr ?? "";
+  }
+
   /** Stops serve with SIGTERM and checks it exited cleanly. */
   async stop(): Promise<void> {
     const serve = this.#serve!;

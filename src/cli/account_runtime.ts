@@ -45,7 +45,7 @@ import type { MailAccount } from "../connector/account.ts";
 import type { SendRecorder } from "../connector/send_recorder.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
 import { CryptoError } from "../crypto/errors.ts";
-import { LiteralCache, Store } from "../store/mod.ts";
+import { LiteralCache, type RemoteMessageId, Store } from "../store/mod.ts";
 import {
   apiEventSource,
   BuildPool,
@@ -129,6 +129,8 @@ export class AccountRuntime {
   #cache: LiteralCache | undefined;
   #pool: BuildPool | undefined;
   #fetcher: MessageFetcher | undefined;
+  /** Failed builds the index held when it was opened: the first event loop retries them once. */
+  #failedAtOpen: RemoteMessageId[] = [];
   #loop: EventLoop | undefined;
   #loopResumed = false;
   #synced = false;
@@ -517,6 +519,9 @@ export class AccountRuntime {
       await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
       await Deno.mkdir(paths.cache, { recursive: true, mode: 0o700 });
       this.#store = Store.open(paths.index);
+      this.#failedAtOpen = this.#store.messages.failedBuilds().flatMap((f) =>
+        f.remoteId === null ? [] : [f.remoteId]
+      );
       this.#cache = await LiteralCache.open(paths.cache, account.cacheSecret);
     }
     if (!this.#pool) {
@@ -609,6 +614,7 @@ export class AccountRuntime {
       bus: this.#o.bus,
       literals: this.#cache,
       labels,
+      retryFailedBuilds: this.#failedAtOpen.splice(0),
       intervalMs: config.events.poll_interval_seconds * 1000,
       jitterMs: config.events.jitter_seconds * 1000,
       resync: () => this.#resync(),

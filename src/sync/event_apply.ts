@@ -276,11 +276,13 @@ export interface PrepareOptions {
   /** Downloads in parallel (default 4). */
   concurrency?: number;
   /**
-   * Also download and build again every message the index holds as a failed build; those that
-   * build now are replaced (new UIDs, their current server metadata), the others stay as they
-   * are. The loop sets it after an address event reloaded the keys.
+   * Also download and build again the messages the index holds as failed builds: all of them
+   * (`true`), or those of a set of remote IDs that still are. Those that build now are replaced
+   * (new UIDs, their current server metadata), the others stay as they are. The loop asks for all
+   * after an address event reloaded the keys, and for a set when it retries, once per start,
+   * the failed builds of an earlier run.
    */
-  rebuildFailed?: boolean;
+  rebuildFailed?: boolean | ReadonlySet<RemoteMessageId>;
 }
 
 /** Whether metadata describes a draft (neither received nor sent), whose body can change. */
@@ -333,11 +335,19 @@ export async function prepareEvent(
   }
 
   const retries = new Set<RemoteMessageId>();
-  if (options.rebuildFailed) {
-    for (const failed of store.messages.failedBuilds()) {
-      if (failed.remoteId === null || known.get(failed.remoteId) === false) continue;
-      retries.add(failed.remoteId);
-      wanted.add(failed.remoteId);
+  const retry = (id: RemoteMessageId | null) => {
+    if (id === null || known.get(id) === false) return;
+    retries.add(id);
+    wanted.add(id);
+  };
+  if (options.rebuildFailed === true) {
+    for (const failed of store.messages.failedBuilds()) retry(failed.remoteId);
+  } else if (options.rebuildFailed) {
+    for (const id of options.rebuildFailed) {
+      const internal = store.messages.byRemoteId(id);
+      if (internal !== undefined && store.messages.get(internal)?.buildStatus === "failed") {
+        retry(id);
+      }
     }
   }
 

@@ -15,6 +15,11 @@
  * - `Refresh & 1`: the index is rebuilt (every UIDVALIDITY bumped, upward) in the same
  *   transaction as the cursor, `UidValidityBumped` is published, then the injected `resync()`
  *   runs (a first sync) while the loop waits; afterwards it replays from the refresh event.
+ * - Failed builds of an earlier run (`retryFailedBuilds`): after each tick's events, up to
+ *   {@link RETRY_CHUNK} of them are downloaded and built again, as an event without items at the
+ *   current cursor; those that build now replace their placeholder (new UIDs, as a changed
+ *   draft), the others stay. Each is tried once per start; a transient error retries the chunk on
+ *   the next tick, at most {@link RETRY_ATTEMPTS} times.
  *
  * Errors:
  * - Transient (network, timeouts, 429, 5xx): nothing is applied, the same events are retried
@@ -40,7 +45,7 @@ import {
   SignedOutError,
 } from "../api/mod.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
-import type { InternalMessageId, RemoteEventId, Store } from "../store/mod.ts";
+import type { InternalMessageId, RemoteEventId, RemoteMessageId, Store } from "../store/mod.ts";
 import { coalesceMessageItems } from "./event_coalesce.ts";
 import {
   applyPreparedEvent,
@@ -146,6 +151,12 @@ export interface EventLoopOptions {
   onNotice?: (notice: EventLoopNotice) => void;
   /** The account's labels when known (folder paths then follow `ParentID` exactly). */
   labels?: readonly Label[];
+  /**
+   * Messages the index held as failed builds from an earlier run (remote IDs, taken before this
+   * run's first sync): built again once the loop runs (see the module notes). A worker that
+   * stopped, a key unlocked since, a builder fixed by an upgrade: a placeholder is not forever.
+   */
+  retryFailedBuilds?: readonly RemoteMessageId[];
   /** Start paused until {@link EventLoop.resume} (default true: a first sync may be running). */
   startPaused?: boolean;
   /** Poll interval in ms (default 20,000). */
@@ -203,6 +214,11 @@ function message(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Failed builds of an earlier run retried per tick (one event without items each). */
+export const RETRY_CHUNK = 50;
+/** Transient failures of one retry chunk before it is left as it is until the next start. */
+export const RETRY_ATTEMPTS = 3;
+
 /** The event loop of one account. */
 export class EventLoop {
   #o: Required<
@@ -229,6 +245,14 @@ export class EventLoop {
   #running: Promise<void> | undefined;
   #attempts = new Map<string, number>();
   #tickWaiters: ((outcome: TickOutcome) => void)[] = [];
+  /** Failed builds of an earlier run still to retry, and how the retries went. */
+  #retry: {
+    queue: RemoteMessageId[];
+    attempts: number;
+    total: number;
+    rebuilt: number;
+    stillFailed: number;
+  };
   #status: Omit<EventLoopStatus, "state" | "cursor"> = {
     eventsApplied: 0,
     lastPollAt: undefined,
@@ -253,6 +277,8 @@ export class EventLoop {
     };
     this.#labels = new Map((options.labels ?? []).map((l) => [l.ID, l]));
     this.#paused = options.startPaused ?? true;
+    const queue = [...new Set(options.retryFailedBuilds ?? [])];
+    this.#retry = { queue, attempts: 0, total: queue.length, rebuilt: 0, stillFailed: 0 };
   }
 
   /** A snapshot of the loop's state. */
@@ -454,7 +480,49 @@ export class EventLoop {
       if (this.#paused) return "paused";
     }
     if (collected.more) return "more";
+    if (this.#retry.queue.length > 0) {
+      const outcome = await this.#retryFailedChunk();
+      if (outcome !== "ok") return outcome;
+      if (this.#retry.queue.length > 0) return "more";
+      applied++;
+    }
     return applied > 0 ? "applied" : "idle";
+  }
+
+  /** Builds the next chunk of an earlier run's failed builds again (see the module notes). */
+  async #retryFailedChunk(): Promise<"ok" | "error" | "stopped"> {
+    const { store, account } = this.#opts;
+    const retry = this.#retry;
+    const cursor = store.sync.eventCursor();
+    if (cursor === undefined) return "error";
+    const chunk = retry.queue.slice(0, RETRY_CHUNK);
+    try {
+      const result = await this.#applyEvent({ EventID: cursor }, false, new Set(chunk));
+      retry.rebuilt += result.rebuilt;
+      retry.stillFailed += result.stillFailed;
+    } catch (error) {
+      if (error instanceof SignedOutError) {
+        this.#signedOut(error);
+        return "stopped";
+      }
+      if (isTransientError(error) && ++retry.attempts < RETRY_ATTEMPTS) {
+        this.#pollFailed(error, true);
+        return "error";
+      }
+      this.#o.log(
+        `event loop ${account}: ${chunk.length} message(s) that failed to build in an earlier ` +
+          `run could not be built again now, left as they are: ${message(error)}`,
+      );
+    }
+    retry.attempts = 0;
+    retry.queue.splice(0, chunk.length);
+    if (retry.queue.length === 0) {
+      this.#o.log(
+        `event loop ${account}: of ${retry.total} message(s) that failed to build in an earlier ` +
+          `run, ${retry.rebuilt} were rebuilt; ${retry.stillFailed} still fail`,
+      );
+    }
+    return "ok";
   }
 
   /** Applies one event with its retry and skip rules. */
@@ -533,7 +601,11 @@ export class EventLoop {
     );
   }
 
-  async #applyEvent(raw: unknown, acceptProblems: boolean): Promise<EventApplied> {
+  async #applyEvent(
+    raw: unknown,
+    acceptProblems: boolean,
+    retryBuilds?: ReadonlySet<RemoteMessageId>,
+  ): Promise<EventApplied & { stillFailed: number }> {
     const { store, fetcher, literals, bus, account } = this.#opts;
     const addressItems = rawAddressItems(raw);
     // Keys reloaded for changed addresses: messages that failed to build (e.g. for want of a
@@ -550,7 +622,7 @@ export class EventLoop {
     const prepared = await prepareEvent(raw, store, fetcher, {
       acceptProblems,
       readLiteral: literals ? (id) => literals.get(id).catch(() => undefined) : undefined,
-      rebuildFailed: keysReloaded,
+      rebuildFailed: keysReloaded || (retryBuilds ?? false),
     });
     const labels = new Map(this.#labels);
     const applied = store.transaction(() => {
@@ -607,7 +679,7 @@ export class EventLoop {
     }
     this.#notify({ kind: "applied", eventId: applied.eventId, updates: applied.updates.length });
     if (applied.refreshed) this.#notify({ kind: "refresh", eventId: applied.eventId });
-    return applied;
+    return { ...applied, stillFailed: prepared.stillFailed };
   }
 
   /** After a Refresh: run the injected resync until it succeeds (or the loop stops). */

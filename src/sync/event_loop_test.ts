@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { ApiError, type Event, NetworkError, SignedOutError } from "../api/mod.ts";
 import { UpdateBus } from "../connector/update_bus.ts";
 import type { Update } from "../connector/updates.ts";
-import { type InternalMessageId, type RemoteMessageId, Store } from "../store/mod.ts";
+import {
+  type InternalMessageId,
+  type RemoteEventId,
+  type RemoteMessageId,
+  Store,
+} from "../store/mod.ts";
 import { applyLabels, applyMessage } from "./apply.ts";
 import {
   EventLoop,
@@ -10,6 +15,8 @@ import {
   type EventLoopOptions,
   type EventSource,
   isTransientError,
+  RETRY_ATTEMPTS,
+  RETRY_CHUNK,
 } from "./event_loop.ts";
 import {
   event,
@@ -445,6 +452,104 @@ Deno.test("an address event that reloaded the keys rebuilds the placeholders of 
       "e2:MessagesCreated",
     ]);
     assert.ok(t.logs.some((l) => /1 message\(s\) that had failed to build were rebuilt/.test(l)));
+  } finally {
+    await t.done();
+  }
+});
+
+/** Puts `ids` into the index as failed builds (what an earlier run left). */
+function seedFailed(store: Store, ids: string[]): void {
+  for (const id of ids) {
+    const out = fakeBuilt(id);
+    applyMessage(store, metadata(id), { ...out.built, status: "failed", reason: "worker stopped" });
+  }
+}
+
+Deno.test("failed builds of an earlier run are built again once, in chunks, after the tick's events", async () => {
+  const ids = Array.from({ length: RETRY_CHUNK + 10 }, (_, i) => `f${i + 1}`);
+  const stillBroken = new Set(["f2", "f60"]);
+  const fetched: string[] = [];
+  /** The poll each retry download happened in. */
+  const pollOf: number[] = [];
+  const t = setup({
+    startPaused: false,
+    retryFailedBuilds: [...ids, "f1"] as RemoteMessageId[],
+    fetcher: {
+      fetch(remoteId) {
+        fetched.push(remoteId);
+        if (remoteId.startsWith("f")) pollOf.push(t.source.collects);
+        if (remoteId === "f3") return Promise.resolve(undefined); // deleted meanwhile
+        const out = fakeBuilt(remoteId);
+        if (stillBroken.has(remoteId)) {
+          out.built = { ...out.built, status: "failed", reason: "still no key" };
+        }
+        return Promise.resolve(out);
+      },
+    },
+  });
+  try {
+    seedFailed(t.store, ids);
+    assert.equal(t.store.messages.failedBuilds().length, ids.length);
+    t.store.transaction(() => t.store.sync.setEventCursor("e0" as RemoteEventId));
+    t.source.push({ Messages: [create("m1")] });
+    await t.loop.start();
+    await settle(t.loop);
+    // The poll's event first, then one chunk per poll; each once (f1 was named twice), in order;
+    // nothing more on later polls.
+    assert.equal(fetched[0], "m1");
+    assert.deepEqual(fetched.filter((id) => id.startsWith("f")), ids);
+    assert.equal(new Set(pollOf.slice(0, RETRY_CHUNK)).size, 1);
+    assert.equal(pollOf[RETRY_CHUNK], pollOf[0] + 1);
+    await t.loop.pollNow();
+    assert.equal(fetched.filter((id) => id.startsWith("f")).length, ids.length);
+    assert.deepEqual(
+      t.store.messages.failedBuilds().map((f) => f.remoteId).sort(),
+      ["f2", "f3", "f60"],
+    );
+    // A rebuilt message has a new UID (a UID's bytes never change), clients were told.
+    const inbox = indexView(t.store).INBOX;
+    const f1 = inbox.find(([, id]) => id === "f1")!;
+    assert.ok(f1[0] > ids.length, `f1 has UID ${f1[0]}`);
+    assert.ok(t.seen.some((s) => s.endsWith(":MessagesExpunged")));
+    assert.ok(
+      t.logs.some((l) =>
+        l.includes(
+          `of ${ids.length} message(s) that failed to build in an earlier run, ` +
+            `${ids.length - 3} were rebuilt; 2 still fail`,
+        )
+      ),
+      t.logs.join("\n"),
+    );
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("a retry chunk that keeps failing transiently is left for the next start", async () => {
+  let failures = 0;
+  const t = setup({
+    startPaused: false,
+    retryFailedBuilds: ["f1", "f2"] as RemoteMessageId[],
+    fetcher: {
+      fetch() {
+        failures++;
+        return Promise.reject(new NetworkError("connection reset"));
+      },
+    },
+  });
+  try {
+    seedFailed(t.store, ["f1", "f2"]);
+    await t.loop.start();
+    await settle(t.loop);
+    // RETRY_ATTEMPTS tries of the chunk (each downloads both), then left as it is.
+    assert.equal(failures, 2 * RETRY_ATTEMPTS);
+    assert.equal(t.store.messages.failedBuilds().length, 2);
+    assert.ok(
+      t.logs.some((l) => /2 message\(s\) that failed to build .* left as they are/.test(l)),
+    );
+    assert.equal(t.loop.status().consecutiveFailures, 0);
+    await t.loop.pollNow();
+    assert.equal(failures, 2 * RETRY_ATTEMPTS);
   } finally {
     await t.done();
   }
