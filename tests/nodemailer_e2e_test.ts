@@ -79,6 +79,10 @@ Deno.test({
       assert.deepEqual(bytes, attachment, `${d.Recipient}: attachment bytes`);
     }
 
+    // serve's log names the send once, without the message's contents.
+    assert.match(f.serveLog, / info +smtp: sent \S+ \(account \S+, 2 recipient\(s\), 1 attachment/);
+    assert.doesNotMatch(f.serveLog, /smtp: smtp:|Grüße|nodemailer\./);
+
     // Exactly one copy in Sent (label 2).
     await eventually(async () => {
       const sent = (await refMessages(f.server.url, f.email))

@@ -252,7 +252,7 @@ export class BridgeService {
     if (o.parts.submission) {
       const handler = o.parts.submission({
         recorder: this.#recorder,
-        log: (m) => o.output.info(`smtp: ${m}`),
+        log, // its lines name the pipeline ("smtp: sent …")
       });
       this.#smtp = await startSmtpServer<SendingAccount>({
         authenticator: this.#directory.smtpAuthenticator(),
@@ -261,7 +261,7 @@ export class BridgeService {
         port: o.smtpPort,
         security: config.smtp.security,
         tls: config.smtp.security === "none" ? undefined : o.tls,
-        log: (m) => o.output.info(m),
+        log,
       });
     } else {
       this.#smtpReason = "this build has no SMTP send pipeline (src/smtp/send_pipeline.ts)";
