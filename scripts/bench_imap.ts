@@ -29,10 +29,12 @@
  * ```sh
  * deno run -A scripts/bench_imap.ts [--messages 10000] [--repeat 3] [--store 1000]
  *   [--subject report] [--data DIR] [--keep] [--json] [--profile]
- *   [--v8-flags=--max-semi-space-size=4,--expose-gc]
+ *   [--v8-flags=--max-semi-space-size=4,--expose-gc] [--glibc-default]
  * ```
- * `--v8-flags` is handed to serve's `deno run`; the default is what `deno task demo`, `deno task
- * compile` and the bundle launcher run the bridge with, so the figures are the product's.
+ * serve runs with the V8 flags and environment of every launcher (`src/cli/launch_settings.ts`:
+ * `deno task demo`, `deno task compile`, the bundle launcher), so the figures are the product's.
+ * `--v8-flags` replaces the flags; `--glibc-default` leaves `MALLOC_MMAP_THRESHOLD_` out of serve's
+ * environment (glibc's adjusting threshold), for comparison.
  * `--data DIR` keeps the reference server's data (later runs skip seeding); `--keep` keeps the
  * temporary directory (bridge data, Maildir, Dovecot config and log) and prints its path.
  * `--profile` starts serve with `--inspect` and, after the timed passes, runs one more bridge
@@ -44,7 +46,9 @@
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { BRIDGE_ENV, BRIDGE_V8_FLAGS } from "../src/cli/launch_settings.ts";
+import { plainServeArgs } from "../tests/_serve_process.ts";
+import { scriptArgs, usageError } from "./_script_args.ts";
 
 const EMAIL = "bench@example.test";
 const PASSWORD = "bench-password";
@@ -52,35 +56,21 @@ const DOVECOT_USER = "bench";
 const DOVECOT_PASSWORD = "bench-dovecot-password";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The V8 flags the product runs the bridge with (`deno.json` tasks, `launch_bundle.ts`). */
-const PRODUCT_V8_FLAGS = "--max-semi-space-size=4,--expose-gc";
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
-function fail(message: string): never {
-  console.error(`bench_imap: ${message}`);
-  Deno.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      args: Deno.args,
-      options: {
-        messages: { type: "string" },
-        repeat: { type: "string" },
-        store: { type: "string" },
-        subject: { type: "string" },
-        data: { type: "string" },
-        keep: { type: "boolean" },
-        json: { type: "boolean" },
-        profile: { type: "boolean" },
-        "v8-flags": { type: "string" },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    fail(e instanceof Error ? e.message : String(e));
-  }
-})();
+const fail: (message: string) => never = usageError("bench_imap");
+const values = scriptArgs("bench_imap", {
+  messages: { type: "string" },
+  repeat: { type: "string" },
+  store: { type: "string" },
+  subject: { type: "string" },
+  data: { type: "string" },
+  keep: { type: "boolean" },
+  json: { type: "boolean" },
+  profile: { type: "boolean" },
+  "v8-flags": { type: "string" },
+  "glibc-default": { type: "boolean" },
+});
 
 const N = Number(values.messages ?? "10000");
 if (!Number.isInteger(N) || N < 1) fail("--messages must be a positive integer");
@@ -309,13 +299,19 @@ async function eachLine(stream: ReadableStream<Uint8Array>, fn: (line: string) =
   if (buf) fn(buf);
 }
 
-/** Environment of bridge subprocesses: no BRIDGE_* but ours, XDG dirs under `home`. */
+/**
+ * Environment of bridge subprocesses: no BRIDGE_* but ours, XDG dirs under `home`, the launchers'
+ * variables (unless `--glibc-default`, which also drops an inherited `MALLOC_MMAP_THRESHOLD_`).
+ */
 function bridgeEnv(home: string): Record<string, string> {
   const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("BRIDGE_")),
+    Object.entries(Deno.env.toObject()).filter(([k]) =>
+      !k.startsWith("BRIDGE_") && !(values["glibc-default"] && k in BRIDGE_ENV)
+    ),
   );
   return {
     ...base,
+    ...(values["glibc-default"] ? {} : BRIDGE_ENV),
     XDG_CONFIG_HOME: join(home, "xdg-config"),
     XDG_DATA_HOME: join(home, "xdg-data"),
     NO_COLOR: "1",
@@ -401,23 +397,11 @@ async function startBridge(home: string, apiUrl: string, data: string) {
     home,
     [
       "serve",
-      "--json",
-      "--data-dir",
-      data,
-      "--key-store",
-      "file",
-      "--api-url",
-      apiUrl,
-      "--imap-port",
-      "0",
-      "--smtp-port",
-      "0",
-      "--security",
-      "none",
+      ...plainServeArgs(apiUrl, "--data-dir", data, "--key-store", "file"),
     ],
     true,
     [
-      `--v8-flags=${values["v8-flags"] ?? PRODUCT_V8_FLAGS}`,
+      `--v8-flags=${values["v8-flags"] ?? BRIDGE_V8_FLAGS}`,
       ...(values.profile ? ["--inspect=127.0.0.1:0"] : []),
     ],
   ).spawn();

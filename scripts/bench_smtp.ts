@@ -41,35 +41,21 @@
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { scriptArgs, usageError } from "./_script_args.ts";
 
 const EXTERNAL = "bench-external@example.org";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function fail(message: string): never {
-  console.error(`bench_smtp: ${message}`);
-  Deno.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      args: Deno.args,
-      options: {
-        messages: { type: "string" },
-        concurrency: { type: "string" },
-        warmup: { type: "string" },
-        profile: { type: "boolean" },
-        "profile-out": { type: "string" },
-        json: { type: "boolean" },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    fail(e instanceof Error ? e.message : String(e));
-  }
-})();
+const fail: (message: string) => never = usageError("bench_smtp");
+const values = scriptArgs("bench_smtp", {
+  messages: { type: "string" },
+  concurrency: { type: "string" },
+  warmup: { type: "string" },
+  profile: { type: "boolean" },
+  "profile-out": { type: "string" },
+  json: { type: "boolean" },
+});
 
 const N = Number(values.messages ?? "200");
 if (!Number.isInteger(N) || N < 1) fail("--messages must be a positive integer");

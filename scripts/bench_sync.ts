@@ -45,46 +45,32 @@
  */
 import { Session } from "node:inspector";
 import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
 import { getAttachment, getMessage, type Message } from "../src/api/mod.ts";
 import { BuildPool, HeapGovernor, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
 import { SCHEMA } from "../src/config/schema.ts";
 import { loginTo, tempIndex } from "../src/sync/_sync_test_utils.ts";
 import { getAllMessageIDs } from "../src/api/mod.ts";
+import { scriptArgs, usageError } from "./_script_args.ts";
 
 const EMAIL = "bench@example.test";
 const PASSWORD = "bench-password";
 
-function fail(message: string): never {
-  console.error(`bench_sync: ${message}`);
-  Deno.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      args: Deno.args,
-      options: {
-        messages: { type: "string" },
-        workers: { type: "string" },
-        inline: { type: "string" },
-        "per-worker": { type: "string" },
-        "budget-mb": { type: "string" },
-        data: { type: "string" },
-        json: { type: "boolean" },
-        profile: { type: "boolean" },
-        "profile-out": { type: "string" },
-        "no-raw": { type: "boolean" },
-        "memory-trace": { type: "boolean" },
-        memory: { type: "boolean" },
-        "soft-limit-mb": { type: "string" },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    fail(e instanceof Error ? e.message : String(e));
-  }
-})();
+const fail: (message: string) => never = usageError("bench_sync");
+const values = scriptArgs("bench_sync", {
+  messages: { type: "string" },
+  workers: { type: "string" },
+  inline: { type: "string" },
+  "per-worker": { type: "string" },
+  "budget-mb": { type: "string" },
+  data: { type: "string" },
+  json: { type: "boolean" },
+  profile: { type: "boolean" },
+  "profile-out": { type: "string" },
+  "no-raw": { type: "boolean" },
+  "memory-trace": { type: "boolean" },
+  memory: { type: "boolean" },
+  "soft-limit-mb": { type: "string" },
+});
 
 const N = Number(values.messages ?? "10000");
 if (!Number.isInteger(N) || N < 1) fail("--messages must be a positive integer");

@@ -10,19 +10,20 @@
  * - `--allow-run`: only the OS keychain tool (`secret-tool` on Linux, `security` on macOS), when
  *   it is installed;
  * - `--allow-env` and `--allow-sys`: configuration from the environment, OS name and hostname;
- * - `--v8-flags=--max-semi-space-size=4,--expose-gc`: the memory settings the `demo` and `compile`
- *   tasks use (a 4 MiB young generation; `gc()` for the first sync's soft memory limit,
- *   `src/sync/heap_governor.ts`).
+ * - `--v8-flags=--max-semi-space-size=4,--expose-gc` and `MALLOC_MMAP_THRESHOLD_=131072` in the
+ *   environment: the memory settings every launcher uses (`src/cli/launch_settings.ts`).
  *
  * Usage: `deno run --allow-read --allow-env --allow-run --allow-sys scripts/launch_bundle.ts
  * [--bundle dist/bridge.js] [--print] -- <bridge arguments>`. With `--print` it only prints the
- * `deno run` command line (for service files). The exit code is the bridge's.
+ * command line (`env MALLOC_MMAP_THRESHOLD_=… deno run …`, for service files). The exit code is
+ * the bridge's.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { dirname, resolve } from "node:path";
 import { tmpdir } from "node:os";
+import { BRIDGE_ENV, BRIDGE_V8_FLAGS } from "../src/cli/launch_settings.ts";
 import { type ConfigFlags, loadConfig } from "../src/config/mod.ts";
 
 /** The `deno run` arguments that run `bundle` with `bridgeArgs` under scoped permissions. */
@@ -78,9 +79,7 @@ export async function launchArgs(bundle: string, bridgeArgs: string[]): Promise<
     ...(keychain ? [`--allow-run=${keychain}`] : []),
     "--allow-env",
     "--allow-sys",
-    // A 4 MiB young generation keeps a 10,000-message first sync at about 300 MB of RSS (350–375
-    // MB with V8's default) for up to about 10 % more CPU; docs/BENCHMARKS.md.
-    "--v8-flags=--max-semi-space-size=4,--expose-gc",
+    `--v8-flags=${BRIDGE_V8_FLAGS}`,
     resolve(bundle),
     ...bridgeArgs,
   ];
@@ -110,13 +109,16 @@ if (import.meta.main) {
   });
   const args = await launchArgs(values.bundle!, rest);
   if (values.print) {
+    const env = Object.entries(BRIDGE_ENV).map(([k, v]) => `${k}=${v}`);
     console.log(
-      ["deno", ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)).join(" "),
+      ["env", ...env, "deno", ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))
+        .join(" "),
     );
     Deno.exit(0);
   }
   const child = new Deno.Command(Deno.execPath(), {
     args,
+    env: { ...BRIDGE_ENV },
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",

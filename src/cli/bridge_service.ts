@@ -123,6 +123,8 @@ export class BridgeService {
   readonly #recorder: SendRecorder;
   readonly #slots: SyncSlots;
   readonly #heap: HeapGovernor;
+  /** Stops the governor's periodic check (large sends and deliveries between first syncs). */
+  #stopHeapWatch: () => void = () => {};
   readonly #directory: AccountDirectory;
   #imap: ImapListener | undefined;
   #smtp: SmtpServer | undefined;
@@ -176,6 +178,7 @@ export class BridgeService {
       await service.stop();
       throw err;
     }
+    service.#stopHeapWatch = service.#heap.watch();
     return service;
   }
 
@@ -418,6 +421,7 @@ export class BridgeService {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#stopHeapWatch();
     await Promise.allSettled([this.#imap?.close(), this.#smtp?.close()]);
     await Promise.allSettled(this.accounts.map((rt) => rt.stop()));
     this.#bus.close();

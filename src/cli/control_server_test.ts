@@ -27,7 +27,13 @@ function report(): StatusReport {
     dataDir: "/d",
     apiUrl: "http://x",
     logLevel: "info",
-    memory: { rssMB: 1, softLimitMiB: 240, softLimitActive: false, forcedCollections: 0 },
+    memory: {
+      rssMB: 1,
+      softLimitMiB: 240,
+      softLimitActive: false,
+      forcedCollections: 0,
+      mallocMmapThreshold: null,
+    },
     listeners: {
       imap: {
         state: "listening",

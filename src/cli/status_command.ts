@@ -174,13 +174,17 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
 
 function memory(m: MemoryStatus): string {
   const limit = m.softLimitMiB === 0
-    ? "no soft limit for syncs"
+    ? "no soft limit"
     : m.softLimitActive
-    ? `sync soft limit ${m.softLimitMiB} MiB, ${m.forcedCollections} forced collection${
+    ? `soft limit ${m.softLimitMiB} MiB, ${m.forcedCollections} forced collection${
       m.forcedCollections === 1 ? "" : "s"
     }`
-    : `sync soft limit ${m.softLimitMiB} MiB not enforced (V8 runs without --expose-gc)`;
-  return `${m.rssMB} MB resident; ${limit}`;
+    : `soft limit ${m.softLimitMiB} MiB not enforced (V8 runs without --expose-gc)`;
+  // Only where it matters: glibc's own threshold keeps freed message buffers (Linux).
+  const allocator = m.mallocMmapThreshold === null && Deno.build.os === "linux"
+    ? "; MALLOC_MMAP_THRESHOLD_ not set (freed buffers stay with the process)"
+    : "";
+  return `${m.rssMB} MB resident; ${limit}${allocator}`;
 }
 
 function listener(l: ListenerStatus): string {

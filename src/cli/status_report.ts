@@ -8,6 +8,7 @@
  * @module
  */
 import { type EventLoopState, exposedGc } from "../sync/mod.ts";
+import { mallocMmapThreshold } from "./launch_settings.ts";
 
 /** Version of this shape; bumped when a field changes meaning or goes away (additions do not). */
 export const STATUS_FORMAT = 1;
@@ -111,6 +112,11 @@ export interface MemoryStatus {
   softLimitActive: boolean;
   /** Full collections the limit has forced since serve started. */
   forcedCollections: number;
+  /**
+   * `MALLOC_MMAP_THRESHOLD_` of serve's environment in bytes (the launchers set 131072, so glibc
+   * returns freed message buffers to the system); `null` when not set.
+   */
+  mallocMmapThreshold: number | null;
 }
 
 /**
@@ -126,6 +132,7 @@ export function memoryStatus(
     softLimitMiB,
     softLimitActive: governor ? governor.active : softLimitMiB > 0 && exposedGc() !== undefined,
     forcedCollections: governor?.forced ?? 0,
+    mallocMmapThreshold: mallocMmapThreshold(),
   };
 }
 

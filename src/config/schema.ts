@@ -209,10 +209,14 @@ export const SCHEMA = {
         default: 240,
         min: 0,
         max: 65536,
-        meaning: "While first syncs run, when the process's resident memory is above this many " +
-          "MiB, a full garbage collection is run (at most once a second), so the sync's memory " +
-          "stays near it. Needs V8's `--expose-gc` flag, which `deno task demo`, the compiled " +
-          "binary and the bundle launcher set; 0 turns it off.",
+        meaning: "When the process's resident memory is above this many MiB, a full garbage " +
+          "collection is run: after each batch of a first sync (at most once a second) and " +
+          "every 5 s at other times (backing off while one does not help). Needs V8's " +
+          "`--expose-gc` flag, which `deno task demo`, the compiled binary and the bundle " +
+          "launcher set; 0 turns it off. On Linux, freed memory goes back to the system only " +
+          "when the process starts with `MALLOC_MMAP_THRESHOLD_=131072` in its environment, " +
+          "which `deno task demo` and the bundle launcher set (the README says how for the " +
+          "compiled binary).",
       },
       download_parallelism: {
         type: "int",

@@ -1,5 +1,6 @@
 /**
- * A soft limit on the process's resident memory while first syncs run.
+ * A soft limit on the process's resident memory: checked after every batch of a first sync, and
+ * every few seconds at any time ({@link HeapGovernor.watch}).
  *
  * Why: what a first sync holds at any moment is small (the in-flight budget, one batch), but V8
  * frees the old generation only at its next mark-compact, and it lets the heap grow well past the
@@ -14,6 +15,15 @@
  * from growing. Asking again only after a further growth of 4–16 MiB gave fewer collections but
  * peaks up to 20 MB higher in `bench_sync`; a forced collection took 13–27 ms there, since
  * marking is per object and message bytes are external.)
+ *
+ * Outside first syncs the same holds for the one-off large allocations of a big message (sending a
+ * 20 MB attachment allocates ~300 MB of buffers on the way: the SMTP data, the decoded and the
+ * encrypted attachment, the upload; receiving one, the download, the decryption, the literal and
+ * its cache form), which V8 would keep until some later collection: serve's periodic check
+ * collects them. A collection that leaves the size above the limit (a live set that large, or
+ * memory the C allocator keeps: glibc hands large freed blocks back to the system only with a
+ * fixed `MALLOC_MMAP_THRESHOLD_`, which the launchers set) makes the periodic checks back off,
+ * doubling the wait up to five minutes, until the size is under the limit again.
  *
  * Collections can only be asked for when the runtime exposes `gc()` (V8 flag `--expose-gc`, set
  * by `deno task demo`, `deno task compile` and the bundle launcher); without it the governor
@@ -35,6 +45,10 @@ export interface HeapGovernorOptions {
   rss?: () => number;
   /** Clock in ms (default `performance.now()`). */
   now?: () => number;
+  /** First wait of the periodic checks after a collection that left the size above the limit. */
+  backoffMs?: number;
+  /** Longest such wait (default 300,000 ms). */
+  maxBackoffMs?: number;
 }
 
 /** The runtime's `gc()` when V8 runs with `--expose-gc`, else `undefined`. */
@@ -50,8 +64,12 @@ export class HeapGovernor {
   readonly #gc: (() => void) | undefined;
   readonly #rss: () => number;
   readonly #now: () => number;
+  readonly #backoffBase: number;
+  readonly #backoffMax: number;
   #last = -Infinity;
   #forced = 0;
+  #backoff = 0;
+  #quietUntil = -Infinity;
 
   constructor(options: HeapGovernorOptions) {
     this.#limit = Math.max(0, options.softLimitBytes);
@@ -59,6 +77,8 @@ export class HeapGovernor {
     this.#gc = "gc" in options ? options.gc : exposedGc();
     this.#rss = options.rss ?? (() => Deno.memoryUsage().rss);
     this.#now = options.now ?? (() => performance.now());
+    this.#backoffBase = Math.max(1, options.backoffMs ?? 10_000);
+    this.#backoffMax = Math.max(this.#backoffBase, options.maxBackoffMs ?? 300_000);
   }
 
   /** Whether it can act: a limit is set and a collection can be asked for. */
@@ -84,5 +104,40 @@ export class HeapGovernor {
     this.#forced++;
     this.#gc!();
     return true;
+  }
+
+  /**
+   * One periodic check: as {@link check}, but after a collection that left the resident size
+   * above the limit, the next periodic ones wait (10 s, doubling up to the maximum) until the
+   * size has been under the limit again. Returns whether it collected.
+   */
+  periodic(): boolean {
+    if (!this.active) return false;
+    if (this.#rss() <= this.#limit) {
+      this.#backoff = 0;
+      this.#quietUntil = -Infinity;
+      return false;
+    }
+    if (this.#now() < this.#quietUntil || !this.check()) return false;
+    if (this.#rss() > this.#limit) {
+      this.#backoff = this.#backoff === 0
+        ? this.#backoffBase
+        : Math.min(this.#backoff * 2, this.#backoffMax);
+      this.#quietUntil = this.#now() + this.#backoff;
+    } else {
+      this.#backoff = 0;
+    }
+    return true;
+  }
+
+  /**
+   * Runs {@link periodic} every `intervalMs` (default 5,000) on a timer that does not keep the
+   * process alive; returns the function that stops it. Does nothing when not {@link active}.
+   */
+  watch(intervalMs = 5_000): () => void {
+    if (!this.active) return () => {};
+    const timer = setInterval(() => this.periodic(), Math.max(1, intervalMs));
+    Deno.unrefTimer(timer);
+    return () => clearInterval(timer);
   }
 }

@@ -69,3 +69,58 @@ Deno.test("HeapGovernor with the runtime's gc() (a child with --expose-gc) frees
   assert.ok(r.before > 150 * (1 << 20), `external before ${r.before}`);
   assert.ok(r.after < r.before / 2, `external ${r.before} -> ${r.after}`);
 });
+
+Deno.test("HeapGovernor.periodic backs off while collections leave the size above the limit", () => {
+  let rss = 300;
+  let now = 0;
+  let collections = 0;
+  let freed = 0; // what the next collection gives back
+  const g = new HeapGovernor({
+    softLimitBytes: 200,
+    gc: () => {
+      collections++;
+      rss -= freed;
+    },
+    rss: () => rss,
+    now: () => now,
+    backoffMs: 10_000,
+    maxBackoffMs: 40_000,
+  });
+  // Memory the collection cannot give back: 10 s, 20 s, 40 s, 40 s between collections.
+  const at: number[] = [];
+  for (now = 0; now <= 200_000; now += 5_000) if (g.periodic()) at.push(now);
+  assert.deepEqual(at, [0, 10_000, 30_000, 70_000, 110_000, 150_000, 190_000]);
+  // Under the limit again: the back-off is forgotten; a later rise collects at once, and a
+  // collection that brings the size under the limit sets no wait.
+  rss = 150;
+  assert.equal(g.periodic(), false);
+  now += 5_000;
+  rss = 300;
+  freed = 200;
+  assert.equal(g.periodic(), true);
+  rss = 300;
+  now += 5_000;
+  assert.equal(g.periodic(), true, "no back-off after a collection that worked");
+  assert.equal(collections, at.length + 2);
+});
+
+Deno.test("HeapGovernor.watch checks on an unref'd timer and stops", async () => {
+  let checks = 0;
+  const g = new HeapGovernor({
+    softLimitBytes: 1,
+    gc: () => {},
+    rss: () => {
+      checks++;
+      return 0;
+    },
+  });
+  const stop = g.watch(5);
+  await new Promise((r) => setTimeout(r, 60));
+  stop();
+  const seen = checks;
+  assert.ok(seen >= 3, `checks: ${seen}`);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(checks, seen, "stopped");
+  const inactive = new HeapGovernor({ softLimitBytes: 0, gc: () => {}, rss: () => checks++ });
+  inactive.watch(1)();
+});
