@@ -889,6 +889,7 @@ export const CAPABILITY_USES: Readonly<Record<string, RegExp>> = {
   "SPECIAL-USE": /^C\d+: \S+ LIST .*(RETURN \(.*SPECIAL-USE|\(SPECIAL-USE\) )/m,
   "LIST-EXTENDED": /^C\d+: \S+ LIST \(/m,
   "LIST-STATUS": /^C\d+: \S+ LIST .*RETURN \(.*STATUS \(/m,
+  "XLIST": /^C\d+: \S+ XLIST /m,
   "ESEARCH": /^C\d+: \S+ (UID )?SEARCH RETURN /m,
   "CONDSTORE": /^C\d+: \S+ .*(UNCHANGEDSINCE|CHANGEDSINCE|\(CONDSTORE\)|ENABLE CONDSTORE)/m,
   "APPENDLIMIT": /^S\d+: \S+ NO \[TOOBIG\]/m,

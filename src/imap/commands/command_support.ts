@@ -14,7 +14,14 @@ import {
   type Uid,
 } from "../../store/mod.ts";
 import type { MailboxView } from "../state/mailbox_view.ts";
-import { bad, type CommandResult, no, type SessionApi } from "../session/context.ts";
+import {
+  bad,
+  type CommandContext,
+  type CommandResult,
+  no,
+  ok,
+  type SessionApi,
+} from "../session/context.ts";
 import type { Decoder } from "../wire/mod.ts";
 
 /** The IMAP hierarchy delimiter of every name this server hands out (proton-api.md §5.2). */
@@ -115,4 +122,32 @@ export function selectableMailbox(
 /** Narrows the result of {@link selectableMailbox}. */
 export function isResult(value: Mailbox | CommandResult): value is CommandResult {
   return "status" in value;
+}
+
+/** The `reference pattern` arguments of a LIST-like command without extensions. */
+export interface ReferenceAndPattern {
+  reference: string;
+  pattern: string;
+}
+
+/**
+ * Reads the two arguments of LSUB or XLIST (`name`). A syntax error is the result to return; so
+ * is the answer to an empty pattern, which is written here: the hierarchy delimiter as
+ * `* <name> (\Noselect) "/" ""` (RFC 3501 §6.3.8), then `<name> completed`.
+ */
+export async function referenceAndPattern(
+  ctx: CommandContext,
+  name: string,
+): Promise<ReferenceAndPattern | CommandResult> {
+  const args = ctx.args;
+  const reference = args.expectMailbox();
+  const pattern = args.expectListMailbox();
+  if (!args.end()) return syntaxError(args);
+  if (pattern === "") {
+    await ctx.session.respond((e) =>
+      e.raw(`* ${name} (\\Noselect) "${DELIMITER}" `).string("").crlf()
+    );
+    return ok(`${name} completed`);
+  }
+  return { reference, pattern };
 }

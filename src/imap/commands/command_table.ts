@@ -34,6 +34,7 @@ import { storeCommand } from "./store.ts";
 import { subscribeCommand } from "./subscribe.ts";
 import { unselectCommand } from "./unselect.ts";
 import { unsubscribeCommand } from "./unsubscribe.ts";
+import { xlistCommand } from "./xlist.ts";
 
 /** All command specs. */
 export const ALL_COMMANDS: readonly CommandSpec[] = [
@@ -66,6 +67,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   subscribeCommand,
   unselectCommand,
   unsubscribeCommand,
+  xlistCommand,
 ];
 
 /** The lookup table the session uses: every name of every spec → spec. */

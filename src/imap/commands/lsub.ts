@@ -22,7 +22,7 @@ import {
   type CommandSpec,
   ok,
 } from "../session/context.ts";
-import { accountOf, DELIMITER, syntaxError } from "./command_support.ts";
+import { accountOf, DELIMITER, referenceAndPattern } from "./command_support.ts";
 import { canonicalPattern, MailboxPattern } from "./mailbox_match.ts";
 import { MailboxTree } from "./mailbox_tree.ts";
 
@@ -37,16 +37,10 @@ export const lsubCommand: CommandSpec = {
   names: ["LSUB"],
   states: ["authenticated", "selected"],
   async handle(ctx: CommandContext): Promise<CommandResult> {
-    const args = ctx.args;
-    const reference = args.expectMailbox();
-    const pattern = args.expectListMailbox();
-    if (!args.end()) return syntaxError(args);
+    const args = await referenceAndPattern(ctx, "LSUB");
+    if ("status" in args) return args;
     const session = ctx.session;
-    if (pattern === "") {
-      await session.respond((e) => e.raw(`* LSUB (\\Noselect) "${DELIMITER}" `).string("").crlf());
-      return ok("LSUB completed");
-    }
-    const matcher = new MailboxPattern(canonicalPattern(reference, pattern), DELIMITER);
+    const matcher = new MailboxPattern(canonicalPattern(args.reference, args.pattern), DELIMITER);
     const tree = new MailboxTree(accountOf(session).visibleMailboxes(), DELIMITER);
     for (const entry of tree.entries) {
       if (!matcher.matches(entry.name)) continue;

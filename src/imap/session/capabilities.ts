@@ -11,6 +11,7 @@
  * | ID, ENABLE, IDLE, NAMESPACE, UNSELECT, MOVE | the command files of those names |
  * | UIDPLUS | `copy.ts`, `move.ts`, `append.ts`, `expunge.ts` (UID EXPUNGE) |
  * | CHILDREN, SPECIAL-USE, LIST-EXTENDED, LIST-STATUS | `list.ts` |
+ * | XLIST | `xlist.ts` (Gmail's special-folder LIST, for Outlook 2013/2016) |
  * | ESEARCH | `search.ts` (RETURN) |
  * | CONDSTORE | `fetch.ts`, `store.ts`, `search.ts`, `select.ts`, `status.ts` |
  * | APPENDLIMIT | the reader's `maxAppendSize`, `append.ts` |
@@ -57,6 +58,7 @@ export function capabilities(state: CapabilityState): string[] {
     "SPECIAL-USE",
     "LIST-EXTENDED",
     "LIST-STATUS",
+    "XLIST",
     "ESEARCH",
     "CONDSTORE",
     `APPENDLIMIT=${state.appendLimit}`,
