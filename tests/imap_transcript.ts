@@ -892,5 +892,6 @@ export const CAPABILITY_USES: Readonly<Record<string, RegExp>> = {
   "XLIST": /^C\d+: \S+ XLIST /m,
   "ESEARCH": /^C\d+: \S+ (UID )?SEARCH RETURN /m,
   "CONDSTORE": /^C\d+: \S+ .*(UNCHANGEDSINCE|CHANGEDSINCE|\(CONDSTORE\)|ENABLE CONDSTORE)/m,
+  "QRESYNC": /^C\d+: \S+ (ENABLE .*QRESYNC|UID FETCH .*VANISHED)/m,
   "APPENDLIMIT": /^S\d+: \S+ NO \[TOOBIG\]/m,
 };

@@ -10,7 +10,10 @@
  * - STORE `\Flagged` reaching the API as Starred;
  * - APPEND to Drafts answering APPENDUID, the draft on the API;
  * - MOVE to Archive answering COPYUID, the API's labels following;
- * - IDLE: mail delivered through the reference server's controls raises `exists`.
+ * - IDLE: mail delivered through the reference server's controls raises `exists`;
+ * - QRESYNC (`qresync: true`): INBOX reopened with the UIDVALIDITY and HIGHESTMODSEQ of an earlier
+ *   session reports the message expunged meanwhile as `VANISHED (EARLIER)` and the one flagged
+ *   meanwhile as a FETCH, and nothing else.
  *
  * @module
  */
@@ -163,6 +166,70 @@ Deno.test({
       client = undefined;
     } finally {
       if (client) client.close();
+    }
+  });
+});
+
+Deno.test({
+  name: "imapflow with QRESYNC: a reopened INBOX learns what was expunged and flagged meanwhile",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withClientFixture("bridge_imapflow_qresync_", "quinn@example.test", 12, async (f) => {
+    const clients: ImapFlow[] = [];
+    const connect = async () => {
+      const client = new ImapFlow({
+        host: "127.0.0.1",
+        port: f.port,
+        secure: false,
+        doSTARTTLS: false,
+        qresync: true,
+        auth: { user: f.imap.username, pass: f.imap.password },
+        logger: false,
+      });
+      clients.push(client);
+      await client.connect();
+      return client;
+    };
+    try {
+      await f.start();
+      // A first session: what the client keeps from it is UIDVALIDITY and HIGHESTMODSEQ.
+      const first = await connect();
+      assert.ok(first.enabled.has("QRESYNC"), "QRESYNC enabled");
+      await first.mailboxOpen("INBOX");
+      const known = first.mailbox as { uidValidity: bigint; highestModseq: bigint };
+      const uids = (await first.search({ all: true }, { uid: true })) as number[];
+      assert.ok(uids.length >= 3, `INBOX has ${uids.length} messages`);
+      const [flagged, gone] = [uids[0], uids[1]];
+      await first.logout();
+
+      // Meanwhile another session flags one message and expunges another.
+      const other = await connect();
+      await other.mailboxOpen("INBOX");
+      await other.messageFlagsAdd(String(flagged), ["\\Flagged"], { uid: true });
+      await other.messageDelete(String(gone), { uid: true });
+      await other.logout();
+
+      // Reopening with QRESYNC: VANISHED (EARLIER) for the expunged UID, FETCH FLAGS for the other.
+      const again = await connect();
+      const expunged: { uid?: number; vanished: boolean; earlier?: boolean }[] = [];
+      const flagChanges: { uid?: number; flags: Set<string> }[] = [];
+      again.on("expunge", (e) => expunged.push(e));
+      again.on("flags", (e) => flagChanges.push(e));
+      await again.mailboxOpen("INBOX", {
+        uidValidity: known.uidValidity,
+        changedSince: known.highestModseq,
+      });
+      assert.deepEqual(expunged.map((e) => [e.uid, e.vanished, e.earlier]), [[gone, true, true]]);
+      const change = flagChanges.find((c) => c.uid === flagged);
+      assert.ok(
+        change?.flags.has("\\Flagged"),
+        JSON.stringify(flagChanges.map((c) => [c.uid, [...c.flags]])),
+      );
+      assert.ok(!flagChanges.some((c) => c.uid === gone), "nothing about the expunged message");
+      await again.logout();
+    } finally {
+      for (const c of clients) c.close();
     }
   });
 });

@@ -430,7 +430,13 @@ export class FakeSession implements SessionApi {
   async flushUpdates(expunge: boolean): Promise<void> {
     const v = this.view;
     if (!v) return;
-    await this.respond((e) => v.flush(e, { expunge, modseq: this.enabled.has("CONDSTORE") }));
+    await this.respond((e) =>
+      v.flush(e, {
+        expunge,
+        modseq: this.enabled.has("CONDSTORE"),
+        vanished: this.enabled.has("QRESYNC"),
+      })
+    );
   }
 
   log(): void {}

@@ -9,6 +9,10 @@
  * - Apple Mail: `12 UID FETCH 1:140 (UID FLAGS MODSEQ) (CHANGEDSINCE 2231)` and
  *   `13 UID FETCH 141 (BODY.PEEK[HEADER.FIELDS (FROM TO SUBJECT DATE)] RFC822.SIZE INTERNALDATE)`
  *
+ * - QRESYNC clients: `A5 UID FETCH 1:* (FLAGS) (CHANGEDSINCE 394 VANISHED)`: first
+ *   `* VANISHED (EARLIER) <uids>`, the UIDs of the set expunged after that mod-sequence (RFC 7162
+ *   §3.2.6; only with UID FETCH, CHANGEDSINCE and QRESYNC enabled, else `BAD`), then the FETCHes.
+ *
  * How it works: the set is resolved against the session's snapshot, narrowed by `CHANGEDSINCE`,
  * and served in batches of {@link FETCH_BATCH} UIDs: one index query per batch (only flag columns
  * when nothing else is asked), the stored header block for header-only sections, the literal only
@@ -50,7 +54,7 @@ import {
 } from "../session/context.ts";
 import type { MailboxView } from "../state/mailbox_view.ts";
 import { flagList } from "../state/flags.ts";
-import { type ByteSink, Encoder } from "../wire/mod.ts";
+import { type ByteSink, compactUidSet, Encoder } from "../wire/mod.ts";
 import {
   type BodySectionItem,
   type FetchAttribute,
@@ -130,9 +134,21 @@ async function handleFetch(ctx: CommandContext): Promise<CommandResult> {
   const set = args.expectSequenceSet();
   const request = parseFetchRequest(args);
   if (!args.end()) return bad(args.error?.message ?? "Invalid FETCH arguments", "CLIENTBUG");
+  if (request.vanished) {
+    // RFC 7162 §3.2.6: only with UID FETCH, CHANGEDSINCE and QRESYNC enabled.
+    if (!session.enabled.has("QRESYNC")) return bad("VANISHED needs ENABLE QRESYNC", "CLIENTBUG");
+    if (!ctx.uid) return bad("VANISHED is for UID FETCH only", "CLIENTBUG");
+    if (request.changedSince === undefined) return bad("VANISHED needs CHANGEDSINCE", "CLIENTBUG");
+  }
   let uids = view.resolve(set, ctx.uid);
   if (uids === undefined) {
     return bad(`Invalid message sequence number (the mailbox has ${view.exists})`, "CLIENTBUG");
+  }
+  if (request.vanished) {
+    const gone = view.vanishedSince(Number(request.changedSince), set.resolve(0xFFFF_FFFF));
+    if (gone.length > 0) {
+      await session.respond((e) => e.raw(`* VANISHED (EARLIER) ${compactUidSet(gone)}`).crlf());
+    }
   }
   const wantsModseq = request.items.includes("MODSEQ") || request.changedSince !== undefined;
   // RFC 7162 §3.1: MODSEQ and CHANGEDSINCE are CONDSTORE-enabling.

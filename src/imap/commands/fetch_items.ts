@@ -53,6 +53,8 @@ export interface FetchRequest {
   readonly items: readonly FetchItem[];
   /** `(CHANGEDSINCE n)` (RFC 7162 §3.1.4.1). */
   readonly changedSince?: bigint;
+  /** The `VANISHED` modifier (RFC 7162 §3.2.6); the command checks where it is allowed. */
+  readonly vanished?: boolean;
 }
 
 const MACROS: Record<string, readonly FetchAttribute[]> = {
@@ -103,17 +105,22 @@ export function parseFetchRequest(args: Decoder): FetchRequest {
     for (const item of parseItem(args, true)) add(item);
   }
   let changedSince: bigint | undefined;
+  let vanished = false;
   const modifiers = args.optionalList();
   if (modifiers) {
     if (modifiers.atEnd()) args.fail("Expected a FETCH modifier");
     while (!modifiers.atEnd() && modifiers.ok) {
       const name = modifiers.expectKeyword();
       if (name === "CHANGEDSINCE") changedSince = modifiers.expectModSeq();
-      else if (name === "VANISHED") modifiers.fail("VANISHED needs QRESYNC, which is not enabled");
+      else if (name === "VANISHED") vanished = true;
       else if (name !== "") modifiers.fail(`Unknown FETCH modifier ${name}`);
     }
   }
-  return changedSince === undefined ? { items } : { items, changedSince };
+  return {
+    items,
+    ...(changedSince === undefined ? {} : { changedSince }),
+    ...(vanished ? { vanished } : {}),
+  };
 }
 
 function parseItem(d: Decoder, allowMacro: boolean): FetchItem[] {

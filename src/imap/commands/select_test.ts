@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Uid } from "../../store/mod.ts";
 import { selectCommand } from "./select.ts";
 import { message, tagged, withAccount } from "./_mailbox_test_utils.ts";
 
@@ -95,7 +96,8 @@ Deno.test("SELECT: a failed SELECT ends the previous selection; \\Noselect is re
     session.selectByName("INBOX");
     const missing = await session.run(selectCommand, "a1 SELECT Nowhere");
     assert.equal(tagged(missing.result), "a1 NO [NONEXISTENT] Mailbox does not exist");
-    assert.equal(missing.output, "");
+    // RFC 7162 §3.2.11: the end of the previous mailbox's responses is marked.
+    assert.equal(missing.output, "* OK [CLOSED] Previous mailbox closed\r\n");
     assert.equal(session.state, "authenticated");
     assert.equal(session.view, undefined);
     const noselect = await session.run(selectCommand, "a1 SELECT Folders");
@@ -112,5 +114,61 @@ Deno.test("SELECT: the new view receives later updates (EXISTS at the next flush
     session.output = "";
     await session.flushUpdates(true);
     assert.equal(session.output, "* 1 EXISTS\r\n");
+  });
+});
+
+Deno.test("SELECT (QRESYNC …): changed messages as FETCH, then VANISHED (EARLIER), known UIDs honoured", async () => {
+  await withAccount(async (account, session) => {
+    for (let n = 1; n <= 6; n++) account.add(message(n), ["INBOX"]);
+    const inbox = account.mailboxByName("INBOX")!;
+    const before = inbox.highestModseq;
+    await account.storeFlags("other", inbox.id, [2 as Uid], { mode: "add", flags: ["\\Seen"] });
+    const gone = [3 as Uid, 5 as Uid];
+    await account.storeFlags("other", inbox.id, gone, { mode: "add", flags: ["\\Deleted"] });
+    assert.deepEqual(await account.expunge("other", inbox.id, gone), gone);
+    const { uidValidity } = account.mailboxByName("INBOX")!;
+    const modseq2 = account.store.membership.flagRows(inbox.id, [{
+      first: 2 as Uid,
+      last: 2 as Uid,
+    }])[0].modseq;
+    const line = (params: string) => `a1 SELECT INBOX (QRESYNC (${params}))`;
+
+    const refused = await session.run(selectCommand, line(`${uidValidity} ${before}`));
+    assert.equal(
+      tagged(refused.result),
+      "a1 BAD [CLIENTBUG] QRESYNC is not enabled (RFC 7162 §3.2.5)",
+    );
+    session.enable("QRESYNC");
+    session.enable("CONDSTORE");
+
+    const full = await session.run(selectCommand, line(`${uidValidity} ${before}`));
+    assert.equal(tagged(full.result), "a1 OK [READ-WRITE] SELECT completed");
+    const tail = full.output.split("\r\n").slice(-3);
+    assert.deepEqual(tail, [
+      `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${modseq2}))`,
+      "* VANISHED (EARLIER) 3,5",
+      "",
+    ]);
+    assert.ok(full.output.startsWith("* OK [CLOSED]") === false, "nothing was selected before");
+
+    // Known UIDs limit both (RFC 7162 §3.2.5); the sequence match data is accepted.
+    const known = await session.run(
+      selectCommand,
+      line(`${uidValidity} ${before} 4:6 (1:2 1:2)`),
+    );
+    assert.ok(known.output.startsWith("* OK [CLOSED] Previous mailbox closed\r\n"));
+    assert.match(known.output, /\* VANISHED \(EARLIER\) 5\r\n$/);
+    assert.doesNotMatch(known.output, /FETCH/, "UID 2 is not among the known UIDs");
+    // Both parameters at once (eM Client; IMAP.md invariant 16, Purelymail #452).
+    const both = await session.run(
+      selectCommand,
+      `a1 SELECT INBOX (CONDSTORE QRESYNC (${uidValidity} ${before}))`,
+    );
+    assert.equal(tagged(both.result), "a1 OK [READ-WRITE] SELECT completed");
+    assert.match(both.output, /\* VANISHED \(EARLIER\) 3,5\r\n$/);
+    // Another UIDVALIDITY: a plain SELECT.
+    const other = await session.run(selectCommand, line(`${uidValidity + 1} ${before}`));
+    assert.doesNotMatch(other.output, /FETCH|VANISHED/);
+    assert.equal(tagged(other.result), "a1 OK [READ-WRITE] SELECT completed");
   });
 });

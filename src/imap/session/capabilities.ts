@@ -14,6 +14,7 @@
  * | XLIST | `xlist.ts` (Gmail's special-folder LIST, for Outlook 2013/2016) |
  * | ESEARCH | `search.ts` (RETURN) |
  * | CONDSTORE | `fetch.ts`, `store.ts`, `search.ts`, `select.ts`, `status.ts` |
+ * | QRESYNC | `enable.ts`, `select.ts` (QRESYNC parameter, `[CLOSED]`), `fetch.ts` (VANISHED), the view's flush (`* VANISHED`) |
  * | APPENDLIMIT | the reader's `maxAppendSize`, `append.ts` |
  *
  * Before authentication only what a client needs to log in is listed (plus IMAP4rev1, LITERAL+,
@@ -61,6 +62,7 @@ export function capabilities(state: CapabilityState): string[] {
     "XLIST",
     "ESEARCH",
     "CONDSTORE",
+    "QRESYNC",
     `APPENDLIMIT=${state.appendLimit}`,
   );
   return caps;

@@ -287,7 +287,13 @@ export class Session implements SessionApi {
     const view = this.#view;
     if (!view || !view.hasPending) return;
     if (view.fate !== "ok") return; // handled by the command loop
-    await this.respond((e) => view.flush(e, { expunge, modseq: this.#enabled.has("CONDSTORE") }));
+    await this.respond((e) =>
+      view.flush(e, {
+        expunge,
+        modseq: this.#enabled.has("CONDSTORE"),
+        vanished: this.#enabled.has("QRESYNC"),
+      })
+    );
   }
 
   log(message: string): void {

@@ -4,7 +4,8 @@
  * until the session may report them.
  *
  * The snapshot changes only when the view is flushed: new UIDs become `* n EXISTS`, expunged UIDs
- * `* n EXPUNGE` (only when the caller allows expunges: never during FETCH, STORE or SEARCH), and
+ * `* n EXPUNGE` (only when the caller allows expunges: never during FETCH, STORE or SEARCH; one
+ * `* VANISHED <uids>` instead once the session enabled QRESYNC, RFC 7162 §3.2.10), and
  * messages whose flags changed `* n FETCH (UID u FLAGS (…) [MODSEQ (m)])`, read from the store at
  * flush time so they are always current. Until then sequence numbers keep meaning what the client
  * was last told, even for messages already gone from the index (ARCHITECTURE invariant 2).
@@ -17,8 +18,8 @@
  * @module
  */
 import type { Update } from "../../connector/updates.ts";
-import type { Mailbox, MailboxId, Store, Uid, UidRange } from "../../store/mod.ts";
-import type { Encoder, SequenceSet } from "../wire/mod.ts";
+import type { FlagRow, Mailbox, MailboxId, Store, Uid, UidRange } from "../../store/mod.ts";
+import { compactUidSet, type Encoder, type SequenceSet } from "../wire/mod.ts";
 import { flagList } from "./flags.ts";
 
 /** Options of {@link MailboxView}. */
@@ -261,13 +262,28 @@ export class MailboxView {
    * Writes the queued updates as untagged responses into `e` (one complete response per line)
    * and applies them to the snapshot. Expunges only when `expunge` is true; otherwise they stay
    * queued (and their sequence numbers stay valid). `modseq` adds `MODSEQ` to FETCH responses
-   * (CONDSTORE enabled). `skipFlags` leaves flag changes of those UIDs unreported (a STORE that
-   * already answered for them).
+   * (CONDSTORE enabled). `vanished` reports expunges as one `* VANISHED` (QRESYNC enabled).
+   * `skipFlags` leaves flag changes of those UIDs unreported (a STORE that already answered for
+   * them).
    */
   flush(
     e: Encoder,
-    options: { expunge: boolean; modseq: boolean; skipFlags?: ReadonlySet<Uid> },
+    options: {
+      expunge: boolean;
+      modseq: boolean;
+      vanished?: boolean;
+      skipFlags?: ReadonlySet<Uid>;
+    },
   ): void {
+    if (options.expunge && options.vanished && this.#pendingExpunged.size > 0) {
+      const gone = [...this.#pendingExpunged].filter((u) => this.#indexOf(u) >= 0);
+      this.#pendingExpunged.clear();
+      if (gone.length > 0) {
+        const goneSet = new Set(gone);
+        this.#uids = this.#uids.filter((u) => !goneSet.has(u));
+        e.raw(`* VANISHED ${compactUidSet(gone)}`).crlf();
+      }
+    }
     if (options.expunge && this.#pendingExpunged.size > 0) {
       // Highest first, so each sequence number is still the one the client knows.
       const gone = [...this.#pendingExpunged].sort((a, b) => b - a);
@@ -304,18 +320,37 @@ export class MailboxView {
       this.#pendingFlags.clear();
       if (changed.length > 0) {
         const rows = this.store.membership.flagRows(this.mailboxId, this.toUidRanges(changed));
-        for (const row of rows) {
-          if (this.#pendingExpunged.has(row.uid)) continue;
-          const seq = this.seqOf(row.uid);
-          if (seq === undefined) continue;
-          e.raw(`* ${seq} FETCH (UID ${row.uid} FLAGS `).flags(
-            flagList(row.flags, row.keywords, row.deleted),
-          );
-          if (options.modseq) e.raw(` MODSEQ (${row.modseq})`);
-          e.raw(")").crlf();
-        }
+        this.writeFlags(e, rows, options.modseq);
       }
     }
+  }
+
+  /**
+   * Writes `* n FETCH (UID u FLAGS (…) [MODSEQ (m)])` for each row whose UID the snapshot holds
+   * (and that is not waiting to be reported expunged), in the rows' order.
+   */
+  writeFlags(e: Encoder, rows: readonly FlagRow[], modseq: boolean): void {
+    for (const row of rows) {
+      if (this.#pendingExpunged.has(row.uid)) continue;
+      const seq = this.seqOf(row.uid);
+      if (seq === undefined) continue;
+      e.raw(`* ${seq} FETCH (UID ${row.uid} FLAGS `).flags(
+        flagList(row.flags, row.keywords, row.deleted),
+      );
+      if (modseq) e.raw(` MODSEQ (${row.modseq})`);
+      e.raw(")").crlf();
+    }
+  }
+
+  /**
+   * UIDs of this mailbox expunged after `modseq` that the snapshot does not hold, within `ranges`
+   * when given (QRESYNC's `VANISHED (EARLIER)`, RFC 7162 §3.2.5.1, §3.2.6). UIDs expunged but
+   * not yet reported to this session are left out: the next flush reports them.
+   */
+  vanishedSince(modseq: number, ranges?: readonly [number, number][]): Uid[] {
+    return this.store.membership.vanishedSince(this.mailboxId, modseq).filter((u) =>
+      this.#indexOf(u) < 0 && (ranges === undefined || ranges.some(([a, b]) => u >= a && u <= b))
+    );
   }
 
   /** Forgets the snapshot's knowledge of expunged UIDs without telling (after CLOSE). */
