@@ -21,7 +21,7 @@ import {
   ok,
 } from "../session/context.ts";
 import { MailboxOperationError } from "../../connector/account.ts";
-import { accountOf, oneLine, syntaxError, viewOf } from "./command_support.ts";
+import { accountOf, highestModseqCode, oneLine, syntaxError, viewOf } from "./command_support.ts";
 
 /** The CLOSE command. */
 export const closeCommand: CommandSpec = {
@@ -42,8 +42,9 @@ export const closeCommand: CommandSpec = {
         await session.respond((e) => e.raw(`* NO [${error.code}] ${text}`).crlf());
       }
     }
+    const code = highestModseqCode(session, view);
     view.clearPending();
     session.unselect();
-    return ok("CLOSE completed");
+    return ok("CLOSE completed", code);
   },
 };

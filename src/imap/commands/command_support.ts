@@ -151,3 +151,14 @@ export async function referenceAndPattern(
   }
   return { reference, pattern };
 }
+
+/**
+ * The `HIGHESTMODSEQ n` response code of the selected mailbox, for the tagged OK of EXPUNGE, UID
+ * EXPUNGE and CLOSE once the session enabled QRESYNC (RFC 7162 §3.2.7, §3.2.8: the client's new
+ * resynchronization point); `undefined` otherwise or when the mailbox is gone.
+ */
+export function highestModseqCode(session: SessionApi, view: MailboxView): string | undefined {
+  if (!session.enabled.has("QRESYNC")) return undefined;
+  const mailbox = view.store.mailboxes.get(view.mailboxId);
+  return mailbox ? `HIGHESTMODSEQ ${mailbox.highestModseq}` : undefined;
+}

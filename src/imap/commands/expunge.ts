@@ -25,7 +25,14 @@ import {
   ok,
 } from "../session/context.ts";
 import type { Uid } from "../../store/mod.ts";
-import { accountOf, refusal, reportExpunged, syntaxError, viewOf } from "./command_support.ts";
+import {
+  accountOf,
+  highestModseqCode,
+  refusal,
+  reportExpunged,
+  syntaxError,
+  viewOf,
+} from "./command_support.ts";
 
 /** EXPUNGE and UID EXPUNGE. */
 export const expungeCommand: CommandSpec = {
@@ -51,6 +58,6 @@ export const expungeCommand: CommandSpec = {
       return refusal(error);
     }
     await reportExpunged(view, gone, session.id);
-    return ok(`${ctx.name} completed`);
+    return ok(`${ctx.name} completed`, highestModseqCode(session, view));
   },
 };

@@ -23,8 +23,8 @@
  * QRESYNC (RFC 7162 §3.2.5), after `ENABLE QRESYNC` (else `BAD`): `(QRESYNC (<uidvalidity>
  * <modseq> [<known uids> [<sequence match data>]]))`. When the UIDVALIDITY is the mailbox's, the
  * answer goes on with `* n FETCH (UID u FLAGS (…) MODSEQ (m))` for every message changed after
- * that mod-sequence, then `* VANISHED (EARLIER) <uids>` for those expunged after it (within the
- * known UIDs when given). The index keeps every expunge's mod-sequence, so the sequence match data
+ * that mod-sequence, then `* VANISHED (EARLIER) <uids>` for those expunged after it (both within
+ * the known UIDs when given). The index keeps every expunge's mod-sequence, so the sequence match data
  * is not needed and is only checked for syntax. With another UIDVALIDITY the client learns it
  * from the `[UIDVALIDITY]` line and resynchronizes in full.
  *
