@@ -137,6 +137,16 @@ const EXTENSIONS: Record<string, string> = {
   "application/pgp-keys": "asc",
 };
 
+/**
+ * `bytes` as an array of its own: copied when it is a view into a larger buffer it should not
+ * keep alive (the submitted message, for an attachment sent as 7bit/8bit/binary, or a decoder's
+ * buffer with much slack), as it is when a decoder's output is nearly exact (base64: a few
+ * percent), which spares copying a large attachment once more.
+ */
+function detached(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength < bytes.buffer.byteLength * 0.9 ? bytes.slice() : bytes;
+}
+
 function attachmentOf(part: MimePart, index: number): OutgoingAttachment {
   const contentID = (part.id ?? "").replace(/^<|>$/g, "").trim();
   const dispositionType = part.disposition?.type;
@@ -148,7 +158,7 @@ function attachmentOf(part: MimePart, index: number): OutgoingAttachment {
       index > 0 ? `-${index + 1}` : ""
     }.${ext}`;
   }
-  const data = decodeTransfer(part.bodyData(), part.encoding).slice();
+  const data = detached(decodeTransfer(part.bodyData(), part.encoding));
   return {
     name,
     mimeType: part.mimeType,
