@@ -1,6 +1,6 @@
 /**
  * Resident memory of `bridge serve` over its life, with glibc's own mmap threshold and with the
- * launchers' environment (`MALLOC_MMAP_THRESHOLD_=131072`, `src/cli/launch_settings.ts`), in one
+ * launchers' environment (`MALLOC_MMAP_THRESHOLD_=4194304`, `src/cli/launch_settings.ts`), in one
  * run, alternating:
  *
  * 1. the reference server runs in this process with one account seeded with N messages;
@@ -16,7 +16,11 @@
  *
  * ```sh
  * deno run -A scripts/bench_memory.ts [--messages 5000] [--attachment-mb 20] [--repeat 2] [--json]
+ *   [--thresholds 131072,4194304]
  * ```
+ *
+ * `--thresholds` compares other values of `MALLOC_MMAP_THRESHOLD_` (bytes, comma-separated; each
+ * is a variant next to glibc's default) instead of the launchers' one.
  *
  * Linux only (it reads `/proc`). The table shows each pass; figures in `docs/BENCHMARKS.md`
  * ("Memory").
@@ -39,6 +43,7 @@ const values = scriptArgs("bench_memory", {
   "attachment-mb": { type: "string" },
   repeat: { type: "string" },
   json: { type: "boolean" },
+  thresholds: { type: "string" },
 });
 const N = intArg("bench_memory", values.messages, "messages", 5000);
 const ATTACHMENT_MB = intArg("bench_memory", values["attachment-mb"], "attachment-mb", 20);
@@ -297,10 +302,14 @@ try {
   const attachment = attachmentBytes(ATTACHMENT_MB);
   const attachmentFile = join(work, "attachment.bin");
   await Deno.writeFile(attachmentFile, attachment);
-  const variants: [string, Readonly<Record<string, string>>][] = [
-    ["glibc default", {}],
-    ["launchers' env", BRIDGE_ENV],
-  ];
+  const variants: [string, Readonly<Record<string, string>>][] = [["glibc default", {}]];
+  if (values.thresholds === undefined) variants.push(["launchers' env", BRIDGE_ENV]);
+  else {
+    for (const t of values.thresholds.split(",")) {
+      if (!/^\d+$/.test(t.trim())) fail("--thresholds takes byte counts, e.g. 131072,4194304");
+      variants.push([`threshold ${t.trim()}`, { MALLOC_MMAP_THRESHOLD_: t.trim() }]);
+    }
+  }
   const passes: Pass[] = [];
   for (let r = 0; r < REPEAT; r++) {
     for (const [name, extra] of r % 2 === 0 ? variants : [...variants].reverse()) {
@@ -325,11 +334,11 @@ try {
       `serve RSS in MB (${N} messages, ${ATTACHMENT_MB} MB attachment; peaks sampled every 100 ms)`,
     );
     console.log(
-      "variant           after sync  receive peak  after receive  send peak  after send",
+      "variant             after sync  receive peak  after receive  send peak  after send",
     );
     for (const p of passes) {
       console.log(
-        `${p.variant.padEnd(16)} ${f(p.afterSyncMB)}    ${f(p.receivePeakMB)}      ${
+        `${p.variant.padEnd(18)} ${f(p.afterSyncMB)}    ${f(p.receivePeakMB)}      ${
           f(p.afterReceiveMB)
         }   ${f(p.sendPeakMB)}   ${f(p.afterSendMB)}`,
       );

@@ -10,7 +10,7 @@
  * - `--allow-run`: only the OS keychain tool (`secret-tool` on Linux, `security` on macOS), when
  *   it is installed;
  * - `--allow-env` and `--allow-sys`: configuration from the environment, OS name and hostname;
- * - `--v8-flags=--max-semi-space-size=4,--expose-gc` and `MALLOC_MMAP_THRESHOLD_=131072` in the
+ * - `--v8-flags=--max-semi-space-size=4,--expose-gc` and `MALLOC_MMAP_THRESHOLD_=4194304` in the
  *   environment: the memory settings every launcher uses (`src/cli/launch_settings.ts`).
  *
  * Usage: `deno run --allow-read --allow-env --allow-run --allow-sys scripts/launch_bundle.ts

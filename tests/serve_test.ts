@@ -20,7 +20,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { askStatus } from "../src/cli/status_command.ts";
-import { mallocMmapThreshold } from "../src/cli/launch_settings.ts";
+import { BRIDGE_ENV, mallocMmapThreshold } from "../src/cli/launch_settings.ts";
 import type { AccountStatus, StatusReport } from "../src/cli/status_report.ts";
 import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
 import { runPythonJson } from "./_python_json.ts";
@@ -188,7 +188,9 @@ Deno.test({
         assert.equal(report.memory.softLimitActive, launched);
         assert.ok(report.memory.forcedCollections >= 0);
         // (Inherited when the test's own environment sets it.)
-        const threshold = launched ? 131072 : mallocMmapThreshold();
+        const threshold = launched
+          ? Number(BRIDGE_ENV.MALLOC_MMAP_THRESHOLD_)
+          : mallocMmapThreshold();
         assert.equal(report.memory.mallocMmapThreshold, threshold);
         const a = demoAccount(report);
         assert.equal(a.state, "ready");

@@ -7,12 +7,14 @@
  * - `--max-semi-space-size=4`: a 4 MiB young generation keeps a 10,000-message first sync near
  *   260 MB of RSS (350–375 MB with V8's default) for up to about 10 % more CPU.
  * - `--expose-gc`: the soft memory limit (`src/sync/heap_governor.ts`) can ask for collections.
- * - `MALLOC_MMAP_THRESHOLD_=131072`: glibc serves blocks of 128 KiB and more (message buffers)
- *   with their own mappings and returns them to the system when freed. Left to itself, glibc
- *   raises that threshold to the largest block freed so far (up to 32 MiB), so after a big
- *   message the same buffers come from its heap and stay with the process: serve's RSS after a
- *   10,000-message first sync 264 → 208 MB, after sending a 20 MB attachment 392 → 183 MB
- *   (with the periodic collection); `docs/BENCHMARKS.md`, "Memory". Other C libraries ignore it.
+ * - `MALLOC_MMAP_THRESHOLD_=4194304`: glibc serves blocks of 4 MiB and more (the buffers of big
+ *   messages and attachments) with their own mappings and returns them to the system when freed.
+ *   Left to itself, glibc raises that threshold to the largest block freed so far (up to 32
+ *   MiB), so after a big message such buffers come from its heap and stay with the process:
+ *   serve's RSS 10 s after sending a 20 MB attachment 484–606 → 207–216 MB, after receiving one
+ *   256–335 → 171–182 MB (with the periodic collection). 128 KiB and 1 MiB kept a little less
+ *   but made reading large cached literals 17 % slower (fresh mappings for every buffer); 4 MiB
+ *   costs about 4 %. `docs/BENCHMARKS.md`, "Memory". Other C libraries ignore the variable.
  *   The variable is read when the process starts, so it has to come from whoever starts bridge
  *   (a compiled binary run by hand or by a service manager: `docs/OPERATIONS.md`).
  *
@@ -24,7 +26,7 @@ export const BRIDGE_V8_FLAGS = "--max-semi-space-size=4,--expose-gc";
 
 /** Environment variables every launcher sets for the bridge process. */
 export const BRIDGE_ENV: Readonly<Record<string, string>> = Object.freeze({
-  MALLOC_MMAP_THRESHOLD_: "131072",
+  MALLOC_MMAP_THRESHOLD_: "4194304",
 });
 
 /**

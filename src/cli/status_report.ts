@@ -113,7 +113,7 @@ export interface MemoryStatus {
   /** Full collections the limit has forced since serve started. */
   forcedCollections: number;
   /**
-   * `MALLOC_MMAP_THRESHOLD_` of serve's environment in bytes (the launchers set 131072, so glibc
+   * `MALLOC_MMAP_THRESHOLD_` of serve's environment in bytes (the launchers set 4194304, so glibc
    * returns freed message buffers to the system); `null` when not set.
    */
   mallocMmapThreshold: number | null;

@@ -214,7 +214,7 @@ export const SCHEMA = {
           "every 5 s at other times (backing off while one does not help). Needs V8's " +
           "`--expose-gc` flag, which `deno task demo`, the compiled binary and the bundle " +
           "launcher set; 0 turns it off. On Linux, freed memory goes back to the system only " +
-          "when the process starts with `MALLOC_MMAP_THRESHOLD_=131072` in its environment, " +
+          "when the process starts with `MALLOC_MMAP_THRESHOLD_=4194304` in its environment, " +
           "which `deno task demo` and the bundle launcher set (the README says how for the " +
           "compiled binary).",
       },
