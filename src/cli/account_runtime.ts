@@ -366,6 +366,7 @@ export class AccountRuntime {
     if (status.state === "signed-out" || status.state === "stopped") return [];
     await this.#loop.stop();
     if (this.#stopping) return [];
+    this.#failedAtOpen = this.#loop.pendingRetries(); // carried over to the new loop
     this.#loop = this.#newLoop();
     await this.#loop.start();
     if (this.#loopResumed) this.#loop.resume();

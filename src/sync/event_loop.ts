@@ -281,6 +281,14 @@ export class EventLoop {
     this.#retry = { queue, attempts: 0, total: queue.length, rebuilt: 0, stillFailed: 0 };
   }
 
+  /**
+   * Failed builds of an earlier run this loop has not retried yet (`retryFailedBuilds` minus what
+   * it did), for a loop that replaces it.
+   */
+  pendingRetries(): RemoteMessageId[] {
+    return [...this.#retry.queue];
+  }
+
   /** A snapshot of the loop's state. */
   status(): EventLoopStatus {
     return {
@@ -480,6 +488,8 @@ export class EventLoop {
       if (this.#paused) return "paused";
     }
     if (collected.more) return "more";
+    if (this.#stopped) return "stopped";
+    if (this.#paused) return "paused";
     if (this.#retry.queue.length > 0) {
       const outcome = await this.#retryFailedChunk();
       if (outcome !== "ok") return outcome;

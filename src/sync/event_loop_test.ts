@@ -490,6 +490,7 @@ Deno.test("failed builds of an earlier run are built again once, in chunks, afte
   try {
     seedFailed(t.store, ids);
     assert.equal(t.store.messages.failedBuilds().length, ids.length);
+    assert.deepEqual(t.loop.pendingRetries(), ids, "deduplicated, in order");
     t.store.transaction(() => t.store.sync.setEventCursor("e0" as RemoteEventId));
     t.source.push({ Messages: [create("m1")] });
     await t.loop.start();
@@ -502,6 +503,7 @@ Deno.test("failed builds of an earlier run are built again once, in chunks, afte
     assert.equal(pollOf[RETRY_CHUNK], pollOf[0] + 1);
     await t.loop.pollNow();
     assert.equal(fetched.filter((id) => id.startsWith("f")).length, ids.length);
+    assert.deepEqual(t.loop.pendingRetries(), []);
     assert.deepEqual(
       t.store.messages.failedBuilds().map((f) => f.remoteId).sort(),
       ["f2", "f3", "f60"],

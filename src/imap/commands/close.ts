@@ -33,16 +33,22 @@ export const closeCommand: CommandSpec = {
     if (!ctx.args.end()) return syntaxError(ctx.args);
     const session = ctx.session;
     const view = viewOf(session);
+    // With QRESYNC the tagged OK carries the mailbox's new HIGHESTMODSEQ, which the client takes
+    // as its resynchronization point: what other sessions and the event loop changed must be
+    // reported first (as after any command; CLOSE's own expunges stay silent), or it would be
+    // skipped for good.
+    if (session.enabled.has("QRESYNC") && view.fate === "ok") await session.flushUpdates(true);
+    let expunged = 0;
     if (!view.readOnly && view.fate === "ok") {
       try {
-        await accountOf(session).expunge(session.id, view.mailboxId);
+        expunged = (await accountOf(session).expunge(session.id, view.mailboxId)).length;
       } catch (error) {
         if (!(error instanceof MailboxOperationError)) throw error;
         const text = oneLine(error.message);
         await session.respond((e) => e.raw(`* NO [${error.code}] ${text}`).crlf());
       }
     }
-    const code = highestModseqCode(session, view);
+    const code = expunged > 0 ? highestModseqCode(session, view) : undefined;
     view.clearPending();
     session.unselect();
     return ok("CLOSE completed", code);

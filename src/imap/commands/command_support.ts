@@ -154,8 +154,9 @@ export async function referenceAndPattern(
 
 /**
  * The `HIGHESTMODSEQ n` response code of the selected mailbox, for the tagged OK of EXPUNGE, UID
- * EXPUNGE and CLOSE once the session enabled QRESYNC (RFC 7162 §3.2.7, §3.2.8: the client's new
- * resynchronization point); `undefined` otherwise or when the mailbox is gone.
+ * EXPUNGE and CLOSE that removed messages once the session enabled QRESYNC (RFC 7162 §3.2.7,
+ * §3.2.8: the client's new resynchronization point, so everything queued for the session must
+ * have been reported before); `undefined` otherwise or when the mailbox is gone.
  */
 export function highestModseqCode(session: SessionApi, view: MailboxView): string | undefined {
   if (!session.enabled.has("QRESYNC")) return undefined;

@@ -58,6 +58,9 @@ export const expungeCommand: CommandSpec = {
       return refusal(error);
     }
     await reportExpunged(view, gone, session.id);
-    return ok(`${ctx.name} completed`, highestModseqCode(session, view));
+    return ok(
+      `${ctx.name} completed`,
+      gone.length > 0 ? highestModseqCode(session, view) : undefined,
+    );
   },
 };

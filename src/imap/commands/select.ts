@@ -22,9 +22,9 @@
  *
  * QRESYNC (RFC 7162 §3.2.5), after `ENABLE QRESYNC` (else `BAD`): `(QRESYNC (<uidvalidity>
  * <modseq> [<known uids> [<sequence match data>]]))`. When the UIDVALIDITY is the mailbox's, the
- * answer goes on with `* n FETCH (UID u FLAGS (…) MODSEQ (m))` for every message changed after
- * that mod-sequence, then `* VANISHED (EARLIER) <uids>` for those expunged after it (both within
- * the known UIDs when given). The index keeps every expunge's mod-sequence, so the sequence match data
+ * answer goes on with `* VANISHED (EARLIER) <uids>` for the messages expunged after that
+ * mod-sequence, then `* n FETCH (UID u FLAGS (…) MODSEQ (m))` for every message changed after it
+ * (both within the known UIDs when given). The index keeps every expunge's mod-sequence, so the sequence match data
  * is not needed and is only checked for syntax. With another UIDVALIDITY the client learns it
  * from the `[UIDVALIDITY]` line and resynchronizes in full.
  *
@@ -47,7 +47,7 @@ import {
   type CommandSpec,
   ok,
 } from "../session/context.ts";
-import { MailboxView } from "../state/mailbox_view.ts";
+import { MailboxView, rangesContain } from "../state/mailbox_view.ts";
 import { compactUidSet, type Decoder, type SequenceSet } from "../wire/mod.ts";
 import { accountOf, isResult, refusal, selectableMailbox, syntaxError } from "./command_support.ts";
 
@@ -126,15 +126,17 @@ export const selectCommand: CommandSpec = {
     }
     if (qresync && qresync.uidValidity === info.uidValidity) {
       // Only the known UIDs' changes and expunges, when the client named them (§3.2.5).
+      // VANISHED (EARLIER) first, as UID FETCH … VANISHED does (RFC 7162 §3.2.5.1, §3.2.6).
       const since = qresync.modseq;
       const known = qresync.knownUids?.resolve(MAX_UID);
-      const changed = view.store.membership.changedSince(view.mailboxId, since)
-        .filter((r) => known === undefined || known.some(([a, b]) => r.uid >= a && r.uid <= b));
-      await session.respond((e) => view.writeFlags(e, changed, true));
       const gone = view.vanishedSince(since, known);
       if (gone.length > 0) {
         await session.respond((e) => e.raw(`* VANISHED (EARLIER) ${compactUidSet(gone)}`).crlf());
       }
+      const isKnown = known === undefined ? undefined : rangesContain(known);
+      const changed = view.store.membership.changedSince(view.mailboxId, since)
+        .filter((r) => isKnown === undefined || isKnown(r.uid));
+      await session.respond((e) => view.writeFlags(e, changed, true));
     }
     return ok(`${ctx.name} completed`, readOnly ? "READ-ONLY" : "READ-WRITE");
   },

@@ -348,8 +348,9 @@ export class MailboxView {
    * not yet reported to this session are left out: the next flush reports them.
    */
   vanishedSince(modseq: number, ranges?: readonly [number, number][]): Uid[] {
+    const within = ranges === undefined ? () => true : rangesContain(ranges);
     return this.store.membership.vanishedSince(this.mailboxId, modseq).filter((u) =>
-      this.#indexOf(u) < 0 && (ranges === undefined || ranges.some(([a, b]) => u >= a && u <= b))
+      this.#indexOf(u) < 0 && within(u)
     );
   }
 
@@ -364,6 +365,33 @@ export class MailboxView {
   isExpungedPending(uid: Uid): boolean {
     return this.#pendingExpunged.has(uid);
   }
+}
+
+/**
+ * A membership test for the union of `[first, last]` ranges (in any order, overlapping or not):
+ * merged once, then a binary search per number, so a client's set of thousands of ranges against
+ * thousands of UIDs stays cheap.
+ */
+export function rangesContain(ranges: readonly [number, number][]): (n: number) => boolean {
+  const sorted = ranges.map(([a, b]): [number, number] => a <= b ? [a, b] : [b, a])
+    .sort((x, y) => x[0] - y[0]);
+  const merged: [number, number][] = [];
+  for (const r of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  return (n: number) => {
+    let lo = 0;
+    let hi = merged.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (n < merged[mid][0]) hi = mid - 1;
+      else if (n > merged[mid][1]) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
 }
 
 function dedupeSorted(list: Uid[]): Uid[] {

@@ -4,7 +4,7 @@ import { withAck } from "../../connector/updates.ts";
 import { sampleMessage } from "../../store/_test_utils.ts";
 import { type RemoteAddressId, type RemoteLabelId, Store, type Uid } from "../../store/mod.ts";
 import { CollectingSink, Encoder, SequenceSet } from "../wire/mod.ts";
-import { MailboxView } from "./mailbox_view.ts";
+import { MailboxView, rangesContain } from "./mailbox_view.ts";
 
 const msg = (n: number) => `Subject: m${n}\r\nFrom: a@b.c\r\n\r\nbody ${n}\r\n`;
 
@@ -173,4 +173,16 @@ Deno.test("MailboxView: over one address's store, only that address's messages a
   } finally {
     store.close();
   }
+});
+
+Deno.test("rangesContain: the union of ranges in any order, reversed or overlapping", () => {
+  const has = rangesContain([[10, 12], [1, 3], [5, 4], [2, 6], [100, 100], [13, 13]]);
+  const inside = [1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 100];
+  for (let n = 0; n <= 101; n++) assert.equal(has(n), inside.includes(n), `${n}`);
+  assert.equal(rangesContain([])(1), false);
+  // Thousands of ranges stay cheap (one merge, then a binary search per number).
+  const many = Array.from({ length: 5000 }, (_, i): [number, number] => [i * 3, i * 3 + 1]);
+  const test = rangesContain(many);
+  assert.equal(test(14_998), true);
+  assert.equal(test(14_999), false);
 });
