@@ -313,62 +313,68 @@ export async function appendMessage(
   }
 
   const fetched = await download(ctx, remoteId, options.retryDelayMs ?? 200);
-  const { updates, result, id } = store.transaction(() => {
-    const applied = applyMessage(store, fetched.metadata, fetched.built);
-    const updates: UpdateData[] = [];
-    if (applied.created) {
-      updates.push(...createdUpdates(applied.added));
-    } else {
-      updates.push(...messageUpdates(store, applied, remoteId as never));
-    }
-    // What the API does not keep: keywords (and \Deleted of this mailbox).
-    let localChange: FlagUpdate[] = [];
-    if (flags.keywords.length > 0) {
-      localChange = store.messages.setFlags([applied.id], {
-        mode: "add",
-        flags: 0,
-        keywords: flags.keywords,
-      });
-    }
-    let uid = store.membership.uidOf(mailbox.id, applied.id);
-    let where = mailbox;
-    if (uid === undefined) {
-      // The server put it elsewhere (e.g. a received message appended to Sent stays in INBOX).
-      const other = store.membership.memberships(applied.id)
-        .map((m) => ({ m, box: store.mailboxes.get(m.mailbox)! }))
-        .find(({ box }) => box && !isAllMail(box)) ??
-        store.membership.memberships(applied.id)
-          .map((m) => ({ m, box: store.mailboxes.get(m.mailbox)! }))[0];
-      if (!other) {
-        refuse("UNAVAILABLE", "The message was stored but is in no mailbox this bridge shows");
-      }
-      uid = other.m.uid;
-      where = other.box;
-    }
-    if (flags.deleted) store.membership.setDeleted(where.id, [uid], true);
-    if (localChange.length > 0 || flags.deleted) {
-      const message = store.messages.get(applied.id)!;
-      updates.push({
-        kind: "FlagsChanged",
-        changes: [{
-          messageId: applied.id,
-          flags: message.flags,
-          keywords: message.keywords,
-          modseq: message.modseq,
-          memberships: store.membership.memberships(applied.id),
-        }],
-      });
-    }
-    const result: AppendResult = { uidValidity: where.uidValidity, uid, mailbox: where.id };
-    return { updates, result, id: applied.id };
-  });
+  // Committed, published after the cache write: the bus knows in between (UpdateBus.hold).
+  const release = ctx.bus.hold(ctx.id);
   try {
-    await ctx.literals.put(id, fetched.literal);
-  } catch (error) {
-    ctx.log(
-      `connector: could not cache a literal: ${error instanceof Error ? error.message : error}`,
-    );
+    const { updates, result, id } = store.transaction(() => {
+      const applied = applyMessage(store, fetched.metadata, fetched.built);
+      const updates: UpdateData[] = [];
+      if (applied.created) {
+        updates.push(...createdUpdates(applied.added));
+      } else {
+        updates.push(...messageUpdates(store, applied, remoteId as never));
+      }
+      // What the API does not keep: keywords (and \Deleted of this mailbox).
+      let localChange: FlagUpdate[] = [];
+      if (flags.keywords.length > 0) {
+        localChange = store.messages.setFlags([applied.id], {
+          mode: "add",
+          flags: 0,
+          keywords: flags.keywords,
+        });
+      }
+      let uid = store.membership.uidOf(mailbox.id, applied.id);
+      let where = mailbox;
+      if (uid === undefined) {
+        // The server put it elsewhere (e.g. a received message appended to Sent stays in INBOX).
+        const other = store.membership.memberships(applied.id)
+          .map((m) => ({ m, box: store.mailboxes.get(m.mailbox)! }))
+          .find(({ box }) => box && !isAllMail(box)) ??
+          store.membership.memberships(applied.id)
+            .map((m) => ({ m, box: store.mailboxes.get(m.mailbox)! }))[0];
+        if (!other) {
+          refuse("UNAVAILABLE", "The message was stored but is in no mailbox this bridge shows");
+        }
+        uid = other.m.uid;
+        where = other.box;
+      }
+      if (flags.deleted) store.membership.setDeleted(where.id, [uid], true);
+      if (localChange.length > 0 || flags.deleted) {
+        const message = store.messages.get(applied.id)!;
+        updates.push({
+          kind: "FlagsChanged",
+          changes: [{
+            messageId: applied.id,
+            flags: message.flags,
+            keywords: message.keywords,
+            modseq: message.modseq,
+            memberships: store.membership.memberships(applied.id),
+          }],
+        });
+      }
+      const result: AppendResult = { uidValidity: where.uidValidity, uid, mailbox: where.id };
+      return { updates, result, id: applied.id };
+    });
+    try {
+      await ctx.literals.put(id, fetched.literal);
+    } catch (error) {
+      ctx.log(
+        `connector: could not cache a literal: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    publish(ctx, updates, origin);
+    return result;
+  } finally {
+    release();
   }
-  publish(ctx, updates, origin);
-  return result;
 }

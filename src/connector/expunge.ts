@@ -118,11 +118,13 @@ export async function expungeMailbox(
     const expunged = picked.map((p) => p.uid).filter((uid) => !still.has(uid));
     return { updates, expunged };
   });
+  // Sessions first (nothing may sit between the commit and them: see UpdateBus.hold), then the
+  // cache entries nobody can ask for any more.
+  publish(ctx, updates, origin);
   for (const id of dropLiterals) {
     await ctx.literals.delete(id).catch((e) =>
       ctx.log(`connector: could not drop a cached literal: ${e instanceof Error ? e.message : e}`)
     );
   }
-  publish(ctx, updates, origin);
   return expunged;
 }

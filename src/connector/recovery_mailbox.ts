@@ -68,59 +68,65 @@ export async function storeLocalMessage(
   const { store } = ctx;
   const built = contentOf(message.literal, "ok");
   const updates: UpdateData[] = [];
-  const { mailbox, id, uid } = store.transaction(() => {
-    let mailbox: Mailbox;
-    if (options.mailboxId !== undefined) {
-      const found = store.mailboxes.get(options.mailboxId);
-      if (!found || found.kind !== "local") refuse("CANNOT", "Not a local mailbox");
-      mailbox = found;
-    } else {
-      const ensured = ensureRecoveryMailbox(store);
-      mailbox = ensured.mailbox;
-      if (ensured.created) {
-        updates.push({
-          kind: "MailboxCreated",
-          mailbox: mailbox.id,
-          name: mailbox.name,
-          remoteId: null,
-          attributes: mailbox.attributes,
-        });
-      }
-    }
-    const id = store.messages.insert({
-      remoteId: null,
-      // Split mode: the address that appended it, so only its login sees it (another address's
-      // view must not show it); combined mode: every login sees the account's mail anyway.
-      addressId: ctx.combined ? null : ctx.addressId as RemoteAddressId,
-      internalDate: message.internalDate,
-      size: built.literalSize,
-      envelope: built.envelope,
-      bodyStructure: built.bodyStructure,
-      body: built.body,
-      header: built.headerBytes,
-      flags: message.flags.bits,
-      keywords: message.flags.keywords,
-    });
-    const [uid] = store.membership.add(mailbox.id, [id]);
-    if (message.flags.deleted) store.membership.setDeleted(mailbox.id, [uid], true);
-    return { mailbox, id, uid };
-  });
+  // Committed, published after the cache write: the bus knows in between (UpdateBus.hold).
+  const release = ctx.bus.hold(ctx.id);
   try {
-    await ctx.literals.put(id, message.literal);
-  } catch (error) {
-    store.transaction(() => store.messages.delete(id));
+    const { mailbox, id, uid } = store.transaction(() => {
+      let mailbox: Mailbox;
+      if (options.mailboxId !== undefined) {
+        const found = store.mailboxes.get(options.mailboxId);
+        if (!found || found.kind !== "local") refuse("CANNOT", "Not a local mailbox");
+        mailbox = found;
+      } else {
+        const ensured = ensureRecoveryMailbox(store);
+        mailbox = ensured.mailbox;
+        if (ensured.created) {
+          updates.push({
+            kind: "MailboxCreated",
+            mailbox: mailbox.id,
+            name: mailbox.name,
+            remoteId: null,
+            attributes: mailbox.attributes,
+          });
+        }
+      }
+      const id = store.messages.insert({
+        remoteId: null,
+        // Split mode: the address that appended it, so only its login sees it (another address's
+        // view must not show it); combined mode: every login sees the account's mail anyway.
+        addressId: ctx.combined ? null : ctx.addressId as RemoteAddressId,
+        internalDate: message.internalDate,
+        size: built.literalSize,
+        envelope: built.envelope,
+        bodyStructure: built.bodyStructure,
+        body: built.body,
+        header: built.headerBytes,
+        flags: message.flags.bits,
+        keywords: message.flags.keywords,
+      });
+      const [uid] = store.membership.add(mailbox.id, [id]);
+      if (message.flags.deleted) store.membership.setDeleted(mailbox.id, [uid], true);
+      return { mailbox, id, uid };
+    });
+    try {
+      await ctx.literals.put(id, message.literal);
+    } catch (error) {
+      store.transaction(() => store.messages.delete(id));
+      publish(ctx, updates, origin);
+      refuse("UNAVAILABLE", "The message could not be stored locally; try again", error);
+    }
+    updates.push({ kind: "MessagesCreated", mailbox: mailbox.id, uids: [uid as Uid] });
     publish(ctx, updates, origin);
-    refuse("UNAVAILABLE", "The message could not be stored locally; try again", error);
+    if (options.reason !== undefined) {
+      ctx.log(`connector: an appended message was kept in ${mailbox.name}: ${options.reason}`);
+    }
+    return {
+      uidValidity: mailbox.uidValidity,
+      uid,
+      mailbox: mailbox.id,
+      ...(options.reason !== undefined ? { recovered: options.reason } : {}),
+    };
+  } finally {
+    release();
   }
-  updates.push({ kind: "MessagesCreated", mailbox: mailbox.id, uids: [uid as Uid] });
-  publish(ctx, updates, origin);
-  if (options.reason !== undefined) {
-    ctx.log(`connector: an appended message was kept in ${mailbox.name}: ${options.reason}`);
-  }
-  return {
-    uidValidity: mailbox.uidValidity,
-    uid,
-    mailbox: mailbox.id,
-    ...(options.reason !== undefined ? { recovered: options.reason } : {}),
-  };
 }

@@ -10,6 +10,12 @@
  * Single-threaded by construction: publish appends to each subscriber's queue synchronously, so
  * two publishes can never interleave.
  *
+ * A producer that commits to the index and then awaits something before publishing (the event
+ * loop and the connector write the literal cache in between) {@link UpdateBus.hold}s the account
+ * over that gap, so that {@link UpdateBus.settled} can tell a session when everything committed
+ * has reached it: QRESYNC's `[HIGHESTMODSEQ]` on EXPUNGE and CLOSE must not cover a change the
+ * session has not been given yet.
+ *
  * @example
  * ```ts ignore
  * const bus = new UpdateBus();
@@ -160,6 +166,9 @@ export class UpdateBus {
   #ackTimeoutMs: number;
   #log: BusLogger;
   #counter = 0;
+  /** Producers per account that committed changes they have not published yet. */
+  #holds = new Map<string, number>();
+  #settledWaiters = new Map<string, (() => void)[]>();
 
   constructor(options: UpdateBusOptions = {}) {
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
@@ -264,6 +273,50 @@ export class UpdateBus {
       );
     }
     return result;
+  }
+
+  /**
+   * Marks that a producer is about to commit changes of `account` that it will publish after an
+   * await; call the returned function once they are published (or abandoned). Idempotent.
+   */
+  hold(account: string): () => void {
+    this.#holds.set(account, (this.#holds.get(account) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.#holds.get(account) ?? 1) - 1;
+      if (n > 0) {
+        this.#holds.set(account, n);
+        return;
+      }
+      this.#holds.delete(account);
+      for (const w of this.#settledWaiters.get(account)?.splice(0) ?? []) w();
+      this.#settledWaiters.delete(account);
+    };
+  }
+
+  /**
+   * Resolves `true` once no producer holds back committed changes of `account` (at once when none
+   * does), or `false` when `timeoutMs` (default 5,000) passed first.
+   */
+  settled(account: string, timeoutMs = 5_000): Promise<boolean> {
+    if (!this.#holds.has(account)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.#settledWaiters.get(account);
+        const i = list?.indexOf(done) ?? -1;
+        if (i >= 0) list!.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const list = this.#settledWaiters.get(account) ?? [];
+      list.push(done);
+      this.#settledWaiters.set(account, list);
+    });
   }
 
   /** Unsubscribes everyone (on shutdown). */

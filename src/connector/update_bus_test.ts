@@ -127,3 +127,25 @@ Deno.test("UpdateBus: onDeliver runs inside publish and acknowledges", async () 
   });
   assert.deepEqual(result, { timedOut: [], failed: [] });
 });
+
+Deno.test("hold/settled: a session can wait until committed changes are published", async () => {
+  const bus = new UpdateBus({ log: () => {} });
+  assert.equal(await bus.settled("acc"), true, "nothing held: at once");
+  const first = bus.hold("acc");
+  const second = bus.hold("acc");
+  let settled: boolean | undefined;
+  const waiting = bus.settled("acc").then((v) => settled = v);
+  const other = await bus.settled("other");
+  assert.equal(other, true, "another account is not held");
+  first();
+  first(); // idempotent
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(settled, undefined, "still held by the second producer");
+  second();
+  await waiting;
+  assert.equal(settled, true);
+  // A producer that never releases: the wait gives up.
+  bus.hold("acc");
+  assert.equal(await bus.settled("acc", 20), false);
+  bus.close();
+});

@@ -635,57 +635,69 @@ export class EventLoop {
       rebuildFailed: keysReloaded || (retryBuilds ?? false),
     });
     const labels = new Map(this.#labels);
-    const applied = store.transaction(() => {
-      const r = applyPreparedEvent(store, prepared, labels);
-      store.sync.setEventCursor(prepared.event.eventId);
-      return r;
-    });
-    this.#labels = labels;
-    this.#status.eventsApplied++;
-    if (prepared.problems.length > 0) {
-      this.#notify({
-        kind: "bad-event-partially-applied",
-        eventId: applied.eventId,
-        dropped: prepared.problems,
+    // Committed changes reach sessions only after the cache work below: the bus knows, so a
+    // session can wait for them (UpdateBus.settled) before it names a HIGHESTMODSEQ.
+    const release = bus.hold(account);
+    let applied: EventApplied;
+    try {
+      applied = store.transaction(() => {
+        const r = applyPreparedEvent(store, prepared, labels);
+        store.sync.setEventCursor(prepared.event.eventId);
+        return r;
       });
-      this.#o.log(
-        `event loop ${account}: event ${applied.eventId} applied without ${prepared.problems.length} bad item(s): ${
-          prepared.problems.join("; ")
-        }`,
-      );
-    }
-    if (keysReloaded && (applied.rebuilt > 0 || prepared.stillFailed > 0)) {
-      this.#o.log(
-        `event loop ${account}: after the address change, ${applied.rebuilt} message(s) that had ` +
-          `failed to build were rebuilt; ${prepared.stillFailed} still fail`,
-      );
-    }
-    if (applied.gone.length > 0) {
-      this.#o.log(
-        `event loop ${account}: ${applied.gone.length} message(s) of event ${applied.eventId} were gone`,
-      );
-    }
-    // After commit: cache work (a failure only costs a rebuild at FETCH time), then sessions.
-    if (literals) {
-      for (const { id, literal } of applied.literalsToPut) {
-        await literals.put(id, literal).catch((e) =>
-          this.#o.log(`event loop ${account}: literal cache put failed: ${message(e)}`)
+      this.#labels = labels;
+      this.#status.eventsApplied++;
+      if (prepared.problems.length > 0) {
+        this.#notify({
+          kind: "bad-event-partially-applied",
+          eventId: applied.eventId,
+          dropped: prepared.problems,
+        });
+        this.#o.log(
+          `event loop ${account}: event ${applied.eventId} applied without ${prepared.problems.length} bad item(s): ${
+            prepared.problems.join("; ")
+          }`,
         );
       }
-      for (const id of applied.literalsToDelete) {
-        await literals.delete(id).catch(() => {});
+      if (keysReloaded && (applied.rebuilt > 0 || prepared.stillFailed > 0)) {
+        this.#o.log(
+          `event loop ${account}: after the address change, ${applied.rebuilt} message(s) that had ` +
+            `failed to build were rebuilt; ${prepared.stillFailed} still fail`,
+        );
       }
-    }
-    const settings = (raw as { MailSettings?: unknown } | null)?.MailSettings;
-    if (settings && typeof settings === "object" && this.#opts.onMailSettings) {
-      try {
-        await this.#opts.onMailSettings(settings as MailSettings);
-      } catch (error) {
-        this.#o.log(`event loop ${account}: mail settings handler failed: ${message(error)}`);
+      if (applied.gone.length > 0) {
+        this.#o.log(
+          `event loop ${account}: ${applied.gone.length} message(s) of event ${applied.eventId} were gone`,
+        );
       }
-    }
-    if (applied.updates.length > 0) {
-      await bus.publishAndWait(account, applied.updates, { timeoutMs: this.#opts.ackTimeoutMs });
+      // After commit: cache work (a failure only costs a rebuild at FETCH time), then sessions.
+      if (literals) {
+        for (const { id, literal } of applied.literalsToPut) {
+          await literals.put(id, literal).catch((e) =>
+            this.#o.log(`event loop ${account}: literal cache put failed: ${message(e)}`)
+          );
+        }
+        for (const id of applied.literalsToDelete) {
+          await literals.delete(id).catch(() => {});
+        }
+      }
+      const settings = (raw as { MailSettings?: unknown } | null)?.MailSettings;
+      if (settings && typeof settings === "object" && this.#opts.onMailSettings) {
+        try {
+          await this.#opts.onMailSettings(settings as MailSettings);
+        } catch (error) {
+          this.#o.log(`event loop ${account}: mail settings handler failed: ${message(error)}`);
+        }
+      }
+      if (applied.updates.length > 0) {
+        const acknowledged = bus.publishAndWait(account, applied.updates, {
+          timeoutMs: this.#opts.ackTimeoutMs,
+        });
+        release(); // published (synchronously): sessions have them
+        await acknowledged;
+      }
+    } finally {
+      release();
     }
     this.#notify({ kind: "applied", eventId: applied.eventId, updates: applied.updates.length });
     if (applied.refreshed) this.#notify({ kind: "refresh", eventId: applied.eventId });

@@ -33,11 +33,16 @@ export const closeCommand: CommandSpec = {
     if (!ctx.args.end()) return syntaxError(ctx.args);
     const session = ctx.session;
     const view = viewOf(session);
-    // With QRESYNC the tagged OK carries the mailbox's new HIGHESTMODSEQ, which the client takes
-    // as its resynchronization point: what other sessions and the event loop changed must be
-    // reported first (as after any command; CLOSE's own expunges stay silent), or it would be
-    // skipped for good.
-    if (session.enabled.has("QRESYNC") && view.fate === "ok") await session.flushUpdates(true);
+    // With QRESYNC the tagged OK carries a HIGHESTMODSEQ, which the client takes as its next
+    // resynchronization point: what other sessions and the event loop changed is reported first
+    // (as after any command), and the code is the mod-sequence reached then, before CLOSE's own
+    // expunge, which stays silent; the client's next QRESYNC SELECT names those UIDs again in
+    // VANISHED (EARLIER), which is harmless, where a later value could skip a change for good.
+    let code: string | undefined;
+    if (session.enabled.has("QRESYNC") && view.fate === "ok") {
+      code = await highestModseqCode(session, view);
+      await session.flushUpdates(true);
+    }
     let expunged = 0;
     if (!view.readOnly && view.fate === "ok") {
       try {
@@ -48,7 +53,7 @@ export const closeCommand: CommandSpec = {
         await session.respond((e) => e.raw(`* NO [${error.code}] ${text}`).crlf());
       }
     }
-    const code = expunged > 0 ? highestModseqCode(session, view) : undefined;
+    if (expunged === 0) code = undefined;
     view.clearPending();
     session.unselect();
     return ok("CLOSE completed", code);

@@ -155,11 +155,19 @@ export async function referenceAndPattern(
 /**
  * The `HIGHESTMODSEQ n` response code of the selected mailbox, for the tagged OK of EXPUNGE, UID
  * EXPUNGE and CLOSE that removed messages once the session enabled QRESYNC (RFC 7162 §3.2.7,
- * §3.2.8: the client's new resynchronization point, so everything queued for the session must
- * have been reported before); `undefined` otherwise or when the mailbox is gone.
+ * §3.2.8). The client takes it as its next resynchronization point, so it must not cover a
+ * change the session has not been given: this waits until no producer holds committed changes
+ * back from the bus (`UpdateBus.settled`); the caller then reports what is queued before the
+ * tagged OK. `undefined` when QRESYNC is off, when the mailbox is gone, or when the bus did not
+ * settle in time (no code is safer than a wrong one).
  */
-export function highestModseqCode(session: SessionApi, view: MailboxView): string | undefined {
+export async function highestModseqCode(
+  session: SessionApi,
+  view: MailboxView,
+): Promise<string | undefined> {
   if (!session.enabled.has("QRESYNC")) return undefined;
+  const account = accountOf(session);
+  if (!await account.bus.settled(account.id)) return undefined;
   const mailbox = view.store.mailboxes.get(view.mailboxId);
   return mailbox ? `HIGHESTMODSEQ ${mailbox.highestModseq}` : undefined;
 }

@@ -58,9 +58,10 @@ export const expungeCommand: CommandSpec = {
       return refusal(error);
     }
     await reportExpunged(view, gone, session.id);
+    // The command's flush then reports everything queued, up to the code's mod-sequence.
     return ok(
       `${ctx.name} completed`,
-      gone.length > 0 ? highestModseqCode(session, view) : undefined,
+      gone.length > 0 ? await highestModseqCode(session, view) : undefined,
     );
   },
 };

@@ -89,3 +89,37 @@ Deno.test("EXPUNGE: read-only, refused by the account, malformed", async () => {
     }
   });
 });
+
+Deno.test("EXPUNGE with QRESYNC: VANISHED, and a HIGHESTMODSEQ that covers only what was reported", async () => {
+  await withAccount(async (account, session) => {
+    for (let i = 1; i <= 4; i++) account.add(message(i), ["INBOX"]);
+    const view = session.selectByName("INBOX");
+    session.enable("QRESYNC");
+    session.enable("CONDSTORE");
+    await account.storeFlags(session.id, view.mailboxId, uids(1, 3), {
+      mode: "add",
+      flags: ["\\Deleted"],
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    await session.flushUpdates(false);
+    // Another producer has committed a change it has not published yet (the event loop writing
+    // the literal cache in between): the tagged OK waits for it, and reports it first.
+    const release = account.bus.hold(account.id);
+    let done = false;
+    const running = session.run(expungeCommand, "a1 EXPUNGE").finally(() => done = true);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(done, false, "EXPUNGE waits for the held change");
+    await account.storeFlags("other", view.mailboxId, uids(2), { mode: "add", flags: ["\\Seen"] });
+    release();
+    const { result, output } = await running;
+    const highest = account.mailboxByName("INBOX")!.highestModseq;
+    assert.equal(tagged(result), `a1 OK [HIGHESTMODSEQ ${highest}] EXPUNGE completed`);
+    assert.match(
+      output,
+      /^\* VANISHED 1,3\r\n\* 1 FETCH \(UID 2 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)\r\n$/,
+    );
+    // Nothing removed: no code.
+    const none = await session.run(expungeCommand, "a1 EXPUNGE");
+    assert.equal(tagged(none.result), "a1 OK EXPUNGE completed");
+  });
+});
