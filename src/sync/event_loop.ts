@@ -629,7 +629,20 @@ export class EventLoop {
         this.#o.log(`event loop ${account}: address handler failed: ${message(error)}`);
       }
     }
-    const prepared = await prepareEvent(raw, store, fetcher, {
+    // A retry chunk downloads messages no event named: one that cannot be downloaded now for a
+    // reason other than a transient one (a 4xx, a malformed reply) stays as it is, counted as
+    // still failing, instead of failing the other 49 with it.
+    let undownloadable = 0;
+    const chunkFetcher: MessageFetcher = retryBuilds === undefined ? fetcher : {
+      fetch: (id) =>
+        fetcher.fetch(id).catch((error) => {
+          if (error instanceof SignedOutError || isTransientError(error)) throw error;
+          undownloadable++;
+          this.#o.log(`event loop ${account}: retrying a failed build: ${message(error)}`);
+          return undefined;
+        }),
+    };
+    const prepared = await prepareEvent(raw, store, chunkFetcher, {
       acceptProblems,
       readLiteral: literals ? (id) => literals.get(id).catch(() => undefined) : undefined,
       rebuildFailed: keysReloaded || (retryBuilds ?? false),
@@ -701,7 +714,7 @@ export class EventLoop {
     }
     this.#notify({ kind: "applied", eventId: applied.eventId, updates: applied.updates.length });
     if (applied.refreshed) this.#notify({ kind: "refresh", eventId: applied.eventId });
-    return { ...applied, stillFailed: prepared.stillFailed };
+    return { ...applied, stillFailed: prepared.stillFailed + undownloadable };
   }
 
   /** After a Refresh: run the injected resync until it succeeds (or the loop stops). */

@@ -527,6 +527,32 @@ Deno.test("failed builds of an earlier run are built again once, in chunks, afte
   }
 });
 
+Deno.test("a message of a retry chunk that cannot be downloaded does not fail the others", async () => {
+  const t = setup({
+    startPaused: false,
+    retryFailedBuilds: ["f1", "f2", "f3"] as RemoteMessageId[],
+    fetcher: {
+      fetch(remoteId) {
+        if (remoteId === "f2") return Promise.reject(new ApiError(400, 2001, "invalid ID"));
+        return Promise.resolve(fakeBuilt(remoteId));
+      },
+    },
+  });
+  try {
+    seedFailed(t.store, ["f1", "f2", "f3"]);
+    await t.loop.start();
+    await settle(t.loop);
+    assert.deepEqual(t.store.messages.failedBuilds().map((f) => f.remoteId), ["f2"]);
+    assert.ok(
+      t.logs.some((l) => /of 3 message\(s\) .* 2 were rebuilt; 1 still fail/.test(l)),
+      t.logs.join("\n"),
+    );
+    assert.equal(t.loop.status().consecutiveFailures, 0);
+  } finally {
+    await t.done();
+  }
+});
+
 Deno.test("a retry chunk that keeps failing transiently is left for the next start", async () => {
   let failures = 0;
   const t = setup({
