@@ -8,10 +8,11 @@
  *
  * The read side IMAP sessions use is filtered: {@link AddressMembership.uids}, `count`,
  * `seqOfUid`, `uidAtSeq`, `messageAt`, `selectInfo`, `status`, `flagRows`, `fetchRows`, `search`
- * and `changedSince`. `expungeDeleted` expunges only this address's `\Deleted` messages (it
- * searches through the filter). Everything else (`add`, `remove`, `uidOf`, `memberships`,
- * `setMessageLabels`, `vanishedSince`…) is the whole table's, as the connector and the sync
- * need it: a UID another address holds is still taken.
+ * `changedSince` and `vanishedSince` (expunge records carry the message's address since schema
+ * version 3; older records, which have none, are everyone's). `expungeDeleted` expunges only this
+ * address's `\Deleted` messages (it searches through the filter). Everything else (`add`,
+ * `remove`, `uidOf`, `memberships`, `setMessageLabels`…) is the whole table's, as the connector
+ * and the sync need it: a UID another address holds is still taken.
  *
  * The filter joins `messages` by primary key per row of one mailbox, so every query stays bounded
  * by the mailbox's own indexes.
@@ -149,6 +150,18 @@ export class AddressMembership extends Membership {
   /** This address's rows whose mod-sequence is above `modseq`, by UID. */
   override changedSince(mailbox: MailboxId, modseq: number): FlagRow[] {
     return this.#ownRows(mailbox, super.changedSince(mailbox, modseq));
+  }
+
+  /**
+   * UIDs of this address's messages (and of local-only ones, and of records older than schema
+   * version 3) expunged after `modseq`, ascending.
+   */
+  override vanishedSince(mailbox: MailboxId, modseq: number): Uid[] {
+    const rows = this.#sql.q(
+      `SELECT uid FROM mailbox_expunged WHERE mailbox_id = ? AND modseq > ?
+         AND (address_id IS NULL OR address_id = ?) ORDER BY uid`,
+    ).all(mailbox, modseq, this.addressId) as { uid: number }[];
+    return rows.map((r) => r.uid as Uid);
   }
 
   /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { LABEL, sampleMessage, tempStore, uidRange, withMailboxes } from "./_test_utils.ts";
 import type { RemoteAddressId, Uid } from "./ids.ts";
 import { AddressMembership } from "./address_membership.ts";
@@ -119,6 +120,26 @@ Deno.test("forAddress(): EXPUNGE expunges only this address's \\Deleted; writes 
     // Closing a view leaves the store open.
     a.close();
     assert.equal(store.membership.count(inbox), 5);
+  } finally {
+    t.cleanup();
+  }
+});
+
+Deno.test("forAddress(): vanishedSince names only this address's expunged UIDs (and ownerless ones)", () => {
+  const { t, store, boxes } = fixture();
+  try {
+    const inbox = boxes.inbox.id;
+    const before = store.mailboxes.get(inbox)!.highestModseq;
+    store.membership.remove(inbox, [2, 3] as Uid[]); // 2 is B's, 3 is A's
+    // A record from before schema version 3 has no address: everyone's.
+    const raw = new DatabaseSync(t.path);
+    raw.prepare("INSERT INTO mailbox_expunged (mailbox_id, uid, modseq) VALUES (?, 40, ?)")
+      .run(inbox, before + 10);
+    raw.close();
+    assert.deepEqual(store.membership.vanishedSince(inbox, before), [2, 3, 40]);
+    assert.deepEqual(store.forAddress(A).membership.vanishedSince(inbox, before), [3, 40]);
+    assert.deepEqual(store.forAddress(B).membership.vanishedSince(inbox, before), [2, 40]);
+    assert.deepEqual(store.forAddress(A).membership.vanishedSince(inbox, before + 10), []);
   } finally {
     t.cleanup();
   }

@@ -221,13 +221,14 @@ export class Membership {
         "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ? RETURNING message_id",
       );
       const tombstone = this.#sql.q(
-        "INSERT OR REPLACE INTO mailbox_expunged (mailbox_id, uid, modseq) VALUES (?, ?, ?)",
+        `INSERT OR REPLACE INTO mailbox_expunged (mailbox_id, uid, modseq, address_id)
+         VALUES (?, ?, ?, (SELECT address_id FROM messages WHERE id = ?))`,
       );
       for (const uid of [...new Set(uids)].sort((a, b) => a - b)) {
         const row = del.get(mailbox, uid) as { message_id: number } | undefined;
         if (!row) continue;
         modseq ||= this.#counters.nextModseq();
-        tombstone.run(mailbox, uid, modseq);
+        tombstone.run(mailbox, uid, modseq, row.message_id);
         removed.push({ uid, messageId: row.message_id as InternalMessageId });
       }
       if (modseq) {

@@ -158,10 +158,20 @@ function v2(db: DatabaseSync): void {
   }
 }
 
+/**
+ * Version 3: the address of the message an expunge record is for, so that in split address mode
+ * QRESYNC's `VANISHED (EARLIER)` names only the UIDs of the login address's own messages. Records
+ * written before have none (NULL) and are reported to every address, as before.
+ */
+function v3(db: DatabaseSync): void {
+  db.exec("ALTER TABLE mailbox_expunged ADD COLUMN address_id TEXT");
+}
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
   { version: 2, description: "search texts of Subject, From, To, Cc and Bcc", up: v2 },
+  { version: 3, description: "the address of each expunge record", up: v3 },
 ];
 
 /** The version {@link MIGRATIONS} brings a database to. */

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import type { InternalMessageId, MailboxId, RemoteEventId, RemoteMessageId, Uid } from "./ids.ts";
+import type {
+  InternalMessageId,
+  MailboxId,
+  RemoteAddressId,
+  RemoteEventId,
+  RemoteMessageId,
+  Uid,
+} from "./ids.ts";
 import {
   LATEST_VERSION,
   migrate,
@@ -25,6 +32,7 @@ function seedV1(db: DatabaseSync): void {
       VALUES (3, 'remote-3', 'addr', 1700000000, 42, 1, 5, 'ENV', 'BS', 'B', x'0d0a', 'ok');
     INSERT INTO message_keywords VALUES (3, 'Junk');
     INSERT INTO mailbox_messages VALUES (1, 7, 3, 1, 0, 5, 1700000000, 42);
+    INSERT INTO mailbox_expunged (mailbox_id, uid, modseq) VALUES (1, 2, 3);
     UPDATE counters SET value = 5 WHERE name = 'modseq';
     UPDATE counters SET value = 77 WHERE name = 'uid_validity';
     INSERT INTO event_cursor VALUES (1, 'event-9', 1700000000);`);
@@ -79,6 +87,11 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
       assert.deepEqual(message.keywords, ["Junk"]);
       assert.deepEqual([...message.header], [13, 10]);
       assert.equal(store.sync.eventCursor(), "event-9" as RemoteEventId);
+      // The expunge record kept its UID and mod-sequence; without an address (version 3 added
+      // it) it is every address's.
+      assert.ok(store.membership.vanishedSince(1 as MailboxId, 2).includes(2 as Uid));
+      const own = store.forAddress("other" as RemoteAddressId).membership;
+      assert.ok(own.vanishedSince(1 as MailboxId, 0).includes(2 as Uid));
       // The counters carry on from where they were.
       assert.ok(store.mailboxes.create({ name: "X", kind: "folder" }).uidValidity > 77);
       const [uid] = store.membership.add(inbox.id, [
@@ -114,6 +127,19 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
     },
     check(store) {
       SEEDS[1].check(store);
+    },
+  },
+  3: {
+    // Version 3's data: version 2's, and an expunge record of another address's message.
+    seed(db) {
+      SEEDS[2].seed(db);
+      db.exec("INSERT INTO mailbox_expunged VALUES (1, 4, 4, 'addr-b')");
+    },
+    check(store) {
+      SEEDS[1].check(store);
+      assert.deepEqual(store.membership.vanishedSince(1 as MailboxId, 0), [2, 4]);
+      const mine = store.forAddress("addr" as RemoteAddressId).membership;
+      assert.deepEqual(mine.vanishedSince(1 as MailboxId, 0), [2]);
     },
   },
 };
