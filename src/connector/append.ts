@@ -38,7 +38,7 @@ import {
 import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
 import { parseAddresses, parseMessage } from "../mime/mod.ts";
 import { type FlagUpdate, type MailboxId, MessageFlag } from "../store/mod.ts";
-import { applyMessage } from "../sync/apply.ts";
+import { applyMessage, currentFlagsChange, messageUpdates } from "../sync/apply.ts";
 import type { FetchedMessage } from "../sync/event_apply.ts";
 import { type AppendRequest, type AppendResult, MailboxOperationError } from "./account.ts";
 import {
@@ -55,7 +55,6 @@ import { parseDraft } from "./draft_from_literal.ts";
 import { type ParsedFlags, parseImapFlags } from "./flag_mapping.ts";
 import { encryptForImport } from "./import_encrypt.ts";
 import { storeLocalMessage } from "./recovery_mailbox.ts";
-import { messageUpdates } from "./remote_refresh.ts";
 import type { UpdateData } from "./updates.ts";
 
 /** Finds the server's copy of a message just sent over SMTP with these bytes (remote ID). */
@@ -350,17 +349,7 @@ export async function appendMessage(
       }
       if (flags.deleted) store.membership.setDeleted(where.id, [uid], true);
       if (localChange.length > 0 || flags.deleted) {
-        const message = store.messages.get(applied.id)!;
-        updates.push({
-          kind: "FlagsChanged",
-          changes: [{
-            messageId: applied.id,
-            flags: message.flags,
-            keywords: message.keywords,
-            modseq: message.modseq,
-            memberships: store.membership.memberships(applied.id),
-          }],
-        });
+        updates.push({ kind: "FlagsChanged", changes: [currentFlagsChange(store, applied.id)!] });
       }
       const result: AppendResult = { uidValidity: where.uidValidity, uid, mailbox: where.id };
       return { updates, result, id: applied.id };

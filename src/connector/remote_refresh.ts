@@ -8,10 +8,10 @@
  * @module
  */
 import type { MessageMetadata } from "../api/mod.ts";
-import type { InternalMessageId, MembershipRef, RemoteMessageId, Store } from "../store/mod.ts";
-import { applyMessageMetadata, type MessageApplied } from "../sync/apply.ts";
+import type { RemoteMessageId, Store } from "../store/mod.ts";
+import { applyMessageMetadata, type MessageApplied, messageUpdates } from "../sync/apply.ts";
 import { callApi, type ConnectorContext } from "./connector_context.ts";
-import type { UidRef, UpdateData } from "./updates.ts";
+import type { UpdateData } from "./updates.ts";
 
 /** Reads the current metadata of messages (those the server still has). */
 export async function fetchMetadata(
@@ -43,67 +43,4 @@ export function applyMetadata(store: Store, metadata: readonly MessageMetadata[]
     out.updates.push(...messageUpdates(store, applied, m.ID as RemoteMessageId));
   }
   return out;
-}
-
-/**
- * The updates for one applied message, as the event loop makes them: `FlagsChanged` (with every
- * membership the message had before and still has, plus the removed ones) when its bits changed,
- * then `MembershipChanged` when it gained or lost mailboxes.
- */
-export function messageUpdates(
-  store: Store,
-  applied: Pick<MessageApplied, "id" | "flagsChanged" | "added" | "removed">,
-  remoteId: RemoteMessageId | null,
-): UpdateData[] {
-  const updates: UpdateData[] = [];
-  if (applied.flagsChanged) {
-    const message = store.messages.get(applied.id);
-    if (message) {
-      const addedKeys = new Set(applied.added.map(refKey));
-      const memberships: UidRef[] = [
-        ...applied.removed,
-        ...store.membership.memberships(applied.id).filter((m) => !addedKeys.has(refKey(m))),
-      ];
-      updates.push({
-        kind: "FlagsChanged",
-        changes: [{
-          messageId: applied.id,
-          flags: message.flags,
-          keywords: message.keywords,
-          modseq: message.modseq,
-          memberships,
-        }],
-      });
-    }
-  }
-  if (applied.added.length > 0 || applied.removed.length > 0) {
-    updates.push({
-      kind: "MembershipChanged",
-      messageId: applied.id,
-      remoteId,
-      added: applied.added,
-      removed: applied.removed,
-    });
-  }
-  return updates;
-}
-
-/** A `FlagsChanged` entry for a message as it is now (every membership). */
-export function currentFlagsChange(
-  store: Store,
-  id: InternalMessageId,
-): Extract<UpdateData, { kind: "FlagsChanged" }>["changes"][number] | undefined {
-  const message = store.messages.get(id);
-  if (!message) return undefined;
-  return {
-    messageId: id,
-    flags: message.flags,
-    keywords: message.keywords,
-    modseq: message.modseq,
-    memberships: store.membership.memberships(id),
-  };
-}
-
-function refKey(r: MembershipRef): string {
-  return `${r.mailbox}:${r.uid}`;
 }

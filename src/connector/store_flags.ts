@@ -45,6 +45,7 @@ import {
   plannedRemoteActions,
   type RemoteFlagAction,
 } from "./flag_mapping.ts";
+import { membershipKey } from "../sync/apply.ts";
 import type { UpdateData } from "./updates.ts";
 
 /** What a STORE changed (both already published). */
@@ -204,8 +205,8 @@ export async function storeFlags(
       // Where the message was when its flags changed (a place it just left first), and where
       // it is now.
       const gone = removed.get(u.messageId) ?? [];
-      const goneKeys = new Set(gone.map(refKey));
-      const stayed = u.memberships.filter((m) => !goneKeys.has(refKey(m)));
+      const goneKeys = new Set(gone.map(membershipKey));
+      const stayed = u.memberships.filter((m) => !goneKeys.has(membershipKey(m)));
       entries.push({ ...u, memberships: [...gone, ...stayed] });
       flagUpdates.push({
         ...u,
@@ -274,8 +275,4 @@ function uidRanges(uids: readonly Uid[]): { first: Uid; last: Uid }[] {
     else out.push({ first: uid, last: uid });
   }
   return out;
-}
-
-function refKey(r: MembershipRef): string {
-  return `${r.mailbox}:${r.uid}`;
 }

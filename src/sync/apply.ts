@@ -46,6 +46,7 @@ import {
   type RemoteMessageId,
   type Store,
 } from "../store/mod.ts";
+import type { UidRef, UpdateData } from "../connector/updates.ts";
 
 /**
  * What a build produced for one message: everything the index keeps besides the literal.
@@ -480,4 +481,66 @@ function updateKind(store: Store, mailbox: Mailbox, spec: MailboxSpec, result: L
   result.updated.push(
     store.mailboxes.update(mailbox.id, { kind: spec.kind, attributes: spec.attributes }),
   );
+}
+
+/**
+ * The updates for one applied message, as the event loop makes them: `FlagsChanged` (with every
+ * membership the message had before and still has, plus the removed ones) when its bits changed,
+ * then `MembershipChanged` when it gained or lost mailboxes.
+ */
+export function messageUpdates(
+  store: Store,
+  applied: Pick<MessageApplied, "id" | "flagsChanged" | "added" | "removed">,
+  remoteId: RemoteMessageId | null,
+): UpdateData[] {
+  const updates: UpdateData[] = [];
+  if (applied.flagsChanged) {
+    const message = store.messages.get(applied.id);
+    if (message) {
+      const addedKeys = new Set(applied.added.map(membershipKey));
+      const memberships: UidRef[] = [
+        ...applied.removed,
+        ...store.membership.memberships(applied.id).filter((m) => !addedKeys.has(membershipKey(m))),
+      ];
+      updates.push({ kind: "FlagsChanged", changes: [flagsChange(message, memberships)] });
+    }
+  }
+  if (applied.added.length > 0 || applied.removed.length > 0) {
+    updates.push({
+      kind: "MembershipChanged",
+      messageId: applied.id,
+      remoteId,
+      added: applied.added,
+      removed: applied.removed,
+    });
+  }
+  return updates;
+}
+
+/** One entry of a `FlagsChanged` update. */
+type FlagsChange = Extract<UpdateData, { kind: "FlagsChanged" }>["changes"][number];
+
+/** A `FlagsChanged` entry for `message` as it is now, reported to `memberships`. */
+function flagsChange(
+  message: { id: InternalMessageId; flags: number; keywords: string[]; modseq: number },
+  memberships: UidRef[],
+): FlagsChange {
+  return {
+    messageId: message.id,
+    flags: message.flags,
+    keywords: message.keywords,
+    modseq: message.modseq,
+    memberships,
+  };
+}
+
+/** A `FlagsChanged` entry for a message as it is now (every membership). */
+export function currentFlagsChange(store: Store, id: InternalMessageId): FlagsChange | undefined {
+  const message = store.messages.get(id);
+  return message && flagsChange(message, store.membership.memberships(id));
+}
+
+/** A membership as a map key. */
+export function membershipKey(r: MembershipRef): string {
+  return `${r.mailbox}:${r.uid}`;
 }

@@ -33,7 +33,7 @@ import {
   type MessageMetadata,
 } from "../api/mod.ts";
 import { PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
-import type { UidRef, UpdateData } from "../connector/updates.ts";
+import type { UpdateData } from "../connector/updates.ts";
 import type {
   InternalMessageId,
   MailboxId,
@@ -50,6 +50,7 @@ import {
   type BuiltContent,
   deleteLabel,
   deleteMessage,
+  messageUpdates,
 } from "./apply.ts";
 
 /** A message downloaded and built for the index. */
@@ -573,37 +574,7 @@ function applyMessageItem(
   const applied = applyMessageMetadata(store, metadata);
   if (!applied) return;
   out.unknownLabels.push(...applied.unknownLabels);
-  if (applied.flagsChanged) {
-    const message = store.messages.get(applied.id)!;
-    const addedKeys = new Set(applied.added.map(refKey));
-    const memberships: UidRef[] = [
-      ...applied.removed,
-      ...store.membership.memberships(applied.id).filter((m) => !addedKeys.has(refKey(m))),
-    ];
-    out.updates.push({
-      kind: "FlagsChanged",
-      changes: [{
-        messageId: applied.id,
-        flags: message.flags,
-        keywords: message.keywords,
-        modseq: message.modseq,
-        memberships,
-      }],
-    });
-  }
-  if (applied.added.length > 0 || applied.removed.length > 0) {
-    out.updates.push({
-      kind: "MembershipChanged",
-      messageId: applied.id,
-      remoteId: item.id,
-      added: applied.added,
-      removed: applied.removed,
-    });
-  }
-}
-
-function refKey(r: MembershipRef): string {
-  return `${r.mailbox}:${r.uid}`;
+  out.updates.push(...messageUpdates(store, applied, item.id));
 }
 
 function byMailbox(refs: readonly MembershipRef[]): Map<MailboxId, Uid[]> {
