@@ -25,25 +25,14 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
-import { parseArgs } from "node:util";
 import * as zlib from "node:zlib";
+import { scriptArgs, usageError } from "./_script_args.ts";
 
-function fail(message: string): never {
-  console.error(`bench_cache_codec: ${message}`);
-  Deno.exit(2);
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      args: Deno.args,
-      options: { dir: { type: "string" }, repeat: { type: "string" } },
-      strict: true,
-    });
-  } catch (e) {
-    fail(e instanceof Error ? e.message : String(e));
-  }
-})();
+const fail: (message: string) => never = usageError("bench_cache_codec");
+const values = scriptArgs("bench_cache_codec", {
+  dir: { type: "string" },
+  repeat: { type: "string" },
+});
 if (!values.dir) fail("--dir DIR (a directory of RFC 822 literal files) is required");
 const repeat = Number(values.repeat ?? "3");
 if (!Number.isInteger(repeat) || repeat < 1) fail("--repeat must be a positive integer");

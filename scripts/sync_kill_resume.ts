@@ -27,50 +27,32 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { startApiServer } from "../src/api_server/server.ts";
 import type { Store } from "../src/store/mod.ts";
 import { BuildPool, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
 import { dumpIndex, loginTo, openIndex } from "../src/sync/_sync_test_utils.ts";
+import { intArg, scriptArgs, usageError } from "./_script_args.ts";
 
 const EMAIL = "kill@example.test";
 const PASSWORD = "kill-resume-password";
 
-function usage(message: string): never {
-  console.error(`sync_kill_resume: ${message}`);
-  Deno.exit(2);
-}
+const usage: (message: string) => never = usageError("sync_kill_resume");
+const intFlag = (value: string | undefined, name: string, fallback: number, min = 0) =>
+  intArg("sync_kill_resume", value, name, fallback, min);
 
-function intFlag(value: string | undefined, name: string, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}`);
-  return n;
-}
-
-const { values } = (() => {
-  try {
-    return parseArgs({
-      args: Deno.args,
-      options: {
-        child: { type: "boolean" },
-        url: { type: "string" },
-        dir: { type: "string" },
-        messages: { type: "string" },
-        kills: { type: "string" },
-        "batch-size": { type: "string" },
-        "latency-ms": { type: "string" },
-        workers: { type: "string" },
-        seed: { type: "string" },
-        json: { type: "boolean" },
-        keep: { type: "boolean" },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    usage(e instanceof Error ? e.message : String(e));
-  }
-})();
+const values = scriptArgs("sync_kill_resume", {
+  child: { type: "boolean" },
+  url: { type: "string" },
+  dir: { type: "string" },
+  messages: { type: "string" },
+  kills: { type: "string" },
+  "batch-size": { type: "string" },
+  "latency-ms": { type: "string" },
+  workers: { type: "string" },
+  seed: { type: "string" },
+  json: { type: "boolean" },
+  keep: { type: "boolean" },
+});
 
 const batchSize = intFlag(values["batch-size"], "batch-size", 4, 1);
 const workers = intFlag(values.workers, "workers", 1, 0);
