@@ -6,15 +6,16 @@
  * leaves under `dovecot/maildir/cur` holds exactly the literals bridge serves), then times, single
  * threaded and in memory (no disk, no sockets), over all of them:
  *
- * - `inflateRawSync` of deflate-raw level 2 (the cache's format) and `zstdDecompressSync` (when
- *   `node:zlib` has it) — decompression alone;
+ * - compression and decompression with the cache's codec (`compressLiteral` and
+ *   `decompressLiteral`: zstd level 1) and with the one it used before 2026-11-29 (deflate-raw
+ *   level 2, `deflateRawSync` and `inflateRawSync`);
  * - AES-256-GCM decryption (the cache's cipher) with `node:crypto`, of the compressed entries and
  *   of the plain literals, and with WebCrypto one call at a time and all calls at once;
  * - AES-256-CTR and ChaCha20-Poly1305 with `node:crypto`, for comparison;
  * - copying the bytes once (`slice`), the cost of touching them at all.
  *
- * Each figure is the best of `--repeat` rounds (default 3); MB is the plaintext for decompression and
- * the ciphertext for decryption. Compare the sum of the cache format's
+ * Each figure is the best of `--repeat` rounds (default 3); MB is the plaintext for compression and
+ * decompression and the ciphertext for decryption. Compare the sum of the cache format's
  * two steps with the time Dovecot takes to send the same literals (`bench_imap.ts`).
  *
  * ```sh
@@ -27,6 +28,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { loadavg } from "node:os";
 import * as zlib from "node:zlib";
 import { scriptArgs, usageError } from "./_script_args.ts";
+import { compressLiteral, decompressLiteral } from "../src/store/mod.ts";
 
 const fail: (message: string) => never = usageError("bench_cache_codec");
 const values = scriptArgs("bench_cache_codec", {
@@ -45,13 +47,8 @@ if (files.length === 0) fail(`no files in ${values.dir}`);
 const sum = (parts: readonly Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
 const plainBytes = sum(files);
 
-type Zstd = {
-  zstdCompressSync?: (b: Uint8Array) => Uint8Array;
-  zstdDecompressSync?: (b: Uint8Array) => Uint8Array;
-};
-const zstd = zlib as unknown as Zstd;
 const deflated = files.map((f) => new Uint8Array(zlib.deflateRawSync(f, { level: 2 })));
-const zstded = zstd.zstdCompressSync ? files.map((f) => zstd.zstdCompressSync!(f)) : undefined;
+const compressed = files.map(compressLiteral);
 
 const key = new Uint8Array(randomBytes(32));
 interface Sealed {
@@ -74,14 +71,15 @@ function open(algorithm: string, s: Sealed): number {
   d.final();
   return out.length;
 }
-const gcmDeflated = deflated.map((d) => seal("aes-256-gcm", d, 12));
+const gcmCompressed = compressed.map((d) => seal("aes-256-gcm", d, 12));
 const gcmPlain = files.map((f) => seal("aes-256-gcm", f, 12));
 const ctrPlain = files.map((f) => seal("aes-256-ctr", f, 16));
 const chachaPlain = files.map((f) => seal("chacha20-poly1305", f, 12));
 const webKey = await crypto.subtle.importKey("raw", key, "AES-GCM", false, ["encrypt", "decrypt"]);
-const webDeflated = await Promise.all(deflated.map(async (d) => {
+const webCompressed = await Promise.all(compressed.map(async (d) => {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  return { iv, data: await crypto.subtle.encrypt({ name: "AES-GCM", iv }, webKey, d) };
+  const plain = d as Uint8Array<ArrayBuffer>;
+  return { iv, data: await crypto.subtle.encrypt({ name: "AES-GCM", iv }, webKey, plain) };
 }));
 
 interface Case {
@@ -91,37 +89,45 @@ interface Case {
 }
 const cases: Case[] = [
   {
-    name: "inflateRawSync (deflate level 2)",
+    name: "compressLiteral (zstd level 1, the cache)",
+    bytes: plainBytes,
+    run: () => void files.forEach(compressLiteral),
+  },
+  {
+    name: "deflateRawSync (level 2, before 11-29)",
+    bytes: plainBytes,
+    run: () => void files.forEach((f) => zlib.deflateRawSync(f, { level: 2 })),
+  },
+  {
+    name: "decompressLiteral (zstd level 1, the cache)",
+    bytes: plainBytes,
+    run: () => void compressed.forEach(decompressLiteral),
+  },
+  {
+    name: "inflateRawSync (level 2, before 11-29)",
     bytes: plainBytes,
     run: () => void deflated.forEach((d) => zlib.inflateRawSync(d)),
   },
-  ...(zstded
-    ? [{
-      name: "zstdDecompressSync",
-      bytes: plainBytes,
-      run: () => void zstded.forEach((d) => zstd.zstdDecompressSync!(d)),
-    }]
-    : []),
   {
-    name: "AES-256-GCM node:crypto, deflated",
-    bytes: sum(deflated),
-    run: () => void gcmDeflated.forEach((s) => open("aes-256-gcm", s)),
+    name: "AES-256-GCM node:crypto, compressed",
+    bytes: sum(compressed),
+    run: () => void gcmCompressed.forEach((s) => open("aes-256-gcm", s)),
   },
   {
-    name: "AES-256-GCM WebCrypto, deflated, 1 at a time",
-    bytes: sum(deflated),
+    name: "AES-256-GCM WebCrypto, compressed, 1 at a time",
+    bytes: sum(compressed),
     run: async () => {
-      for (const s of webDeflated) {
+      for (const s of webCompressed) {
         await crypto.subtle.decrypt({ name: "AES-GCM", iv: s.iv }, webKey, s.data);
       }
     },
   },
   {
-    name: "AES-256-GCM WebCrypto, deflated, all at once",
-    bytes: sum(deflated),
+    name: "AES-256-GCM WebCrypto, compressed, all at once",
+    bytes: sum(compressed),
     run: async () =>
       void await Promise.all(
-        webDeflated.map((s) =>
+        webCompressed.map((s) =>
           crypto.subtle.decrypt({ name: "AES-GCM", iv: s.iv }, webKey, s.data)
         ),
       ),
@@ -146,12 +152,11 @@ const cases: Case[] = [
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
 console.log(
-  `${files.length} literals, ${mb(plainBytes)} MB; deflate level 2 ${mb(sum(deflated))} MB` +
-    (zstded ? `, zstd ${mb(sum(zstded))} MB` : "") +
-    `; best of ${repeat}; load ${loadavg()[0].toFixed(2)}`,
+  `${files.length} literals, ${mb(plainBytes)} MB; zstd level 1 ${mb(sum(compressed))} MB, ` +
+    `deflate level 2 ${mb(sum(deflated))} MB; best of ${repeat}; load ${loadavg()[0].toFixed(2)}`,
 );
 console.log(
-  `${"step".padEnd(46)} ${"ms".padStart(8)} ${"MB".padStart(7)} ${"MB/s".padStart(7)}`,
+  `${"step".padEnd(48)} ${"ms".padStart(8)} ${"MB".padStart(7)} ${"MB/s".padStart(7)}`,
 );
 for (const c of cases) {
   let best = Infinity;
@@ -161,7 +166,7 @@ for (const c of cases) {
     best = Math.min(best, performance.now() - t);
   }
   console.log(
-    `${c.name.padEnd(46)} ${best.toFixed(1).padStart(8)} ${mb(c.bytes).padStart(7)} ${
+    `${c.name.padEnd(48)} ${best.toFixed(1).padStart(8)} ${mb(c.bytes).padStart(7)} ${
       (c.bytes / 1e3 / best).toFixed(0).padStart(7)
     }`,
   );

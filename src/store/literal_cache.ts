@@ -2,7 +2,7 @@
  * The encrypted literal cache: the RFC 822 bytes of each message, built once by the sync, kept next
  * to (not inside) the SQLite index, so FETCH BODY[] needs no network.
  *
- * An entry is the literal compressed with `deflate-raw` ({@link compressLiteral}), then sealed with
+ * An entry is the literal compressed with zstd ({@link compressLiteral}), then sealed with
  * AES-256-GCM under a key derived from the account's cache secret with HKDF-SHA256, with a fresh
  * random 12-byte nonce per entry. Entries are records appended to segment files
  * (`literal_pack.ts`: 64 MiB segments, a hint file per full segment, compaction of segments that
@@ -12,7 +12,7 @@
  *
  * Caches written by earlier versions hold one file per message, `<dir>/<xx>/<id>` (`xx` the ID's
  * low byte in hex): `"BLC1"` ‖ nonce ‖ AES-256-GCM(key, nonce, AAD = `"BLC1"` ‖ the ID in decimal)
- * of the deflated literal. They stay readable: {@link LiteralCache.get} falls back to them for IDs
+ * of the literal compressed with `deflate-raw`. They stay readable: {@link LiteralCache.get} falls back to them for IDs
  * the segments do not hold, {@link LiteralCache.delete} and {@link LiteralCache.clear} remove them,
  * and a new `put` of the ID supersedes them. Nothing writes that format any more.
  *
@@ -22,13 +22,32 @@
  *
  * Cost per entry (the reason for segments): appending a record is a few synchronous system calls
  * on an existing file, where creating one file per message cost about 1 ms of kernel time on an
- * ext4 disk. Compression is synchronous zlib, about half the cost of a `CompressionStream`, and
- * the first sync does it on the build workers ({@link LiteralCache.putCompressed}).
+ * ext4 disk. Compression is synchronous `node:zlib` zstd; the first sync does it on the build
+ * workers when there are any ({@link LiteralCache.putCompressed}).
+ *
+ * ## Codec
+ * Entries written since 2026-11-29 hold a zstd frame (level 1); earlier ones, in segments or in
+ * the one-file format, hold `deflate-raw` (level 2, what a `CompressionStream("deflate-raw")`
+ * makes), and both read back: {@link decompressLiteral} tells them apart by the zstd frame magic
+ * `28 B5 2F FD` (RFC 8878 §3.1.1), which a zlib deflate stream cannot start with (`0x28` would
+ * be a stored block whose padding bits are not zero, and zlib writes them as zero). The choice,
+ * measured over 10,000 seeded literals (106 MB, `docs/BENCHMARKS.md`): zstd level 1 compresses 4×
+ * faster than deflate level 2 (376 against 1,568 ms) into 3 % fewer bytes (66.3 against 68.3 MB)
+ * and decompresses 25 % faster (300 against 412 ms); compression was the largest item of the
+ * first sync's main thread besides the build, decompression the largest of `FETCH BODY[]`.
+ * Deno's `CompressionStream` offers no zstd. The bytes are authenticated by AES-GCM before they
+ * are decompressed, so the codec only ever sees what this cache wrote.
  *
  * @module
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
-import { deflateRawSync, inflateRawSync } from "node:zlib";
+import {
+  constants,
+  inflateRawSync,
+  zstdCompressSync,
+  zstdDecompressSync,
+  type ZstdOptions,
+} from "node:zlib";
 import type { InternalMessageId } from "./ids.ts";
 import {
   LiteralPack,
@@ -56,24 +75,65 @@ export interface LiteralCacheOptions {
   segmentBytes?: number;
 }
 
+/** zstd's frame magic number, the first bytes of every entry compressed by {@link compressLiteral}. */
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
 /**
- * A literal compressed the way the cache stores it (`deflate-raw`, level 2). Pure; build workers
- * call it so that {@link LiteralCache.putCompressed} only encrypts and writes.
+ * A literal compressed the way the cache stores it (one zstd frame, level 1, that names its
+ * content size; see "Codec" above). Pure; build workers call it so that
+ * {@link LiteralCache.putCompressed} only encrypts and writes.
  *
- * Level 2 rather than zlib's default 6: on mail text and base64 attachments its output is 0–6 %
- * larger than level 6's, in 55–80 % of the time; compression was the largest single item of a
- * first sync's CPU profile. Any level inflates the same way, so older entries stay readable.
- *
- * The result owns a buffer of exactly its length. zlib answers with a view of its 16 KiB output
- * chunk (a 4 KB result kept 16 KiB alive), and the first sync holds every result from its build to
- * its cache write, long enough for V8 to move it to the old generation: the copy lets the chunk
- * go at the next young collection (about 16 KB of garbage less per message, docs/BENCHMARKS.md).
+ * The result owns a buffer of exactly its length: the first sync holds every result from its
+ * build to its cache write, long enough for V8 to move it to the old generation, so a view of a
+ * larger output chunk would keep the whole chunk alive (docs/BENCHMARKS.md).
  */
 export function compressLiteral(literal: Uint8Array): Uint8Array {
-  const out = deflateRawSync(literal, { level: 2 });
-  return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength
-    ? out
-    : new Uint8Array(out);
+  // `pledgedSrcSize` (Node's option, honoured by Deno) puts the size in the frame header; the
+  // type definitions do not know it yet.
+  const options: ZstdOptions & { pledgedSrcSize: number } = {
+    params: { [constants.ZSTD_c_compressionLevel]: 1 },
+    pledgedSrcSize: literal.length,
+  };
+  return owned(zstdCompressSync(literal, options));
+}
+
+/**
+ * The literal of a cache entry's plaintext: a zstd frame ({@link compressLiteral}), or the
+ * `deflate-raw` stream of an entry written before zstd.
+ *
+ * A zstd frame must name its content size and decompress to exactly that many bytes: Deno's
+ * `zstdDecompressSync` answers a truncated frame with fewer bytes (often none) instead of an error.
+ *
+ * @throws when the bytes are neither, or a frame is cut short (the caller reads that as a miss).
+ */
+export function decompressLiteral(compressed: Uint8Array): Uint8Array {
+  if (!(compressed.length >= 4 && ZSTD_MAGIC.every((b, i) => compressed[i] === b))) {
+    return owned(inflateRawSync(compressed));
+  }
+  const size = zstdContentSize(compressed);
+  if (size === undefined) throw new RangeError("zstd frame without a content size");
+  const out = owned(zstdDecompressSync(compressed));
+  if (out.length !== size) {
+    throw new RangeError(`zstd frame decompressed to ${out.length} bytes, it names ${size}`);
+  }
+  return out;
+}
+
+/**
+ * Frame_Content_Size of a zstd frame header (RFC 8878 §3.1.1.1), or `undefined` when the header
+ * is short or does not carry it.
+ */
+function zstdContentSize(frame: Uint8Array): number | undefined {
+  if (frame.length < 5) return undefined;
+  const descriptor = frame[4];
+  const singleSegment = (descriptor >> 5) & 1;
+  const fieldBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6];
+  if (fieldBytes === 0) return undefined;
+  const at = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3];
+  if (frame.length < at + fieldBytes) return undefined;
+  let size = 0;
+  for (let i = fieldBytes - 1; i >= 0; i--) size = size * 256 + frame[at + i];
+  return fieldBytes === 2 ? size + 256 : size;
 }
 
 /** Encrypted, compressed literals on disk, appended to segment files. */
@@ -150,7 +210,8 @@ export class LiteralCache {
 
   /**
    * Stores a literal already compressed with {@link compressLiteral} (the build workers do that
-   * off the main thread). Anything else stored here reads back as a miss.
+   * off the main thread), or, as earlier versions did, with `deflate-raw`. Anything else stored
+   * here reads back as a miss.
    *
    * @throws {RangeError} for an ID that is not a positive integer; I/O errors (disk full) as-is.
    */
@@ -179,7 +240,7 @@ export class LiteralCache {
       if (!record) return this.#legacy ? await this.#getLegacy(id) : undefined;
       const aad = record.header.subarray(0, RECORD_AAD_BYTES);
       if (record.payload.length < SYNC_CRYPTO_BYTES) {
-        return inflate(this.#decryptSync(record.extra, aad, record.payload));
+        return decompressLiteral(this.#decryptSync(record.extra, aad, record.payload));
       }
       const compressed = await crypto.subtle.decrypt(
         {
@@ -190,7 +251,7 @@ export class LiteralCache {
         this.#key,
         record.payload as Uint8Array<ArrayBuffer>,
       );
-      return inflate(new Uint8Array(compressed));
+      return decompressLiteral(new Uint8Array(compressed));
     } catch {
       return undefined;
     }
@@ -286,7 +347,7 @@ export class LiteralCache {
       this.#key,
       file.subarray(header),
     );
-    return inflate(new Uint8Array(compressed));
+    return decompressLiteral(new Uint8Array(compressed));
   }
 
   #legacyPath(id: InternalMessageId): string {
@@ -316,10 +377,9 @@ function copy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes);
 }
 
-function inflate(compressed: Uint8Array): Uint8Array {
-  const out = inflateRawSync(compressed);
-  // A plain Uint8Array that owns its whole buffer (callers may transfer it).
-  return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength
-    ? new Uint8Array(out.buffer, 0, out.byteLength)
-    : new Uint8Array(out);
+/** A plain Uint8Array that owns its whole buffer (callers may transfer it), copying a view. */
+function owned(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? new Uint8Array(bytes.buffer, 0, bytes.byteLength)
+    : new Uint8Array(bytes);
 }

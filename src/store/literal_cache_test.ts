@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { inflateRawSync } from "node:zlib";
+import { deflateRawSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { openFilesUnder } from "./_open_files.ts";
 import type { InternalMessageId } from "./ids.ts";
-import { compressLiteral, LiteralCache } from "./literal_cache.ts";
+import { compressLiteral, decompressLiteral, LiteralCache } from "./literal_cache.ts";
 import {
   _internals,
   LiteralPack,
@@ -54,7 +54,7 @@ function randomBytes(n: number): Uint8Array {
   return out;
 }
 
-Deno.test("compressLiteral's result owns a buffer of its own length and inflates to the literal", () => {
+Deno.test("compressLiteral makes one zstd frame owning a buffer of its own length", () => {
   const cases = [
     new Uint8Array(),
     new TextEncoder().encode("Subject: hi\r\n\r\nbody\r\n"),
@@ -65,8 +65,46 @@ Deno.test("compressLiteral's result owns a buffer of its own length and inflates
     const compressed = compressLiteral(literal);
     assert.equal(compressed.byteOffset, 0);
     assert.equal(compressed.buffer.byteLength, compressed.byteLength, `${literal.length} bytes`);
-    assert.deepEqual(new Uint8Array(inflateRawSync(compressed)), literal);
+    assert.deepEqual([...compressed.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
+    assert.deepEqual(new Uint8Array(zstdDecompressSync(compressed)), literal);
+    const back = decompressLiteral(compressed);
+    assert.deepEqual(back, literal);
+    assert.equal(back.buffer.byteLength, back.byteLength);
   }
+});
+
+Deno.test("decompressLiteral reads deflate-raw of earlier versions and refuses anything else", () => {
+  const literal = new TextEncoder().encode("Subject: old\r\n\r\n" + "line\r\n".repeat(5_000));
+  for (const level of [1, 2, 6, 9]) {
+    assert.deepEqual(decompressLiteral(deflateRawSync(literal, { level })), literal);
+  }
+  // A truncated zstd frame (Deno's zstdDecompressSync alone answers it with fewer bytes), a
+  // frame that does not name its size, a zstd magic followed by noise, and noise: errors.
+  const frame = compressLiteral(literal);
+  for (const cut of [1, 5, 20]) {
+    assert.throws(() => decompressLiteral(frame.subarray(0, frame.length - cut)), RangeError);
+  }
+  assert.throws(() => decompressLiteral(zstdCompressSync(literal)), RangeError);
+  assert.throws(() => decompressLiteral(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3])));
+  assert.throws(() => decompressLiteral(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])));
+});
+
+Deno.test("segment entries holding deflate-raw, as earlier versions wrote them, read back", async () => {
+  await withCache(async (cache, dir) => {
+    // Small (sealed and opened with node:crypto) and 200 kB of base64 noise (WebCrypto).
+    const small = new TextEncoder().encode("Subject: hi\r\n\r\nwritten before zstd\r\n");
+    const large = new TextEncoder().encode(btoa(String.fromCharCode(...randomBytes(60_000))));
+    await cache.putCompressed(id(1), deflateRawSync(small, { level: 2 }));
+    await cache.putCompressed(id(2), deflateRawSync(large, { level: 2 }));
+    await cache.put(id(3), small);
+    const again = await reopen(dir);
+    assert.deepEqual(await again.get(id(1)), small);
+    assert.deepEqual(await again.get(id(2)), large);
+    assert.deepEqual(await again.get(id(3)), small);
+    // What is neither codec is a miss, not an error.
+    await again.putCompressed(id(4), randomBytes(64));
+    assert.equal(await again.get(id(4)), undefined);
+  });
 });
 
 Deno.test("LiteralCache round-trips literals byte for byte, 10 MB of binary included", async () => {

@@ -65,5 +65,10 @@ export { isIndexedSearch } from "./search_fields.ts";
 export { BulkInsert, type BulkInserted, type BulkMessage } from "./bulk_insert.ts";
 export { type SyncCheckpoint, type SyncFailure, SyncState } from "./sync_state.ts";
 export { LATEST_VERSION, type Migration, MIGRATIONS } from "./migrations.ts";
-export { compressLiteral, LiteralCache, type LiteralCacheOptions } from "./literal_cache.ts";
+export {
+  compressLiteral,
+  decompressLiteral,
+  LiteralCache,
+  type LiteralCacheOptions,
+} from "./literal_cache.ts";
 export type { LiteralPackStats } from "./literal_pack.ts";

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { inflateRawSync } from "node:zlib";
 import type { Message } from "../api/mod.ts";
 import { eccKey } from "../crypto/_test_keys.ts";
 import { encryptAttachment, encryptMessage, KeyRing, toBase64 } from "../crypto/mod.ts";
 import { BuildPool } from "./build_pool.ts";
 import { buildFromApi, failedBuild } from "./message_build.ts";
+import { decompressLiteral } from "../store/literal_cache.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -173,7 +173,7 @@ Deno.test({
       assert.equal(viaPool[0].compressed, undefined);
       const compressed = await pool.build(messages[0], new Map(), { compress: true });
       assert.deepEqual(compressed.literal, viaPool[0].literal);
-      assert.deepEqual(new Uint8Array(inflateRawSync(compressed.compressed!)), compressed.literal);
+      assert.deepEqual(decompressLiteral(compressed.compressed!), compressed.literal);
     } finally {
       pool.close();
     }
@@ -220,7 +220,7 @@ Deno.test({
     const inline = await BuildPool.create({ keys, workers: 0 });
     const built = await inline.build(await apiMessage(), new Map(), { compress: true });
     assert.equal(built.status, "ok");
-    assert.deepEqual(new Uint8Array(inflateRawSync(built.compressed!)), built.literal);
+    assert.deepEqual(decompressLiteral(built.compressed!), built.literal);
     inline.close();
   },
 });
