@@ -14,6 +14,10 @@
  *   token, which a real server never sees: the reference server needs the unlocked address keys
  *   to encrypt and sign the mail it delivers.
  *
+ * Storage figures: `MaxSpace` is kept with the user (1 GiB at creation, changed by
+ * {@link Accounts.setMaxSpace}); `UsedSpace` is not stored here but asked of the mail model,
+ * which owns the messages it sums (see {@link Accounts.setUsedSpaceSource}).
+ *
  * Implements {@link AccountDirectory} for the mail model.
  *
  * @module
@@ -93,7 +97,6 @@ interface UserRecord extends Doc {
   TotpSecret: string | null;
   Keys: StoredKey[];
   MaxSpace: number;
-  UsedSpace: number;
 }
 
 interface AddressRecord extends Doc {
@@ -190,6 +193,7 @@ export class Accounts implements AccountDirectory {
   #opts: AccountsOptions;
   #srp = new Map<string, PendingSrp>();
   #unlocked = new Map<string, Promise<openpgp.PrivateKey>>();
+  #usedSpace: (userID: string) => number = () => 0;
   /** Access token lifetime in seconds. */
   accessTokenLifetimeSec: number;
 
@@ -281,7 +285,6 @@ export class Accounts implements AccountDirectory {
         Passphrase: keyPassword,
       }],
       MaxSpace: 1024 ** 3,
-      UsedSpace: 0,
     };
     const addresses: AddressRecord[] = [];
     for (let i = 0; i < all.length; i++) {
@@ -395,6 +398,36 @@ export class Accounts implements AccountDirectory {
     this.#opts.events?.append(rec.UserID, { Addresses: [{ ID: rec.ID, Action: 0 }] });
   }
 
+  /**
+   * Names where a user's `UsedSpace` comes from: the mail model's running total of its messages'
+   * sizes. Until set, every user uses 0 bytes.
+   */
+  setUsedSpaceSource(source: (userID: string) => number): void {
+    this.#usedSpace = source;
+  }
+
+  /**
+   * Sets the user's `MaxSpace` in bytes (any non-negative integer, also below `UsedSpace`: tests
+   * use that for a full mailbox). When the value changes, announces the user as
+   * `GET /core/v4/users` returns it with a `User` event.
+   *
+   * @returns The user as `GET /core/v4/users` returns it.
+   * @throws {ApiServerError} 422 2001 for a value that is not a non-negative integer; 422 2501 for
+   * an unknown user.
+   */
+  setMaxSpace(userID: string, maxSpace: number): User {
+    if (!Number.isSafeInteger(maxSpace) || maxSpace < 0) {
+      throw new ApiServerError(422, 2001, "MaxSpace must be a non-negative integer");
+    }
+    const user = this.#user(userID);
+    if (user.MaxSpace === maxSpace) return this.wireUser(userID);
+    user.MaxSpace = maxSpace;
+    this.#db.put("user", user.ID, user);
+    const wire = this.wireUser(userID);
+    this.#opts.events?.append(userID, { User: wire });
+    return wire;
+  }
+
   /** Sets or clears (null) the user's TOTP secret. */
   setTotpSecret(userID: string, secret: string | null): void {
     const user = this.#user(userID);
@@ -448,18 +481,19 @@ export class Accounts implements AccountDirectory {
   wireUser(userID: string): User {
     const u = this.#user(userID);
     const primary = this.#addressRecords(userID)[0];
+    const used = this.#usedSpace(userID);
     return {
       ID: u.ID,
       Name: u.Name,
       DisplayName: u.DisplayName,
       Email: primary?.Email ?? u.Email,
       Keys: u.Keys.map((k) => wireKey(k, false)),
-      UsedSpace: u.UsedSpace,
+      UsedSpace: used,
       MaxSpace: u.MaxSpace,
       MaxUpload: 25 * 1024 * 1024,
       Credit: 0,
       Currency: "EUR",
-      ProductUsedSpace: { Calendar: 0, Contact: 0, Drive: 0, Mail: u.UsedSpace, Pass: 0 },
+      ProductUsedSpace: { Calendar: 0, Contact: 0, Drive: 0, Mail: used, Pass: 0 },
     };
   }
 

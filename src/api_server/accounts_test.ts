@@ -228,3 +228,33 @@ Deno.test("Accounts: adding and disabling addresses emits address events", async
   accounts.deleteAddress(added.ID);
   assert.equal(accounts.addresses(created.UserID).length, 1);
 });
+
+Deno.test("setMaxSpace: stores the limit, emits User once per change; UsedSpace from its source", async () => {
+  const { accounts, events } = setup();
+  const { UserID } = await accounts.createUser({ email: "alice@example.test", password: "pw" });
+  let u = accounts.wireUser(UserID);
+  assert.deepEqual([u.UsedSpace, u.ProductUsedSpace?.Mail, u.MaxSpace], [0, 0, 1024 ** 3]);
+  accounts.setUsedSpaceSource((id) => id === UserID ? 4321 : 0);
+  u = accounts.wireUser(UserID);
+  assert.deepEqual([u.UsedSpace, u.ProductUsedSpace?.Mail], [4321, 4321]);
+
+  const cursor = events.latest(UserID);
+  const wire = accounts.setMaxSpace(UserID, 10_000);
+  assert.deepEqual(wire, accounts.wireUser(UserID));
+  assert.equal(wire.MaxSpace, 10_000);
+  const ev = events.next(UserID, cursor);
+  assert.deepEqual(ev.User, wire);
+  assert.equal(ev.UsedSpace, undefined);
+  accounts.setMaxSpace(UserID, 10_000);
+  assert.equal(events.next(UserID, ev.EventID).EventID, ev.EventID, "unchanged: no event");
+  for (const bad of [-1, 0.5, NaN, Infinity]) {
+    assert.throws(
+      () => accounts.setMaxSpace(UserID, bad),
+      (e) => e instanceof ApiServerError && e.code === 2001,
+    );
+  }
+  assert.throws(
+    () => accounts.setMaxSpace("nobody", 1),
+    (e) => e instanceof ApiServerError && e.code === 2501,
+  );
+});

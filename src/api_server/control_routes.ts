@@ -10,6 +10,7 @@
  * | `GET /ref/v1/users` | — | `{Users: [{ID, Name, Addresses: [{ID, Email, Order, Status}]}]}` |
  * | `POST /ref/v1/users` | `{Email, Password, MailboxPassword?, TotpSecret?, ExtraAddresses?, KeyType?: "ecc"\|"rsa", Messages?}` | creates a user (system labels included; `Messages` seeds that many messages) → `{UserID, Name, AddressIDs, UserKeyID, PasswordMode}` |
  * | `PUT /ref/v1/users/{user}/totp` | `{Secret: base32 \| null}` | turns TOTP on or off |
+ * | `PUT /ref/v1/users/{user}/max-space` | `{MaxSpace: bytes}` (integer ≥ 0) | sets the user's `MaxSpace`; when it changes, emits a `User` event with the user as `GET /core/v4/users` returns it → `{User}` |
  * | `POST /ref/v1/users/{user}/addresses` | `{Email, Type?: 2, DisplayName?, KeyType?}` | adds an address with a new key, emits an `Addresses` Create event → `{Address}` |
  * | `PUT /ref/v1/addresses/{id}/disable` | — | Status 0, emits an Update event → `{Address}` |
  * | `PUT /ref/v1/addresses/{id}/enable` | — | Status 1, emits an Update event → `{Address}` |
@@ -136,6 +137,14 @@ export function registerControlRoutes(router: Router, ctx: ControlContext): void
     }
     accounts.setTotpSecret(user(req.params.user), b.Secret);
     return ok();
+  });
+
+  add("PUT", "/ref/v1/users/:user/max-space", async (req) => {
+    const b = await req.json<{ MaxSpace?: unknown }>();
+    if (typeof b.MaxSpace !== "number") {
+      throw new ApiServerError(422, 2001, "MaxSpace must be a non-negative integer");
+    }
+    return ok({ User: accounts.setMaxSpace(user(req.params.user), b.MaxSpace) });
   });
 
   add("POST", "/ref/v1/users/:user/addresses", async (req) => {

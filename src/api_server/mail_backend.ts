@@ -14,6 +14,13 @@
  * only). Label/flag changes use UpdateFlags, as the real API does, because Bridge re-downloads
  * drafts and sent messages on Update (2) (proton-api.md §4.6).
  *
+ * Storage use: each user's `UsedSpace` is the sum of the `Size` of every message the user has, in
+ * any label (Trash and Spam included), as the real API counts it. It is a running total in the
+ * in-memory index, summed once when the index is loaded and then changed by exactly what each
+ * mutation adds or frees (create, import, send, deliver, seed, attachment upload, draft update,
+ * permanent delete), never by scanning the mailbox. An event whose changes alter it carries the
+ * new total as its top-level `UsedSpace`; other events do not.
+ *
  * @module
  */
 import type { Db, Doc } from "./db.ts";
@@ -142,6 +149,8 @@ interface UserMail {
   /** Message IDs in ascending (creation) order. */
   order: string[];
   attachments: Map<string, StoredAttachment>;
+  /** Sum of the `Size` of every message in `messages` (the user's `UsedSpace`). */
+  usedSpace: number;
 }
 
 /** Filter and paging of metadata listing (`POST /mail/v4/messages` overridden to GET). */
@@ -229,6 +238,7 @@ export class MailBackend {
       const u = this.#user(m.UserID);
       u.messages.set(m.ID, m);
       u.order.push(m.ID);
+      u.usedSpace += m.Size;
       this.#seen(m.ID);
     }
     for (const a of db.list<StoredAttachment>("attachment")) {
@@ -252,6 +262,7 @@ export class MailBackend {
       messages: new Map(),
       order: [],
       attachments: new Map(),
+      usedSpace: 0,
     };
     this.#users.set(userID, u);
     return u;
@@ -266,6 +277,14 @@ export class MailBackend {
     const u = this.#emptyUser(userID);
     this.db.put("mail_user", userID, { UserID: userID });
     return u;
+  }
+
+  /**
+   * The bytes the user's messages take (`UsedSpace`): the sum of the `Size` of all its messages,
+   * whatever their labels. 0 for a user without mail.
+   */
+  usedSpace(userID: string): number {
+    return this.#users.get(userID)?.usedSpace ?? 0;
   }
 
   /** The backend's clock, in Unix seconds. */
@@ -654,8 +673,16 @@ export class MailBackend {
     return { ID: m.ID, Action: EventAction.UpdateFlags, Message: this.toMetadata(m) };
   }
 
-  #emit(userID: string, changes: EventChanges) {
-    this.events.append(userID, changes);
+  /**
+   * Appends one event; with `spaceChanged` (the mutation changed the user's `UsedSpace`) it
+   * carries the new total as its top-level `UsedSpace`.
+   */
+  #emit(userID: string, changes: EventChanges, spaceChanged = false) {
+    const usedSpace = spaceChanged ? this.#user(userID).usedSpace : undefined;
+    this.events.append(
+      userID,
+      usedSpace === undefined ? changes : { ...changes, UsedSpace: usedSpace },
+    );
   }
 
   /**
@@ -781,6 +808,7 @@ export class MailBackend {
   deleteMessages(userID: string, ids: string[]): MultiResponseItem[] {
     const u = this.#user(userID);
     const events: MessageEvent[] = [];
+    let freed = 0;
     const responses = ids.map((id) => {
       const m = u.messages.get(id);
       if (!m) return missingItem(id);
@@ -794,12 +822,14 @@ export class MailBackend {
         this.db.delete("message", id);
       });
       u.messages.delete(id);
+      u.usedSpace -= m.Size;
+      freed += m.Size;
       const at = lowerBound(u.order, id);
       if (u.order[at] === id) u.order.splice(at, 1);
       events.push({ ID: id, Action: EventAction.Delete });
       return okItem(id);
     });
-    if (events.length) this.#emit(userID, { Messages: events });
+    if (events.length) this.#emit(userID, { Messages: events }, freed !== 0);
     return responses;
   }
 
@@ -857,6 +887,7 @@ export class MailBackend {
   insert(userID: string, built: BuiltMessage[]): string[] {
     const u = this.#user(userID);
     const events: MessageEvent[] = [];
+    let added = 0;
     const ids = this.db.transaction(() =>
       built.map((b) => {
         const id = this.#newID();
@@ -919,13 +950,15 @@ export class MailBackend {
         if (b.DraftAction !== undefined) m.DraftAction = b.DraftAction;
         u.messages.set(id, m);
         u.order.push(id);
+        u.usedSpace += size;
+        added += size;
         this.db.put("message", id, m);
         this.db.put("message_body", id, { Body: b.Body });
         events.push({ ID: id, Action: EventAction.Create, Message: this.toMetadata(m) });
         return id;
       })
     );
-    if (events.length) this.#emit(userID, { Messages: events });
+    if (events.length) this.#emit(userID, { Messages: events }, added !== 0);
     return ids;
   }
 
@@ -959,9 +992,10 @@ export class MailBackend {
       this.db.put("message", m.ID, m);
     });
     u.attachments.set(att.ID, att);
+    u.usedSpace += a.DataPacket.length;
     this.#emit(userID, {
       Messages: [{ ID: m.ID, Action: EventAction.Update, Message: this.toMetadata(m) }],
-    });
+    }, a.DataPacket.length !== 0);
     return toAttachment(att);
   }
 
@@ -985,9 +1019,11 @@ export class MailBackend {
       if (!m) throw notFound("Message");
       return m;
     });
+    let grown = 0;
     this.db.transaction(() => {
       edits.forEach((e, i) => {
         const m = targets[i];
+        const before = m.Size;
         e.apply(m);
         if (e.Body !== undefined) {
           m.Size += e.Body.length - (this.db.get<{ Body: string }>("message_body", m.ID)?.Body
@@ -995,6 +1031,8 @@ export class MailBackend {
           this.db.put("message_body", m.ID, { Body: e.Body });
         }
         this.db.put("message", m.ID, m);
+        u.usedSpace += m.Size - before;
+        grown += m.Size - before;
       });
     });
     const items = edits.map((e, i): MessageEvent => ({
@@ -1002,7 +1040,7 @@ export class MailBackend {
       Action: e.Action ?? EventAction.Update,
       Message: this.toMetadata(targets[i]),
     }));
-    if (items.length) this.#emit(userID, { Messages: items });
+    if (items.length) this.#emit(userID, { Messages: items }, grown !== 0);
     return items.map((i) => i.Message!);
   }
 

@@ -245,3 +245,43 @@ Deno.test("uploadAttachment: stores key packets, data packet, armored signature;
   assert.equal(plain.Signature, "");
   assert.equal(plain.Disposition, "attachment");
 });
+
+Deno.test("drafts and UsedSpace: creation adds the Size, a body update the difference, an upload its data packet", async () => {
+  const { mail, events } = backend();
+  let cursor = events.latest(alice);
+  const d = await createDraft(mail, alice, { Message: await template() });
+  assert.equal(mail.usedSpace(alice), d.Size);
+  let ev = events.next(alice, cursor);
+  assert.equal(ev.UsedSpace, d.Size);
+  cursor = ev.EventID;
+
+  const longer = await encryptMessage({ data: "x".repeat(3000), encryptionKeys: [aliceKey] });
+  const u = await updateDraft(mail, alice, d.ID, { Message: await template({ Body: longer }) });
+  assert.equal(u.Size, longer.length);
+  assert.equal(mail.usedSpace(alice), longer.length);
+  ev = events.next(alice, cursor);
+  assert.equal(ev.UsedSpace, longer.length);
+  cursor = ev.EventID;
+
+  // An update that keeps the body keeps the size: its event does not carry UsedSpace.
+  await updateDraft(mail, alice, d.ID, { Message: await template({ Subject: "S", Body: "" }) });
+  ev = events.next(alice, cursor);
+  assert.equal(ev.Messages?.length, 1);
+  assert.equal(ev.UsedSpace, undefined);
+  cursor = ev.EventID;
+
+  const enc = await encryptAttachment(new Uint8Array(2048), aliceKey, aliceKey);
+  await uploadAttachment(
+    mail,
+    alice,
+    await form({ MessageID: d.ID, Filename: "f.bin", MIMEType: "application/octet-stream" }, {
+      KeyPackets: enc.keyPackets,
+      DataPacket: enc.dataPacket,
+      Signature: enc.signature,
+    }),
+  );
+  const total = longer.length + enc.dataPacket.length;
+  assert.equal(mail.getMessage(alice, d.ID).Size, total);
+  assert.equal(mail.usedSpace(alice), total);
+  assert.equal(events.next(alice, cursor).UsedSpace, total);
+});

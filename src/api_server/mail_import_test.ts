@@ -168,3 +168,19 @@ Deno.test("import: per-message refusals and request-level limits", async () => {
       "Total" in (e as never as { details: object }).details,
   );
 });
+
+Deno.test("import and UsedSpace: imported messages add their Size, in the import's event", async () => {
+  const { mail, events } = backend();
+  const from = events.latest(alice);
+  const res = await importMessages(
+    mail,
+    alice,
+    await form({
+      "0": enc.encode("Subject: one\r\n\r\n" + await armored("one")),
+      "1": enc.encode("Subject: two\r\n\r\n" + await armored("two ".repeat(100))),
+    }, { "0": meta(), "1": meta() }),
+  );
+  const sizes = res.map((r) => mail.findMessage(alice, r.Response.MessageID!)!.Size);
+  assert.equal(mail.usedSpace(alice), sizes[0] + sizes[1]);
+  assert.equal(events.next(alice, from).UsedSpace, sizes[0] + sizes[1]);
+});

@@ -292,3 +292,22 @@ Deno.test("sendDraft: refusals that need crypto or accounts", async () => {
     refused(/cannot send from address alice@example.test/),
   );
 });
+
+Deno.test("sendDraft and UsedSpace: the recipient's copy counts for the recipient, the sent draft stays counted", async () => {
+  const { mail, events } = backend();
+  const d = await draft(mail, ["bob@example.test"]);
+  const draftSize = mail.findMessage(alice, d.id)!.Size;
+  assert.equal(mail.usedSpace(alice), draftSize);
+  assert.equal(mail.usedSpace(bob), 0);
+  const fromAlice = events.latest(alice);
+  const fromBob = events.latest(bob);
+  await sendDraft(mail, alice, d.id, {
+    Packages: await packages(d.attachmentKeys, [internal("bob@example.test", bobKey)]),
+  });
+  assert.equal(mail.usedSpace(alice), draftSize);
+  assert.equal(events.next(alice, fromAlice).UsedSpace, undefined);
+  const [copy] = mail.queryMessages(bob, {}).Messages;
+  assert.ok(copy.Size > data.length, "the copy's Size includes its attachment");
+  assert.equal(mail.usedSpace(bob), copy.Size);
+  assert.equal(events.next(bob, fromBob).UsedSpace, copy.Size);
+});

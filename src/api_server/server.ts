@@ -141,6 +141,7 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
   const core = new CoreData(db, events);
   const faults = new Faults();
   const mail = new MailBackend(db, accounts, events);
+  accounts.setUsedSpaceSource((userID) => mail.usedSpace(userID));
 
   const createUser = async (o: CreateUserOptions & { messages?: number }) => {
     const created = await accounts.createUser(o);

@@ -428,3 +428,162 @@ Deno.test("--data keeps users, sessions and the modulus key across restarts", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+withServer(
+  "UsedSpace: /core/v4/users and the events follow delivered and deleted messages",
+  async (s) => {
+    await s.createUser({ email: "alice@example.test", password: "secret" });
+    const a = (await login(s, "alice", "secret")).auth.json;
+    const user = async () => (await call(s, "GET", "/core/v4/users", { auth: a })).json.User;
+    const next = async (id: string) =>
+      (await call(s, "GET", `/core/v4/events/${id}`, { auth: a })).json;
+    let u = await user();
+    assert.deepEqual([u.UsedSpace, u.ProductUsedSpace.Mail, u.MaxSpace], [0, 0, 1024 ** 3]);
+    let cursor = (await call(s, "GET", "/core/v4/events/latest", { auth: a })).json.EventID;
+
+    const deliver = async (subject: string, attachment?: number) => {
+      const r = await call(s, "POST", "/ref/v1/deliver", {
+        body: {
+          To: "alice@example.test",
+          From: { Name: "Zoë", Address: "zoe@else.test" },
+          Subject: subject,
+          Text: "hello",
+          Attachments: attachment
+            ? [{
+              Name: "a.bin",
+              MIMEType: "application/octet-stream",
+              DataBase64: btoa("x".repeat(attachment)),
+            }]
+            : undefined,
+        },
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      const meta = await call(s, "GET", "/mail/v4/messages/" + r.json.MessageID, { auth: a });
+      return { id: r.json.MessageID as string, size: meta.json.Message.Size as number };
+    };
+    const m1 = await deliver("one", 4000);
+    assert.ok(m1.size > 4000, "Size includes the attachment");
+    u = await user();
+    assert.deepEqual([u.UsedSpace, u.ProductUsedSpace.Mail], [m1.size, m1.size]);
+    let ev = await next(cursor);
+    assert.deepEqual(ev.Messages.map((i: { ID: string }) => i.ID), [m1.id]);
+    assert.equal(ev.UsedSpace, m1.size);
+    cursor = ev.EventID;
+
+    const m2 = await deliver("two");
+    assert.equal((await user()).UsedSpace, m1.size + m2.size);
+    ev = await next(cursor);
+    assert.equal(ev.UsedSpace, m1.size + m2.size);
+    cursor = ev.EventID;
+
+    // Trash still counts, and a move's event does not carry UsedSpace.
+    const moved = await call(s, "PUT", "/mail/v4/messages/label", {
+      auth: a,
+      body: { LabelID: "3", IDs: [m1.id] },
+    });
+    assert.equal(moved.status, 200);
+    assert.equal((await user()).UsedSpace, m1.size + m2.size);
+    ev = await next(cursor);
+    assert.equal(ev.Messages.length, 1);
+    assert.equal("UsedSpace" in ev, false);
+    cursor = ev.EventID;
+
+    // A permanent delete (API) frees the message's Size; so does one by the controls.
+    const del = await call(s, "PUT", "/mail/v4/messages/delete", {
+      auth: a,
+      body: { IDs: [m1.id] },
+    });
+    assert.equal(del.status, 200);
+    u = await user();
+    assert.deepEqual([u.UsedSpace, u.ProductUsedSpace.Mail], [m2.size, m2.size]);
+    ev = await next(cursor);
+    assert.deepEqual(ev.Messages.map((i: { Action: number }) => i.Action), [0]);
+    assert.equal(ev.UsedSpace, m2.size);
+    cursor = ev.EventID;
+    await call(s, "POST", "/ref/v1/users/alice/messages/delete", { body: { IDs: [m2.id] } });
+    assert.equal((await user()).UsedSpace, 0);
+    assert.equal((await next(cursor)).UsedSpace, 0);
+  },
+);
+
+withServer("controls: max-space sets MaxSpace and emits a User event", async (s) => {
+  const created = await s.createUser({ email: "alice@example.test", password: "secret" });
+  const a = (await login(s, "alice", "secret")).auth.json;
+  await call(s, "POST", "/ref/v1/deliver", {
+    body: { To: "alice@example.test", From: { Name: "", Address: "x@else.test" }, Subject: "s" },
+  });
+  const before = (await call(s, "GET", "/core/v4/users", { auth: a })).json.User;
+  assert.ok(before.UsedSpace > 0);
+  const cursor = (await call(s, "GET", "/core/v4/events/latest", { auth: a })).json.EventID;
+
+  const set = await call(s, "PUT", "/ref/v1/users/alice@example.test/max-space", {
+    body: { MaxSpace: 500 },
+  });
+  assert.equal(set.status, 200, JSON.stringify(set.json));
+  assert.equal(set.json.Code, 1000);
+  const after = (await call(s, "GET", "/core/v4/users", { auth: a })).json.User;
+  assert.deepEqual(set.json.User, after);
+  assert.deepEqual([after.MaxSpace, after.UsedSpace], [500, before.UsedSpace]);
+  const ev = (await call(s, "GET", `/core/v4/events/${cursor}`, { auth: a })).json;
+  assert.deepEqual(ev.User, after);
+  assert.equal("UsedSpace" in ev, false);
+  assert.equal(ev.Messages, undefined);
+
+  // The same value again changes nothing and emits nothing; by user ID or name alike.
+  const same = await call(s, "PUT", `/ref/v1/users/${created.UserID}/max-space`, {
+    body: { MaxSpace: 500 },
+  });
+  assert.equal(same.json.User.MaxSpace, 500);
+  const quiet = (await call(s, "GET", `/core/v4/events/${ev.EventID}`, { auth: a })).json;
+  assert.equal(quiet.EventID, ev.EventID);
+  assert.equal(
+    (await call(s, "PUT", "/ref/v1/users/alice/max-space", {
+      body: { MaxSpace: 0 },
+    })).json.User.MaxSpace,
+    0,
+  );
+
+  for (const body of [{}, { MaxSpace: -1 }, { MaxSpace: 1.5 }, { MaxSpace: "5" }]) {
+    const bad = await call(s, "PUT", "/ref/v1/users/alice/max-space", { body });
+    assert.deepEqual([bad.status, bad.json.Code], [422, 2001], JSON.stringify(body));
+  }
+  const nobody = await call(s, "PUT", "/ref/v1/users/nobody/max-space", { body: { MaxSpace: 1 } });
+  assert.deepEqual([nobody.status, nobody.json.Code], [422, 2501]);
+});
+
+Deno.test("--data keeps UsedSpace and MaxSpace across restarts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    let s = await startApiServer({ port: 0, quiet: true, dataDir: dir });
+    await s.createUser({ email: "alice@example.test", password: "secret", messages: 20 });
+    const seeded = s.mail.usedSpace(s.accounts.findUserByLogin("alice")!);
+    assert.ok(seeded > 0);
+    const d = await call(s, "POST", "/ref/v1/deliver", {
+      body: { To: "alice@example.test", From: { Name: "", Address: "x@else.test" }, Subject: "s" },
+    });
+    const msgs = (await call(s, "GET", "/ref/v1/users/alice/messages")).json.Messages;
+    const first = msgs[0] as { ID: string; Size: number };
+    await call(s, "POST", "/ref/v1/users/alice/messages/delete", { body: { IDs: [first.ID] } });
+    await call(s, "PUT", "/ref/v1/users/alice/max-space", { body: { MaxSpace: 123_456_789 } });
+    const a = (await login(s, "alice", "secret")).auth.json;
+    const before = (await call(s, "GET", "/core/v4/users", { auth: a })).json.User;
+    const sum = msgs.reduce((n: number, m: { Size: number }) => n + m.Size, 0);
+    assert.equal(before.UsedSpace, sum - first.Size);
+    assert.ok(msgs.some((m: { ID: string }) => m.ID === d.json.MessageID));
+    await s.close();
+
+    s = await startApiServer({ port: 0, quiet: true, dataDir: dir });
+    try {
+      const after = (await call(s, "GET", "/core/v4/users", { auth: a })).json.User;
+      assert.deepEqual([after.UsedSpace, after.ProductUsedSpace.Mail, after.MaxSpace], [
+        before.UsedSpace,
+        before.UsedSpace,
+        123_456_789,
+      ]);
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
