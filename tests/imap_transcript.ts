@@ -44,8 +44,9 @@
  * - `ACTION deliver <mailbox> <fixture> [flag …]` adds a message as the event loop does when mail
  *   arrives; `ACTION flag <mailbox> <uid,…> <+|-|=> [flag …]` changes flags as a remote change
  *   would; `ACTION expunge <mailbox> <uid,…>` removes messages as a remote delete would;
- *   `ACTION delete-mailbox <mailbox>` deletes a mailbox remotely. Mailbox names with spaces go
- *   in double quotes.
+ *   `ACTION delete-mailbox <mailbox>` deletes a mailbox remotely; `ACTION storage <used> <limit>`
+ *   (bytes) or `ACTION storage none` changes the account's storage figures as an event would (the
+ *   seeded account uses 10 MiB + 1 byte of 1 GiB). Mailbox names with spaces go in double quotes.
  * - `OPTION tls` serves STARTTLS with a fresh self-signed certificate; `OPTION plain-auth=off`
  *   refuses LOGIN/AUTHENTICATE before TLS; `OPTION append-limit=N`, `OPTION max-line=N`,
  *   `OPTION max-bad=N`, `OPTION idle-keepalive=MS` set those limits.
@@ -299,6 +300,8 @@ export async function seededAccount(): Promise<LocalAccount> {
   for (const m of SEED) {
     account.add(messageBytes(m.text), m.mailboxes, { flags: m.flags, date: m.date });
   }
+  // 10 MiB and one byte used of 1 GiB (GETQUOTA rounds the usage up: 10241 KiB).
+  account.storage = { usedBytes: 10 * 1024 * 1024 + 1, limitBytes: 1024 ** 3 };
   return account;
 }
 
@@ -834,6 +837,12 @@ export async function serverAction(
   fixtures: (name: string) => Uint8Array | undefined,
 ): Promise<void> {
   const [verb, mailboxName, ...rest] = args;
+  if (verb === "storage") {
+    // ACTION storage <used bytes> <limit bytes> | ACTION storage none (the API's figures changed)
+    const [used, limit] = args.slice(1).map(Number);
+    account.storage = args[1] === "none" ? undefined : { usedBytes: used, limitBytes: limit };
+    return;
+  }
   const box = mailboxName === undefined ? undefined : account.mailboxByName(mailboxName);
   if (!box) throw new Error(`no mailbox ${mailboxName}`);
   switch (verb) {
@@ -893,5 +902,8 @@ export const CAPABILITY_USES: Readonly<Record<string, RegExp>> = {
   "ESEARCH": /^C\d+: \S+ (UID )?SEARCH RETURN /m,
   "CONDSTORE": /^C\d+: \S+ .*(UNCHANGEDSINCE|CHANGEDSINCE|\(CONDSTORE\)|ENABLE CONDSTORE)/m,
   "QRESYNC": /^C\d+: \S+ (ENABLE .*QRESYNC|UID FETCH .*VANISHED)/m,
+  "QUOTA": /^C\d+: \S+ GETQUOTAROOT /m,
+  "QUOTA=RES-STORAGE": /^S\d+: \* QUOTA "" \(STORAGE \d+ \d+\)/m,
+  "STATUS=SIZE": /^C\d+: \S+ STATUS .*\bSIZE\b/m,
   "APPENDLIMIT": /^S\d+: \S+ NO \[TOOBIG\]/m,
 };

@@ -626,6 +626,13 @@ export class AccountRuntime {
         const kept = this.#mailSettings;
         if (kept) this.#mailSettings = { value: { ...kept.value, ...settings }, at: Date.now() };
       },
+      onStorage: (storage) => {
+        // In place: the connector reads the same user object (IMAP GETQUOTA).
+        const user = this.#unlocked?.user;
+        if (!user) return;
+        if (storage.UsedSpace !== undefined) user.UsedSpace = storage.UsedSpace;
+        if (storage.MaxSpace !== undefined) user.MaxSpace = storage.MaxSpace;
+      },
       onNotice: (n) => this.#notice(n),
       log: (m) => this.#o.output.warn(`${this.email}: ${m}`, { account: this.email }),
     });

@@ -82,6 +82,14 @@ export interface AppendRequest {
   internalDate?: number;
 }
 
+/** The account's mail storage, in octets (RFC 9208 `STORAGE`, shown in units of 1024). */
+export interface StorageUsage {
+  /** What the account's messages take (the API's `UsedSpace`). */
+  usedBytes: number;
+  /** What the account's plan allows (the API's `MaxSpace`). */
+  limitBytes: number;
+}
+
 /** One account as IMAP sessions see it. */
 export interface MailAccount {
   /** The account's key on the update bus (the bridge user ID). */
@@ -179,6 +187,13 @@ export interface MailAccount {
 
   /** DELETE of a user folder or label (API first). */
   deleteMailbox(origin: string, mailbox: MailboxId): Promise<void>;
+
+  /**
+   * The storage the account's plan allows and what its mail uses (GETQUOTA, GETQUOTAROOT), as
+   * the API last reported it (at login, then in events); `undefined` when not known. Every
+   * address of the account shares it. Optional: accounts without it report no quota root.
+   */
+  storageUsage?(): StorageUsage | undefined;
 
   /** SUBSCRIBE / UNSUBSCRIBE (local). */
   setSubscribed(mailbox: MailboxId, subscribed: boolean): void;

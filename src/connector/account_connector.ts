@@ -33,7 +33,7 @@
  *
  * @module
  */
-import { type Address, AddressStatus, type ApiClient } from "../api/mod.ts";
+import { type Address, AddressStatus, type ApiClient, type User } from "../api/mod.ts";
 import type { KeyRing } from "../crypto/mod.ts";
 import type {
   FlagChange,
@@ -52,7 +52,13 @@ import { eventMessageFetcher } from "../sync/event_fetcher.ts";
 import type { LiteralStore } from "../sync/event_loop.ts";
 import type { MessageBuilder } from "../sync/initial_sync.ts";
 import { syncApiFor } from "../sync/sync_api.ts";
-import type { AppendRequest, AppendResult, CopyResult, MailAccount } from "./account.ts";
+import type {
+  AppendRequest,
+  AppendResult,
+  CopyResult,
+  MailAccount,
+  StorageUsage,
+} from "./account.ts";
 import { type AccountApi, accountApiFor } from "./account_api.ts";
 import { appendMessage, type SentLookup } from "./append.ts";
 import {
@@ -76,6 +82,11 @@ export interface ConnectorKeys {
   addresses: Address[];
   /** Address ID → its unlocked keys. */
   addressKeys: ReadonlyMap<string, KeyRing>;
+  /**
+   * The user as the API describes it, for its storage figures (`UsedSpace`, `MaxSpace`), which
+   * the account runtime keeps current from events; without it there is no quota to report.
+   */
+  user?: Pick<User, "UsedSpace" | "MaxSpace">;
 }
 
 /** Options of {@link createAccountConnector}. */
@@ -313,6 +324,16 @@ export class AccountConnector implements MailAccount {
 
   deleteMailbox(origin: string, mailbox: MailboxId): Promise<void> {
     return this.#queue.run(() => deleteMailbox(this.#ctx, origin, mailbox));
+  }
+
+  storageUsage(): StorageUsage | undefined {
+    const user = this.#options.keys.user;
+    const used = Number(user?.UsedSpace);
+    const limit = Number(user?.MaxSpace);
+    if (!Number.isSafeInteger(used) || !Number.isSafeInteger(limit) || used < 0 || limit <= 0) {
+      return undefined;
+    }
+    return { usedBytes: used, limitBytes: limit };
   }
 
   setSubscribed(mailbox: MailboxId, subscribed: boolean): void {

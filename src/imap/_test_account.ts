@@ -15,6 +15,7 @@ import {
   type CopyResult,
   type MailAccount,
   MailboxOperationError,
+  type StorageUsage,
 } from "../connector/account.ts";
 import { UpdateBus } from "../connector/update_bus.ts";
 import {
@@ -87,6 +88,8 @@ export class LocalAccount implements MailAccount {
   readonly store: Store;
   readonly bus = new UpdateBus({ log: () => {} });
   readonly literals = new Map<InternalMessageId, Uint8Array>();
+  /** What {@link storageUsage} reports (GETQUOTA); `undefined`: not known. */
+  storage: StorageUsage | undefined;
   #remote = 0;
 
   constructor() {
@@ -330,6 +333,10 @@ export class LocalAccount implements MailAccount {
     this.store.mailboxes.delete(mailbox);
     this.bus.publish(this.id, { kind: "MailboxDeleted", mailbox, name: box.name }, origin);
     return Promise.resolve();
+  }
+
+  storageUsage(): StorageUsage | undefined {
+    return this.storage;
   }
 
   setSubscribed(mailbox: MailboxId, subscribed: boolean): void {

@@ -117,14 +117,22 @@ export class AddressMembership extends Membership {
     const box = this.mailboxCounters(mailbox);
     const row = this.#sql.q(
       `SELECT count(*) AS n, coalesce(sum(mm.flags & 1 = 0), 0) AS unseen,
-         coalesce(sum(mm.deleted), 0) AS deleted, coalesce(sum(mm.size), 0) AS size
+         coalesce(sum(mm.deleted), 0) AS deleted, coalesce(sum(mm.size), 0) AS size,
+         coalesce(sum(CASE WHEN mm.deleted = 1 THEN mm.size ELSE 0 END), 0) AS deletedSize
        FROM mailbox_messages mm ${OWN_JOIN} WHERE mm.mailbox_id = ? AND ${OWN}`,
-    ).get(mailbox, this.addressId) as { n: number; unseen: number; deleted: number; size: number };
+    ).get(mailbox, this.addressId) as {
+      n: number;
+      unseen: number;
+      deleted: number;
+      size: number;
+      deletedSize: number;
+    };
     return {
       messages: row.n,
       unseen: row.unseen,
       deleted: row.deleted,
       size: row.size,
+      deletedSize: row.deletedSize,
       ...box,
     };
   }

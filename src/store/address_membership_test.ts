@@ -105,6 +105,9 @@ Deno.test("forAddress(): EXPUNGE expunges only this address's \\Deleted; writes 
     // \Deleted on UIDs of both addresses, set through the full store.
     store.membership.setDeleted(inbox, [1, 2] as Uid[], true);
     assert.equal(a.membership.status(inbox).deleted, 1);
+    // DELETED-STORAGE counts this address's \Deleted message only (UID 1, 1001 bytes).
+    assert.equal(a.membership.status(inbox).deletedSize, 1001);
+    assert.equal(store.membership.status(inbox).deletedSize, 1001 + 1002);
     assert.deepEqual(a.membership.expungeDeleted(inbox), [1]);
     assert.deepEqual(store.membership.uids(inbox), [2, 3, 4, 5]);
     assert.deepEqual(store.membership.search(inbox, { deleted: true }), [2]);

@@ -76,8 +76,12 @@ export interface SelectInfo {
 export interface MailboxStatus {
   messages: number;
   unseen: number;
+  /** Messages with `\Deleted` in this mailbox. */
   deleted: number;
+  /** Sum of RFC822.SIZE of the messages. */
   size: number;
+  /** Sum of RFC822.SIZE of the messages with `\Deleted` (STATUS DELETED-STORAGE). */
+  deletedSize: number;
   uidNext: Uid;
   uidValidity: number;
   highestModseq: number;
@@ -412,17 +416,20 @@ export class Membership {
   status(mailbox: MailboxId): MailboxStatus {
     const box = this.mailboxCounters(mailbox);
     const n = (sql: string) => (this.#sql.q(sql).get(mailbox) as { n: number | null }).n ?? 0;
+    const deleted = this.#sql.q(
+      `SELECT count(*) AS n, coalesce(sum(size), 0) AS size
+       FROM mailbox_messages INDEXED BY mailbox_messages_deleted
+       WHERE mailbox_id = ? AND deleted = 1`,
+    ).get(mailbox) as { n: number; size: number };
     return {
       messages: this.count(mailbox),
       unseen: n(
         `SELECT count(*) AS n FROM mailbox_messages INDEXED BY mailbox_messages_unseen
          WHERE mailbox_id = ? AND flags & 1 = 0`,
       ),
-      deleted: n(
-        `SELECT count(*) AS n FROM mailbox_messages INDEXED BY mailbox_messages_deleted
-         WHERE mailbox_id = ? AND deleted = 1`,
-      ),
+      deleted: deleted.n,
       size: n("SELECT sum(size) AS n FROM mailbox_messages WHERE mailbox_id = ?"),
+      deletedSize: deleted.size,
       ...box,
     };
   }

@@ -153,10 +153,16 @@ Deno.test("selectInfo(), status() and the sequence helpers", () => {
       unseen: 2,
       deleted: 0,
       size: 400,
+      deletedSize: 0,
       uidNext: 6,
       uidValidity: box.uidValidity,
       highestModseq: info.highestModseq,
     });
+    // \Deleted counts and sizes (STATUS DELETED, DELETED-STORAGE), then undone.
+    membership.setDeleted(box.id, [2, 3] as Uid[], true);
+    const marked = membership.status(box.id);
+    assert.deepEqual([marked.deleted, marked.deletedSize, marked.size], [2, 200, 400]);
+    membership.setDeleted(box.id, [2, 3] as Uid[], false);
     assert.equal(membership.seqOfUid(box.id, 3 as Uid), 2);
     assert.equal(membership.seqOfUid(box.id, 1 as Uid), undefined);
     assert.equal(membership.uidAtSeq(box.id, 1), 2);

@@ -147,6 +147,12 @@ export interface EventLoopOptions {
    * keeps them instead of asking the API on every send). A failure is logged.
    */
   onMailSettings?: (settings: MailSettings) => void | Promise<void>;
+  /**
+   * The account's storage figures when an event carries them (a top-level `UsedSpace`, or a
+   * `User` with `UsedSpace` and `MaxSpace`), once the event committed; only the fields present
+   * are given (IMAP QUOTA reports them).
+   */
+  onStorage?: (storage: { UsedSpace?: number; MaxSpace?: number }) => void;
   /** Notices (errors, skipped events). */
   onNotice?: (notice: EventLoopNotice) => void;
   /** The account's labels when known (folder paths then follow `ParentID` exactly). */
@@ -702,6 +708,8 @@ export class EventLoop {
           this.#o.log(`event loop ${account}: mail settings handler failed: ${message(error)}`);
         }
       }
+      const storage = storageOf(raw);
+      if (storage && this.#opts.onStorage) this.#opts.onStorage(storage);
       if (applied.updates.length > 0) {
         const acknowledged = bus.publishAndWait(account, applied.updates, {
           timeoutMs: this.#opts.ackTimeoutMs,
@@ -755,4 +763,20 @@ function rawAddressItems(raw: unknown): AddressEvent[] {
     typeof a === "object" && a !== null && typeof (a as { ID?: unknown }).ID === "string" &&
     typeof (a as { Action?: unknown }).Action === "number"
   );
+}
+
+/**
+ * The storage figures of an event: its top-level `UsedSpace`, and `UsedSpace` / `MaxSpace` of
+ * its `User` (a top-level value wins, it is the newer); non-negative integers only.
+ */
+function storageOf(raw: unknown): { UsedSpace?: number; MaxSpace?: number } | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  const event = raw as { UsedSpace?: unknown; User?: { UsedSpace?: unknown; MaxSpace?: unknown } };
+  const size = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  const out: { UsedSpace?: number; MaxSpace?: number } = {};
+  const user = event.User && typeof event.User === "object" ? event.User : undefined;
+  if (size(user?.UsedSpace)) out.UsedSpace = user!.UsedSpace as number;
+  if (size(user?.MaxSpace)) out.MaxSpace = user!.MaxSpace as number;
+  if (size(event.UsedSpace)) out.UsedSpace = event.UsedSpace as number;
+  return out.UsedSpace === undefined && out.MaxSpace === undefined ? undefined : out;
 }

@@ -607,6 +607,46 @@ Deno.test("mail settings of an event reach their hook after the event committed"
   }
 });
 
+Deno.test("storage figures of an event reach their hook: UsedSpace, and a User's limit", async () => {
+  const got: unknown[] = [];
+  const t = setup({
+    startPaused: false,
+    onStorage: (storage) => got.push({ ...storage, cursor: t.store.sync.eventCursor() }),
+  });
+  try {
+    await t.loop.start();
+    const first = t.source.push((eventId) => ({
+      EventID: eventId,
+      More: 0,
+      Refresh: 0,
+      Messages: [create("m1")],
+      UsedSpace: 4096,
+    }));
+    t.source.push({ Messages: [create("m2")] }); // no figures: no call
+    const third = t.source.push((eventId) => ({
+      EventID: eventId,
+      More: 0,
+      Refresh: 0,
+      User: { ID: "u", UsedSpace: 5000, MaxSpace: 2 ** 31 },
+    }));
+    const fourth = t.source.push((eventId) => ({
+      EventID: eventId,
+      More: 0,
+      Refresh: 0,
+      UsedSpace: -1, // not a size: ignored, as is a User without figures
+      User: { ID: "u", MaxSpace: "lots" },
+    }));
+    await settle(t.loop);
+    assert.deepEqual(got, [
+      { UsedSpace: 4096, cursor: first },
+      { UsedSpace: 5000, MaxSpace: 2 ** 31, cursor: third },
+    ]);
+    assert.equal(t.store.sync.eventCursor(), fourth);
+  } finally {
+    await t.done();
+  }
+});
+
 Deno.test("a failure inside an event rolls back all of it, the cursor included (invariant 4)", async () => {
   const t = setup({ startPaused: false, maxBadEventAttempts: 5 });
   try {

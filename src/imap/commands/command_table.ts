@@ -16,6 +16,8 @@ import { deleteCommand } from "./delete.ts";
 import { enableCommand } from "./enable.ts";
 import { expungeCommand } from "./expunge.ts";
 import { fetchCommand } from "./fetch.ts";
+import { getQuotaCommand } from "./getquota.ts";
+import { getQuotaRootCommand } from "./getquotaroot.ts";
 import { idCommand } from "./id.ts";
 import { idleCommand } from "./idle.ts";
 import { listCommand } from "./list.ts";
@@ -28,6 +30,7 @@ import { noopCommand } from "./noop.ts";
 import { renameCommand } from "./rename.ts";
 import { searchCommand } from "./search.ts";
 import { selectCommand } from "./select.ts";
+import { setQuotaCommand } from "./setquota.ts";
 import { starttlsCommand } from "./starttls.ts";
 import { statusCommand } from "./status.ts";
 import { storeCommand } from "./store.ts";
@@ -49,6 +52,8 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   enableCommand,
   expungeCommand,
   fetchCommand,
+  getQuotaCommand,
+  getQuotaRootCommand,
   idCommand,
   idleCommand,
   listCommand,
@@ -61,6 +66,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   renameCommand,
   searchCommand,
   selectCommand,
+  setQuotaCommand,
   starttlsCommand,
   statusCommand,
   storeCommand,

@@ -2,7 +2,8 @@
  * STATUS (RFC 3501 §6.3.10): `* STATUS <mailbox> (<item> <value> …)` from the index, for any
  * selectable mailbox, the selected one included (allowed, if not recommended). Items: MESSAGES,
  * RECENT (always 0), UIDNEXT, UIDVALIDITY, UNSEEN, DELETED (RFC 9051), SIZE (RFC 8438),
- * HIGHESTMODSEQ (RFC 7162; asking for it turns CONDSTORE on, §3.1) and APPENDLIMIT (RFC 7889 §3.1).
+ * DELETED-STORAGE (RFC 9208), HIGHESTMODSEQ (RFC 7162; asking for it turns CONDSTORE on, §3.1)
+ * and APPENDLIMIT (RFC 7889 §3.1).
  *
  * Pending updates of the selected mailbox are flushed before the tagged OK, as the official bridge
  * does (expunges are allowed here, RFC 3501 §7.4.1).

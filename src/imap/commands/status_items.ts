@@ -1,7 +1,7 @@
 /**
  * STATUS data items (RFC 3501 §6.3.10, RFC 9051 §6.3.11 `DELETED`, RFC 8438 `SIZE`, RFC 7162
- * `HIGHESTMODSEQ`, RFC 7889 §3.1 `APPENDLIMIT`), shared by STATUS and LIST's
- * `RETURN (STATUS (…))` (RFC 5819).
+ * `HIGHESTMODSEQ`, RFC 7889 §3.1 `APPENDLIMIT`, RFC 9208 §4.2 `DELETED-STORAGE`), shared by
+ * STATUS and LIST's `RETURN (STATUS (…))` (RFC 5819).
  *
  * @module
  */
@@ -16,6 +16,7 @@ export const STATUS_ITEMS = [
   "UIDVALIDITY",
   "UNSEEN",
   "DELETED",
+  "DELETED-STORAGE",
   "SIZE",
   "HIGHESTMODSEQ",
   "APPENDLIMIT",
@@ -54,7 +55,10 @@ export function parseStatusItems(args: Decoder): StatusItem[] {
 
 /**
  * The value of one item. `RECENT` is always 0: `\Recent` is not kept (IMAP4rev2 dropped it).
- * `APPENDLIMIT` is the same for every mailbox: the advertised `APPENDLIMIT=n`.
+ * `APPENDLIMIT` is the same for every mailbox: the advertised `APPENDLIMIT=n`. `DELETED-STORAGE`
+ * is the sum of RFC822.SIZE of the `\Deleted` messages, in octets, which RFC 9208 §4.2.2 allows
+ * in place of the exact space an EXPUNGE frees (that depends on where else each message is kept
+ * on the server: expunging from a label frees nothing).
  */
 function valueOf(item: StatusItem, status: MailboxStatus, appendLimit: number): number {
   switch (item) {
@@ -70,6 +74,8 @@ function valueOf(item: StatusItem, status: MailboxStatus, appendLimit: number): 
       return status.unseen;
     case "DELETED":
       return status.deleted;
+    case "DELETED-STORAGE":
+      return status.deletedSize;
     case "SIZE":
       return status.size;
     case "HIGHESTMODSEQ":

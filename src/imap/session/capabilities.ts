@@ -15,6 +15,8 @@
  * | ESEARCH | `search.ts` (RETURN) |
  * | CONDSTORE | `fetch.ts`, `store.ts`, `search.ts`, `select.ts`, `status.ts` |
  * | QRESYNC | `enable.ts`, `select.ts` (QRESYNC parameter, `[CLOSED]`), `fetch.ts` (VANISHED), the view's flush (`* VANISHED`) |
+ * | QUOTA, QUOTA=RES-STORAGE | `getquota.ts`, `getquotaroot.ts`, `setquota.ts` (refused: no QUOTASET), `status.ts` (DELETED-STORAGE) |
+ * | STATUS=SIZE | `status.ts` (SIZE, also in LIST's RETURN (STATUS …)) |
  * | APPENDLIMIT | the reader's `maxAppendSize`, `append.ts` |
  *
  * Before authentication only what a client needs to log in is listed (plus IMAP4rev1, LITERAL+,
@@ -63,6 +65,9 @@ export function capabilities(state: CapabilityState): string[] {
     "ESEARCH",
     "CONDSTORE",
     "QRESYNC",
+    "QUOTA",
+    "QUOTA=RES-STORAGE",
+    "STATUS=SIZE",
     `APPENDLIMIT=${state.appendLimit}`,
   );
   return caps;
