@@ -202,11 +202,15 @@ Deno.test({
         assert.ok((a.counts.mailboxes ?? 0) >= 10);
         assert.ok(["running", "paused"].includes(a.events.state ?? ""));
         assert.equal(a.events.pollIntervalSeconds, 1);
+        // The demo account's 300 seeded messages take space on its 1 GiB plan (what GETQUOTA says).
+        assert.ok(a.storage && a.storage.usedBytes > 300 * 200, JSON.stringify(a.storage));
+        assert.equal(a.storage.limitBytes, 1024 ** 3);
         assert.ok(!out.stdout.includes(accounts[0].password), "status must not show passwords");
         const text = await runBridge(home, {}, "status", "--data-dir", demoDir);
         assert.equal(text.code, 0);
         assert.match(text.stdout, /demo@bridge\.test: ready/);
         assert.match(text.stdout, /300 messages/);
+        assert.match(text.stdout, /storage: +[\d.,]+ MB of 1,074 MB \(\d+ %\)/);
         assert.match(
           text.stdout,
           launched

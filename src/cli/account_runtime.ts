@@ -445,6 +445,9 @@ export class AccountRuntime {
       },
       counts: { messages, mailboxes },
       imapSessions: this.#mail ? this.#o.bus.subscriberCount(this.userId) : null,
+      storage: this.#unlocked
+        ? { usedBytes: this.#unlocked.user.UsedSpace, limitBytes: this.#unlocked.user.MaxSpace }
+        : null,
       smtp: {
         sent: this.#sent,
         failed: this.#sendFailed,

@@ -212,6 +212,11 @@ function account(a: AccountStatus, now: number): string[] {
   out.push(
     `  index:       ${a.counts.messages ?? "?"} messages, ${a.counts.mailboxes ?? "?"} mailboxes`,
   );
+  if (a.storage && a.storage.limitBytes > 0) {
+    const { usedBytes, limitBytes } = a.storage;
+    const pct = Math.round(usedBytes / limitBytes * 100);
+    out.push(`  storage:     ${megabytes(usedBytes)} of ${megabytes(limitBytes)} (${pct} %)`);
+  }
   const e = a.events;
   const ago = (iso: string | null) =>
     iso === null ? "never" : `${formatDuration((now - Date.parse(iso)) / 1000)} ago`;
@@ -233,6 +238,12 @@ function account(a: AccountStatus, now: number): string[] {
     : `, ${a.smtp.duplicatesSuppressed} duplicates not resent`;
   out.push(`  SMTP:        ${a.smtp.sent} sent, ${a.smtp.failed} failed${dup}`);
   return out;
+}
+
+/** Bytes as MB (10⁶), one decimal below 10 MB. */
+function megabytes(bytes: number): string {
+  const mb = bytes / 1e6;
+  return `${mb < 10 ? mb.toFixed(1) : Math.round(mb).toLocaleString("en-US")} MB`;
 }
 
 function errorText(err: unknown): string {

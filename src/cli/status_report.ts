@@ -98,6 +98,11 @@ export interface AccountStatus {
   counts: { messages: number | null; mailboxes: number | null };
   /** IMAP sessions logged in to this account now (`null` while IMAP is not available). */
   imapSessions: number | null;
+  /**
+   * The account's mail storage as the API last reported it (at login, then from events), bytes;
+   * `null` before the account is unlocked. What IMAP GETQUOTA reports.
+   */
+  storage: { usedBytes: number; limitBytes: number } | null;
   /** SMTP submissions: sent, and duplicates not sent again (`null` when not tracked). */
   smtp: { sent: number; failed: number; duplicatesSuppressed: number | null };
 }
