@@ -666,6 +666,9 @@ export class AccountRuntime {
     }
     const before = new Set(unlocked.addresses.map((a) => `${a.ID} ${a.Status}`));
     unlocked.addresses.splice(0, unlocked.addresses.length, ...fresh.addresses);
+    // The user was read again too: its storage figures are the newest (IMAP GETQUOTA).
+    unlocked.user.UsedSpace = fresh.user.UsedSpace;
+    unlocked.user.MaxSpace = fresh.user.MaxSpace;
     // An address whose keys unlocked before but not now (a transient failure) keeps its old
     // keys: mail built without them would stay a placeholder until a resync.
     const kept = new Map(unlocked.addressKeys);

@@ -195,6 +195,13 @@ export interface MailAccount {
    */
   storageUsage?(): StorageUsage | undefined;
 
+  /**
+   * Whether EXPUNGE in `mailbox` deletes messages for good, freeing storage (Trash and Drafts,
+   * proton-api.md §5.5); elsewhere it only takes a folder or label off. STATUS DELETED-STORAGE
+   * is 0 where it does not. Optional: without it, every mailbox is taken to.
+   */
+  expungeFreesStorage?(mailbox: Mailbox): boolean;
+
   /** SUBSCRIBE / UNSUBSCRIBE (local). */
   setSubscribed(mailbox: MailboxId, subscribed: boolean): void;
 

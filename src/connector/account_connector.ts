@@ -68,7 +68,7 @@ import {
   requireMailbox,
 } from "./connector_context.ts";
 import { copyMessages, moveMessages } from "./copy_move.ts";
-import { expungeMailbox } from "./expunge.ts";
+import { expungeDeletesPermanently, expungeMailbox } from "./expunge.ts";
 import { flagsOfMailbox } from "./flag_mapping.ts";
 import { LiteralSource } from "./literal_source.ts";
 import { createMailbox, deleteMailbox, renameMailbox } from "./mailbox_admin.ts";
@@ -330,10 +330,14 @@ export class AccountConnector implements MailAccount {
     const user = this.#options.keys.user;
     const used = Number(user?.UsedSpace);
     const limit = Number(user?.MaxSpace);
-    if (!Number.isSafeInteger(used) || !Number.isSafeInteger(limit) || used < 0 || limit <= 0) {
+    if (!Number.isSafeInteger(used) || !Number.isSafeInteger(limit) || used < 0 || limit < 0) {
       return undefined;
     }
     return { usedBytes: used, limitBytes: limit };
+  }
+
+  expungeFreesStorage(mailbox: Mailbox): boolean {
+    return expungeDeletesPermanently(mailbox.remoteId);
   }
 
   setSubscribed(mailbox: MailboxId, subscribed: boolean): void {

@@ -339,6 +339,11 @@ export class LocalAccount implements MailAccount {
     return this.storage;
   }
 
+  /** As the connector: only Trash and Drafts delete for good on EXPUNGE. */
+  expungeFreesStorage(mailbox: Mailbox): boolean {
+    return mailbox.remoteId === "3" || mailbox.remoteId === "8";
+  }
+
   setSubscribed(mailbox: MailboxId, subscribed: boolean): void {
     this.store.mailboxes.update(mailbox, { subscribed });
   }

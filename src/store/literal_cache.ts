@@ -29,11 +29,12 @@
  * Entries written since 2026-11-29 hold a zstd frame (level 1); earlier ones, in segments or in
  * the one-file format, hold `deflate-raw` (level 2, what a `CompressionStream("deflate-raw")`
  * makes), and both read back: {@link decompressLiteral} tells them apart by the zstd frame magic
- * `28 B5 2F FD` (RFC 8878 §3.1.1), which a zlib deflate stream cannot start with (`0x28` would
- * be a stored block whose padding bits are not zero, and zlib writes them as zero). The choice,
+ * `28 B5 2F FD` (RFC 8878 §3.1.1), which no valid deflate stream starts with: `0x28` opens a
+ * stored block (RFC 1951 §3.2.4) whose LEN would be `0x2FB5` and NLEN, its complement, `0xD04A`,
+ * but NLEN's low byte would be `0xFD`; zlib also writes the padding bits as zero. The choice,
  * measured over 10,000 seeded literals (106 MB, `docs/BENCHMARKS.md`): zstd level 1 compresses 4×
- * faster than deflate level 2 (376 against 1,568 ms) into 3 % fewer bytes (66.3 against 68.3 MB)
- * and decompresses 25 % faster (300 against 412 ms); compression was the largest item of the
+ * faster than deflate level 2 (371 against 1,516 ms) into 4 % fewer bytes (65.6 against 68.3 MB)
+ * and decompresses 19 % faster (299 against 368 ms); compression was the largest item of the
  * first sync's main thread besides the build, decompression the largest of `FETCH BODY[]`.
  * Deno's `CompressionStream` offers no zstd. The bytes are authenticated by AES-GCM before they
  * are decompressed, so the codec only ever sees what this cache wrote.

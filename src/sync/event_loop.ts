@@ -593,6 +593,10 @@ export class EventLoop {
           continue; // once more, applying the usable items and dropping the bad ones
         }
         this.#skip(rawId, n, error);
+        // What a skipped event says about storage is still true (the figures are the account's,
+        // not the index's).
+        const storage = storageOf(raw);
+        if (storage && this.#opts.onStorage) this.#opts.onStorage(storage);
         return "ok";
       }
     }

@@ -228,10 +228,15 @@ Deno.test("a malformed event is reported, retried, then applied without its bad 
 });
 
 Deno.test("an event that keeps failing is skipped after N attempts with a clear notice", async () => {
-  const t = setup({ startPaused: false, maxBadEventAttempts: 2 });
+  const storage: unknown[] = [];
+  const t = setup({
+    startPaused: false,
+    maxBadEventAttempts: 2,
+    onStorage: (s) => storage.push(s),
+  });
   try {
     await t.loop.start();
-    const bad = t.source.push({ Messages: [create("m1")] });
+    const bad = t.source.push({ Messages: [create("m1")], UsedSpace: 1234 });
     t.source.push({ Messages: [create("m2")] });
     t.f.failNext.push(new Error("cannot build"), new Error("cannot build"));
     await settle(t.loop);
@@ -243,6 +248,8 @@ Deno.test("an event that keeps failing is skipped after N attempts with a clear 
     assert.match(status.badEvent!.error, /cannot build/);
     assert.ok(t.notices.some((n) => n.kind === "bad-event-skipped" && n.eventId === bad));
     assert.match(t.logs.join("\n"), /SKIPPED bad event e1 after 2 attempts/);
+    // Its storage figures still count (they are the account's, not the index's).
+    assert.deepEqual(storage, [{ UsedSpace: 1234 }]);
   } finally {
     await t.done();
   }

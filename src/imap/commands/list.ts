@@ -277,7 +277,10 @@ export const listCommand: CommandSpec = {
           throw error;
         }
         await session.respond((e) =>
-          writeStatus(e, mailbox.name, values, status, session.appendLimit)
+          writeStatus(e, mailbox.name, values, status, {
+            appendLimit: session.appendLimit,
+            expungeFreesStorage: account.expungeFreesStorage?.(mailbox) ?? true,
+          })
         );
       }
     }

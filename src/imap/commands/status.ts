@@ -48,7 +48,10 @@ export const statusCommand: CommandSpec = {
     }
     if (items.includes("HIGHESTMODSEQ")) ctx.session.enable("CONDSTORE");
     await ctx.session.respond((e) =>
-      writeStatus(e, mailbox.name, status, items, ctx.session.appendLimit)
+      writeStatus(e, mailbox.name, status, items, {
+        appendLimit: ctx.session.appendLimit,
+        expungeFreesStorage: account.expungeFreesStorage?.(mailbox) ?? true,
+      })
     );
     return ok("STATUS completed");
   },

@@ -53,14 +53,25 @@ export function parseStatusItems(args: Decoder): StatusItem[] {
   return args.ok ? items : [];
 }
 
+/** What STATUS needs besides the index's numbers. */
+export interface StatusContext {
+  /** The session's APPENDLIMIT (the value of the `APPENDLIMIT` item). */
+  appendLimit: number;
+  /**
+   * Whether EXPUNGE in this mailbox deletes messages for good and so frees storage (Trash and
+   * Drafts; elsewhere it only takes a folder or label off: `DELETED-STORAGE` is then 0).
+   */
+  expungeFreesStorage: boolean;
+}
+
 /**
  * The value of one item. `RECENT` is always 0: `\Recent` is not kept (IMAP4rev2 dropped it).
  * `APPENDLIMIT` is the same for every mailbox: the advertised `APPENDLIMIT=n`. `DELETED-STORAGE`
- * is the sum of RFC822.SIZE of the `\Deleted` messages, in octets, which RFC 9208 §4.2.2 allows
- * in place of the exact space an EXPUNGE frees (that depends on where else each message is kept
- * on the server: expunging from a label frees nothing).
+ * (RFC 9208 §4.2.2, octets) is 0 where EXPUNGE frees nothing, and elsewhere the sum of RFC822.SIZE
+ * of the `\Deleted` messages, the value the RFC allows in place of the exact one (a message
+ * expunged from Trash that still has a label elsewhere is not deleted).
  */
-function valueOf(item: StatusItem, status: MailboxStatus, appendLimit: number): number {
+function valueOf(item: StatusItem, status: MailboxStatus, context: StatusContext): number {
   switch (item) {
     case "MESSAGES":
       return status.messages;
@@ -75,28 +86,25 @@ function valueOf(item: StatusItem, status: MailboxStatus, appendLimit: number): 
     case "DELETED":
       return status.deleted;
     case "DELETED-STORAGE":
-      return status.deletedSize;
+      return context.expungeFreesStorage ? status.deletedSize : 0;
     case "SIZE":
       return status.size;
     case "HIGHESTMODSEQ":
       return status.highestModseq;
     case "APPENDLIMIT":
-      return appendLimit;
+      return context.appendLimit;
   }
 }
 
-/**
- * Writes `* STATUS <mailbox> (<item> <value> …)` CRLF; `appendLimit` is the session's APPENDLIMIT
- * (the value of the `APPENDLIMIT` item).
- */
+/** Writes `* STATUS <mailbox> (<item> <value> …)` CRLF. */
 export function writeStatus(
   e: Encoder,
   name: string,
   status: MailboxStatus,
   items: readonly StatusItem[],
-  appendLimit: number,
+  context: StatusContext,
 ): void {
   e.raw("* STATUS ").mailbox(name).sp().list(items, (enc, item) => {
-    enc.raw(item).sp().number(valueOf(item, status, appendLimit));
+    enc.raw(item).sp().number(valueOf(item, status, context));
   }).crlf();
 }
