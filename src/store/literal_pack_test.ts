@@ -235,16 +235,25 @@ Deno.test("LiteralPack keeps a few segments open and reopens one replaced behind
     assert.ok(open.length <= 5, open.join(" "));
     assert.ok(open.includes("seg-00000006.pack"));
 
-    // Segment 6 (entries 21, 22) replaced by a copy whose entry 21 differs: the new file is read.
+    // Segment 6 (entries 21, 22) replaced by a copy whose entry 21 differs. Until the kept file
+    // is checked again it still reads the old records; once checked, the new file is read.
     const path = `${dir}/seg-00000006.pack`;
     const copy = Deno.readFileSync(path);
     copy[RECORD_HEADER_BYTES] ^= 0xff;
-    Deno.removeSync(path);
-    Deno.writeFileSync(path, copy);
-    assert.equal(pack.read(21)!.payload[0], payload(21)[0] ^ 0xff);
-    // Removed: a miss, not the bytes of the old file; the next append creates it again.
-    Deno.removeSync(path);
-    assert.equal(pack.read(22), undefined);
+    const interval = _internals.setLinkCheckMs(60_000);
+    try {
+      assert.equal(pack.read(21)!.payload[0], payload(21)[0]); // checked now, for a minute
+      Deno.removeSync(path);
+      Deno.writeFileSync(path, copy);
+      assert.equal(pack.read(21)!.payload[0], payload(21)[0]);
+      _internals.setLinkCheckMs(0);
+      assert.equal(pack.read(21)!.payload[0], payload(21)[0] ^ 0xff);
+      // Removed: a miss, not the bytes of the old file; the next append creates it again.
+      Deno.removeSync(path);
+      assert.equal(pack.read(22), undefined);
+    } finally {
+      _internals.setLinkCheckMs(interval);
+    }
     put(pack, 23);
     assert.ok(Deno.statSync(path).size > 0);
     assertHolds(pack, [23]);
