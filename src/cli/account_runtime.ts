@@ -34,6 +34,7 @@ import {
   type ApiClientOptions,
   CookieJar,
   getMailSettings,
+  getUser,
   type MailSettings,
   resumeSession,
   SignedOutError,
@@ -541,6 +542,9 @@ export class AccountRuntime {
       this.#loop = this.#newLoop(await syncApiFor(client).labels());
       // Takes the event cursor before the first sync lists anything (replayed afterwards).
       await this.#loop.start();
+      // The storage figures read at unlock may predate that cursor; read them again, so no
+      // change falls between the two (IMAP GETQUOTA). A failure keeps the unlock's figures.
+      await this.#refreshStorage(client);
     }
     this.#checkStop();
 
@@ -648,6 +652,20 @@ export class AccountRuntime {
    * A failure is logged and leaves the previous addresses in force (the next address event
    * retries).
    */
+  /** Reads the user's storage figures again (after the event loop took its cursor). */
+  async #refreshStorage(client: ApiClient): Promise<void> {
+    const user = this.#unlocked?.user;
+    if (!user) return;
+    try {
+      const fresh = await getUser(client);
+      user.UsedSpace = fresh.UsedSpace;
+      user.MaxSpace = fresh.MaxSpace;
+    } catch (err) {
+      if (err instanceof SignedOutError) throw err;
+      // Not worth failing the start over: the next event with figures corrects them.
+    }
+  }
+
   async #refreshAddresses(): Promise<void> {
     const unlocked = this.#unlocked;
     const client = this.#client;
