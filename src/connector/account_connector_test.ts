@@ -108,6 +108,43 @@ Deno.test("connector: needs an API (client or api) and a fetcher", () => {
   }
 });
 
+Deno.test("connector: storage usage is the user's, shared by split views and kept in place", () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const user = { UsedSpace: 5_000, MaxSpace: 1024 ** 3 };
+    const c = createAccountConnector({
+      id: "acc",
+      primaryEmail: "me@example.test",
+      store,
+      bus: f.ctx.bus,
+      api: f.api,
+      fetcher: f.ctx.fetcher,
+      keys: { addresses: [], addressKeys: new Map(), user },
+      literals: f.ctx.literals,
+      log: () => {},
+    });
+    const view = c.forAddress("addrB");
+    assert.deepEqual(c.storageUsage(), { usedBytes: 5_000, limitBytes: 1024 ** 3 });
+    // The account runtime updates the same object from events; every view sees it.
+    user.UsedSpace = 7_000;
+    user.MaxSpace = 0;
+    assert.deepEqual(view.storageUsage(), { usedBytes: 7_000, limitBytes: 0 });
+    user.UsedSpace = Number.NaN;
+    assert.equal(c.storageUsage(), undefined);
+    // Without a user there is nothing to report.
+    assert.equal(connector(store).c.storageUsage(), undefined);
+    // EXPUNGE frees storage only where it deletes for good.
+    const name = (n: string) => c.mailboxByName(n)!;
+    assert.deepEqual(
+      ["INBOX", "Trash", "Drafts", "All Mail"].map((n) => c.expungeFreesStorage(name(n))),
+      [false, true, true, false],
+    );
+  } finally {
+    store.close();
+  }
+});
+
 /** Two addresses' messages in INBOX: UIDs 1 (A), 2 (B), 3 (A), 4 (B). */
 function twoAddresses(store: Store) {
   const { c, f } = connector(store);
