@@ -593,6 +593,18 @@ out(submit(raw, "alice@example.test", ["carol@outside.test"]))
       ),
     );
     assert.equal(await h.recorder.findSent(h.alice.unlocked.user.ID, copy), first);
+
+    // Without a Message-ID (a cron job's alert) the same message twice is sent twice.
+    const alert = "From: alice@example.test\r\nTo: carol@outside.test\r\nSubject: Disk full\r\n" +
+      "\r\n/var is 95 % full.\r\n";
+    await Deno.writeTextFile(`${h.dir}/alert.eml`, alert);
+    const again = script.replace("/once.eml", "/alert.eml");
+    const one = sentID(await h.py(again));
+    const two = sentID(await h.py(again));
+    assert.notEqual(two, one, "a message without a Message-ID is not taken for a repeat");
+    assert.equal((await h.outbox(one)).length, 1);
+    assert.equal((await h.outbox(two)).length, 1);
+    assert.equal(h.recorder.status().duplicatesSuppressed, 1, "unchanged");
   });
 });
 

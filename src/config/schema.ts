@@ -264,7 +264,7 @@ export const SCHEMA = {
         type: "bool",
         default: true,
         meaning: "Recognise a message a client submits twice (same Message-ID and content, e.g. " +
-          "after a timeout) and send it only once.",
+          "after a timeout) and send it only once. A message without a Message-ID is always sent.",
       },
       duplicate_window_seconds: {
         type: "duration",

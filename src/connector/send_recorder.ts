@@ -135,15 +135,20 @@ export class SendRecorder {
    * to a {@link DuplicateSend} when the same account sent it to the same recipients within the
    * window (waiting first for an identical send in flight), else to a {@link SendTicket} that must
    * be settled with `sent` or `failed`.
+   *
+   * With `suppress: false` the send is recorded (for {@link findSent}) but never answered as a
+   * duplicate: a message without a `Message-ID` (a cron job's alert, a monitoring script) may
+   * well be sent twice on purpose, where a client retrying a send keeps its Message-ID.
    */
   async begin(
     accountID: string,
     hash: string,
     recipients: readonly string[],
+    options: { suppress?: boolean } = {},
   ): Promise<SendTicket | DuplicateSend> {
     const key = `${accountID}\0${hash}`;
     const rcpt = normaliseRecipients(recipients);
-    if (this.#enabled) {
+    if (this.#enabled && options.suppress !== false) {
       const deadline = this.#now() + this.#inFlightWaitMs;
       for (;;) {
         this.#prune();

@@ -117,3 +117,16 @@ Deno.test("SendRecorder.findSent waits for a send in flight", async () => {
   assert.equal(await found, "remote-3");
   assert.equal(await r.findSent("acc", enc.encode(MSG.replace("Hi", "Other")), 10), undefined);
 });
+
+Deno.test("SendRecorder: suppress: false records the send but never answers duplicate", async () => {
+  const r = new SendRecorder({ windowMs: 60_000 });
+  const first = await r.begin("acc", "h1", ["a@x.test"], { suppress: false });
+  assert.equal(first.kind, "send");
+  if (first.kind === "send") first.sent("M1");
+  const second = await r.begin("acc", "h1", ["a@x.test"], { suppress: false });
+  assert.equal(second.kind, "send", "sent again");
+  if (second.kind === "send") second.sent("M2");
+  // Both are known to findSent-style lookups; a suppressing begin sees the last one.
+  const third = await r.begin("acc", "h1", ["a@x.test"]);
+  assert.deepEqual(third.kind === "duplicate" && third.messageID, "M2");
+});

@@ -161,10 +161,12 @@ export function createSubmissionHandler(
         addresses,
         mode: account.addressMode,
       });
+      // Only a message with a Message-ID is taken for a repeat of the same send.
       const begun = await recorder.begin(
         account.id,
         messageHash(submission.data),
         submission.rcptTo,
+        { suppress: message.messageID !== undefined },
       );
       if (begun.kind === "duplicate") {
         log(
