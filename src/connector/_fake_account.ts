@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Label, MessageMetadata } from "../api/mod.ts";
+import { type Label, type MessageMetadata, PartialFailureError } from "../api/mod.ts";
 import type { InternalMessageId, RemoteMessageId, Store } from "../store/mod.ts";
 import { applyLabels, applyMessage, type BuiltContent } from "../sync/apply.ts";
 import { fakeBuilt, label, metadata, SYSTEM_LABELS } from "../sync/_event_test_utils.ts";
@@ -23,6 +23,8 @@ export class FakeAccountApi implements AccountApi {
   labelList: Label[] = [...SYSTEM_LABELS, label("L", 1, "Tag"), label("F", 3, "Work")];
   calls: string[] = [];
   fail: Error | undefined;
+  /** Unlabelling an ID the fake does not have fails as the API does (else it is ignored). */
+  missingFails = false;
 
   #check(call: string): void {
     this.calls.push(call);
@@ -78,6 +80,14 @@ export class FakeAccountApi implements AccountApi {
   }
   unlabel(ids: readonly string[], labelId: string) {
     this.#check(`unlabel ${labelId}`);
+    if (this.missingFails) {
+      const missing = ids.filter((id) => !this.messages.has(id));
+      if (missing.length > 0) {
+        // As the API: per-item 2501 for unknown IDs, the rest of the batch undone.
+        const failures = missing.map((id) => ({ id, code: 2501, error: "Message does not exist" }));
+        return Promise.reject(new PartialFailureError("unlabel messages", failures, true));
+      }
+    }
     this.#each(ids, (m) => m.LabelIDs = m.LabelIDs.filter((l) => l !== labelId));
     return Promise.resolve();
   }

@@ -14,9 +14,14 @@
  * The index follows the server: after the calls the metadata is read back and applied, so a
  * message the server still keeps in the mailbox keeps its UID (and its `\Deleted`).
  *
+ * A message the server no longer has (its unlabel item answers "does not exist": a draft the
+ * SMTP side just sent and deleted, a message deleted elsewhere whose event has not arrived yet)
+ * does not fail the EXPUNGE: the others are unlabelled again without it (the API undid the whole
+ * batch) and it leaves the index, as the event loop would make it when its delete arrives.
+ *
  * @module
  */
-import { type MessageMetadata, SystemLabel } from "../api/mod.ts";
+import { ErrorCode, type MessageMetadata, PartialFailureError, SystemLabel } from "../api/mod.ts";
 import type { InternalMessageId, MailboxId, MembershipRef, Uid } from "../store/mod.ts";
 import { deleteMessage } from "../sync/apply.ts";
 import {
@@ -51,6 +56,16 @@ export function expungeDeletesPermanently(remoteId: string | null): boolean {
   return remoteId === SystemLabel.Trash || remoteId === SystemLabel.Drafts;
 }
 
+/**
+ * The IDs of a partly failed batch action when every failure says the message does not exist
+ * (the server no longer has it), else `undefined`.
+ */
+function goneIds(error: unknown): string[] | undefined {
+  if (!(error instanceof PartialFailureError) || error.failures.length === 0) return undefined;
+  if (!error.failures.every((f) => f.code === ErrorCode.NotFound)) return undefined;
+  return error.failures.map((f) => f.id);
+}
+
 /** EXPUNGE (see the module notes). Returns the expunged UIDs of the mailbox, ascending. */
 export async function expungeMailbox(
   ctx: ConnectorContext,
@@ -74,12 +89,21 @@ export async function expungeMailbox(
   const remoteIds = [...new Set(remote.map((p) => p.remoteId!))];
   let metadata: MessageMetadata[] = [];
   const permanent = new Set<string>();
+  /** Messages the server no longer has at all. */
+  const vanished = new Set<string>();
   if (remoteIds.length > 0) {
-    await callApi(
-      `Removing messages from ${mailbox.name}`,
-      () => ctx.api.unlabel(remoteIds, mailbox.remoteId!),
-    );
-    metadata = await fetchMetadata(ctx, remoteIds);
+    await callApi(`Removing messages from ${mailbox.name}`, async () => {
+      try {
+        await ctx.api.unlabel(remoteIds, mailbox.remoteId!);
+      } catch (error) {
+        const gone = goneIds(error);
+        if (!gone) throw error;
+        for (const id of gone) vanished.add(id);
+        const rest = remoteIds.filter((id) => !vanished.has(id));
+        if (rest.length > 0) await ctx.api.unlabel(rest, mailbox.remoteId!);
+      }
+    });
+    metadata = await fetchMetadata(ctx, remoteIds.filter((id) => !vanished.has(id)));
     if (expungeDeletesPermanently(mailbox.remoteId)) {
       for (const m of metadata) if (leftNowhere(m)) permanent.add(m.ID);
       if (permanent.size > 0) {
@@ -95,7 +119,7 @@ export async function expungeMailbox(
   const { updates, expunged } = store.transaction(() => {
     const updates: UpdateData[] = [];
     const gone: MembershipRef[] = [];
-    for (const id of permanent) {
+    for (const id of [...permanent, ...vanished]) {
       const deleted = deleteMessage(store, id);
       if (!deleted) continue;
       gone.push(...deleted.removed);

@@ -70,6 +70,30 @@ Deno.test("expunge: Trash deletes for good what is left nowhere; failures change
   }
 });
 
+Deno.test("expunge: a message the server no longer has does not fail the rest", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    f.api.missingFails = true;
+    const drafts = store.mailboxes.byName("Drafts")!;
+    const sent = f.add("sent-draft", { LabelIDs: ["8", "1", "5"] });
+    const other = f.add("other", { LabelIDs: ["8", "1", "5"] });
+    const uids = store.membership.uids(drafts.id);
+    store.membership.setDeleted(drafts.id, uids, true);
+    // The SMTP side sent the first draft and deleted it; its event has not arrived yet.
+    f.api.messages.delete("sent-draft");
+
+    assert.deepEqual(await expungeMailbox(f.ctx, "s", drafts.id), uids);
+    assert.deepEqual(f.api.calls, ["unlabel 8", "unlabel 8", "metadata", "delete"]);
+    assert.deepEqual(store.membership.uids(drafts.id), []);
+    assert.equal(store.messages.get(sent), undefined, "gone from the index too");
+    assert.equal(store.messages.get(other), undefined, "deleted for good, as before");
+    assert.ok(!f.api.messages.has("other"));
+  } finally {
+    store.close();
+  }
+});
+
 Deno.test("expunge: All Mail refused; local messages removed without the API", async () => {
   const store = Store.open(":memory:");
   try {
