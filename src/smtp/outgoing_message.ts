@@ -206,14 +206,32 @@ class Collector {
     const hasText = (c: Collected) => c.segments.length > 0;
     const rich = options.findLast(hasHtml) ?? options.findLast(hasText);
     const plain = options.findLast((c) => hasText(c) && !hasHtml(c)) ?? rich;
-    if (!rich || !plain) {
-      // No body text in any alternative: keep the first alternative's attachments.
-      if (options[0]) out.attachments.push(...options[0].attachments);
-      return;
+    if (rich && plain) {
+      out.segments.push({
+        kind: "alt",
+        html: richOf(rich.segments),
+        plain: plainOf(plain.segments),
+      });
     }
-    out.segments.push({ kind: "alt", html: richOf(rich.segments), plain: plainOf(plain.segments) });
-    out.attachments.push(...rich.attachments);
+    // Every alternative's attachments, the chosen one's first: a meeting invitation is a
+    // `text/calendar` alternative beside the text (Outlook), and clients put attachments in one
+    // branch or in each. The same attachment in several branches is sent once.
+    const ordered = rich ? [rich, ...options.filter((o) => o !== rich)] : options;
+    for (const option of ordered) {
+      for (const a of option.attachments) {
+        if (!out.attachments.some((b) => sameAttachment(a, b))) out.attachments.push(a);
+      }
+    }
   }
+}
+
+/** Whether two attachments are the same file (name, type, disposition and bytes). */
+function sameAttachment(a: OutgoingAttachment, b: OutgoingAttachment): boolean {
+  if (a === b) return true;
+  if (a.name !== b.name || a.mimeType !== b.mimeType || a.contentID !== b.contentID) return false;
+  if (a.data.length !== b.data.length) return false;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return false;
+  return true;
 }
 
 function richOf(segments: Segment[]): string {

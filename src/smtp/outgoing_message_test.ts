@@ -74,6 +74,75 @@ Deno.test("parseOutgoing: multipart/alternative picks HTML for rich and plain fo
   assert.equal(m.attachments.length, 0);
 });
 
+Deno.test("parseOutgoing: a meeting invitation's text/calendar alternative is kept as an attachment", () => {
+  // Outlook's invitation: text, HTML and the calendar object as three alternatives; and a file
+  // attached in both branches of another alternative is sent once.
+  const m = parseOutgoing(crlf([
+    "From: a@x.test",
+    'Content-Type: multipart/mixed; boundary="m"',
+    "",
+    "--m",
+    'Content-Type: multipart/alternative; boundary="b"',
+    "",
+    "--b",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "Meeting on Monday",
+    "--b",
+    "Content-Type: text/html; charset=utf-8",
+    "",
+    "<p>Meeting on Monday</p>",
+    "--b",
+    "Content-Type: text/calendar; charset=utf-8; method=REQUEST",
+    "",
+    "BEGIN:VCALENDAR",
+    "METHOD:REQUEST",
+    "END:VCALENDAR",
+    "--b--",
+    "--m",
+    'Content-Type: multipart/alternative; boundary="c"',
+    "",
+    "--c",
+    'Content-Type: multipart/mixed; boundary="c1"',
+    "",
+    "--c1",
+    "Content-Type: text/plain",
+    "",
+    "See the file.",
+    "--c1",
+    'Content-Type: application/pdf; name="a.pdf"',
+    "Content-Disposition: attachment; filename=a.pdf",
+    "",
+    "%PDF-1",
+    "--c1--",
+    "--c",
+    'Content-Type: multipart/mixed; boundary="c2"',
+    "",
+    "--c2",
+    "Content-Type: text/html",
+    "",
+    "<p>See the file.</p>",
+    "--c2",
+    'Content-Type: application/pdf; name="a.pdf"',
+    "Content-Disposition: attachment; filename=a.pdf",
+    "",
+    "%PDF-1",
+    "--c2--",
+    "--c--",
+    "--m--",
+    "",
+  ]));
+  assert.match(m.richBody ?? "", /<p>Meeting on Monday<\/p>/);
+  assert.deepEqual(
+    m.attachments.map((a) => [a.name, a.mimeType, dec.decode(a.data).split("\r\n")[0]]),
+    [["attachment.ics", "text/calendar", "BEGIN:VCALENDAR"], [
+      "a.pdf",
+      "application/pdf",
+      "%PDF-1",
+    ]],
+  );
+});
+
 Deno.test("parseOutgoing: mixed plain and HTML parts are joined both ways", () => {
   const m = parseOutgoing(crlf([
     "From: a@x.test",
