@@ -1,22 +1,17 @@
 /**
  * A client's draft (IMAP APPEND to Drafts) as the parts the draft API takes (proton-api.md §1.9,
  * §5.6; after proton-bridge `connector.go` `createDraft` and `pkg/message/parser`): subject,
- * sender, recipients, Message-ID, one body (the HTML alternative when there is one, else the
- * plain text; decoded to a string) and the attachments (every leaf that is not the body: files,
- * inline images; other text alternatives are dropped). Never throws: an unreadable message gives
- * an empty plain-text body.
+ * sender, recipients, Message-ID, one body and the attachments. The body and attachments are
+ * taken out as for a message submitted over SMTP (`src/mime/message_content.ts`): the HTML body
+ * when the draft has any HTML part, else the plain text, every body part joined in order (Apple
+ * Mail writes a draft with images between its text parts as several parts); every other leaf is
+ * an attachment (files, inline images with their Content-ID). Never throws: an unreadable message
+ * gives an empty plain-text body.
  *
  * @module
  */
 import type { EmailAddress } from "../api/mod.ts";
-import {
-  decodeCharset,
-  decodeParams,
-  decodeTransfer,
-  type MimePart,
-  parseAddresses,
-  parseMessage,
-} from "../mime/mod.ts";
+import { messageContent, parseAddresses, parseMessage } from "../mime/mod.ts";
 
 /** One attachment of a draft. */
 export interface DraftAttachment {
@@ -49,41 +44,11 @@ function list(value: string | undefined): EmailAddress[] {
   return parseAddresses(value).map((a) => ({ Name: a.name, Address: a.address }));
 }
 
-function text(part: MimePart): string {
-  const data = decodeTransfer(part.bodyData(), part.encoding);
-  const charset = decodeParams(part.params).get("charset") || "utf-8";
-  return decodeCharset(data, charset) ?? new TextDecoder().decode(data);
-}
-
-function leaves(part: MimePart, out: MimePart[]): MimePart[] {
-  if (part.isMultipart) { for (const c of part.children) leaves(c, out); }
-  else out.push(part);
-  return out;
-}
-
 /** Parses a draft literal (see the module notes). */
 export function parseDraft(literal: Uint8Array): ParsedDraft {
   const root = parseMessage(literal);
   const h = root.header;
-  const all = leaves(root, []);
-  const isBodyCandidate = (p: MimePart) =>
-    (p.mimeType === "text/plain" || p.mimeType === "text/html") &&
-    p.disposition?.type !== "attachment";
-  const candidates = all.filter(isBodyCandidate);
-  const bodyPart = candidates.find((p) => p.mimeType === "text/html") ?? candidates[0];
-  const attachments: DraftAttachment[] = [];
-  for (const p of all) {
-    if (isBodyCandidate(p)) continue;
-    const contentId = (p.id ?? "").trim().replace(/^<|>$/g, "");
-    const inline = p.disposition?.type === "inline" || p.disposition === null;
-    attachments.push({
-      name: p.filename || (p.type === "message" ? "message.eml" : "attachment.bin"),
-      mimeType: p.mimeType || "application/octet-stream",
-      disposition: inline && contentId ? "inline" : "attachment",
-      contentId,
-      data: decodeTransfer(p.bodyData(), p.encoding),
-    });
-  }
+  const content = messageContent(root);
   return {
     subject: h.getText("Subject") ?? "",
     from: list(h.get("From"))[0],
@@ -91,8 +56,14 @@ export function parseDraft(literal: Uint8Array): ParsedDraft {
     cc: list(h.get("Cc")),
     bcc: list(h.get("Bcc")),
     externalId: (h.get("Message-ID") ?? "").trim().replace(/^<|>$/g, ""),
-    body: bodyPart ? text(bodyPart) : "",
-    mimeType: bodyPart?.mimeType === "text/html" ? "text/html" : "text/plain",
-    attachments,
+    body: content.mimeType === "text/html" ? content.richBody : content.plainBody,
+    mimeType: content.mimeType,
+    attachments: content.attachments.map((a) => ({
+      name: a.name,
+      mimeType: a.mimeType,
+      disposition: a.disposition,
+      contentId: a.contentID,
+      data: a.data,
+    })),
   };
 }

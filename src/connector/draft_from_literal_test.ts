@@ -52,7 +52,7 @@ Deno.test("parseDraft: headers, HTML alternative preferred, attachments and inli
   assert.equal(d.body.trim(), "<p>café</p>");
   assert.deepEqual(
     d.attachments.map((a) => [a.name, a.mimeType, a.disposition, a.contentId]),
-    [["attachment.bin", "image/png", "inline", "img1"], [
+    [["attachment.png", "image/png", "inline", "img1"], [
       "notes.txt",
       "text/plain",
       "attachment",
@@ -60,6 +60,36 @@ Deno.test("parseDraft: headers, HTML alternative preferred, attachments and inli
     ]],
   );
   assert.deepEqual(d.attachments[0].data, new Uint8Array([0, 1, 2]));
+});
+
+Deno.test("parseDraft: text parts with an image between them are all kept (Apple Mail)", () => {
+  const literal = enc.encode(
+    [
+      "Subject: two paragraphs",
+      'Content-Type: multipart/mixed; boundary="m"',
+      "",
+      "--m",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "First paragraph.",
+      "--m",
+      "Content-Type: image/jpeg; name=photo.jpg",
+      "Content-Disposition: inline; filename=photo.jpg",
+      "Content-Transfer-Encoding: base64",
+      "",
+      "AAEC",
+      "--m",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Second paragraph.",
+      "--m--",
+      "",
+    ].join("\r\n"),
+  );
+  const d = parseDraft(literal);
+  assert.equal(d.mimeType, "text/plain");
+  assert.match(d.body, /First paragraph\.[\s\S]*Second paragraph\./);
+  assert.deepEqual(d.attachments.map((a) => a.name), ["photo.jpg"]);
 });
 
 Deno.test("parseDraft: plain single part; garbage gives an empty plain body", () => {

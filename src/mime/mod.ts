@@ -51,6 +51,8 @@ export {
   encodeWordQ,
 } from "./encoded_word.ts";
 export { MAX_DEPTH, MimePart, parseMessage, type ParseOptions } from "./entity.ts";
+export { decodeEntities, htmlToText, textToHtml } from "./html_text.ts";
+export { type MessageAttachment, type MessageContent, messageContent } from "./message_content.ts";
 export { type Envelope, envelopeOf, serializeEnvelope, writeEnvelope } from "./envelope.ts";
 export {
   formatField,
