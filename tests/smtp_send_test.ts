@@ -813,5 +813,20 @@ out(submit(m, "alice@example.test", ["carol@outside.test"]))
     // Not a duplicate of the failed attempt: the retry is sent.
     const retried = sentID(await send("Busy"));
     assert.equal((await h.outbox(retried)).length, 1);
+
+    // The send request itself rate limited, then unavailable: nothing went out, so no draft
+    // stays behind (a client retries; each attempt made one).
+    for (const status of [429, 503]) {
+      await h.control("POST", "/ref/v1/faults", {
+        Method: "POST",
+        Path: "/mail/v4/messages/:id",
+        Status: status,
+        Count: 1,
+      });
+      const limited = await send(`Limited ${status}`);
+      assert.equal(limited.code, 451, `HTTP ${status}`);
+      assert.match(String(limited.reply), new RegExp(`HTTP ${status}`));
+      assert.equal(await drafts(), 0, `no draft left after HTTP ${status}`);
+    }
   });
 });

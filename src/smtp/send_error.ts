@@ -34,6 +34,17 @@ export function isApiRefusal(e: unknown): boolean {
 }
 
 /**
+ * Whether the API's answer to the send request means the message certainly did not go out: a
+ * final refusal ({@link isApiRefusal}), a rate limit (429), "unavailable" (503) or a human
+ * verification demand. Only then may the send's draft be deleted; after a lost reply, a time-out
+ * or another server error the message may have been sent, and the draft stays.
+ */
+export function certainlyNotSent(e: unknown): boolean {
+  return isApiRefusal(e) || e instanceof HumanVerificationRequiredError ||
+    (e instanceof ApiError && (e.status === 429 || e.status === 503));
+}
+
+/**
  * The {@link SubmissionError} for `e`; `what` says what was being done ("send", "create the
  * draft"). Unknown errors are returned as they are (the session turns them into `451 4.3.0`).
  */

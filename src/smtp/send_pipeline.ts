@@ -47,7 +47,7 @@ import { lookupRecipient } from "./recipient_lookup.ts";
 import { chooseScheme, type RecipientScheme } from "./recipient_scheme.ts";
 import { type ResolvedSender, resolveSender } from "./sender_address.ts";
 import type { SendingAccount } from "./sending_account.ts";
-import { isApiRefusal, toSubmissionError } from "./send_error.ts";
+import { certainlyNotSent, toSubmissionError } from "./send_error.ts";
 import { type Submission, SubmissionError, type SubmissionHandler } from "./submission.ts";
 
 /** Options of {@link createSubmissionHandler}. */
@@ -291,10 +291,11 @@ async function send(
       () => sendDraft(client, draft.ID, { Packages: packages }),
     );
   } catch (e) {
-    // Nothing was sent (the send was not tried, or refused outright): do not leave the draft
-    // behind. After a lost reply the message may have gone out, so the draft stays.
+    // Nothing was sent (the send was not tried, or certainly not done: refused, rate limited,
+    // unavailable): do not leave the draft behind. After a lost reply, a time-out or another
+    // server error the message may have gone out, so the draft stays.
     const cause = e instanceof SubmissionError ? e.cause : e;
-    if (!sending || isApiRefusal(cause)) {
+    if (!sending || certainlyNotSent(cause)) {
       await deleteMessages(client, [draft.ID]).catch(() => {});
     }
     throw e;
