@@ -38,8 +38,17 @@ s.login(user, password)
 msg = ("From: Demo <%s>\r\nTo: %s\r\nSubject: serve test\r\nMessage-ID: <serve-test@bridge.test>\r\n"
        "\r\nHello from smtplib.\r\n" % (user, user))
 refused = s.sendmail(user, [user], msg)
+# Python's EmailMessage with non-ASCII text is 8bit, and send_message does not declare
+# BODY=8BITMIME: accepted by default (smtp.accept_undeclared_8bit).
+from email.message import EmailMessage
+m = EmailMessage()
+m["From"], m["To"], m["Subject"] = user, user, "eight-bit check"
+m["Message-ID"] = "<serve-test-8bit@bridge.test>"
+m.set_content("Gr\u00fc\u00dfe aus smtplib\n")
+assert m["Content-Transfer-Encoding"] == "8bit", m["Content-Transfer-Encoding"]
+refused8 = s.send_message(m)
 s.quit()
-print(json.dumps({"refused": refused}))
+print(json.dumps({"refused": refused, "refused8": refused8}))
 `;
 
 const SMTP_WRONG = String.raw`
@@ -276,7 +285,7 @@ Deno.test({
           DEMO_EMAIL,
           accounts[0].password,
         ]);
-        assert.deepEqual(sent, { refused: {} });
+        assert.deepEqual(sent, { refused: {}, refused8: {} });
         // The event loop (1 s interval) brings the sent copy and the received one into the index.
         const deadline = Date.now() + 30_000;
         let a: AccountStatus | undefined;
@@ -289,7 +298,7 @@ Deno.test({
           await new Promise((r) => setTimeout(r, 250));
         }
         assert.ok(a && (a.counts.messages ?? 0) > 300, `index: ${JSON.stringify(a)}`);
-        assert.equal(a.smtp.sent, 1);
+        assert.equal(a.smtp.sent, 2);
         assert.equal(a.smtp.failed, 0);
         assert.notEqual(a.events.lastEventAt, null);
         if (imap) {

@@ -264,6 +264,7 @@ export class BridgeService {
         port: o.smtpPort,
         security: config.smtp.security,
         tls: config.smtp.security === "none" ? undefined : o.tls,
+        acceptUndeclared8bit: config.smtp.accept_undeclared_8bit,
         log,
       });
     } else {

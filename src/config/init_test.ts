@@ -19,7 +19,7 @@ function uncommented(text: string): string {
   const lines = text.split("\n");
   return lines.map((line, i) => {
     // A key line closes its comment block: the next line is blank (or the end).
-    const isKey = /^# [a-z_]+ = /.test(line) && (lines[i + 1] ?? "") === "";
+    const isKey = /^# [a-z0-9_]+ = /.test(line) && (lines[i + 1] ?? "") === "";
     const isHeader = line === `# [accounts.${JSON.stringify(EXAMPLE_ACCOUNT)}]`;
     return isKey || isHeader ? line.slice(2) : line;
   }).join("\n");

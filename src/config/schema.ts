@@ -126,6 +126,13 @@ export const SCHEMA = {
         default: "starttls",
         meaning: "TLS mode of the SMTP server, as for imap.security.",
       },
+      accept_undeclared_8bit: {
+        type: "bool",
+        default: true,
+        meaning: "Accept a message with 8-bit text whose MAIL FROM did not declare " +
+          "BODY=8BITMIME (Python's smtplib.send_message and many scripts send such mail; " +
+          "Postfix accepts it too); false refuses it with 554 5.6.0, as RFC 6152 allows.",
+      },
     },
   },
   api: {
