@@ -32,6 +32,14 @@ export const FLAG_STATE_BATCH = 500;
 /** Every bit of {@link MessageFlag}. */
 export const ALL_MESSAGE_FLAGS = 31;
 
+/**
+ * What a sync's `replace` of a message's flags with the server's keeps: `\Answered`. A client
+ * sets it locally (STORE does not reach the API for it: there is nothing to call), and the API's
+ * `IsReplied` only says whether a reply went out through Proton, so the server's "not replied"
+ * must not erase a client's mark (mbsync would then clear the replied mark of its Maildir copy).
+ */
+export const SYNCED_KEEP = MessageFlag.Answered;
+
 /** What the builder produced for a message, the same for every way a message enters the index. */
 export interface MessageContent {
   addressId: RemoteAddressId | null;
@@ -90,6 +98,8 @@ export interface FlagChange {
   mode: "add" | "remove" | "replace";
   /** {@link MessageFlag} bits. */
   flags: number;
+  /** With `replace`: bits kept from the current value when set there (see {@link SYNCED_KEEP}). */
+  keep?: number;
   /** Keywords to add, remove, or replace with; with `replace`, omitted means "leave alone". */
   keywords?: readonly string[];
 }
@@ -215,7 +225,11 @@ export class Messages {
         `UPDATE mailbox_messages SET internal_date = ?, size = ?
          WHERE message_id = ? AND (internal_date <> ? OR size <> ?)`,
       ).run(message.internalDate, message.size, existing, message.internalDate, message.size);
-      const changed = this.setFlags([existing], { mode: "replace", flags: message.flags });
+      const changed = this.setFlags([existing], {
+        mode: "replace",
+        flags: message.flags,
+        keep: SYNCED_KEEP,
+      });
       return { id: existing, created: false, flagsChanged: changed.length > 0 };
     });
   }
@@ -475,7 +489,7 @@ function applyBits(current: number, change: FlagChange): number {
     case "remove":
       return current & ~bits;
     case "replace":
-      return bits;
+      return bits | (current & (change.keep ?? 0) & ALL_MESSAGE_FLAGS);
   }
 }
 

@@ -44,6 +44,7 @@ export {
   Messages,
   type NewMessage,
   type StoredMessage,
+  SYNCED_KEEP,
   type SyncedMessage,
   type UpsertResult,
 } from "./messages.ts";

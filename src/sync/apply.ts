@@ -45,6 +45,7 @@ import {
   type RemoteLabelId,
   type RemoteMessageId,
   type Store,
+  SYNCED_KEEP,
 } from "../store/mod.ts";
 import type { UidRef, UpdateData } from "../connector/updates.ts";
 
@@ -405,6 +406,7 @@ export function applyMessageMetadata(
     const changed = store.messages.setFlags([id], {
       mode: "replace",
       flags: messageFlags(metadata),
+      keep: SYNCED_KEEP,
     });
     const labels = store.membership.setMessageLabels(id, exposedLabelIds(metadata.LabelIDs));
     return {

@@ -114,6 +114,38 @@ Deno.test("messageFlags maps metadata to IMAP flags", () => {
   );
 });
 
+Deno.test("a client's \\Answered survives the server's flags (events, read-backs, rebuilds)", () => {
+  const store = Store.open(":memory:");
+  try {
+    applyLabels(store, [...SYSTEM, ...USER]);
+    const received = { LabelIDs: ["0", "5"], Flags: 1 }; // Received: not a draft
+    const { id } = applyMessage(store, metadata("m1", received), BUILT);
+    // A client marks it answered (STORE keeps \Answered locally: there is no API for it).
+    store.messages.setFlags([id], { mode: "add", flags: MessageFlag.Answered });
+    // An event (read elsewhere), then a read-back after COPY, then a rebuild: IsReplied 0.
+    applyMessageMetadata(store, metadata("m1", { ...received, Unread: 0 }));
+    assert.equal(store.messages.get(id)!.flags, MessageFlag.Seen | MessageFlag.Answered);
+    applyMessageMetadata(
+      store,
+      metadata("m1", { ...received, Unread: 1, LabelIDs: ["0", "5", "10"] }),
+    );
+    assert.equal(store.messages.get(id)!.flags, MessageFlag.Flagged | MessageFlag.Answered);
+    applyMessage(store, metadata("m1", received), BUILT);
+    assert.equal(store.messages.get(id)!.flags, MessageFlag.Answered);
+    // The server's own bits still follow the server; \Draft too (a sent draft stops being one).
+    const { id: d } = applyMessage(
+      store,
+      metadata("d1", { LabelIDs: ["8", "5"], Flags: 0 }),
+      BUILT,
+    );
+    assert.equal(store.messages.get(d)!.flags, MessageFlag.Draft);
+    applyMessageMetadata(store, metadata("d1", { LabelIDs: ["7", "5"], Flags: 2, Unread: 0 }));
+    assert.equal(store.messages.get(d)!.flags, MessageFlag.Seen);
+  } finally {
+    store.close();
+  }
+});
+
 Deno.test("applyMessage is idempotent; metadata moves keep UIDs; delete expunges", () => {
   const store = Store.open(":memory:");
   try {
