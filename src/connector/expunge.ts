@@ -6,7 +6,8 @@
  *   from it on the server; a folder or label then no longer holds them (they stay in All Mail).
  * - In Trash and Drafts, messages left with no label but All Mail / All Drafts / All Sent / All
  *   Scheduled are then deleted permanently (`PUT …/delete`), and leave the index altogether.
- * - All Mail and Scheduled cannot be expunged.
+ * - All Mail and Scheduled cannot be expunged (STORE does not keep `\Deleted` there, and an
+ *   EXPUNGE or CLOSE with nothing `\Deleted` succeeds, as everywhere).
  * - In a mailbox that exists only here (the recovery mailbox), and for messages that exist only
  *   here, the UIDs are just removed; a local message in no mailbox any more is deleted with its
  *   cached literal.
@@ -75,14 +76,15 @@ export async function expungeMailbox(
 ): Promise<Uid[]> {
   const { store } = ctx;
   const mailbox = requireSelectable(store, mailboxId);
-  if (isAllMail(mailbox) || isScheduled(mailbox)) {
-    refuse("CANNOT", `Messages cannot be expunged from ${mailbox.name}`);
-  }
   const candidates = uids === undefined
     ? store.membership.search(mailboxId, { deleted: true })
     : uids;
   const picked = pick(store, mailboxId, candidates).filter((p) => p.deleted);
+  // Nothing to expunge is no error anywhere (mbsync and CLOSE expunge every mailbox they leave).
   if (picked.length === 0) return [];
+  if (isAllMail(mailbox) || isScheduled(mailbox)) {
+    refuse("CANNOT", `Messages cannot be expunged from ${mailbox.name}`);
+  }
 
   const remote = mailbox.remoteId === null ? [] : picked.filter((p) => p.remoteId !== null);
   const local = picked.filter((p) => !remote.includes(p));

@@ -98,8 +98,14 @@ Deno.test("expunge: All Mail refused; local messages removed without the API", a
   const store = Store.open(":memory:");
   try {
     const f = fakeContext(store);
+    const all = store.mailboxes.byName("All Mail")!.id;
+    // Nothing to expunge: no error (mbsync and CLOSE expunge every mailbox they leave).
+    f.add("m", { LabelIDs: ["0", "5"] });
+    assert.deepEqual(await expungeMailbox(f.ctx, "s", all), []);
+    // Something \Deleted there (an index of an earlier version): refused.
+    store.membership.setDeleted(all, store.membership.uids(all), true);
     await assert.rejects(
-      expungeMailbox(f.ctx, "s", store.mailboxes.byName("All Mail")!.id),
+      expungeMailbox(f.ctx, "s", all),
       (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
     );
     const literal = new TextEncoder().encode("Subject: x\r\n\r\nbody\r\n");

@@ -33,6 +33,8 @@ import {
 import {
   callApi,
   type ConnectorContext,
+  isAllMail,
+  isScheduled,
   pick,
   publish,
   refuse,
@@ -114,7 +116,10 @@ export async function storeFlags(
   change: { mode: FlagChange["mode"]; flags: readonly string[]; unchangedSince?: bigint },
 ): Promise<StoreResult> {
   const { store } = ctx;
-  requireSelectable(store, mailboxId);
+  const mailbox = requireSelectable(store, mailboxId);
+  // All Mail and Scheduled cannot be expunged, so `\Deleted` is not among their PERMANENTFLAGS
+  // and is not kept there (a client would think the message on its way out).
+  const keepsDeleted = !isAllMail(mailbox) && !isScheduled(mailbox);
   const parsed = parseImapFlags(change.flags);
   if (parsed.invalid.length > 0) {
     refuse("CANNOT", `These flags cannot be stored: ${parsed.invalid.join(" ")}`);
@@ -191,7 +196,9 @@ export async function storeFlags(
 
     let deletedChanged: Uid[] = [];
     const uidList = picked.map((p) => p.uid);
-    if (change.mode === "replace") {
+    if (!keepsDeleted) {
+      // Nothing to record.
+    } else if (change.mode === "replace") {
       deletedChanged = store.membership.setDeleted(mailboxId, uidList, parsed.deleted);
     } else if (parsed.deleted) {
       deletedChanged = store.membership.setDeleted(mailboxId, uidList, change.mode === "add");
