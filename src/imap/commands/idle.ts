@@ -1,8 +1,8 @@
 /**
  * IDLE (RFC 2177): `+ idling`, then mailbox updates are written as they arrive (EXISTS, EXPUNGE,
  * FETCH FLAGS), with `* OK Still here` every keepalive interval so NATs and clients keep the
- * connection, until the client sends `DONE`. An IDLE longer than the limit ends with a logout
- * (clients re-issue IDLE well before 29 minutes).
+ * connection, until the client sends `DONE`. An IDLE longer than the limit (35 minutes) ends with
+ * a logout; clients re-issue IDLE at least every 29 minutes (RFC 2177), some at exactly 29.
  *
  * Real client lines: Thunderbird `8 IDLE` … `DONE`, Apple Mail `12 IDLE`, K-9 `15 IDLE`.
  *

@@ -13,7 +13,11 @@ export interface ImapLimits extends ReaderLimits {
   maxBadCommands: number;
   /** Autologout outside IDLE (RFC 3501 §5.4: at least 30 minutes), ms. */
   autologoutMs: number;
-  /** How long an IDLE may last before the server ends it (RFC 2177: clients re-IDLE < 29 min), ms. */
+  /**
+   * How long an IDLE may last before the server ends it, ms. RFC 2177 has clients re-issue IDLE
+   * at least every 29 minutes, and some do at exactly 29 (offlineimap's imaplib2): the limit lies
+   * beyond that and beyond RFC 3501's 30-minute autologout minimum.
+   */
   maxIdleMs: number;
   /** Interval of `* OK Still here` lines during IDLE, ms (well under NAT and client timeouts). */
   idleKeepaliveMs: number;
@@ -39,7 +43,7 @@ export const DEFAULT_IMAP_LIMITS: Readonly<ImapLimits> = Object.freeze({
   maxConnections: 200,
   maxBadCommands: 20,
   autologoutMs: 30 * 60_000,
-  maxIdleMs: 29 * 60_000,
+  maxIdleMs: 35 * 60_000,
   idleKeepaliveMs: 2 * 60_000,
   preAuthLiteralSize: 8 * 1024,
   authFailureDelayMs: 500,
