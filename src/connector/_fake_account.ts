@@ -25,6 +25,8 @@ export class FakeAccountApi implements AccountApi {
   fail: Error | undefined;
   /** Unlabelling an ID the fake does not have fails as the API does (else it is ignored). */
   missingFails = false;
+  /** Labelling answers OK but leaves out what this says (the API keeps drafts out of INBOX). */
+  silentlyRefuse: (m: MessageMetadata, labelId: string) => boolean = () => false;
 
   #check(call: string): void {
     this.calls.push(call);
@@ -67,6 +69,7 @@ export class FakeAccountApi implements AccountApi {
     const folder = LOCATIONS.has(labelId) ||
       this.labelList.some((l) => l.ID === labelId && l.Type === 3);
     this.#each(ids, (m) => {
+      if (this.silentlyRefuse(m, labelId)) return;
       let next = m.LabelIDs;
       if (folder) {
         next = next.filter((l) =>

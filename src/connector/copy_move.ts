@@ -11,6 +11,12 @@
  *   destination is a folder or system location, unlabels the source; otherwise (folder → label)
  *   the message stays in its folder and gains the label, as Bridge does.
  *
+ * The API may answer a label request OK without putting a message there (a draft into INBOX, a
+ * sent message into Drafts): the metadata is read back after labelling, a MOVE unlabels the
+ * source only of the messages that reached the destination (the others stay where they were,
+ * instead of being left in All Mail alone), and when none did the command is refused `NO
+ * [CANNOT]`.
+ *
  * After the API calls the messages' metadata is read back and applied (`remote_refresh.ts`), so
  * the index holds what the server holds; the destination UIDs and the source UIDs that went away
  * come from that. Messages that exist only here (no remote ID) cannot be copied to the server and
@@ -96,13 +102,20 @@ async function transfer(
     `${verb} to ${destination.name}`,
     () => ctx.api.label(remoteIds, destination.remoteId!),
   );
+  let metadata = await fetchMetadata(ctx, remoteIds);
+  // The API may take a message silently without putting it there (a draft into INBOX, a sent
+  // message into Drafts): only what landed counts, and only that leaves the source.
+  const landed = metadata.filter((m) => m.LabelIDs.includes(destination.remoteId!));
+  if (landed.length === 0) {
+    refuse("CANNOT", `The server did not accept these messages in ${destination.name}`);
+  }
   if (mode === "move" && moveUnlabelsSource(source, destination)) {
     await callApi(
       `${verb} out of ${source.name}`,
-      () => ctx.api.unlabel(remoteIds, source.remoteId!),
+      () => ctx.api.unlabel(landed.map((m) => m.ID), source.remoteId!),
     );
+    metadata = await fetchMetadata(ctx, remoteIds);
   }
-  const metadata = await fetchMetadata(ctx, remoteIds);
   const { updates, result } = store.transaction(() => {
     const { updates } = applyMetadata(store, metadata);
     const result: CopyResult = { ...empty, sourceUids: [], destUids: [], expunged: [] };

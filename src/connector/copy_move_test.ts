@@ -95,7 +95,7 @@ Deno.test("move: label → folder unlabels the source; folder → label keeps th
     const work = byName(store, "Folders/Work");
     const inTag = store.membership.uidOf(tag.id, id)!;
     const r = await moveMessages(f.ctx, "s", tag.id, [inTag], work.id);
-    assert.deepEqual(f.api.calls, ["label F", "unlabel L", "metadata"]);
+    assert.deepEqual(f.api.calls, ["label F", "metadata", "unlabel L", "metadata"]);
     assert.deepEqual(r.expunged, [inTag]);
     assert.equal(store.membership.uidOf(byName(store, "INBOX").id, id), undefined);
 
@@ -105,6 +105,36 @@ Deno.test("move: label → folder unlabels the source; folder → label keeps th
     assert.deepEqual(f.api.calls, ["label L", "metadata"]);
     assert.deepEqual(r2.expunged, []);
     assert.equal(store.membership.uidOf(work.id, id), inWork);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("move: what the server does not take into the destination stays in the source", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const drafts = byName(store, "Drafts");
+    const inbox = byName(store, "INBOX");
+    const d1 = f.add("d1", { LabelIDs: ["8", "1", "5"], Flags: 0 });
+    const d2 = f.add("d2", { LabelIDs: ["8", "1", "5"], Flags: 0 });
+    const [u1, u2] = [
+      store.membership.uidOf(drafts.id, d1)!,
+      store.membership.uidOf(drafts.id, d2)!,
+    ];
+    // The API answers OK but keeps drafts out of INBOX.
+    f.api.silentlyRefuse = (m, labelId) => labelId === "0" && m.ID === "d1";
+    const r = await moveMessages(f.ctx, "s", drafts.id, [u1, u2], inbox.id);
+    assert.deepEqual(r.sourceUids, [u2]);
+    assert.deepEqual(r.expunged, [u2]);
+    assert.equal(store.membership.uidOf(drafts.id, d1), u1, "d1 stays a draft");
+    assert.deepEqual(f.api.messages.get("d1")!.LabelIDs, ["8", "1", "5"]);
+    // Nothing taken at all: NO [CANNOT], nothing changed.
+    await assert.rejects(
+      moveMessages(f.ctx, "s", drafts.id, [u1], inbox.id),
+      (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
+    );
+    assert.equal(store.membership.uidOf(drafts.id, d1), u1);
   } finally {
     store.close();
   }
