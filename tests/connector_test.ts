@@ -728,6 +728,13 @@ Deno.test({
         assert.ok(h.store.mailboxes.byName("Folders/Work/Y/Q1"));
         await done(h);
 
+        // A folder with subfolders is not deleted (the server would take them along).
+        await assert.rejects(
+          c.deleteMailbox(ORIGIN, nested.id),
+          (e) => e instanceof MailboxOperationError && e.code === "HASCHILDREN",
+        );
+        assert.ok(h.store.mailboxes.byName("Folders/Work/Y/Q1"));
+        await c.deleteMailbox(ORIGIN, h.store.mailboxes.byName("Folders/Work/Y/Q1")!.id);
         await c.deleteMailbox(ORIGIN, nested.id);
         await c.deleteMailbox(ORIGIN, tag.id);
         assert.equal(h.store.mailboxes.get(nested.id), undefined);
@@ -736,6 +743,11 @@ Deno.test({
         assert.deepEqual(
           (await done(h)).map((u) => u.kind === "MailboxDeleted" ? u.name : u.kind).sort(),
           ["Folders/Work/Y", "Folders/Work/Y/Q1", "Labels/Tag2"],
+        );
+        // Names the server would trim are refused rather than created under another name.
+        await assert.rejects(
+          c.createMailbox(ORIGIN, "Folders/ padded "),
+          (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
         );
         const after = await getLabels(h.client);
         assert.ok(!after.some((l) => l.ID === nested.remoteId || l.ID === tag.remoteId));

@@ -33,6 +33,7 @@ export type MailboxErrorCode =
   | "NONEXISTENT"
   | "ALREADYEXISTS"
   | "CANNOT"
+  | "HASCHILDREN"
   | "NOPERM"
   | "LIMIT"
   | "TRYCREATE"

@@ -43,6 +43,11 @@ function parseTarget(name: string): UserMailboxName {
       `Mailboxes can only be created under ${FOLDERS_PREFIX}/ or as Labels/<name> (no sub-labels)`,
     );
   }
+  // The API trims names: "Folders/ x " would be created as "Folders/x", and the client would then
+  // not find the name it was told exists.
+  if (parsed.path.some((part) => part !== part.trim())) {
+    refuse("CANNOT", "Folder and label names cannot begin or end with spaces");
+  }
   return parsed;
 }
 
@@ -200,6 +205,15 @@ export async function deleteMailbox(
 ): Promise<void> {
   const { store } = ctx;
   const mailbox = requireUserMailbox(store, id);
+  // The server deletes a folder's subfolders with it; IMAP keeps inferiors (RFC 3501 §6.3.4), so
+  // a parent goes only once it has none (RFC 9051's HASCHILDREN).
+  const prefix = `${mailbox.name}${MAILBOX_DELIMITER}`;
+  if (store.mailboxes.list().some((m) => m.name.startsWith(prefix))) {
+    refuse(
+      "HASCHILDREN",
+      `${mailbox.name} has subfolders: delete or move them first (the server would delete them too)`,
+    );
+  }
   await callApi(`Deleting ${mailbox.name}`, () => ctx.api.deleteLabel(mailbox.remoteId));
   const updates = store.transaction(() =>
     deleteLabel(store, mailbox.remoteId).map((m): UpdateData => ({
