@@ -543,6 +543,25 @@ Deno.test({
           await h.cache.delete(id);
           assert.deepEqual(await c.literal(id), bytes);
           assert.deepEqual(await h.cache.get(id), bytes);
+
+          // The same bytes APPENDed to another mailbox (a client moving the message by APPEND
+          // and delete): the message is labelled there, not imported a second time.
+          const labels = box(h, "Labels/Tag");
+          const before = h.store.messages.count();
+          const again = await c.append(ORIGIN, labels.id, { literal: bytes, flags: ["\\Seen"] });
+          assert.equal(again.mailbox, labels.id);
+          assert.equal(h.store.membership.messageAt(labels.id, again.uid), id, "the same message");
+          assert.equal(h.store.messages.count(), before, "no second message");
+          assert.ok((await remote(h, stored.remoteId!))!.LabelIDs.includes(labels.remoteId!));
+          await done(h);
+          // Other bytes with its X-Pm-Internal-Id are imported as before.
+          const edited = new TextEncoder().encode(
+            text.replace("Subject: Appended", "Subject: Edited"),
+          );
+          const other = await c.append(ORIGIN, labels.id, { literal: edited, flags: [] });
+          assert.notEqual(h.store.membership.messageAt(labels.id, other.uid), id);
+          assert.equal(h.store.messages.count(), before + 1);
+          await done(h);
         },
       );
 

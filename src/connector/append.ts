@@ -7,6 +7,10 @@
  *   new one and expunges the old, which then is deleted for good (`expunge.ts`).
  * - Sent: when `sentLookup` names the message the SMTP side just sent with these bytes, that
  *   message is used and nothing is imported.
+ * - A byte-for-byte copy of a message of this account as this bridge served it (its
+ *   `X-Pm-Internal-Id` names it, the cached literal is identical): the message is labelled into
+ *   the mailbox instead of imported again (a client moving mail by APPEND + delete, as mbsync and
+ *   offlineimap do between Maildir folders, would otherwise leave a duplicate).
  * - Elsewhere (and Sent otherwise): import (`import_encrypt.ts`), `LabelIDs` = the mailbox (+ `10`
  *   with `\Flagged`), `Unread` = no `\Seen`, `Flags` = Received for INBOX, Sent for Sent, else
  *   Received when the message has a `Received:` header, else Sent; plus Replied with `\Answered`.
@@ -37,7 +41,12 @@ import {
 } from "../api/mod.ts";
 import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
 import { parseAddresses, parseMessage } from "../mime/mod.ts";
-import { type FlagUpdate, type MailboxId, MessageFlag } from "../store/mod.ts";
+import {
+  type FlagUpdate,
+  type MailboxId,
+  MessageFlag,
+  type RemoteMessageId,
+} from "../store/mod.ts";
 import { applyMessage, currentFlagsChange, messageUpdates } from "../sync/apply.ts";
 import type { FetchedMessage } from "../sync/event_apply.ts";
 import { type AppendRequest, type AppendResult, MailboxOperationError } from "./account.ts";
@@ -191,6 +200,44 @@ async function createDraftFrom(
   return created.ID;
 }
 
+/**
+ * The remote ID of a message of this account that `literal` is a byte-for-byte copy of, as this
+ * bridge served it (its `X-Pm-Internal-Id` names it and the cached literal is identical), after
+ * labelling it into the mailbox; else `undefined`. A client that moves a message by APPENDing
+ * its copy elsewhere and deleting the original (mbsync and offlineimap moving a file between
+ * Maildir folders, Outlook) would otherwise import a duplicate: gluon does the same with its own
+ * header (proton-api.md §5.6).
+ */
+async function labelKnownCopy(
+  ctx: ConnectorContext,
+  mailboxRemoteId: string,
+  literal: Uint8Array,
+): Promise<string | undefined> {
+  let named: string | undefined;
+  try {
+    named = parseMessage(literal).header.get("X-Pm-Internal-Id")?.trim();
+  } catch {
+    return undefined;
+  }
+  if (!named) return undefined;
+  const id = ctx.store.messages.byRemoteId(named as RemoteMessageId);
+  if (id === undefined) return undefined;
+  const cached = await ctx.literals.get(id).catch(() => undefined);
+  if (!cached || !sameBytes(cached, literal)) return undefined;
+  try {
+    await ctx.api.label([named], mailboxRemoteId);
+  } catch (error) {
+    throw apiFailure("Copying the message into the mailbox", error);
+  }
+  return named;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 async function importOne(
   ctx: ConnectorContext,
   mailboxRemoteId: string,
@@ -299,6 +346,7 @@ export async function appendMessage(
           return undefined;
         });
       }
+      remoteId ??= await labelKnownCopy(ctx, mailbox.remoteId, literal);
       remoteId ??= await importOne(ctx, mailbox.remoteId, literal, flags);
       if ((flags.bits & MessageFlag.Forwarded) !== 0) {
         await ctx.api.markForwarded([remoteId]).catch((e) =>
