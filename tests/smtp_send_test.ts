@@ -517,7 +517,7 @@ out(submit(raw, "alice@example.test", ["carol@outside.test", "erin@wkd.test", "b
   });
 });
 
-Deno.test("smtp send: from an alias and a +tag; disabled, foreign and missing senders refused", async () => {
+Deno.test("smtp send: from an alias and a +tag; no From: uses MAIL FROM; disabled and foreign refused", async () => {
   await withHarness(async (h) => {
     // An alias added after login: its keys are unlocked on first use.
     await h.control("POST", `/ref/v1/users/${ALICE}/addresses`, {
@@ -561,11 +561,18 @@ out(submit(m, "alice@example.test", ["carol@outside.test"]))
     const missing = await h.py(String.raw`
 out(submit("To: carol@outside.test\r\nSubject: no from\r\n\r\nHi\r\n", "alice@example.test", ["carol@outside.test"]))
 `);
-    assert.equal(missing.code, 554);
-    assert.match(String(missing.reply), /^5\.6\.0 .*From/);
+    // No From: field: sent as the envelope sender (RFC 6409 §8.1).
+    const noFrom = sentID(missing);
+    const [entry] = await h.outbox(noFrom);
+    assert.equal(entry.From.Address, "alice@example.test");
+    const nullSender = await h.py(String.raw`
+out(submit("To: carol@outside.test\r\nSubject: nobody\r\n\r\nHi\r\n", "", ["carol@outside.test"]))
+`);
+    assert.equal(nullSender.code, 554);
+    assert.match(String(nullSender.reply), /^5\.6\.0 .*From/);
     // Nothing of the refused ones left the server.
     const all = (await h.control("GET", "/ref/v1/outbox")).Outbox as OutboxEntry[];
-    assert.deepEqual(all.map((e) => e.Subject).sort(), ["From alias", "Tagged"]);
+    assert.deepEqual(all.map((e) => e.Subject).sort(), ["From alias", "Tagged", "no from"]);
   });
 });
 

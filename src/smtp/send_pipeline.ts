@@ -142,9 +142,12 @@ export function createSubmissionHandler(
     async submit(submission: Submission<SendingAccount>) {
       const account = submission.account;
       const message = parseOutgoing(submission.data);
-      if (!message.from) {
+      // Without a From: field the envelope sender is the author (RFC 6409 §8.1 lets a
+      // submission server add the field; the API writes it from the draft's sender). With the
+      // null reverse-path as well there is no author to name.
+      if (!message.from && !submission.mailFrom) {
         throw new SubmissionError(
-          "the message has no From: header field (RFC 5322 requires one)",
+          "the message has no From: header field and MAIL FROM names no sender",
           { code: 554, enhanced: "5.6.0" },
         );
       }
