@@ -71,6 +71,13 @@ export const FETCH_BATCH = 500;
 
 /** Pending output above this many bytes is written before the next message is encoded. */
 const WRITE_THRESHOLD = 64 * 1024;
+/**
+ * Messages a non-PEEK body fetch marks `\Seen` at a time, each group written out before the next
+ * is marked: a client that drops the connection mid-FETCH leaves at most this many messages
+ * marked read that it never received (the mark reaches the API first, so the response can say
+ * FLAGS (\Seen)).
+ */
+export const SEEN_GROUP = 50;
 
 /** Pieces of output at least this large are passed on as they are instead of being packed. */
 const PACK_LIMIT = 16 * 1024;
@@ -214,6 +221,18 @@ class FetchWriter {
     const rows: FlagRow[] = this.#needsRow
       ? view.store.membership.fetchRows(view.mailboxId, ranges)
       : view.store.membership.flagRows(view.mailboxId, ranges);
+    if (!this.#setsSeen) return await this.#rows(rows);
+    for (let i = 0; i < rows.length; i += SEEN_GROUP) {
+      await this.#rows(rows.slice(i, i + SEEN_GROUP));
+      // Out before the next group is marked read.
+      this.#e.flush();
+      if (this.#sink.size > 0) await this.#session.write(this.#sink.take());
+    }
+  }
+
+  /** Marks `\Seen` where this fetch sets it, then writes the rows' responses. */
+  async #rows(rows: FlagRow[]): Promise<void> {
+    const view = this.#view;
     const seenNow = await this.#markSeen(rows);
     // Not in the snapshot: the client does not know them yet.
     const visible = rows.filter((row) => view.seqOf(row.uid) !== undefined);

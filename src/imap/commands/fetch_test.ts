@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { FakeSession, LocalAccount } from "../_test_account.ts";
 import { MessageFlag } from "../../store/mod.ts";
-import { fetchCommand, PartsSink } from "./fetch.ts";
+import { fetchCommand, PartsSink, SEEN_GROUP } from "./fetch.ts";
 
 /** Expected output written with `\n`; the wire uses CRLF everywhere. */
 function crlf(text: string): string {
@@ -282,6 +282,31 @@ Deno.test("FETCH: a non-PEEK body fetch sets \\Seen once, reports FLAGS, and the
       assert.match(t.output, /^\* 1 FETCH \(FLAGS \(\\Seen\) RFC822\.TEXT \{55\}\r\n/);
       const full = await s.run(fetchCommand, "a4 UID FETCH 2 RFC822");
       assert.match(full.output, /^\* 2 FETCH \(UID 2 FLAGS \(\\Seen\) RFC822 \{399\}\r\nDate:/);
+    },
+  );
+});
+
+Deno.test("FETCH: a non-PEEK body fetch marks \\Seen a group at a time, each written first", async () => {
+  await withInbox(
+    Array.from({ length: 120 }, () => ({ literal: RFC_MESSAGE })),
+    async (s, account) => {
+      // What had been written when each group was marked read.
+      const marked: { count: number; written: number }[] = [];
+      const store = account.storeFlags.bind(account);
+      account.storeFlags = (origin, mailbox, uids, change) => {
+        marked.push({
+          count: uids.length,
+          written: (s.output.match(/\* \d+ FETCH/g) ?? []).length,
+        });
+        return store(origin, mailbox, uids, change);
+      };
+      const r = await s.run(fetchCommand, "a1 FETCH 1:* (BODY[]<0.4>)");
+      assert.equal((r.output.match(/FLAGS \(\\Seen\)/g) ?? []).length, 120);
+      assert.deepEqual(marked, [
+        { count: SEEN_GROUP, written: 0 },
+        { count: SEEN_GROUP, written: SEEN_GROUP },
+        { count: 120 - 2 * SEEN_GROUP, written: 2 * SEEN_GROUP },
+      ]);
     },
   );
 });
