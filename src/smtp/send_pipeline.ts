@@ -86,6 +86,17 @@ async function mapLimit<T, R>(
   return out;
 }
 
+/**
+ * An address as compared between the envelope and the header: lower case, and a quoted local
+ * part unquoted (`RCPT TO:<"john doe"@x>` names the `To: "john doe"@x` the header parser reads as
+ * `john doe@x`).
+ */
+function addressKey(address: string): string {
+  const a = address.trim();
+  const m = /^"((?:[^"\\]|\\.)*)"(@.*)$/.exec(a);
+  return (m ? m[1].replace(/\\(.)/g, "$1") + m[2] : a).toLowerCase();
+}
+
 /** The draft's recipient lists from the envelope and the header (see step 4 of the module text). */
 export function draftRecipients(
   message: Pick<OutgoingMessage, "to" | "cc" | "bcc">,
@@ -93,14 +104,14 @@ export function draftRecipients(
 ): { to: EmailAddress[]; cc: EmailAddress[]; bcc: EmailAddress[] } {
   const envelope = new Map<string, string>();
   for (const r of rcptTo) {
-    const key = r.trim().toLowerCase();
+    const key = addressKey(r);
     if (key && !envelope.has(key)) envelope.set(key, r.trim());
   }
   const placed = new Set<string>();
   const take = (list: readonly { name: string; address: string }[]): EmailAddress[] => {
     const out: EmailAddress[] = [];
     for (const a of list) {
-      const key = a.address.toLowerCase();
+      const key = addressKey(a.address);
       if (!envelope.has(key) || placed.has(key)) continue;
       placed.add(key);
       out.push({ Name: a.name, Address: a.address });
