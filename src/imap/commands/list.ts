@@ -12,8 +12,9 @@
  *
  * What is sent for each listed name: `* LIST (<attributes>) "/" <name>`, the name in modified
  * UTF-7. Attributes are the mailbox's own (`\Noselect`, `\Noinferiors` and the special-use ones,
- * also on plain LIST so Apple Mail does not invent its own Sent and Trash), then `\HasChildren` or
- * `\HasNoChildren` (left out next to `\Noinferiors`, which implies `\HasNoChildren`, RFC 5258 §4),
+ * also on plain LIST so Apple Mail does not invent its own Sent and Trash; `\Noinferiors` on every
+ * `Labels/…` mailbox, since labels have no sub-labels), then `\HasChildren` or `\HasNoChildren`
+ * (left out next to `\Noinferiors`, which implies `\HasNoChildren`, RFC 5258 §4),
  * then `\Subscribed` when asked for. `LIST "" ""` answers the delimiter: `(\Noselect) "/" ""`.
  *
  * Extended syntax: selection options `(SUBSCRIBED REMOTE RECURSIVEMATCH SPECIAL-USE)`, several
@@ -169,7 +170,12 @@ function attributesOf(
   withSubscribed: boolean,
 ): string[] {
   const out = [...mailbox.attributes];
-  if (!hasAttribute(mailbox, "\\Noinferiors")) {
+  // Labels have no sub-labels (CREATE Labels/a/b is refused): say so, or clients offer "new
+  // subfolder" and fail.
+  if (mailbox.kind === "label" && !hasAttribute(mailbox, "\\Noinferiors")) {
+    out.push("\\Noinferiors");
+  }
+  if (!hasAttribute(mailbox, "\\Noinferiors") && mailbox.kind !== "label") {
     out.push(tree.hasChildren(mailbox.name) ? "\\HasChildren" : "\\HasNoChildren");
   }
   if (withSubscribed && mailbox.subscribed) out.push("\\Subscribed");

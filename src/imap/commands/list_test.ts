@@ -41,7 +41,7 @@ Deno.test('LIST "" *: every mailbox, special-use and children attributes, modifi
         '* LIST (\\HasChildren) "/" "Folders/Work"',
         '* LIST (\\HasNoChildren) "/" "Folders/Work/2024"',
         '* LIST (\\Noselect \\HasChildren) "/" "Labels"',
-        '* LIST (\\HasNoChildren) "/" "Labels/Receipts"',
+        '* LIST (\\Noinferiors) "/" "Labels/Receipts"',
         ...SYSTEM_BOTTOM,
       ),
     );
@@ -126,7 +126,7 @@ Deno.test('LIST (SUBSCRIBED) "" "*" RETURN (SPECIAL-USE): Thunderbird\'s login L
         '* LIST (\\HasNoChildren \\Subscribed) "/" "Folders/Caf&AOk- &JhU-"',
         '* LIST (\\HasChildren \\Subscribed) "/" "Folders/Work"',
         '* LIST (\\Noselect \\HasChildren \\Subscribed) "/" "Labels"',
-        '* LIST (\\HasNoChildren \\Subscribed) "/" "Labels/Receipts"',
+        '* LIST (\\Noinferiors \\Subscribed) "/" "Labels/Receipts"',
         '* LIST (\\Noinferiors \\Sent \\Subscribed) "/" "Sent"',
         '* LIST (\\Noinferiors \\Flagged \\Subscribed) "/" "Starred"',
         '* LIST (\\Noinferiors \\Trash \\Subscribed) "/" "Trash"',
@@ -185,7 +185,7 @@ Deno.test("LIST (SPECIAL-USE) and RETURN (SUBSCRIBED CHILDREN)", async () => {
       ret.output,
       lines(
         '* LIST (\\Noselect \\HasChildren \\Subscribed) "/" "Labels"',
-        '* LIST (\\HasNoChildren) "/" "Labels/Receipts"',
+        '* LIST (\\Noinferiors) "/" "Labels/Receipts"',
       ),
     );
   });

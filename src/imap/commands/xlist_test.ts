@@ -20,7 +20,7 @@ Deno.test("XLIST lists what LIST lists, in XLIST lines; a label's name is encode
     await account.createMailbox("setup", "Labels/Café");
     const { result, output } = await session.run(xlistCommand, 'a1 XLIST "" "Labels/*"');
     assert.equal(tagged(result), "a1 OK XLIST completed");
-    assert.equal(output, '* XLIST (\\HasNoChildren) "/" "Labels/Caf&AOk-"\r\n');
+    assert.equal(output, '* XLIST (\\Noinferiors) "/" "Labels/Caf&AOk-"\r\n');
     const bad = await session.run(xlistCommand, 'a2 XLIST "" "*" extra');
     assert.equal(bad.result.status, "BAD");
   });
