@@ -23,6 +23,7 @@ import type { MailboxView } from "../state/mailbox_view.ts";
 import {
   CollectingSink,
   Decoder,
+  encodeMailboxName,
   Encoder,
   Reader,
   type ReaderEvent,
@@ -409,7 +410,7 @@ export class Session implements SessionApi {
     if (gone !== undefined) {
       // The login's address was disabled or removed while the session was open (split mode).
       this.#opts.log(`imap ${this.id}: ending the session: ${gone}`);
-      await this.write(enc.encode(`* BYE ${oneLine(gone)}\r\n`));
+      await this.write(enc.encode(`* BYE ${responseText(gone)}\r\n`));
       this.#closing = true;
       return;
     }
@@ -465,7 +466,7 @@ export class Session implements SessionApi {
   async #writeTagged(tag: string, result: CommandResult): Promise<boolean> {
     if (result.sent) return true; // the handler wrote the tagged line itself (STARTTLS)
     const code = result.code ? `[${result.code}] ` : "";
-    await this.write(enc.encode(`${tag} ${result.status} ${code}${oneLine(result.text)}\r\n`));
+    await this.write(enc.encode(`${tag} ${result.status} ${code}${responseText(result.text)}\r\n`));
     return true;
   }
 
@@ -491,9 +492,29 @@ function truncate(s: string): string {
   return s.length > 32 ? s.slice(0, 32) + "…" : s;
 }
 
-function oneLine(s: string): string {
-  return s.replace(/[\r\n]+/g, " ");
+/**
+ * A response text as IMAP allows it: one line of 7-bit characters (RFC 3501 `text`). Our own
+ * typography (`§`, dashes, quotes) becomes ASCII; texts name mailboxes by their decoded names
+ * (`Folders/Café`), so any other run of characters is written in modified UTF-7, the form the
+ * client knows the name in (`Folders/Caf&AOk-`).
+ */
+export function responseText(s: string): string {
+  return s.replace(/[\r\n]+/g, " ")
+    .replace(/[§…–—‘’“”]/g, (c) => TYPOGRAPHIC[c])
+    .replace(/[^\x20-\x7e]+/g, (run) => encodeMailboxName(run));
 }
+
+/** Our own texts' typographic characters, in ASCII. */
+const TYPOGRAPHIC: Record<string, string> = {
+  "§": "section ",
+  "…": "...",
+  "–": "-",
+  "—": "-",
+  "‘": "'",
+  "’": "'",
+  "“": '"',
+  "”": '"',
+};
 
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
