@@ -6,7 +6,11 @@ import { fakeContext } from "./_fake_account.ts";
 import { ensureRecoveryMailbox } from "./recovery_mailbox.ts";
 import { UpdateBus } from "./update_bus.ts";
 
-function connector(store: Store, showAllMail = true) {
+function connector(
+  store: Store,
+  showAllMail = true,
+  user?: { UsedSpace: number; MaxSpace: number },
+) {
   const f = fakeContext(store);
   const c = createAccountConnector({
     id: "acc",
@@ -15,7 +19,7 @@ function connector(store: Store, showAllMail = true) {
     bus: f.ctx.bus,
     api: f.api,
     fetcher: f.ctx.fetcher,
-    keys: { addresses: [], addressKeys: new Map() },
+    keys: { addresses: [], addressKeys: new Map(), user },
     literals: f.ctx.literals,
     showAllMail,
     log: () => {},
@@ -111,19 +115,8 @@ Deno.test("connector: needs an API (client or api) and a fetcher", () => {
 Deno.test("connector: storage usage is the user's, shared by split views and kept in place", () => {
   const store = Store.open(":memory:");
   try {
-    const f = fakeContext(store);
     const user = { UsedSpace: 5_000, MaxSpace: 1024 ** 3 };
-    const c = createAccountConnector({
-      id: "acc",
-      primaryEmail: "me@example.test",
-      store,
-      bus: f.ctx.bus,
-      api: f.api,
-      fetcher: f.ctx.fetcher,
-      keys: { addresses: [], addressKeys: new Map(), user },
-      literals: f.ctx.literals,
-      log: () => {},
-    });
+    const { c } = connector(store, true, user);
     const view = c.forAddress("addrB");
     assert.deepEqual(c.storageUsage(), { usedBytes: 5_000, limitBytes: 1024 ** 3 });
     // The account runtime updates the same object from events; every view sees it.
