@@ -633,13 +633,7 @@ export class AccountRuntime {
         const kept = this.#mailSettings;
         if (kept) this.#mailSettings = { value: { ...kept.value, ...settings }, at: Date.now() };
       },
-      onStorage: (storage) => {
-        // In place: the connector reads the same user object (IMAP GETQUOTA).
-        const user = this.#unlocked?.user;
-        if (!user) return;
-        if (storage.UsedSpace !== undefined) user.UsedSpace = storage.UsedSpace;
-        if (storage.MaxSpace !== undefined) user.MaxSpace = storage.MaxSpace;
-      },
+      onStorage: (storage) => this.#setStorage(storage),
       onNotice: (n) => this.#notice(n),
       log: (m) => this.#o.output.warn(`${this.email}: ${m}`, { account: this.email }),
     });
@@ -652,14 +646,22 @@ export class AccountRuntime {
    * A failure is logged and leaves the previous addresses in force (the next address event
    * retries).
    */
-  /** Reads the user's storage figures again (after the event loop took its cursor). */
-  async #refreshStorage(client: ApiClient): Promise<void> {
+  /**
+   * Takes the storage figures given (from an event or a fresh read of the user) into the unlocked
+   * user, in place: the connector reads the same object (IMAP GETQUOTA).
+   */
+  #setStorage(figures: { UsedSpace?: number; MaxSpace?: number }): void {
     const user = this.#unlocked?.user;
     if (!user) return;
+    if (figures.UsedSpace !== undefined) user.UsedSpace = figures.UsedSpace;
+    if (figures.MaxSpace !== undefined) user.MaxSpace = figures.MaxSpace;
+  }
+
+  /** Reads the user's storage figures again (after the event loop took its cursor). */
+  async #refreshStorage(client: ApiClient): Promise<void> {
+    if (!this.#unlocked) return;
     try {
-      const fresh = await getUser(client);
-      user.UsedSpace = fresh.UsedSpace;
-      user.MaxSpace = fresh.MaxSpace;
+      this.#setStorage(await getUser(client));
     } catch (err) {
       if (err instanceof SignedOutError) throw err;
       // Not worth failing the start over: the next event with figures corrects them.
@@ -684,9 +686,7 @@ export class AccountRuntime {
     }
     const before = new Set(unlocked.addresses.map((a) => `${a.ID} ${a.Status}`));
     unlocked.addresses.splice(0, unlocked.addresses.length, ...fresh.addresses);
-    // The user was read again too: its storage figures are the newest (IMAP GETQUOTA).
-    unlocked.user.UsedSpace = fresh.user.UsedSpace;
-    unlocked.user.MaxSpace = fresh.user.MaxSpace;
+    this.#setStorage(fresh.user); // the user was read again too: its figures are the newest
     // An address whose keys unlocked before but not now (a transient failure) keeps its old
     // keys: mail built without them would stay a placeholder until a resync.
     const kept = new Map(unlocked.addressKeys);

@@ -40,7 +40,7 @@ import {
   SystemLabel,
 } from "../api/mod.ts";
 import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
-import { parseAddresses, parseMessage } from "../mime/mod.ts";
+import { bytesEqual, parseAddresses, parseHeader } from "../mime/mod.ts";
 import {
   type FlagUpdate,
   type MailboxId,
@@ -102,7 +102,7 @@ export function chooseAddress(
   const own = ctx.addresses.find((a) => a.ID === ctx.addressId);
   let header;
   try {
-    header = parseMessage(literal).header;
+    header = parseHeader(literal).header;
   } catch {
     return { address: own, fromAddress: undefined };
   }
@@ -135,7 +135,7 @@ export function importFlags(
   else {
     let received = false;
     try {
-      received = parseMessage(literal).header.has("Received");
+      received = parseHeader(literal).header.has("Received");
     } catch {
       received = false;
     }
@@ -215,7 +215,7 @@ async function labelKnownCopy(
 ): Promise<string | undefined> {
   let named: string | undefined;
   try {
-    named = parseMessage(literal).header.get("X-Pm-Internal-Id")?.trim();
+    named = parseHeader(literal).header.get("X-Pm-Internal-Id")?.trim();
   } catch {
     return undefined;
   }
@@ -223,19 +223,13 @@ async function labelKnownCopy(
   const id = ctx.store.messages.byRemoteId(named as RemoteMessageId);
   if (id === undefined) return undefined;
   const cached = await ctx.literals.get(id).catch(() => undefined);
-  if (!cached || !sameBytes(cached, literal)) return undefined;
+  if (!cached || !bytesEqual(cached, literal)) return undefined;
   try {
     await ctx.api.label([named], mailboxRemoteId);
   } catch (error) {
     throw apiFailure("Copying the message into the mailbox", error);
   }
   return named;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 async function importOne(

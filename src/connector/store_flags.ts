@@ -196,11 +196,9 @@ export async function storeFlags(
 
     let deletedChanged: Uid[] = [];
     const uidList = picked.map((p) => p.uid);
-    if (!keepsDeleted) {
-      // Nothing to record.
-    } else if (change.mode === "replace") {
+    if (keepsDeleted && change.mode === "replace") {
       deletedChanged = store.membership.setDeleted(mailboxId, uidList, parsed.deleted);
-    } else if (parsed.deleted) {
+    } else if (keepsDeleted && parsed.deleted) {
       deletedChanged = store.membership.setDeleted(mailboxId, uidList, change.mode === "add");
     }
 

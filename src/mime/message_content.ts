@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { bytesEqual } from "./_bytes.ts";
 import { decodeCharset, decodeParams } from "./encoded_word.ts";
 import type { MimePart } from "./entity.ts";
 import { htmlToText, textToHtml } from "./html_text.ts";
@@ -197,9 +198,7 @@ class Collector {
 function sameAttachment(a: MessageAttachment, b: MessageAttachment): boolean {
   if (a === b) return true;
   if (a.name !== b.name || a.mimeType !== b.mimeType || a.contentID !== b.contentID) return false;
-  if (a.data.length !== b.data.length) return false;
-  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return false;
-  return true;
+  return bytesEqual(a.data, b.data);
 }
 
 function richOf(segments: Segment[]): string {

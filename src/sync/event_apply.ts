@@ -34,6 +34,7 @@ import {
 } from "../api/mod.ts";
 import { PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
 import type { UpdateData } from "../connector/updates.ts";
+import { bytesEqual } from "../mime/mod.ts";
 import type {
   InternalMessageId,
   MailboxId,
@@ -397,18 +398,12 @@ async function draftChanged(
   const stored = store.messages.get(id);
   if (!stored) return false;
   const literal = readLiteral ? await readLiteral(id) : undefined;
-  if (literal) return !sameBytes(literal, fetched.literal);
+  if (literal) return !bytesEqual(literal, fetched.literal);
   const b = fetched.built;
   return stored.size !== b.literalSize || stored.envelope !== b.envelope ||
     stored.bodyStructure !== b.bodyStructure || stored.body !== b.body ||
-    !sameBytes(stored.header, b.headerBytes) ||
+    !bytesEqual(stored.header, b.headerBytes) ||
     (stored.buildStatus === "failed") !== (b.status === "failed");
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** What {@link applyPreparedEvent} did. */

@@ -224,9 +224,7 @@ class FetchWriter {
     if (!this.#setsSeen) return await this.#rows(rows);
     for (let i = 0; i < rows.length; i += SEEN_GROUP) {
       await this.#rows(rows.slice(i, i + SEEN_GROUP));
-      // Out before the next group is marked read.
-      this.#e.flush();
-      if (this.#sink.size > 0) await this.#session.write(this.#sink.take());
+      await this.finish(); // out before the next group is marked read
     }
   }
 
@@ -255,6 +253,7 @@ class FetchWriter {
     }
   }
 
+  /** Writes out what is still buffered. */
   async finish(): Promise<void> {
     this.#e.flush();
     if (this.#sink.size > 0) await this.#session.write(this.#sink.take());

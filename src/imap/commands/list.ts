@@ -39,7 +39,7 @@ import type { Decoder } from "../wire/mod.ts";
 import { accountOf, DELIMITER, isSelectable, syntaxError } from "./command_support.ts";
 import { canonicalPattern, MailboxPattern } from "./mailbox_match.ts";
 import { MailboxTree, type TreeEntry } from "./mailbox_tree.ts";
-import { parseStatusItems, type StatusItem, writeStatus } from "./status_items.ts";
+import { parseStatusItems, statusContext, type StatusItem, writeStatus } from "./status_items.ts";
 
 /** RFC 6154 special-use attributes. */
 export const SPECIAL_USE_ATTRIBUTES: readonly string[] = [
@@ -283,10 +283,13 @@ export const listCommand: CommandSpec = {
           throw error;
         }
         await session.respond((e) =>
-          writeStatus(e, mailbox.name, values, status, {
-            appendLimit: session.appendLimit,
-            expungeFreesStorage: account.expungeFreesStorage?.(mailbox) ?? true,
-          })
+          writeStatus(
+            e,
+            mailbox.name,
+            values,
+            status,
+            statusContext(account, mailbox, session.appendLimit),
+          )
         );
       }
     }

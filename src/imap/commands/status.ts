@@ -25,7 +25,7 @@ import {
   ok,
 } from "../session/context.ts";
 import { accountOf, isResult, refusal, selectableMailbox, syntaxError } from "./command_support.ts";
-import { parseStatusItems, writeStatus } from "./status_items.ts";
+import { parseStatusItems, statusContext, writeStatus } from "./status_items.ts";
 
 /** The STATUS command. */
 export const statusCommand: CommandSpec = {
@@ -48,10 +48,13 @@ export const statusCommand: CommandSpec = {
     }
     if (items.includes("HIGHESTMODSEQ")) ctx.session.enable("CONDSTORE");
     await ctx.session.respond((e) =>
-      writeStatus(e, mailbox.name, status, items, {
-        appendLimit: ctx.session.appendLimit,
-        expungeFreesStorage: account.expungeFreesStorage?.(mailbox) ?? true,
-      })
+      writeStatus(
+        e,
+        mailbox.name,
+        status,
+        items,
+        statusContext(account, mailbox, ctx.session.appendLimit),
+      )
     );
     return ok("STATUS completed");
   },

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { MailboxStatus } from "../../store/mod.ts";
+import type { MailAccount } from "../../connector/account.ts";
+import type { Mailbox, MailboxStatus } from "../../store/mod.ts";
 import type { Decoder, Encoder } from "../wire/mod.ts";
 
 /** The STATUS items this server answers. */
@@ -62,6 +63,15 @@ export interface StatusContext {
    * Drafts; elsewhere it only takes a folder or label off: `DELETED-STORAGE` is then 0).
    */
   expungeFreesStorage: boolean;
+}
+
+/** The {@link StatusContext} of `mailbox` for a session with APPENDLIMIT `appendLimit`. */
+export function statusContext(
+  account: MailAccount,
+  mailbox: Mailbox,
+  appendLimit: number,
+): StatusContext {
+  return { appendLimit, expungeFreesStorage: account.expungeFreesStorage?.(mailbox) ?? true };
 }
 
 /**
