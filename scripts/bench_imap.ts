@@ -17,8 +17,10 @@
  *    caches), then `--repeat` timed passes, alternating servers. A pass is one fresh connection
  *    (LOGIN untimed) running, each timed from sending the command to its tagged response:
  *    `SELECT INBOX`, `UID FETCH 1:* (FLAGS RFC822.SIZE ENVELOPE)`, `UID FETCH 1:* BODY.PEEK[]`,
- *    `UID SEARCH HEADER Subject <word>`, `UID SEARCH SINCE <median date>`, and `UID STORE` of
- *    `+FLAGS (\Flagged)` then `-FLAGS (\Flagged)` on the first 1,000 UIDs.
+ *    `UID SEARCH HEADER Subject <word>`, `UID SEARCH SINCE <median date>`, `SORT (REVERSE DATE)
+ *    UTF-8 ALL`, `SORT (SUBJECT) UTF-8 ALL` (not an issue-4 target; both servers must answer the
+ *    same order), and `UID STORE` of `+FLAGS (\Flagged)` then `-FLAGS (\Flagged)` on the first
+ *    1,000 UIDs.
  * 5. A table: median time per command on each server, the ratio bridge/Dovecot and the target
  *    (≤ 1.5×), plus cross-checks (both servers must answer the same number of messages and hits).
  *
@@ -79,6 +81,11 @@ if (!Number.isInteger(REPEAT) || REPEAT < 1) fail("--repeat must be a positive i
 const STORE = Number(values.store ?? "1000");
 if (!Number.isInteger(STORE) || STORE < 1) fail("--store must be a positive integer");
 const SUBJECT_WORD = values.subject ?? "report";
+/**
+ * SORT by message number (the Maildir holds bridge's INBOX in UID order, so both servers number
+ * the messages alike and must answer the same order).
+ */
+const SORTS = ["SORT (REVERSE DATE) UTF-8 ALL", "SORT (SUBJECT) UTF-8 ALL"];
 if (!/^[A-Za-z0-9]+$/.test(SUBJECT_WORD)) fail("--subject must be one ASCII word");
 const log = (s: string) => {
   if (!values.json) console.error(s);
@@ -675,8 +682,16 @@ interface Op {
   ms: number;
   responses: number;
   bytes: number;
-  /** Hits of a SEARCH, EXISTS of SELECT. */
+  /** Hits of a SEARCH or SORT, EXISTS of SELECT. */
   count?: number;
+  /** The message numbers a SORT answered, in order (both servers must agree). */
+  order?: string;
+}
+
+/** The numbers of a `* SORT` response, as one string. */
+function sortOrder(r: CommandResult): string {
+  const line = r.texts.find((t) => t.startsWith("* SORT"));
+  return line ? line.trim().split(" ").slice(2).join(" ") : "";
 }
 
 function searchHits(r: CommandResult): number {
@@ -700,8 +715,8 @@ async function pass(
 ): Promise<Op[]> {
   const conn = await login(port, user, password);
   const ops: Op[] = [];
-  const add = (name: string, r: CommandResult, count?: number) =>
-    ops.push({ name, ms: r.ms, responses: r.responses, bytes: r.bytes, count });
+  const add = (name: string, r: CommandResult, count?: number, order?: string) =>
+    ops.push({ name, ms: r.ms, responses: r.responses, bytes: r.bytes, count, order });
   const c = {
     async ok(command: string, opts: { keepText?: boolean } = {}): Promise<CommandResult> {
       const measured = !command.startsWith("UID SEARCH ALL");
@@ -725,6 +740,11 @@ async function pass(
     add(`UID SEARCH HEADER Subject ${SUBJECT_WORD}`, header, searchHits(header));
     const sinceR = await c.ok(`UID SEARCH SINCE ${since}`, { keepText: true });
     add(`UID SEARCH SINCE ${since}`, sinceR, searchHits(sinceR));
+    for (const sort of SORTS) {
+      const r = await c.ok(sort, { keepText: true });
+      const order = sortOrder(r);
+      add(sort, r, order === "" ? 0 : order.split(" ").length, order);
+    }
     const all = await c.ok("UID SEARCH ALL", { keepText: true });
     const uids = (all.texts.find((t) => t.startsWith("* SEARCH")) ?? "").trim().split(" ")
       .slice(2).map(Number).sort((a, b) => a - b);
@@ -1041,8 +1061,9 @@ try {
       dovecotCount: dov.count,
     };
   });
-  const mismatches = rows.filter((r) =>
+  const mismatches = rows.filter((r, i) =>
     r.bridgeCount !== r.dovecotCount ||
+    runs.bridge[0][i].order !== runs.dovecot[0][i].order ||
     (r.command.startsWith("UID FETCH") && r.bridgeResponses !== r.dovecotResponses)
   ).map((r) => r.command);
   const figures = {

@@ -6,7 +6,8 @@
  *
  * - curl (`imap://`): LIST, FETCH of one message by UID, SEARCH;
  * - python3 `imaplib`: LIST with special-use (plain and `RETURN (SPECIAL-USE)`), SELECT/STATUS
- *   counts against the API, SEARCH by subject, sender and dates, FETCH `BODY.PEEK[]` decoded and
+ *   counts against the API, SEARCH by subject, sender and dates, UID SORT by date, arrival,
+ *   subject, sender, display name and size, FETCH `BODY.PEEK[]` decoded and
  *   compared with what the sender sent (text and attachment bytes), a non-PEEK fetch setting
  *   \Seen, STORE \Seen/\Flagged reaching the API, COPY to a label and MOVE to a folder (with
  *   COPYUID), EXPUNGE in Trash deleting for good, APPEND to INBOX importing (APPENDUID), IDLE
@@ -245,6 +246,18 @@ out = {}
 for name, crit in A["searches"].items():
     data = ok(*m.uid("SEARCH", crit))
     out[name] = sorted(int(x) for x in (data[0] or b"").split())
+m.logout()
+print(json.dumps(out))
+`;
+
+/** UID SORT (imaplib's `sort`) for each [criteria, search] pair of A["sorts"] in INBOX. */
+const SORT = String.raw`
+m = connect()
+ok(*m.select("INBOX", readonly=True))
+out = {}
+for name, (crit, search) in A["sorts"].items():
+    data = ok(*m.uid("SORT", crit, "UTF-8", search))
+    out[name] = [int(x) for x in (data[0] or b"").split()]
 m.logout()
 print(json.dumps(out))
 `;
@@ -500,6 +513,34 @@ Deno.test({
             // curl searches by sequence number: the position of the UID in INBOX.
             Object.keys(inbox).map(Number).sort((m, n) => m - n).indexOf(a) + 1}`,
         );
+      });
+
+      await t.step("SORT by date, subject, sender and size (imaplib)", async () => {
+        const [p, u, a] = ["plain", "unicode", "attachment"].map(uid);
+        const r = await python(home, conn, SORT, {
+          sorts: {
+            newest: ["(REVERSE DATE)", 'SUBJECT "E2E"'],
+            arrival: ["(ARRIVAL)", 'SUBJECT "E2E"'],
+            subject: ["(SUBJECT)", 'SUBJECT "E2E"'],
+            from: ["(REVERSE FROM)", 'SUBJECT "E2E"'],
+            display: ["(DISPLAYFROM)", 'SUBJECT "E2E"'],
+            size: ["(REVERSE SIZE)", 'SUBJECT "E2E"'],
+            narrowed: ["(DATE)", 'SUBJECT "E2E" NOT FROM dan@sender.test'],
+          },
+        });
+        assert.deepEqual(r, {
+          newest: [a, u, p],
+          arrival: [p, u, a],
+          // "E2E plain hello", "E2E unicode …", "E2E with attachment".
+          subject: [p, u, a],
+          // dan, carol, bob (the local parts).
+          from: [a, u, p],
+          // "Bob Sender", "Carol Ünïcode", "Dan Files".
+          display: [p, u, a],
+          // The attachment's message is the largest, the plain one the smallest.
+          size: [a, u, p],
+          narrowed: [p, u],
+        });
       });
 
       const raw: Record<string, string> = {};

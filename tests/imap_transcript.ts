@@ -900,6 +900,8 @@ export const CAPABILITY_USES: Readonly<Record<string, RegExp>> = {
   "LIST-STATUS": /^C\d+: \S+ LIST .*RETURN \(.*STATUS \(/m,
   "XLIST": /^C\d+: \S+ XLIST /m,
   "ESEARCH": /^C\d+: \S+ (UID )?SEARCH RETURN /m,
+  "SORT": /^C\d+: \S+ (UID )?SORT \(/m,
+  "SORT=DISPLAY": /^C\d+: \S+ (UID )?SORT \(.*DISPLAY(FROM|TO)/m,
   "CONDSTORE": /^C\d+: \S+ .*(UNCHANGEDSINCE|CHANGEDSINCE|\(CONDSTORE\)|ENABLE CONDSTORE)/m,
   "QRESYNC": /^C\d+: \S+ (ENABLE .*QRESYNC|UID FETCH .*VANISHED)/m,
   "QUOTA": /^C\d+: \S+ GETQUOTAROOT /m,

@@ -497,6 +497,37 @@ export class Membership {
   }
 
   /**
+   * What SORT compares for the UIDs in `ranges`, ascending: INTERNALDATE, RFC822.SIZE and, with
+   * `header`, the stored header block (an empty array without). One query per range; like
+   * {@link headerRows} it is the whole table's: callers pass UIDs they hold.
+   */
+  sortRows(
+    mailbox: MailboxId,
+    ranges: readonly UidRange[],
+    header: boolean,
+  ): { uid: Uid; internalDate: number; size: number; header: Uint8Array }[] {
+    const st = this.#sql.q(
+      `SELECT mm.uid, m.internal_date, m.size${header ? ", m.header" : ""}
+       FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+       WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? ORDER BY mm.uid`,
+    );
+    const none = new Uint8Array(0);
+    return normalizeRanges(ranges).flatMap((range) =>
+      (st.all(mailbox, range.first, range.last) as {
+        uid: number;
+        internal_date: number;
+        size: number;
+        header?: Uint8Array;
+      }[]).map((r) => ({
+        uid: r.uid as Uid,
+        internalDate: r.internal_date,
+        size: r.size,
+        header: r.header ?? none,
+      }))
+    );
+  }
+
+  /**
    * The UIDs in `ranges` whose search text of header `field` (`search_fields.ts`) contains
    * `needle` case-folded, ascending; with `needle` "" those whose header has the field at all.
    * This is what `HeaderSearch.contains` of the IMAP search answers, from the index: one query

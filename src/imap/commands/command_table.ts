@@ -31,6 +31,7 @@ import { renameCommand } from "./rename.ts";
 import { searchCommand } from "./search.ts";
 import { selectCommand } from "./select.ts";
 import { setQuotaCommand } from "./setquota.ts";
+import { sortCommand } from "./sort.ts";
 import { starttlsCommand } from "./starttls.ts";
 import { statusCommand } from "./status.ts";
 import { storeCommand } from "./store.ts";
@@ -67,6 +68,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   searchCommand,
   selectCommand,
   setQuotaCommand,
+  sortCommand,
   starttlsCommand,
   statusCommand,
   storeCommand,

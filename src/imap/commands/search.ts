@@ -31,7 +31,7 @@ import {
   ok,
 } from "../session/context.ts";
 import { compactUidSet } from "../wire/mod.ts";
-import { parseSearchRequest, type SearchReturnOption } from "./search_keys.ts";
+import { parseSearchRequest, type SearchKey, type SearchReturnOption } from "./search_keys.ts";
 import { runSearch } from "./search_query.ts";
 
 /** Charsets SEARCH accepts. */
@@ -52,30 +52,13 @@ async function handleSearch(ctx: CommandContext): Promise<CommandResult> {
   if (!view || !account) throw new Error("SEARCH ran without a selected mailbox");
   const request = parseSearchRequest(args);
   if (!args.end()) return bad(args.error?.message ?? "Invalid SEARCH arguments", "CLIENTBUG");
-  if (request.charset !== undefined && !SEARCH_CHARSETS.includes(request.charset)) {
-    return no("Unsupported charset", `BADCHARSET (${SEARCH_CHARSETS.join(" ")})`);
-  }
-  // RFC 7162 §3.1: a MODSEQ search key is CONDSTORE-enabling.
-  if (request.modseq && !session.enabled.has("CONDSTORE")) session.enable("CONDSTORE");
-  let uids: Uid[];
-  try {
-    uids = await runSearch({ view, literal: (id) => account.literal(id) }, request.key);
-  } catch (error) {
-    if (!(error instanceof MailboxOperationError)) throw error;
-    return no(
-      `Some messages could not be searched now: ${error.message.replace(/[\r\n]+/g, " ")}`,
-      error.code,
-    );
-  }
+  const refused = request.charset === undefined ? undefined : charsetRefusal(request.charset);
+  if (refused) return refused;
+  const uids = await searchSelected(ctx, request.key, request.modseq);
+  if (!Array.isArray(uids)) return uids;
   const numbers = ctx.uid ? uids : uids.map((u) => view.seqOf(u)!);
-  const highestModseq = (picked: readonly Uid[]): number | undefined => {
-    if (!request.modseq || picked.length === 0) return undefined;
-    let max = 0;
-    for (const row of view.store.membership.flagRows(view.mailboxId, view.toUidRanges(picked))) {
-      if (row.modseq > max) max = row.modseq;
-    }
-    return max;
-  };
+  const highest = (picked: readonly Uid[]): number | undefined =>
+    request.modseq && picked.length > 0 ? highestModseq(ctx, picked) : undefined;
   let line: string;
   if (request.returnOptions) {
     const opts = request.returnOptions;
@@ -84,12 +67,53 @@ async function handleSearch(ctx: CommandContext): Promise<CommandResult> {
       ...(opts.has("MIN") ? uids.slice(0, 1) : []),
       ...(opts.has("MAX") ? uids.slice(-1) : []),
     ];
-    line = esearchLine(ctx.tag, ctx.uid, opts, numbers, highestModseq(picked));
+    line = esearchLine(ctx.tag, ctx.uid, opts, numbers, highest(picked));
   } else {
-    line = searchLine(numbers, highestModseq(uids));
+    line = searchLine(numbers, highest(uids));
   }
   await session.respond((e) => e.raw(line).crlf());
   return ok(`${ctx.name} completed`);
+}
+
+/** `NO [BADCHARSET (…)]` for a charset SEARCH and SORT do not take (upper case), else nothing. */
+export function charsetRefusal(charset: string): CommandResult | undefined {
+  if (SEARCH_CHARSETS.includes(charset)) return undefined;
+  return no("Unsupported charset", `BADCHARSET (${SEARCH_CHARSETS.join(" ")})`);
+}
+
+/**
+ * The UIDs of the selected mailbox matching `key`, ascending (SEARCH and SORT), or the `NO` to
+ * answer when a message it had to read cannot be loaded now. A MODSEQ key turns CONDSTORE on
+ * (RFC 7162 §3.1).
+ */
+export async function searchSelected(
+  ctx: CommandContext,
+  key: SearchKey,
+  modseq: boolean,
+): Promise<Uid[] | CommandResult> {
+  const { session } = ctx;
+  const view = session.view!;
+  const account = session.account!;
+  if (modseq && !session.enabled.has("CONDSTORE")) session.enable("CONDSTORE");
+  try {
+    return await runSearch({ view, literal: (id) => account.literal(id) }, key);
+  } catch (error) {
+    if (!(error instanceof MailboxOperationError)) throw error;
+    return no(
+      `Some messages could not be searched now: ${error.message.replace(/[\r\n]+/g, " ")}`,
+      error.code,
+    );
+  }
+}
+
+/** The highest mod-sequence among `uids` of the selected mailbox (RFC 7162 §3.1.5). */
+export function highestModseq(ctx: CommandContext, uids: readonly Uid[]): number {
+  const view = ctx.session.view!;
+  let max = 0;
+  for (const row of view.store.membership.flagRows(view.mailboxId, view.toUidRanges(uids))) {
+    if (row.modseq > max) max = row.modseq;
+  }
+  return max;
 }
 
 /** `* ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [COUNT n] [ALL set] [MODSEQ m]` (RFC 4731 §3.1). */

@@ -106,19 +106,29 @@ export function parseSearchRequest(args: Decoder): SearchRequest {
   }
   let charset: string | undefined;
   if (args.optionalKeyword("CHARSET")) charset = args.expectAString().toUpperCase();
-  const state = { modseq: false };
-  const keys: SearchKey[] = [];
-  while (!args.atEnd() && args.ok) keys.push(parseKey(args, 0, state));
-  if (keys.length === 0) args.fail("Expected a search key");
+  const { key, modseq } = parseSearchKeys(args);
   const request: {
     key: SearchKey;
     modseq: boolean;
     charset?: string;
     returnOptions?: ReadonlySet<SearchReturnOption>;
-  } = { key: { kind: "and", keys }, modseq: state.modseq };
+  } = { key, modseq };
   if (charset !== undefined) request.charset = charset;
   if (returnOptions) request.returnOptions = returnOptions;
   return request;
+}
+
+/**
+ * Parses `1*(SP search-key)` up to the end of `args` (SEARCH after its RETURN and CHARSET, SORT
+ * after its charset): their conjunction, and whether a MODSEQ key is among them. Errors are
+ * recorded on `args`.
+ */
+export function parseSearchKeys(args: Decoder): { key: SearchKey; modseq: boolean } {
+  const state = { modseq: false };
+  const keys: SearchKey[] = [];
+  while (!args.atEnd() && args.ok) keys.push(parseKey(args, 0, state));
+  if (keys.length === 0) args.fail("Expected a search key");
+  return { key: { kind: "and", keys }, modseq: state.modseq };
 }
 
 function index(criteria: SearchCriteria): SearchKey {

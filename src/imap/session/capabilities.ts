@@ -13,6 +13,7 @@
  * | CHILDREN, SPECIAL-USE, LIST-EXTENDED, LIST-STATUS | `list.ts` |
  * | XLIST | `xlist.ts` (Gmail's special-folder LIST, for Outlook 2013/2016) |
  * | ESEARCH | `search.ts` (RETURN) |
+ * | SORT, SORT=DISPLAY | `sort.ts` (UID SORT too; the order in `sort_order.ts`) |
  * | CONDSTORE | `fetch.ts`, `store.ts`, `search.ts`, `select.ts`, `status.ts` |
  * | QRESYNC | `enable.ts`, `select.ts` (QRESYNC parameter, `[CLOSED]`), `fetch.ts` (VANISHED), the view's flush (`* VANISHED`) |
  * | QUOTA, QUOTA=RES-STORAGE | `getquota.ts`, `getquotaroot.ts`, `setquota.ts` (refused: no QUOTASET), `status.ts` (DELETED-STORAGE) |
@@ -63,6 +64,8 @@ export function capabilities(state: CapabilityState): string[] {
     "LIST-STATUS",
     "XLIST",
     "ESEARCH",
+    "SORT",
+    "SORT=DISPLAY",
     "CONDSTORE",
     "QRESYNC",
     "QUOTA",
