@@ -57,10 +57,12 @@ export function headerSearchText(header: Header, name: string): string | null {
 
 /**
  * {@link headerSearchText} of each of {@link INDEXED_SEARCH_FIELDS} in a header block (the bytes
- * through the empty line that ends it).
+ * through the empty line that ends it, or the block already parsed).
  */
-export function indexedSearchTexts(block: Uint8Array): Record<IndexedSearchField, string | null> {
-  const { header } = parseHeader(block);
+export function indexedSearchTexts(
+  block: Uint8Array | Header,
+): Record<IndexedSearchField, string | null> {
+  const header = block instanceof Uint8Array ? parseHeader(block).header : block;
   return {
     subject: headerSearchText(header, "subject"),
     from: headerSearchText(header, "from"),

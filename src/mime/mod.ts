@@ -30,6 +30,7 @@ export {
   parseAddresses,
   parseAddressList,
 } from "./address.ts";
+export { baseSubject } from "./base_subject.ts";
 export { body, bodyStructure, writeBodyStructure } from "./body_structure.ts";
 export {
   type BuildAddress,
@@ -82,6 +83,7 @@ export {
   type RawParam,
 } from "./params.ts";
 export { findPart, parseSection, type Section, sectionBytes } from "./part_bytes.ts";
+export { type SortFields, sortFields } from "./sort_fields.ts";
 export { decodeQuotedPrintable, encodeQuotedPrintable } from "./quoted_printable.ts";
 export { decodeTransfer, encodeBase64Lines } from "./transfer_encoding.ts";
 export { binaryToBytes, binaryToText, bytesToBinary, toCrlf } from "./_bytes.ts";

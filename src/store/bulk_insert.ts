@@ -18,7 +18,7 @@ import type { InternalMessageId, MailboxId, Uid } from "./ids.ts";
 import { MailboxNotFoundError } from "./mailboxes.ts";
 import { MAX_UID, type MembershipRef } from "./membership.ts";
 import { ALL_MESSAGE_FLAGS, type SyncedMessage } from "./messages.ts";
-import { writeSearchFields } from "./search_fields.ts";
+import { writeHeaderFields } from "./sort_fields.ts";
 import type { Sql } from "./sql.ts";
 
 /** A new message and the mailboxes it goes into. */
@@ -87,7 +87,7 @@ export class BulkInsert {
           m.remoteMeta ?? null,
         ) as { id: number };
         const id = row.id as InternalMessageId;
-        writeSearchFields(this.#sql, id, m.header);
+        writeHeaderFields(this.#sql, id, m.header);
         const added: MembershipRef[] = [];
         for (const mailbox of [...new Set(m.mailboxes)].sort((a, b) => a - b)) {
           let uid = uidNext.get(mailbox);

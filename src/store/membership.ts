@@ -19,6 +19,7 @@ import type { InternalMessageId, MailboxId, RemoteLabelId, RemoteMessageId, Uid 
 import { MailboxNotFoundError } from "./mailboxes.ts";
 import { MessageFlag } from "./messages.ts";
 import { isIndexedSearch, SEARCH_FIELD_COLUMNS, searchFieldNeedle } from "./search_fields.ts";
+import { SORT_FIELD_SQL, type SortStep } from "./sort_fields.ts";
 import type { Sql } from "./sql.ts";
 
 /** The largest UID IMAP allows (RFC 3501 `nz-number`, 32 bits). */
@@ -497,34 +498,20 @@ export class Membership {
   }
 
   /**
-   * What SORT compares for the UIDs in `ranges`, ascending: INTERNALDATE, RFC822.SIZE and, with
-   * `header`, the stored header block (an empty array without). One query per range; like
-   * {@link headerRows} it is the whole table's: callers pass UIDs they hold.
+   * The UIDs of a mailbox between `first` and `last` in the order of `steps` (SORT, RFC 5256:
+   * each step's field, descending when reversed, then UID order, which is sequence order), from
+   * the sort keys the index keeps (`sort_fields.ts`). Like {@link headerRows} it is the whole
+   * table's: callers keep the UIDs they hold.
    */
-  sortRows(
-    mailbox: MailboxId,
-    ranges: readonly UidRange[],
-    header: boolean,
-  ): { uid: Uid; internalDate: number; size: number; header: Uint8Array }[] {
+  sortedUids(mailbox: MailboxId, steps: readonly SortStep[], first: Uid, last: Uid): Uid[] {
+    const order = steps.map((s) => `${SORT_FIELD_SQL[s.field]}${s.reverse ? " DESC" : ""}`);
     const st = this.#sql.q(
-      `SELECT mm.uid, m.internal_date, m.size${header ? ", m.header" : ""}
-       FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
-       WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ? ORDER BY mm.uid`,
+      `SELECT mm.uid FROM mailbox_messages mm
+       LEFT JOIN message_sort_keys k ON k.message_id = mm.message_id
+       WHERE mm.mailbox_id = ? AND mm.uid BETWEEN ? AND ?
+       ORDER BY ${[...order, "mm.uid"].join(", ")}`,
     );
-    const none = new Uint8Array(0);
-    return normalizeRanges(ranges).flatMap((range) =>
-      (st.all(mailbox, range.first, range.last) as {
-        uid: number;
-        internal_date: number;
-        size: number;
-        header?: Uint8Array;
-      }[]).map((r) => ({
-        uid: r.uid as Uid,
-        internalDate: r.internal_date,
-        size: r.size,
-        header: r.header ?? none,
-      }))
-    );
+    return (st.all(mailbox, first, last) as { uid: number }[]).map((r) => r.uid as Uid);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { InternalMessageId, RemoteLabelId, RemoteMessageId, Uid } from "./i
 import { MailboxNotFoundError } from "./mailboxes.ts";
 import { MAX_UID, normalizeRanges } from "./membership.ts";
 import { MessageFlag } from "./messages.ts";
+import type { SortField } from "./sort_fields.ts";
 
 const { Seen, Flagged, Answered, Draft } = MessageFlag;
 
@@ -227,6 +228,64 @@ Deno.test("fetchRows() and flagRows() serve merged UID ranges in order", () => {
   }
 });
 
+Deno.test("sortedUids() orders by the sort keys kept with each message, then by UID", () => {
+  const t = tempStore();
+  try {
+    const { messages, membership, mailboxes } = t.store;
+    const box = mailboxes.create({ name: "A", kind: "folder" });
+    const header = (text: string) => new TextEncoder().encode(text.replace(/\n/g, "\r\n") + "\r\n");
+    const specs: [string, number, number][] = [
+      // header, internal date, size
+      ["From: b@x\nSubject: two\nDate: Mon, 01 Jan 2024 12:00:00 +0200", 500, 300],
+      ["From: a@x\nSubject: Re: two", 1_704_103_200, 100], // no Date: INTERNALDATE = 10:00 UTC
+      ["From: B@y\nSubject: \u{1F600} one\nDate: Sun, 31 Dec 2023 00:00:00 +0000", 300, 200],
+      ["From: a@z\nSubject: [list] \uFFFD\nDate: garbage", 200, 100],
+    ];
+    const ids = specs.map(([h, internalDate, size], i) =>
+      messages.insert(sampleMessage(i + 1, { header: header(h), internalDate, size }))
+    );
+    membership.add(box.id, ids);
+    const order = (...steps: [string, boolean?][]) =>
+      membership.sortedUids(
+        box.id,
+        steps.map(([field, reverse]) => ({ field: field as SortField, reverse: reverse ?? false })),
+        1 as Uid,
+        MAX_UID as Uid,
+      );
+    assert.deepEqual(order(["from"]), [2, 4, 1, 3]);
+    assert.deepEqual(order(["from", true]), [1, 3, 2, 4]);
+    assert.deepEqual(order(["from"], ["arrival", true]), [2, 4, 1, 3]);
+    assert.deepEqual(order(["from"], ["arrival"]), [4, 2, 3, 1]);
+    // DATE: 4 has none that parses (200), 3 is 2023-12-31, 1 and 2 are both 10:00 UTC.
+    assert.deepEqual(order(["date"]), [4, 3, 1, 2]);
+    assert.deepEqual(order(["date", true]), [1, 2, 3, 4]);
+    // SUBJECT: "TWO", "TWO", "😀 ONE", "\uFFFD": U+FFFD sorts before U+1F600 (UTF-8 order).
+    assert.deepEqual(order(["subject"]), [1, 2, 4, 3]);
+    assert.deepEqual(order(["size"], ["subject", true]), [4, 2, 3, 1]);
+    assert.deepEqual(order(["arrival"]), [4, 3, 1, 2]);
+    assert.deepEqual(
+      membership.sortedUids(box.id, [{ field: "size", reverse: false }], 2 as Uid, 3 as Uid),
+      [2, 3],
+    );
+    // Rewriting the header block rewrites the keys.
+    messages.upsertFromSync(
+      sampleMessage(2, { header: header("From: zz@x"), internalDate: 1, size: 1 }),
+    );
+    assert.deepEqual(order(["from", true]), [2, 1, 3, 4]);
+    // A message deleted takes its keys along.
+    messages.delete(ids[0]);
+    const db = new DatabaseSync(t.path, { readOnly: true });
+    try {
+      const left = db.prepare("SELECT count(*) AS n FROM message_sort_keys").get() as { n: number };
+      assert.equal(left.n, 3);
+    } finally {
+      db.close();
+    }
+  } finally {
+    t.cleanup();
+  }
+});
+
 Deno.test("search() combines flag, keyword, date, size, UID and MODSEQ keys", () => {
   const t = tempStore();
   try {
@@ -360,6 +419,13 @@ Deno.test("at 100,000 messages every statement the store runs is served by an in
     const since = 1_700_000_000 + (N - 99) * 60;
     assert.equal(membership.search(all, { since }).length, 100);
     assert.equal(membership.search(all, { before: 1_700_000_000 + 101 * 60 }).length, 100);
+    const newest = membership.sortedUids(
+      all,
+      [{ field: "date", reverse: true }],
+      1 as Uid,
+      MAX_UID as Uid,
+    );
+    assert.deepEqual([newest.length, newest[0], newest[N - 1]], [N, N, 1]);
     const mark = mailboxes.require(all).highestModseq;
     messages.setFlags(ids.slice(0, 5), { mode: "add", flags: Flagged, keywords: ["x"] });
     membership.setDeleted(all, [7, 8] as Uid[], true);

@@ -13,7 +13,7 @@
 import type { Counters } from "./counters.ts";
 import type { InternalMessageId, MailboxId, RemoteAddressId, RemoteMessageId, Uid } from "./ids.ts";
 import type { Membership, MembershipRef } from "./membership.ts";
-import { writeSearchFields } from "./search_fields.ts";
+import { writeHeaderFields } from "./sort_fields.ts";
 import type { Sql } from "./sql.ts";
 
 /** Bits of the `flags` value. \Deleted is per mailbox (see membership.ts); other keywords are
@@ -181,7 +181,7 @@ export class Messages {
         message.remoteMeta ?? null,
       ) as { id: number };
       const id = row.id as InternalMessageId;
-      writeSearchFields(this.#sql, id, message.header);
+      writeHeaderFields(this.#sql, id, message.header);
       const add = this.#sql.q(
         "INSERT OR IGNORE INTO message_keywords (message_id, keyword) VALUES (?, ?)",
       );
@@ -220,7 +220,7 @@ export class Messages {
         message.remoteMeta ?? null,
         existing,
       );
-      writeSearchFields(this.#sql, existing, message.header);
+      writeHeaderFields(this.#sql, existing, message.header);
       this.#sql.q(
         `UPDATE mailbox_messages SET internal_date = ?, size = ?
          WHERE message_id = ? AND (internal_date <> ? OR size <> ?)`,

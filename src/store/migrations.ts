@@ -14,7 +14,7 @@
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
-import { indexedSearchTexts } from "../mime/mod.ts";
+import { indexedSearchTexts, sortFields } from "../mime/mod.ts";
 
 /** One schema step: SQL run with `exec`, or a function for steps that need logic. */
 export interface Migration {
@@ -167,11 +167,53 @@ function v3(db: DatabaseSync): void {
   db.exec("ALTER TABLE mailbox_expunged ADD COLUMN address_id TEXT");
 }
 
+/**
+ * Version 4: the values SORT compares per message (`sort_fields.ts`), filled from the stored
+ * header blocks, so SORT orders a mailbox in one query instead of parsing every header.
+ */
+function v4(db: DatabaseSync): void {
+  db.exec(`
+    -- SORT values (src/mime sort_fields.ts): the Date field in UTC (NULL: none that parses), and
+    -- the strings mapped for their collation, as UTF-8.
+    CREATE TABLE message_sort_keys (
+      message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+      sent_date INTEGER,
+      subject BLOB NOT NULL,
+      from_mailbox BLOB NOT NULL,
+      to_mailbox BLOB NOT NULL,
+      cc_mailbox BLOB NOT NULL,
+      display_from BLOB NOT NULL,
+      display_to BLOB NOT NULL
+    );`);
+  const insert = db.prepare(
+    `INSERT INTO message_sort_keys (message_id, sent_date, subject, from_mailbox, to_mailbox,
+       cc_mailbox, display_from, display_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const rows = db.prepare("SELECT id, header FROM messages ORDER BY id").iterate() as Iterable<
+    { id: number; header: Uint8Array }
+  >;
+  const utf8 = new TextEncoder();
+  for (const row of rows) {
+    const f = sortFields(row.header);
+    insert.run(
+      row.id,
+      f.sentDate,
+      utf8.encode(f.subject),
+      utf8.encode(f.from),
+      utf8.encode(f.to),
+      utf8.encode(f.cc),
+      utf8.encode(f.displayFrom),
+      utf8.encode(f.displayTo),
+    );
+  }
+}
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
   { version: 2, description: "search texts of Subject, From, To, Cc and Bcc", up: v2 },
   { version: 3, description: "the address of each expunge record", up: v3 },
+  { version: 4, description: "sort keys of every message", up: v4 },
 ];
 
 /** The version {@link MIGRATIONS} brings a database to. */

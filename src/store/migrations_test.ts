@@ -15,6 +15,7 @@ import {
   MIGRATIONS,
   schemaVersion,
 } from "./migrations.ts";
+import type { SortField } from "./sort_fields.ts";
 import { Store } from "./store.ts";
 
 /**
@@ -140,9 +141,53 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
       assert.deepEqual(store.membership.vanishedSince(1 as MailboxId, 0), [2, 4]);
       const mine = store.forAddress("addr" as RemoteAddressId).membership;
       assert.deepEqual(mine.vanishedSince(1 as MailboxId, 0), [2]);
+      checkSortKeys(store);
+    },
+  },
+  4: {
+    // Version 4's data: version 3's, and the sort keys as version 4 writes them.
+    seed(db) {
+      SEEDS[3].seed(db);
+      const utf8 = new TextEncoder();
+      const empty = new Uint8Array();
+      db.prepare(
+        `INSERT INTO message_sort_keys VALUES (3, NULL, ?, ?, ?, ?, ?, ?),
+           (5, NULL, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        empty,
+        empty,
+        empty,
+        empty,
+        empty,
+        empty,
+        utf8.encode("GRüßE AUS BERLIN"),
+        empty,
+        utf8.encode("A"),
+        empty,
+        empty,
+        utf8.encode("a@x.example"),
+      );
+    },
+    check(store) {
+      SEEDS[3].check(store);
     },
   },
 };
+
+/**
+ * How SORT orders INBOX (message 5 is UID 6, message 3 is UID 7): version 4 filled the keys from
+ * the stored header blocks (message 3's is empty), or the seed wrote them as version 4 does.
+ */
+function checkSortKeys(store: Store): void {
+  const order = (field: SortField, reverse = false) =>
+    store.membership.sortedUids(1 as MailboxId, [{ field, reverse }], 1 as Uid, 100 as Uid);
+  // UID 8 is the message version 1's check inserted after the upgrade (an empty header block).
+  assert.deepEqual(order("subject"), [7, 8, 6]);
+  assert.deepEqual(order("subject", true), [6, 7, 8]);
+  assert.deepEqual(order("to", true), [6, 7, 8]);
+  assert.deepEqual(order("displayTo", true), [6, 7, 8]);
+  assert.deepEqual(order("from"), [6, 7, 8]);
+}
 
 /** A migration after the last one that exists only here, to exercise upgrades past the latest. */
 const SYNTHETIC_V2: Migration = {

@@ -63,6 +63,7 @@ export {
 } from "./membership.ts";
 export { AddressMembership } from "./address_membership.ts";
 export { isIndexedSearch } from "./search_fields.ts";
+export { type SortField, type SortStep } from "./sort_fields.ts";
 export { BulkInsert, type BulkInserted, type BulkMessage } from "./bulk_insert.ts";
 export { type SyncCheckpoint, type SyncFailure, SyncState } from "./sync_state.ts";
 export { LATEST_VERSION, type Migration, MIGRATIONS } from "./migrations.ts";

@@ -15,6 +15,7 @@
  * @module
  */
 import {
+  type Header,
   INDEXED_SEARCH_FIELDS,
   type IndexedSearchField,
   indexedSearchTexts,
@@ -57,7 +58,7 @@ export function searchFieldNeedle(needle: string): Uint8Array {
 }
 
 /** The column values of a header block, in {@link INDEXED_SEARCH_FIELDS} order. */
-export function searchFieldValues(header: Uint8Array): (Uint8Array | null)[] {
+export function searchFieldValues(header: Uint8Array | Header): (Uint8Array | null)[] {
   const texts = indexedSearchTexts(header);
   return INDEXED_SEARCH_FIELDS.map((f) => {
     const text = texts[f];
@@ -66,6 +67,10 @@ export function searchFieldValues(header: Uint8Array): (Uint8Array | null)[] {
 }
 
 /** Writes (or replaces) a message's row from its header block; call inside its transaction. */
-export function writeSearchFields(sql: Sql, id: InternalMessageId, header: Uint8Array): void {
+export function writeSearchFields(
+  sql: Sql,
+  id: InternalMessageId,
+  header: Uint8Array | Header,
+): void {
   sql.q(UPSERT).run(id, ...searchFieldValues(header));
 }

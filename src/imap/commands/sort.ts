@@ -16,11 +16,16 @@
  * Answers `* SORT n …` with message numbers (UIDs for UID SORT) in sort order, and with a MODSEQ
  * search key and a match `(MODSEQ m)`, m the highest mod-sequence of the matches (RFC 7162
  * §3.1.5). The charset is required; UTF-8 and US-ASCII are accepted, anything else gets
- * `NO [BADCHARSET (UTF-8 US-ASCII)]`. ESORT's `RETURN` is not offered (BAD). How each key orders is
- * in `sort_order.ts`.
+ * `NO [BADCHARSET (UTF-8 US-ASCII)]`. ESORT's `RETURN` is not offered (BAD).
+ *
+ * The order comes from the index in one query (`Membership.sortedUids`) over the sort keys it
+ * keeps per message (`src/mime/sort_fields.ts`: what each key compares and in which collation),
+ * between the lowest and the highest UID the search found; what the search did not find is left
+ * out of the answer.
  *
  * @module
  */
+import type { SortField, SortStep } from "../../store/mod.ts";
 import type { Decoder } from "../wire/mod.ts";
 import {
   bad,
@@ -31,18 +36,19 @@ import {
 } from "../session/context.ts";
 import { charsetRefusal, highestModseq, searchSelected } from "./search.ts";
 import { parseSearchKeys } from "./search_keys.ts";
-import {
-  needsHeader,
-  SORT_KEYS,
-  type SortCriterion,
-  type SortKey,
-  type SortKeyed,
-  sortKeyed,
-  sortValues,
-} from "./sort_order.ts";
 
-/** Rows read from the index per query (only their sort values are kept). */
-const ROW_SLICE = 2_000;
+/** The sort keys (RFC 5256 §3, RFC 5957 §3) and the index field each orders by. */
+const SORT_KEYS: Readonly<Record<string, SortField>> = {
+  ARRIVAL: "arrival",
+  CC: "cc",
+  DATE: "date",
+  FROM: "from",
+  SIZE: "size",
+  SUBJECT: "subject",
+  TO: "to",
+  DISPLAYFROM: "displayFrom",
+  DISPLAYTO: "displayTo",
+};
 
 /** SORT and UID SORT. */
 export const sortCommand: CommandSpec = {
@@ -53,13 +59,13 @@ export const sortCommand: CommandSpec = {
 };
 
 /** Parses `"(" [REVERSE SP] key *(SP [REVERSE SP] key) ")"`; errors are recorded on `args`. */
-export function parseSortCriteria(args: Decoder): SortCriterion[] {
+export function parseSortCriteria(args: Decoder): SortStep[] {
   if (args.peek()?.kind !== "list") {
     args.fail("SORT needs a parenthesised list of sort criteria");
     return [];
   }
   const list = args.expectList();
-  const criteria: SortCriterion[] = [];
+  const criteria: SortStep[] = [];
   let reverse = false;
   while (!list.atEnd() && list.ok) {
     const word = list.expectKeyword();
@@ -69,11 +75,11 @@ export function parseSortCriteria(args: Decoder): SortCriterion[] {
       reverse = true;
       continue;
     }
-    if (!SORT_KEYS.has(word)) {
+    if (!Object.hasOwn(SORT_KEYS, word)) {
       list.fail(`Unknown sort key ${word.slice(0, 40)}`);
       break;
     }
-    criteria.push({ key: word as SortKey, reverse });
+    criteria.push({ field: SORT_KEYS[word], reverse });
     reverse = false;
   }
   if (reverse) list.fail("REVERSE must be followed by a sort key");
@@ -97,22 +103,10 @@ async function handleSort(ctx: CommandContext): Promise<CommandResult> {
   if (refused) return refused;
   const found = await searchSelected(ctx, key, modseq);
   if (!Array.isArray(found)) return found;
-  const withHeader = needsHeader(criteria);
-  const keyed: SortKeyed[] = [];
-  for (let i = 0; i < found.length; i += ROW_SLICE) {
-    const slice = found.slice(i, i + ROW_SLICE);
-    const wanted = new Set(slice);
-    const rows = view.store.membership.sortRows(
-      view.mailboxId,
-      view.toUidRanges(slice),
-      withHeader,
-    );
-    for (const row of rows) {
-      if (!wanted.has(row.uid)) continue;
-      keyed.push(sortValues({ ...row, seq: view.seqOf(row.uid)! }, criteria));
-    }
-  }
-  const sorted = sortKeyed(keyed, criteria);
+  const wanted = new Set(found);
+  const sorted = found.length === 0 ? [] : view.store.membership
+    .sortedUids(view.mailboxId, criteria, found[0], found[found.length - 1])
+    .filter((u) => wanted.has(u));
   let line = "* SORT";
   if (sorted.length > 0) {
     line += " " + (ctx.uid ? sorted : sorted.map((u) => view.seqOf(u)!)).join(" ");

@@ -13,7 +13,7 @@
  * | CHILDREN, SPECIAL-USE, LIST-EXTENDED, LIST-STATUS | `list.ts` |
  * | XLIST | `xlist.ts` (Gmail's special-folder LIST, for Outlook 2013/2016) |
  * | ESEARCH | `search.ts` (RETURN) |
- * | SORT, SORT=DISPLAY | `sort.ts` (UID SORT too; the order in `sort_order.ts`) |
+ * | SORT, SORT=DISPLAY | `sort.ts` (UID SORT too; the keys in `src/mime/sort_fields.ts`, kept by the index) |
  * | CONDSTORE | `fetch.ts`, `store.ts`, `search.ts`, `select.ts`, `status.ts` |
  * | QRESYNC | `enable.ts`, `select.ts` (QRESYNC parameter, `[CLOSED]`), `fetch.ts` (VANISHED), the view's flush (`* VANISHED`) |
  * | QUOTA, QUOTA=RES-STORAGE | `getquota.ts`, `getquotaroot.ts`, `setquota.ts` (refused: no QUOTASET), `status.ts` (DELETED-STORAGE) |
