@@ -262,6 +262,33 @@ m.logout()
 print(json.dumps({"steps": steps, "found": found, "bodies": bodies}))
 `;
 
+/**
+ * APPEND A["draft"] to Drafts; answers its APPENDUID and its In-Reply-To and References as the
+ * server now has them, then sends A["reply"] (the draft resumed with those fields, as a client
+ * that reopens it does) and answers the FLAGS of the INBOX message with Message-ID A["parent"]
+ * after A["wait"] seconds.
+ */
+const REPLY_DRAFT = String.raw`
+m = imap()
+m.untagged_responses.clear()
+ok(*m.append("Drafts", "(\Seen \Draft)", None, A["draft"].encode()))
+uid = appenduid(m)[1]
+ok(*m.select("Drafts", readonly=True))
+data = ok(*m.uid("FETCH", str(uid), "(BODY.PEEK[HEADER.FIELDS (IN-REPLY-TO REFERENCES)])"))
+fields = [s(x[1]) for x in data if isinstance(x, tuple)][0]
+irt = re.search(r"In-Reply-To: *(<[^>]*>)", fields, re.I)
+reply = A["reply"].replace("IN-REPLY-TO", irt.group(1) if irt else "<none@x>")
+c = smtp()
+c.sendmail(A["from"], [A["to"]], reply.encode())
+c.quit()
+time.sleep(A["wait"])
+ok(*m.select("INBOX", readonly=True))
+parent = by_message_id(m, "INBOX", A["parent"])
+flags = s(ok(*m.uid("FETCH", str(parent[0]), "(FLAGS)"))[0]) if parent else ""
+m.logout()
+print(json.dumps({"uid": uid, "fields": fields, "parentFlags": flags}))
+`;
+
 /** Drafts: UIDs with A["subject"] and their bodies. */
 const DRAFTS_NOW = String.raw`
 m = imap()
@@ -532,6 +559,44 @@ Deno.test({
           assert.deepEqual(now.found, [last]);
           assert.match(now.bodies[0], /Draft version 3/);
           assert.equal((await serverDrafts()).length, 1);
+        },
+      );
+
+      await t.step(
+        "a reply saved as a draft names its parent: it keeps In-Reply-To, and sent it answers",
+        async () => {
+          const parentMid = `question-${tag}@elsewhere.test`;
+          await refControl(api, "POST", "deliver", {
+            To: DEMO_EMAIL,
+            From: { Name: "Carol", Address: "carol@elsewhere.test" },
+            Subject: `Question ${tag}`,
+            Text: "Can you answer?\n",
+            ExternalID: parentMid,
+          });
+          await afterPolls(2);
+          const reply = (messageId: string, extra: string[]) =>
+            textMessage({
+              from: ready.user,
+              to: "carol@elsewhere.test",
+              subject: `Re: Question ${tag}`,
+              messageId,
+              body: "Here is my answer.",
+              extraHeaders: extra,
+            });
+          const r = await python(home, ready, REPLY_DRAFT, {
+            draft: reply(`reply-draft-${tag}@bridge.test`, [
+              `In-Reply-To: <${parentMid}>`,
+              `References: <${parentMid}>`,
+            ]),
+            reply: reply(`reply-${tag}@bridge.test`, ["In-Reply-To: IN-REPLY-TO"]),
+            from: ready.user,
+            to: "carol@elsewhere.test",
+            parent: parentMid,
+            wait: 3 * POLL_SECONDS,
+          });
+          assert.match(r.fields, new RegExp(`In-Reply-To: <${parentMid}>`), r.fields);
+          assert.match(r.fields, new RegExp(`References: <${parentMid}>`), r.fields);
+          assert.match(r.parentFlags, /\\Answered/, r.parentFlags);
         },
       );
 

@@ -130,6 +130,9 @@ export class FakeAccountApi implements AccountApi {
   uploadAttachment(): Promise<never> {
     throw new Error("not in the fake");
   }
+  findParent(): Promise<never> {
+    throw new Error("not in the fake");
+  }
 }
 
 /** A context over a store with the fake's labels, an in-memory literal store and a bus. */

@@ -35,6 +35,7 @@ import {
   uploadAttachment,
 } from "../api/mod.ts";
 import type { CreateAttachmentReq } from "../api/types.ts";
+import { findParent, type ParentInfo, type ReferenceFields } from "./parent_lookup.ts";
 
 /** The API calls of the account connector. */
 export interface AccountApi {
@@ -68,6 +69,11 @@ export interface AccountApi {
   createDraft(input: CreateDraftInput): Promise<Message>;
   /** `POST /mail/v4/attachments`: an attachment of a draft. */
   uploadAttachment(req: CreateAttachmentReq): Promise<Attachment>;
+  /**
+   * The message a reply or forward answers ({@link findParent}; in split mode only `addressId`'s
+   * messages). A failed lookup answers "no parent".
+   */
+  findParent(refs: ReferenceFields, addressId?: string): Promise<ParentInfo>;
 }
 
 /** The {@link AccountApi} of a logged-in client. */
@@ -97,5 +103,6 @@ export function accountApiFor(client: ApiClient): AccountApi {
     importMessages: (items) => importMessages(client, items),
     createDraft: (input) => createDraft(client, input),
     uploadAttachment: (req) => uploadAttachment(client, req),
+    findParent: (refs, addressId) => findParent(client, refs, addressId),
   };
 }

@@ -61,6 +61,7 @@ import {
   requireSelectable,
 } from "./connector_context.ts";
 import { parseDraft } from "./draft_from_literal.ts";
+import { hasReferences } from "./parent_lookup.ts";
 import { type ParsedFlags, parseImapFlags } from "./flag_mapping.ts";
 import { encryptForImport } from "./import_encrypt.ts";
 import { storeLocalMessage } from "./recovery_mailbox.ts";
@@ -162,6 +163,12 @@ async function createDraftFrom(
   const key = keyRingOf(ctx, address).first();
   const draft = parseDraft(literal);
   const body = await encryptDraftBody(draft.body, key);
+  // A saved reply or forward names its parent, as the web app's drafts do: the API then gives
+  // the draft the parent's In-Reply-To and References, so it stays in the thread when it is
+  // opened again (here or in another client) and sent.
+  const parent = hasReferences(draft.references)
+    ? await ctx.api.findParent(draft.references, ctx.combined ? undefined : address!.ID)
+    : undefined;
   const created = await ctx.api.createDraft({
     Message: {
       Subject: draft.subject,
@@ -177,6 +184,7 @@ async function createDraftFrom(
       Unread: 0,
       ...(draft.externalId ? { ExternalID: draft.externalId } : {}),
     },
+    ...(parent?.parentID ? { ParentID: parent.parentID, Action: parent.action } : {}),
   });
   try {
     for (const a of draft.attachments) {

@@ -5,13 +5,15 @@
  * taken out as for a message submitted over SMTP (`src/mime/message_content.ts`): the HTML body
  * when the draft has any HTML part, else the plain text, every body part joined in order (Apple
  * Mail writes a draft with images between its text parts as several parts); every other leaf is
- * an attachment (files, inline images with their Content-ID). Never throws: an unreadable message
- * gives an empty plain-text body.
+ * an attachment (files, inline images with their Content-ID). The reference fields of a reply or
+ * forward are kept so the draft can name its parent. Never throws: an unreadable message gives an
+ * empty plain-text body.
  *
  * @module
  */
 import type { EmailAddress } from "../api/mod.ts";
 import { messageContent, parseAddresses, parseMessage } from "../mime/mod.ts";
+import { type ReferenceFields, referenceFields } from "./parent_lookup.ts";
 
 /** One attachment of a draft. */
 export interface DraftAttachment {
@@ -37,6 +39,8 @@ export interface ParsedDraft {
   body: string;
   mimeType: "text/plain" | "text/html";
   attachments: DraftAttachment[];
+  /** What a reply or forward names (In-Reply-To, References, X-Forwarded-Message-Id). */
+  references: ReferenceFields;
 }
 
 function list(value: string | undefined): EmailAddress[] {
@@ -65,5 +69,6 @@ export function parseDraft(literal: Uint8Array): ParsedDraft {
       contentId: a.contentID,
       data: a.data,
     })),
+    references: referenceFields(h),
   };
 }

@@ -100,3 +100,18 @@ Deno.test("parseDraft: plain single part; garbage gives an empty plain body", ()
   const g = parseDraft(new Uint8Array([0xff, 0x00, 0x0a]));
   assert.equal(typeof g.body, "string");
 });
+
+Deno.test("parseDraft: a reply's reference fields are kept for its parent lookup", () => {
+  const d = parseDraft(enc.encode(
+    "Subject: Re: q\r\nIn-Reply-To: <q@x.test>\r\nReferences: <p@x.test>\r\n <q@x.test>\r\n" +
+      "X-Forwarded-Message-Id: <f@x.test>\r\n\r\nanswer\r\n",
+  ));
+  assert.deepEqual(d.references, {
+    inReplyTo: "q@x.test",
+    references: ["p@x.test", "q@x.test"],
+    forwardedMessageID: "f@x.test",
+  });
+  assert.deepEqual(parseDraft(enc.encode("Subject: s\r\n\r\nx\r\n")).references, {
+    references: [],
+  });
+});

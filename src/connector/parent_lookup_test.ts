@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { ApiClient } from "../api/transport.ts";
 import { DraftAction, MessageFlag } from "../api/types.ts";
-import { draftAction, findParent } from "./parent_lookup.ts";
+import { parseHeader } from "../mime/mod.ts";
+import {
+  draftAction,
+  findParent,
+  hasReferences,
+  messageIDs,
+  referenceFields,
+} from "./parent_lookup.ts";
 
 interface Meta {
   ID: string;
@@ -106,4 +113,17 @@ Deno.test("findParent: a failing lookup means no parent", async () => {
   } finally {
     await api.close();
   }
+});
+
+Deno.test("referenceFields and hasReferences: decoded ID lists, a reply or forward or neither", () => {
+  const header = (text: string) => parseHeader(new TextEncoder().encode(text)).header;
+  const refs = referenceFields(header(
+    "References: =?utf-8?q?=3Ca=40x=3E_=3Cb=40x=3E?=\r\nIn-Reply-To: bare@x\r\n\r\n",
+  ));
+  assert.deepEqual(refs, { references: ["a@x", "b@x"], inReplyTo: "bare@x" });
+  assert.ok(hasReferences(refs));
+  assert.ok(hasReferences({ references: ["a@x"] }));
+  assert.ok(!hasReferences(referenceFields(header("Subject: new\r\n\r\n"))));
+  assert.deepEqual(messageIDs("<a@x> junk <b@y>"), ["a@x", "b@y"]);
+  assert.deepEqual(messageIDs("two words"), []);
 });

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { messageIDs, referenceFields } from "../connector/parent_lookup.ts";
 import {
   type MessageAttachment,
   messageContent,
@@ -68,15 +69,6 @@ export interface OutgoingMessage {
   mimeBody: Uint8Array;
 }
 
-/** Message IDs of a header value (`<a@b> <c@d>`), without angle brackets. */
-export function messageIDs(value: string | undefined): string[] {
-  if (!value) return [];
-  const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]);
-  if (bracketed.length > 0) return bracketed;
-  const bare = value.trim();
-  return bare && !/\s/.test(bare) ? [bare] : [];
-}
-
 /** The message bytes without the top-level `Bcc` (and `Resent-Bcc`) fields. */
 function withoutBcc(root: MimePart, data: Uint8Array): Uint8Array {
   const drop = root.header.fields.filter((f) => f.key === "bcc" || f.key === "resent-bcc");
@@ -111,9 +103,7 @@ export function parseOutgoing(data: Uint8Array): OutgoingMessage {
     : root.mimeType === "multipart/encrypted"
     ? "encrypted"
     : undefined;
-  // Decoded: some clients (Python's email package among them) RFC 2047-encode long ID lists.
-  const ids = (name: string) => messageIDs(h.getText(name));
-  const first = (name: string) => ids(name)[0];
+  const refs = referenceFields(h);
   return {
     subject: h.getText("subject") ?? "",
     from: addresses(root, "from")[0],
@@ -121,10 +111,10 @@ export function parseOutgoing(data: Uint8Array): OutgoingMessage {
     cc: addresses(root, "cc"),
     bcc: addresses(root, "bcc"),
     replyTo: addresses(root, "reply-to"),
-    messageID: first("message-id"),
-    inReplyTo: first("in-reply-to"),
-    references: ids("references"),
-    forwardedMessageID: first("x-forwarded-message-id"),
+    messageID: messageIDs(h.getText("message-id"))[0],
+    inReplyTo: refs.inReplyTo,
+    references: refs.references,
+    forwardedMessageID: refs.forwardedMessageID,
     mimeType: content.mimeType,
     richBody: content.richBody,
     plainBody: content.plainBody,

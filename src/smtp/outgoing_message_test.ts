@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { messageIDs, parseOutgoing } from "./outgoing_message.ts";
+import { messageIDs } from "../connector/parent_lookup.ts";
+import { parseOutgoing } from "./outgoing_message.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

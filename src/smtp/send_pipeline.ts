@@ -41,7 +41,7 @@ import {
   type OutgoingMessage,
   parseOutgoing,
 } from "./outgoing_message.ts";
-import { findParent, type ParentInfo } from "./parent_lookup.ts";
+import { findParent, type ParentInfo } from "../connector/parent_lookup.ts";
 import { appendToMimeBody, publicKeyAttachment } from "./public_key_attachment.ts";
 import { lookupRecipient } from "./recipient_lookup.ts";
 import { chooseScheme, type RecipientScheme } from "./recipient_scheme.ts";
