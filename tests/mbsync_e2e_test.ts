@@ -9,12 +9,18 @@
  * - A flag set in the Maildir (`F` in the file name) reaches the API as Starred.
  * - After a SIGTERM and restart of `bridge serve` (new port), mbsync finds the same UIDVALIDITY in
  *   every mailbox (it would stop with "UIDVALIDITY changed" otherwise) and changes nothing.
+ * - Two-way (`Create Both`, `Expunge Both`): a file moved from the INBOX Maildir to Archive's is a
+ *   move on the server, not a second message (mbsync uploads it with an `X-TUID` field added),
+ *   and the next run changes nothing.
  *
  * `.ci/run` installs isync; without `mbsync` on the PATH the test is skipped with a note.
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { join } from "node:path";
+import { eventually } from "./_eventually.ts";
+import { refMessages } from "./_ref_control.ts";
 import {
   installed,
   maildirFolders,
@@ -27,7 +33,13 @@ import {
 const MBSYNC = installed("mbsync", "isync", "mbsync_e2e_test");
 
 /** mbsync's configuration: every mailbox of bridge into a Maildir under `dir`. */
-function mbsyncrc(dir: string, port: number, user: string, password: string): string {
+function mbsyncrc(
+  dir: string,
+  port: number,
+  user: string,
+  password: string,
+  twoWay = false,
+): string {
   return [
     "IMAPAccount bridge",
     "Host 127.0.0.1",
@@ -49,9 +61,9 @@ function mbsyncrc(dir: string, port: number, user: string, password: string): st
     "Far :remote:",
     "Near :local:",
     "Patterns *",
-    "Create Near",
+    twoWay ? "Create Both" : "Create Near",
     "Sync All",
-    "Expunge None",
+    twoWay ? "Expunge Both" : "Expunge None",
     "SyncState *",
     "",
   ].join("\n");
@@ -100,5 +112,53 @@ Deno.test({
       },
       folders: () => maildir(mail),
     });
+  });
+});
+
+Deno.test({
+  name: "mbsync: a file moved between Maildir folders is a move on the server, not a copy",
+  ignore: !MBSYNC,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withClientFixture("bridge_mbsync_move_", "mo@example.test", 12, async (f) => {
+    const home = f.home;
+    const mail = join(home, "mail");
+    await Deno.mkdir(mail, { recursive: true });
+    const config = join(home, "mbsyncrc");
+    await f.start();
+    await Deno.writeTextFile(
+      config,
+      mbsyncrc(home, f.port, f.imap.username, f.imap.password, true),
+    );
+    const sync = () => runClient("mbsync", ["-c", config, "-a"]);
+    await sync();
+    const before = await refMessages(f.server.url, f.email);
+    const inbox = join(mail, "INBOX", "cur");
+    const file = [...Deno.readDirSync(inbox)].map((e) => e.name).sort()[0];
+    const id = /^X-Pm-Internal-Id: (\S+)/m.exec(Deno.readTextFileSync(join(inbox, file)))?.[1];
+    assert.ok(id, file);
+    // As a mail client moves a file: the UID part of the name stays behind.
+    await Deno.rename(
+      join(inbox, file),
+      join(mail, "Archive", "cur", file.replace(/,U=\d+/, "")),
+    );
+    await sync();
+    const after = await refMessages(f.server.url, f.email);
+    assert.equal(after.length, before.length, "no second message on the server");
+    const moved = after.find((m) => m.ID === id)!;
+    assert.ok(moved.LabelIDs.includes("6"), `in Archive: ${moved.LabelIDs}`);
+    assert.ok(!moved.LabelIDs.includes("0"), `out of the Inbox: ${moved.LabelIDs}`);
+    // The next runs find nothing to do: one file for it in Archive, none in INBOX.
+    await eventually(async () => {
+      await sync();
+      const archived = [...Deno.readDirSync(join(mail, "Archive", "cur"))]
+        .filter((e) => Deno.readTextFileSync(join(mail, "Archive", "cur", e.name)).includes(id));
+      assert.equal(archived.length, 1);
+    }, 10_000);
+    const inboxNow = [...Deno.readDirSync(inbox)]
+      .filter((e) => Deno.readTextFileSync(join(inbox, e.name)).includes(id));
+    assert.equal(inboxNow.length, 0);
+    assert.equal((await refMessages(f.server.url, f.email)).length, before.length);
   });
 });

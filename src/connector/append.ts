@@ -40,7 +40,7 @@ import {
   SystemLabel,
 } from "../api/mod.ts";
 import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
-import { bytesEqual, parseAddresses, parseHeader } from "../mime/mod.ts";
+import { parseAddresses, parseHeader } from "../mime/mod.ts";
 import {
   type FlagUpdate,
   type MailboxId,
@@ -61,6 +61,7 @@ import {
   requireSelectable,
 } from "./connector_context.ts";
 import { parseDraft } from "./draft_from_literal.ts";
+import { isServedCopy } from "./known_copy.ts";
 import { hasReferences } from "./parent_lookup.ts";
 import { type ParsedFlags, parseImapFlags } from "./flag_mapping.ts";
 import { encryptForImport } from "./import_encrypt.ts";
@@ -209,9 +210,10 @@ async function createDraftFrom(
 }
 
 /**
- * The remote ID of a message of this account that `literal` is a byte-for-byte copy of, as this
- * bridge served it (its `X-Pm-Internal-Id` names it and the cached literal is identical), after
- * labelling it into the mailbox; else `undefined`. A client that moves a message by APPENDing
+ * The remote ID of a message of this account that `literal` is a copy of, as this bridge served
+ * it (its `X-Pm-Internal-Id` names it and the cached literal is the same, but for the fields
+ * Maildir synchronisers add: `known_copy.ts`), after labelling it into the mailbox; else
+ * `undefined`. A client that moves a message by APPENDing
  * its copy elsewhere and deleting the original (mbsync and offlineimap moving a file between
  * Maildir folders, Outlook) would otherwise import a duplicate: gluon does the same with its own
  * header (proton-api.md §5.6).
@@ -231,7 +233,7 @@ async function labelKnownCopy(
   const id = ctx.store.messages.byRemoteId(named as RemoteMessageId);
   if (id === undefined) return undefined;
   const cached = await ctx.literals.get(id).catch(() => undefined);
-  if (!cached || !bytesEqual(cached, literal)) return undefined;
+  if (!cached || !isServedCopy(cached, literal)) return undefined;
   try {
     await ctx.api.label([named], mailboxRemoteId);
   } catch (error) {

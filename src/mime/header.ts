@@ -217,6 +217,28 @@ export function selectHeaderFields(
   return w.finish();
 }
 
+/**
+ * `bytes` with the given fields of its header cut out (each with its line break); everything
+ * else byte for byte. `fields` are fields of a header parsed from `bytes`, in order.
+ */
+export function withoutHeaderFields(
+  bytes: Uint8Array,
+  fields: readonly HeaderField[],
+): Uint8Array {
+  if (fields.length === 0) return bytes;
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  let pos = 0;
+  for (const f of fields) {
+    out.set(bytes.subarray(pos, f.start), o);
+    o += f.start - pos;
+    pos = f.end;
+  }
+  out.set(bytes.subarray(pos), o);
+  o += bytes.length - pos;
+  return out.subarray(0, o);
+}
+
 /** Default soft line limit for {@link formatField} (RFC 5322 §2.1.1 says 78). */
 export const FOLD_WIDTH = 78;
 

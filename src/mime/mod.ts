@@ -63,6 +63,7 @@ export {
   type HeaderField,
   parseHeader,
   selectHeaderFields,
+  withoutHeaderFields,
 } from "./header.ts";
 export {
   fieldSearchText,

@@ -27,6 +27,7 @@ import {
   type MimePart,
   parseAddresses,
   parseMessage,
+  withoutHeaderFields,
 } from "../mime/mod.ts";
 
 /** A name/address pair from a header. */
@@ -71,19 +72,10 @@ export interface OutgoingMessage {
 
 /** The message bytes without the top-level `Bcc` (and `Resent-Bcc`) fields. */
 function withoutBcc(root: MimePart, data: Uint8Array): Uint8Array {
-  const drop = root.header.fields.filter((f) => f.key === "bcc" || f.key === "resent-bcc");
-  if (drop.length === 0) return data;
-  const out = new Uint8Array(data.length);
-  let o = 0;
-  let pos = 0;
-  for (const f of drop) {
-    out.set(data.subarray(pos, f.start), o);
-    o += f.start - pos;
-    pos = f.end;
-  }
-  out.set(data.subarray(pos), o);
-  o += data.length - pos;
-  return out.subarray(0, o);
+  return withoutHeaderFields(
+    data,
+    root.header.fields.filter((f) => f.key === "bcc" || f.key === "resent-bcc"),
+  );
 }
 
 function addresses(root: MimePart, name: string): MailAddress[] {
