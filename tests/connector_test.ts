@@ -46,6 +46,7 @@ import {
   Store,
   type Uid,
 } from "../src/store/mod.ts";
+import { parseMessage } from "../src/mime/mod.ts";
 import { BuildPool, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
 import { eventMessageFetcher } from "../src/sync/event_fetcher.ts";
 import { apiEventSource, EventLoop } from "../src/sync/event_loop.ts";
@@ -605,6 +606,15 @@ Deno.test({
             await c.literal(h.store.membership.messageAt(archive.id, r2.uid)!),
           );
           assert.ok(text2.includes("plain alternative") && text2.includes("html alternative"));
+          // Served back as it was appended: the alternative at the top, not wrapped in a
+          // multipart/signed by the account's own key (the whole-message import is unsigned).
+          const served2 = parseMessage(
+            await c.literal(h.store.membership.messageAt(archive.id, r2.uid)!),
+          );
+          assert.equal(served2.mimeType, "multipart/alternative", text2);
+          assert.deepEqual(served2.children.map((p) => p.mimeType), ["text/plain", "text/html"]);
+          assert.match(served2.header.getText("From") ?? "", /Someone.*<someone@elsewhere\.test>/);
+          assert.ok(!/pgp-signature|OpenPGP/i.test(text2), text2);
           await done(h);
 
           const drafts = box(h, "Drafts");

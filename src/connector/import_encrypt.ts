@@ -9,7 +9,8 @@
  *   decoded, encrypted (not signed) and written as base64 of the binary PGP message.
  * - **Whole message** (fallback, when a part is already encrypted or signed, there is more than
  *   one text part — `multipart/alternative` —, no text part at all, or a text part's charset is
- *   unknown): the original literal, encrypted **and signed**, wrapped in a fresh
+ *   unknown): the original literal, encrypted (not signed, unlike go-proton-api: see
+ *   `encryptWhole`), wrapped in a fresh
  *   `multipart/encrypted; protocol="application/pgp-encrypted"` message whose header keeps only
  *   `Message-Id`, `From`, `To`, `Cc`, `Subject`, `Date` and `Received`.
  *
@@ -145,11 +146,12 @@ async function encryptWhole(
   root: MimePart,
   key: openpgp.PrivateKey,
 ): Promise<Uint8Array> {
-  const armored = await encryptMessage({
-    data: literal,
-    encryptionKeys: [key],
-    signingKeys: [key],
-  });
+  // Not signed (go-proton-api signs here): a signature by the account's own key over mail
+  // someone else wrote would be served back as `multipart/signed` (the PGP/MIME rebuild,
+  // proton-api.md §3.4 step 7), the original one level down with its header repeated and a
+  // "signed by" the author never made. Without one the rebuild merges the original header back
+  // and the message round-trips, as the per-part way's (also unsigned) does.
+  const armored = await encryptMessage({ data: literal, encryptionKeys: [key] });
   const boundary = crypto.randomUUID().replaceAll("-", "");
   const header: Uint8Array[] = [];
   for (const field of root.header.fields) {
@@ -185,7 +187,7 @@ async function encryptWhole(
 
 /**
  * Encrypts a message for import with the address' first key (see the module notes).
- * @throws {CryptoError} when the key cannot encrypt or sign.
+ * @throws {CryptoError} when the key cannot encrypt.
  */
 export async function encryptForImport(
   literal: Uint8Array,
