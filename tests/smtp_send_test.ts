@@ -837,3 +837,53 @@ out(submit(m, "alice@example.test", ["carol@outside.test"]))
     }
   });
 });
+
+Deno.test("smtp send: a lost reply to the send answers 451; the retry looks before sending again", async () => {
+  await withHarness(async (h) => {
+    const send = (name: string) =>
+      h.py(String.raw`
+raw = ("From: alice@example.test\r\nTo: carol@outside.test\r\nSubject: ${name}\r\n"
+       "Message-ID: <${name}@client.test>\r\n\r\nOnce.\r\n").encode()
+out(submit(raw, "alice@example.test", ["carol@outside.test"]))
+`);
+    const messages = async (subject: string) =>
+      ((await h.control("GET", `/ref/v1/users/${ALICE}/messages`)).Messages as Message[])
+        .filter((m) => m.Subject === subject);
+    const outbox = async (subject: string) =>
+      ((await h.control("GET", "/ref/v1/outbox")).Outbox as OutboxEntry[])
+        .filter((e) => e.Subject === subject);
+    const loseReply = (afterHandling: boolean) =>
+      h.control("POST", "/ref/v1/faults", {
+        Method: "POST",
+        Path: "/mail/v4/messages/:id",
+        Drop: true,
+        Count: 1,
+        ...(afterHandling ? { AfterHandling: true } : {}),
+      });
+
+    // The message went out, its answer was lost: 451, and the retry is answered without a
+    // second send, with the sent message's ID.
+    await loseReply(true);
+    const lost = await send("went-out");
+    assert.equal(lost.code, 451, JSON.stringify(lost));
+    assert.match(String(lost.reply), /did not confirm the send/);
+    assert.equal((await outbox("went-out")).length, 1);
+    const retried = sentID(await send("went-out"));
+    assert.equal((await outbox("went-out")).length, 1, "not sent twice");
+    const sent = await messages("went-out");
+    assert.deepEqual(sent.map((m) => m.ID), [retried]);
+    assert.ok(!sent[0].LabelIDs.includes("8"), "no draft left");
+    assert.ok(h.logs.some((l) => /did go out/.test(l)), h.logs.join("\n"));
+
+    // The connection broke before the server sent it: the draft stays until the retry, which
+    // deletes it and sends once.
+    await loseReply(false);
+    const broken = await send("not-out");
+    assert.equal(broken.code, 451, JSON.stringify(broken));
+    assert.equal((await outbox("not-out")).length, 0);
+    assert.equal((await messages("not-out")).length, 1, "the draft is kept meanwhile");
+    const second = sentID(await send("not-out"));
+    assert.equal((await outbox("not-out")).length, 1);
+    assert.deepEqual((await messages("not-out")).map((m) => m.ID), [second]);
+  });
+});

@@ -9,8 +9,10 @@
  * (default 1 when `Status` or `Drop` is set, else 0). A failure is either an API error reply with
  * `Status` (default 500), `Code` (default 2001, as go-proton-api's status hooks answer) and, with
  * `RetryAfter`, a `Retry-After` header; or, with `Drop`, a reply whose body stream errors so the
- * client sees the connection break while reading. `Count` limits the rule to its next N
- * failures (latency-only rules: to the next N matching requests); the rule disappears after that.
+ * client sees the connection break while reading. With `AfterHandling` the request is handled
+ * first (its effects stay) and the failure replaces the reply: a lost answer. `Count` limits the
+ * rule to its next N failures (latency-only rules: to the next N matching requests); the rule
+ * disappears after that.
  *
  * A {@link HumanVerificationRule} makes matching requests answer 422 Code 9001 with
  * `Details: {HumanVerificationMethods, HumanVerificationToken}` until a request carries
@@ -42,6 +44,11 @@ export interface FaultRule {
   RetryAfter?: number;
   /** Break the connection instead of answering. */
   Drop?: boolean;
+  /**
+   * Fail after the request was handled, its effects kept: the reply is lost (with `Drop`) or
+   * replaced by the error, as when a server does the work and then fails or times out.
+   */
+  AfterHandling?: boolean;
   /** Apply to the next N failures (or matches, for latency-only rules) only. */
   Count?: number;
 }
@@ -164,6 +171,7 @@ export class Faults {
     let latency = 0;
     let failure: Response | undefined;
     for (const rule of [...this.#rules]) {
+      if (rule.AfterHandling) continue;
       if (rule.Method && rule.Method.toUpperCase() !== method) continue;
       if (rule.Path && !pathMatches(rule.Path, path)) continue;
       const fails = rule.Status !== undefined || rule.Drop || rule.ErrorRate !== undefined;
@@ -180,6 +188,24 @@ export class Faults {
     }
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     return failure ?? this.#humanVerification(req, method, path);
+  }
+
+  /**
+   * The failure that replaces the reply of a request already handled (rules with
+   * `AfterHandling`), or `undefined` to send the reply.
+   */
+  after(req: Request, path: string): Response | undefined {
+    const method = req.method.toUpperCase();
+    for (const rule of [...this.#rules]) {
+      if (!rule.AfterHandling) continue;
+      if (rule.Method && rule.Method.toUpperCase() !== method) continue;
+      if (rule.Path && !pathMatches(rule.Path, path)) continue;
+      const rate = rule.ErrorRate ?? 1;
+      if (rate < 1 && this.random() >= rate) continue;
+      this.#useUp(rule);
+      return rule.Drop ? droppedResponse() : errorReply(rule);
+    }
+    return undefined;
   }
 
   #useUp(rule: StoredFaultRule) {
@@ -242,5 +268,11 @@ function validateRule(rule: FaultRule): void {
   }
   if (rule.Path !== undefined && (typeof rule.Path !== "string" || !rule.Path.startsWith("/"))) {
     throw new TypeError("Path must be a string starting with /");
+  }
+  if (rule.AfterHandling !== undefined && typeof rule.AfterHandling !== "boolean") {
+    throw new TypeError("AfterHandling must be a boolean");
+  }
+  if (rule.AfterHandling && rule.LatencyMs !== undefined) {
+    throw new RangeError("AfterHandling rules fail the reply; they take no LatencyMs");
   }
 }

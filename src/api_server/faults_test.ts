@@ -61,6 +61,29 @@ Deno.test("Faults: dropped connection errors the body", async () => {
   await assert.rejects(() => r.text());
 });
 
+Deno.test("Faults: AfterHandling rules fail the reply of a handled request, not the request", async () => {
+  const f = new Faults();
+  f.add({
+    Method: "POST",
+    Path: "/mail/v4/messages/:id",
+    Drop: true,
+    AfterHandling: true,
+    Count: 1,
+  });
+  const post = new Request("http://x/mail/v4/messages/d1", { method: "POST" });
+  // Not before the handler…
+  assert.equal(await f.apply(post, "/mail/v4/messages/d1"), undefined);
+  assert.equal(f.after(get("/mail/v4/messages/d1"), "/mail/v4/messages/d1"), undefined);
+  // …but after it, once.
+  const lost = f.after(post, "/mail/v4/messages/d1");
+  assert.ok(lost);
+  await assert.rejects(() => lost.text());
+  assert.equal(f.after(post, "/mail/v4/messages/d1"), undefined);
+  f.add({ AfterHandling: true, Status: 504, Count: 1 });
+  assert.equal(f.after(get("/a"), "/a")?.status, 504);
+  assert.throws(() => f.add({ AfterHandling: true, LatencyMs: 5 }), RangeError);
+});
+
 Deno.test("Faults: human verification demands a token, then passes", async () => {
   const f = new Faults();
   f.requireHumanVerification({ Count: 1 });

@@ -229,7 +229,8 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
         }
       },
     };
-    return await route.handler(req);
+    const reply = await route.handler(req);
+    return (!isControl && faults.after(request, path)) || reply;
   };
 
   const handler = async (request: Request): Promise<Response> => {

@@ -10,6 +10,10 @@
  *   suppression is transparent: every suppressed send goes to the `onDuplicate` callback (a log
  *   line) and is counted in {@link SendRecorder.status} for JSON status, and it can be turned off
  *   (`enabled: false`, config `smtp_send.duplicate_suppression`).
+ * - **Unconfirmed sends.** When the send request was made but its answer was lost, the message
+ *   may or may not have gone out; the ticket is settled `uncertain` with the draft's ID, and an
+ *   identical resend within the window gets an {@link UncertainSend} instead of a ticket: the
+ *   pipeline asks the API whether that draft became a sent message before sending again.
  * - **APPEND to Sent.** Many clients store their own copy in Sent after sending. The IMAP side asks
  *   {@link SendRecorder.findSent} with the appended literal; a hit names the server's sent message
  *   so no duplicate is imported. A send in flight is waited for (`waitMs`).
@@ -65,6 +69,28 @@ export interface SendTicket {
   sent(messageID: string): void;
   /** The send failed; an identical resend is then sent normally. */
   failed(): void;
+  /**
+   * The send request was made but its answer is unknown (lost, timed out, a server error): the
+   * message may have gone out as draft `draftID`. An identical resend within the window is then
+   * answered with an {@link UncertainSend}, so the caller can look before sending again.
+   */
+  uncertain(draftID: string): void;
+}
+
+/**
+ * The answer of `begin` for a resend of a message whose earlier send was not confirmed: the
+ * caller asks the API what became of `draftID`, then settles this exactly once.
+ */
+export interface UncertainSend {
+  readonly kind: "uncertain";
+  /** The draft the unconfirmed send was made from (the sent message has the same ID). */
+  readonly draftID: string;
+  /** It did go out: remembered as sent (a later resend is a plain duplicate); do not send. */
+  confirm(): void;
+  /** It did not go out: forget it and send now (settle the ticket as usual). */
+  retry(): SendTicket;
+  /** It cannot be told now: keep it as it is (the resend fails and may be tried again). */
+  keep(): void;
 }
 
 /** The answer of `begin` for a resend within the window: do not send again. */
@@ -95,7 +121,7 @@ export type SentMessageLookup = (literal: Uint8Array) => Promise<string | undefi
 
 interface Entry {
   recipients: string;
-  state: "sending" | "sent";
+  state: "sending" | "sent" | "uncertain";
   messageID?: string;
   /** Start time while sending, completion time once sent. */
   time: number;
@@ -133,8 +159,9 @@ export class SendRecorder {
   /**
    * Starts a send of the message with `hash` (see {@link messageHash}) to `recipients`. Resolves
    * to a {@link DuplicateSend} when the same account sent it to the same recipients within the
-   * window (waiting first for an identical send in flight), else to a {@link SendTicket} that must
-   * be settled with `sent` or `failed`.
+   * window (waiting first for an identical send in flight), to an {@link UncertainSend} when such
+   * a send was made but not confirmed, else to a {@link SendTicket} that must be settled with
+   * `sent`, `failed` or `uncertain`.
    *
    * With `suppress: false` the send is recorded (for {@link findSent}) but never answered as a
    * duplicate: a message without a `Message-ID` (a cron job's alert, a monitoring script) may
@@ -145,7 +172,7 @@ export class SendRecorder {
     hash: string,
     recipients: readonly string[],
     options: { suppress?: boolean } = {},
-  ): Promise<SendTicket | DuplicateSend> {
+  ): Promise<SendTicket | DuplicateSend | UncertainSend> {
     const key = `${accountID}\0${hash}`;
     const rcpt = normaliseRecipients(recipients);
     if (this.#enabled && options.suppress !== false) {
@@ -166,11 +193,51 @@ export class SendRecorder {
         }
         const sending = same.find((e) => e.state === "sending");
         const left = deadline - this.#now();
-        if (!sending || left <= 0) break;
+        if (!sending || left <= 0) {
+          const unsure = same.filter((e) => e.state === "uncertain").at(-1);
+          if (unsure) return this.#uncertain(key, unsure, accountID);
+          break;
+        }
         await waitFor(sending.settled, left);
       }
     }
     return this.#start(key, rcpt);
+  }
+
+  #uncertain(key: string, entry: Entry, accountID: string): UncertainSend {
+    let over = false;
+    const settle = () => {
+      if (over) throw new Error("an uncertain send was settled twice");
+      over = true;
+    };
+    return {
+      kind: "uncertain",
+      draftID: entry.messageID!,
+      confirm: () => {
+        settle();
+        entry.state = "sent";
+        entry.time = this.#now();
+        this.#suppressed++;
+        this.#onDuplicate?.({
+          accountID,
+          messageID: entry.messageID!,
+          sentAt: entry.time,
+          recipients: entry.recipients.split("\n"),
+        });
+      },
+      retry: () => {
+        settle();
+        this.#remove(key, entry);
+        return this.#start(key, entry.recipients);
+      },
+      keep: () => settle(),
+    };
+  }
+
+  #remove(key: string, entry: Entry): void {
+    const now = this.#entries.get(key)?.filter((e) => e !== entry) ?? [];
+    if (now.length > 0) this.#entries.set(key, now);
+    else this.#entries.delete(key);
   }
 
   #start(key: string, recipients: string): SendTicket {
@@ -194,9 +261,15 @@ export class SendRecorder {
       failed: () => {
         if (over) return;
         over = true;
-        const now = this.#entries.get(key)?.filter((e) => e !== entry) ?? [];
-        if (now.length > 0) this.#entries.set(key, now);
-        else this.#entries.delete(key);
+        this.#remove(key, entry);
+        entry.settle();
+      },
+      uncertain: (draftID: string) => {
+        if (over) return;
+        over = true;
+        entry.state = "uncertain";
+        entry.messageID = draftID;
+        entry.time = this.#now();
         entry.settle();
       },
     };
@@ -245,7 +318,7 @@ export class SendRecorder {
     };
   }
 
-  /** Forgets completed sends older than the window (sends in flight stay). */
+  /** Forgets completed (or unconfirmed) sends older than the window (sends in flight stay). */
   #prune(): void {
     const oldest = this.#now() - this.#windowMs;
     for (const [key, list] of this.#entries) {

@@ -130,3 +130,58 @@ Deno.test("SendRecorder: suppress: false records the send but never answers dupl
   const third = await r.begin("acc", "h1", ["a@x.test"]);
   assert.deepEqual(third.kind === "duplicate" && third.messageID, "M2");
 });
+
+Deno.test("SendRecorder: an unconfirmed send makes the resend ask; confirm, keep or retry", async () => {
+  let now = 5_000_000;
+  const seen: SuppressedSend[] = [];
+  const r = new SendRecorder({
+    now: () => now,
+    windowMs: 60_000,
+    onDuplicate: (s) => seen.push(s),
+  });
+  const h = messageHash(enc.encode(MSG));
+  const first = await r.begin("acct", h, ["bob@example.test"]);
+  assert.equal(first.kind, "send");
+  if (first.kind !== "send") return;
+  first.uncertain("draft-1");
+  // Other recipients, or another account: a plain new send.
+  assert.equal((await r.begin("acct", h, ["rob@example.test"])).kind, "send");
+  assert.equal((await r.begin("other", h, ["bob@example.test"])).kind, "send");
+
+  const kept = await r.begin("acct", h, ["Bob@Example.test"]);
+  assert.equal(kept.kind, "uncertain");
+  if (kept.kind !== "uncertain") return;
+  assert.equal(kept.draftID, "draft-1");
+  kept.keep();
+  assert.throws(() => kept.confirm(), /settled twice/);
+
+  const asked = await r.begin("acct", h, ["bob@example.test"]);
+  if (asked.kind !== "uncertain") throw new Error(asked.kind);
+  asked.confirm();
+  const dup = await r.begin("acct", h, ["bob@example.test"]);
+  assert.equal(dup.kind, "duplicate");
+  if (dup.kind === "duplicate") assert.equal(dup.messageID, "draft-1");
+  assert.equal(seen.length, 2);
+  assert.equal(await r.findSent("acct", enc.encode(MSG)), "draft-1");
+
+  // Retry: the unconfirmed entry goes, a new ticket settles as usual.
+  const h2 = messageHash(enc.encode(MSG.replace("<m1@", "<m9@")));
+  const t = await r.begin("acct", h2, ["bob@example.test"]);
+  if (t.kind !== "send") throw new Error(t.kind);
+  t.uncertain("draft-2");
+  const again = await r.begin("acct", h2, ["bob@example.test"]);
+  if (again.kind !== "uncertain") throw new Error(again.kind);
+  const ticket = again.retry();
+  ticket.sent("sent-2");
+  const after = await r.begin("acct", h2, ["bob@example.test"]);
+  assert.equal(after.kind, "duplicate");
+  if (after.kind === "duplicate") assert.equal(after.messageID, "sent-2");
+
+  // An unconfirmed send is forgotten after the window, like a sent one.
+  const h3 = messageHash(enc.encode(MSG.replace("<m1@", "<m3@")));
+  const t3 = await r.begin("acct", h3, ["bob@example.test"]);
+  if (t3.kind !== "send") throw new Error(t3.kind);
+  t3.uncertain("draft-3");
+  now += 61_000;
+  assert.equal((await r.begin("acct", h3, ["bob@example.test"])).kind, "send");
+});

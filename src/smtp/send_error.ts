@@ -9,6 +9,7 @@
  * | human verification required | `451 4.7.0` |
  * | API busy or failing (408, 429, 5xx) | `451 4.3.0` |
  * | API unreachable or no reply | `451 4.4.1` |
+ * | the send request's answer was lost (it may have gone out) | {@link UnconfirmedSendError}: `451` |
  * | the account is signed out | `451 4.7.0` (log in again in bridge) |
  * | a recipient's preferences cannot be served | `554 5.7.0` naming the recipient |
  * | encryption failed | `554 5.7.0` |
@@ -42,6 +43,31 @@ export function isApiRefusal(e: unknown): boolean {
 export function certainlyNotSent(e: unknown): boolean {
   return isApiRefusal(e) || e instanceof HumanVerificationRequiredError ||
     (e instanceof ApiError && (e.status === 429 || e.status === 503));
+}
+
+/**
+ * The send request was made but not answered with a verdict (a lost reply, a time-out, a server
+ * error): the message may have gone out as draft `draftID`, which is kept. Temporary, so the
+ * client retries; the retry is checked against the draft before anything is sent again.
+ */
+export class UnconfirmedSendError extends SubmissionError {
+  override name = "UnconfirmedSendError";
+  /** The draft the send was made from (a sent message keeps its ID). */
+  readonly draftID: string;
+
+  constructor(draftID: string, cause: unknown) {
+    const base = toSubmissionError(cause, "send the message");
+    super(
+      "the mail server did not confirm the send (it may have gone out); " +
+        "a retry of this message is checked against it and not sent twice",
+      {
+        code: 451,
+        enhanced: base instanceof SubmissionError && base.temporary ? base.enhanced : "4.3.0",
+        cause,
+      },
+    );
+    this.draftID = draftID;
+  }
 }
 
 /**

@@ -8,6 +8,9 @@
  *    of the account, the login address in split mode; else `550 5.7.1`).
  * 3. Duplicate check ({@link SendRecorder.begin}): an identical message to the same envelope
  *    recipients sent within the window is answered with the first send's ID and not sent again.
+ *    When such a send was made but its answer lost ({@link UnconfirmedSendError}: `451`, the draft
+ *    kept), the retry first asks the API what became of that draft: sent → answered with its ID,
+ *    nothing sent again; still a draft → the draft is deleted and the message sent now.
  * 4. Recipients come from the envelope (`RCPT TO`): those in `To:`/`Cc:` keep their place and
  *    display name, all others (named in `Bcc:` or nowhere) go to Bcc; header addresses that are not
  *    envelope recipients are dropped. Bcc never reaches any recipient's copy.
@@ -30,12 +33,24 @@ import { createDraft, encryptDraftBody, sendDraft } from "../api/drafts.ts";
 import { uploadAttachment } from "../api/attachments.ts";
 import { deleteMessages } from "../api/message_actions.ts";
 import { buildSendPackages, type PackageRecipient } from "../api/send_packages.ts";
-import type { EmailAddress, Message } from "../api/types.ts";
+import { getMessageMetadataPage } from "../api/messages.ts";
+import type { ApiClient } from "../api/transport.ts";
+import {
+  type EmailAddress,
+  type Message,
+  MessageFlag,
+  type MessageMetadata,
+} from "../api/types.ts";
 import { encryptAttachment } from "../crypto/attachment.ts";
 import { fromBase64 } from "../crypto/base64.ts";
 import type { KeyRing } from "../crypto/key_ring.ts";
 import { decryptSessionKey, type SessionKey } from "../crypto/session_key.ts";
-import { messageHash, SendRecorder } from "../connector/send_recorder.ts";
+import {
+  messageHash,
+  SendRecorder,
+  type SendTicket,
+  type UncertainSend,
+} from "../connector/send_recorder.ts";
 import {
   type OutgoingAttachment,
   type OutgoingMessage,
@@ -47,7 +62,7 @@ import { lookupRecipient } from "./recipient_lookup.ts";
 import { chooseScheme, type RecipientScheme } from "./recipient_scheme.ts";
 import { type ResolvedSender, resolveSender } from "./sender_address.ts";
 import type { SendingAccount } from "./sending_account.ts";
-import { certainlyNotSent, toSubmissionError } from "./send_error.ts";
+import { certainlyNotSent, toSubmissionError, UnconfirmedSendError } from "./send_error.ts";
 import { type Submission, SubmissionError, type SubmissionHandler } from "./submission.ts";
 
 /** Options of {@link createSubmissionHandler}. */
@@ -190,16 +205,60 @@ export function createSubmissionHandler(
         );
         return { queuedAs: begun.messageID };
       }
+      let ticket: SendTicket;
+      if (begun.kind === "uncertain") {
+        const earlier = await earlierSend(account.client, begun, log);
+        if (earlier === "sent") {
+          log(
+            `smtp: the unconfirmed earlier send of this message did go out as ${begun.draftID}; ` +
+              `not sent again (account ${account.id})`,
+          );
+          return { queuedAs: begun.draftID };
+        }
+        ticket = earlier;
+      } else ticket = begun;
       try {
         const outcome = await send(account, submission, message, sender, log, concurrency);
-        begun.sent(outcome.messageID);
+        ticket.sent(outcome.messageID);
         return { queuedAs: outcome.messageID };
       } catch (e) {
-        begun.failed();
+        if (e instanceof UnconfirmedSendError) ticket.uncertain(e.draftID);
+        else ticket.failed();
         throw e;
       }
     },
   };
+}
+
+/**
+ * What became of an earlier send of the same message that was not confirmed: `"sent"` when its
+ * draft is now a sent message (settled as such); else a ticket to send now, after deleting the
+ * draft it left (a stale copy in Drafts otherwise). A failed look-up keeps it unsettled-as-is and
+ * fails this attempt temporarily, so nothing is sent twice on a guess.
+ */
+async function earlierSend(
+  client: ApiClient,
+  earlier: UncertainSend,
+  log: (line: string) => void,
+): Promise<"sent" | SendTicket> {
+  let found: MessageMetadata | undefined;
+  try {
+    const page = await getMessageMetadataPage(client, 0, 1, { ID: [earlier.draftID] });
+    found = page.Messages.find((m) => m.ID === earlier.draftID);
+  } catch (e) {
+    earlier.keep();
+    throw toSubmissionError(e, "check whether an earlier send of this message went out");
+  }
+  if (found && (found.Flags & MessageFlag.Sent) !== 0) {
+    earlier.confirm();
+    return "sent";
+  }
+  if (found) {
+    await deleteMessages(client, [earlier.draftID]).catch((e) =>
+      log(`smtp: could not delete the draft of an unconfirmed send (${errorName(e)})`)
+    );
+  }
+  return earlier.retry();
 }
 
 async function send(
@@ -311,8 +370,9 @@ async function send(
     const cause = e instanceof SubmissionError ? e.cause : e;
     if (!sending || certainlyNotSent(cause)) {
       await deleteMessages(client, [draft.ID]).catch(() => {});
+      throw e;
     }
-    throw e;
+    throw new UnconfirmedSendError(draft.ID, cause);
   }
   await deleteDrafts(client, parent, log);
   log(
