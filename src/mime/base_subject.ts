@@ -16,34 +16,68 @@
  * @module
  */
 
-const SUBJ_TRAILER = /(?:\(fwd\)| )+$/i;
-const SUBJ_REFWD = /^(?:\[[^[\]]*\] *)*(?:re|fwd?) *(?:\[[^[\]]*\] *)?:/i;
-const SUBJ_BLOB = /^\[[^[\]]*\] */;
+/** One `subj-blob` (`[…]` and the spaces after it), matched where `lastIndex` points. */
+const BLOB = /\[[^[\]]*\] */y;
+/** What follows the blobs of a `subj-refwd`: `re`, `fw` or `fwd`, spaces, a blob, a colon. */
+const REFWD_TAIL = /(?:re|fwd?) *(?:\[[^[\]]*\] *)?:/iy;
 const FWD_HEADER = "[fwd:";
+const TRAILER = "(fwd)";
 
-/** The base subject of a decoded subject (RFC 5256 §2.1). */
+/**
+ * The base subject of a decoded subject (RFC 5256 §2.1).
+ *
+ * Linear in the length of the subject, whatever it holds (a subject is attacker-controlled and
+ * this runs for every message the index takes in): the text is never rescanned from the start.
+ * Two facts allow it: a `subj-refwd` can only follow a whole run of blobs (a blob starts with `[`,
+ * `re` and `fw` do not), so when none follows the run, step 4 then takes away every blob of it but
+ * the last one when nothing would be left after it; and trailers are only ever taken off the end.
+ */
 export function baseSubject(decoded: string): string {
-  let s = decoded.replace(/\r?\n/g, "").replace(/\t/g, " ").replace(/ {2,}/g, " ");
+  const s = decoded.replace(/\r?\n/g, "").replace(/\t/g, " ").replace(/ {2,}/g, " ");
+  let start = 0;
+  let end = s.length;
   for (;;) {
-    s = s.replace(SUBJ_TRAILER, "");
+    // Step 2: trailing "(fwd)" and spaces.
     for (;;) {
-      const before = s;
-      while (s.startsWith(" ")) s = s.slice(1);
-      const refwd = SUBJ_REFWD.exec(s);
-      if (refwd) s = s.slice(refwd[0].length);
-      else {
-        const blob = SUBJ_BLOB.exec(s);
-        if (blob && s.length > blob[0].length) s = s.slice(blob[0].length);
-      }
-      if (s === before) break;
+      if (end > start && s.charCodeAt(end - 1) === 0x20) end--;
+      else if (
+        end - start >= TRAILER.length &&
+        s.slice(end - TRAILER.length, end).toLowerCase() === TRAILER
+      ) end -= TRAILER.length;
+      else break;
     }
+    // Steps 3–5: leading spaces, blobs and reply/forward markers.
+    for (;;) {
+      while (start < end && s.charCodeAt(start) === 0x20) start++;
+      let runEnd = start;
+      let lastBlob = -1;
+      for (;;) {
+        BLOB.lastIndex = runEnd;
+        const m = BLOB.exec(s);
+        if (!m || runEnd + m[0].length > end) break;
+        lastBlob = runEnd;
+        runEnd += m[0].length;
+      }
+      REFWD_TAIL.lastIndex = runEnd;
+      const refwd = REFWD_TAIL.exec(s);
+      if (refwd && runEnd + refwd[0].length <= end) {
+        start = runEnd + refwd[0].length;
+        continue;
+      }
+      // Step 4, repeated: each blob goes while something is left after it.
+      if (lastBlob >= 0) start = runEnd < end ? runEnd : lastBlob;
+      break;
+    }
+    // Step 6: "[fwd: … ]" around the whole text, then again from step 2.
     if (
-      s.length >= FWD_HEADER.length + 1 &&
-      s.slice(0, FWD_HEADER.length).toLowerCase() === FWD_HEADER && s.endsWith("]")
+      end - start > FWD_HEADER.length &&
+      s.slice(start, start + FWD_HEADER.length).toLowerCase() === FWD_HEADER &&
+      s.charCodeAt(end - 1) === 0x5d
     ) {
-      s = s.slice(FWD_HEADER.length, -1);
+      start += FWD_HEADER.length;
+      end--;
       continue;
     }
-    return s;
+    return s.slice(start, end);
   }
 }

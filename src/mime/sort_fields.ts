@@ -12,7 +12,7 @@
  * The strings come already mapped for their collation, so comparing their UTF-8 bytes (SQLite's
  * BLOB order; also code point order) is the comparison SORT asks for: `i;ascii-casemap` (ASCII
  * letters in upper case) for the RFC 5256 keys, RFC 5957's `i;unicode-casemap` for the display
- * keys, approximated by compatibility decomposition and lower case.
+ * keys, approximated by compatibility decomposition and upper case.
  *
  * @module
  */
@@ -86,7 +86,10 @@ function asciiCasemap(s: string): string {
   return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 }
 
-/** `i;unicode-casemap`, approximated by compatibility decomposition and lower case. */
+/**
+ * `i;unicode-casemap` (RFC 5051: titlecase, then decomposition), approximated by compatibility
+ * decomposition and upper case: letters then sort before `[\\]^_\``, as with titlecase.
+ */
 function unicodeCasemap(s: string): string {
-  return s.normalize("NFKD").toLowerCase();
+  return s.normalize("NFKD").toUpperCase();
 }

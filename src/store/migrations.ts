@@ -208,12 +208,31 @@ function v4(db: DatabaseSync): void {
   }
 }
 
+/**
+ * Version 5: the display sort keys again, with upper case where version 4 wrote lower case
+ * (`i;unicode-casemap` sorts letters before `[\\]^_\``, as upper case does; Dovecot agrees).
+ */
+function v5(db: DatabaseSync): void {
+  const update = db.prepare(
+    "UPDATE message_sort_keys SET display_from = ?, display_to = ? WHERE message_id = ?",
+  );
+  const rows = db.prepare("SELECT id, header FROM messages ORDER BY id").iterate() as Iterable<
+    { id: number; header: Uint8Array }
+  >;
+  const utf8 = new TextEncoder();
+  for (const row of rows) {
+    const f = sortFields(row.header);
+    update.run(utf8.encode(f.displayFrom), utf8.encode(f.displayTo), row.id);
+  }
+}
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
   { version: 2, description: "search texts of Subject, From, To, Cc and Bcc", up: v2 },
   { version: 3, description: "the address of each expunge record", up: v3 },
   { version: 4, description: "sort keys of every message", up: v4 },
+  { version: 5, description: "display sort keys in upper case", up: v5 },
 ];
 
 /** The version {@link MIGRATIONS} brings a database to. */

@@ -148,31 +148,41 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
     // Version 4's data: version 3's, and the sort keys as version 4 writes them.
     seed(db) {
       SEEDS[3].seed(db);
-      const utf8 = new TextEncoder();
-      const empty = new Uint8Array();
-      db.prepare(
-        `INSERT INTO message_sort_keys VALUES (3, NULL, ?, ?, ?, ?, ?, ?),
-           (5, NULL, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        empty,
-        empty,
-        empty,
-        empty,
-        empty,
-        empty,
-        utf8.encode("GRüßE AUS BERLIN"),
-        empty,
-        utf8.encode("A"),
-        empty,
-        empty,
-        utf8.encode("a@x.example"),
-      );
+      seedSortKeys(db, "a@x.example");
+    },
+    check(store) {
+      SEEDS[3].check(store);
+    },
+  },
+  5: {
+    // Version 5's data: version 4's, the display keys in upper case.
+    seed(db) {
+      SEEDS[3].seed(db);
+      seedSortKeys(db, "A@X.EXAMPLE");
     },
     check(store) {
       SEEDS[3].check(store);
     },
   },
 };
+
+/** The sort keys of messages 3 and 5, message 5's display key of To as given. */
+function seedSortKeys(db: DatabaseSync, displayTo: string): void {
+  const utf8 = new TextEncoder();
+  const empty = new Uint8Array();
+  db.prepare(
+    `INSERT INTO message_sort_keys VALUES (3, NULL, ?, ?, ?, ?, ?, ?),
+       (5, NULL, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    ...[empty, empty, empty, empty, empty, empty],
+    utf8.encode("GRüßE AUS BERLIN"),
+    empty,
+    utf8.encode("A"),
+    empty,
+    empty,
+    utf8.encode(displayTo),
+  );
+}
 
 /**
  * How SORT orders INBOX (message 5 is UID 6, message 3 is UID 7): version 4 filled the keys from
@@ -250,6 +260,10 @@ Deno.test("Store.open() upgrades a file from every earlier version, keeping its 
       const check = new DatabaseSync(path);
       const previews = check.prepare("SELECT preview FROM messages WHERE id = 3").all();
       if (seed) assert.deepEqual(previews.map((r) => r.preview), ["preview of ENV"]);
+      // Version 5 rewrote the display keys version 4 wrote in lower case.
+      const display = check.prepare("SELECT display_to FROM message_sort_keys WHERE message_id = 5")
+        .all().map((r) => new TextDecoder().decode(r.display_to as Uint8Array));
+      if (seed) assert.deepEqual(display, ["A@X.EXAMPLE"]);
       check.close();
     });
   }
