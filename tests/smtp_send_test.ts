@@ -43,6 +43,8 @@ import { type SendingAccount, sendingAccount } from "../src/smtp/sending_account
 import { SendRecorder } from "../src/connector/send_recorder.ts";
 
 const PASSWORD = "correct horse battery staple";
+/** How long the harness's pipeline puts off the retry of an unconfirmed send still a draft. */
+const UNCONFIRMED_GRACE_MS = 1_500;
 const BRIDGE_PASS = "bridge-pass-123";
 const ALICE = "alice@example.test";
 const BOB = "bob@example.test";
@@ -150,7 +152,11 @@ async function withHarness(fn: (h: Harness) => Promise<void>): Promise<void> {
           return known ? { ...account, username } : null;
         },
       },
-      submission: createSubmissionHandler({ recorder, log: (l) => logs.push(l) }),
+      submission: createSubmissionHandler({
+        recorder,
+        log: (l) => logs.push(l),
+        unconfirmedGraceMs: UNCONFIRMED_GRACE_MS,
+      }),
       security: "none",
       limits: { authFailureDelayMs: 10 },
       log: (l) => logs.push(l),
@@ -875,13 +881,19 @@ out(submit(raw, "alice@example.test", ["carol@outside.test"]))
     assert.ok(!sent[0].LabelIDs.includes("8"), "no draft left");
     assert.ok(h.logs.some((l) => /did go out/.test(l)), h.logs.join("\n"));
 
-    // The connection broke before the server sent it: the draft stays until the retry, which
-    // deletes it and sends once.
+    // The connection broke before the server sent it: the draft stays. A retry at once is put
+    // off (the send might still be under way on the server); a later one deletes the draft and
+    // sends once.
     await loseReply(false);
     const broken = await send("not-out");
     assert.equal(broken.code, 451, JSON.stringify(broken));
     assert.equal((await outbox("not-out")).length, 0);
     assert.equal((await messages("not-out")).length, 1, "the draft is kept meanwhile");
+    const early = await send("not-out");
+    assert.equal(early.code, 451, JSON.stringify(early));
+    assert.match(String(early.reply), /may still be under way/);
+    assert.equal((await messages("not-out")).length, 1);
+    await new Promise((r) => setTimeout(r, UNCONFIRMED_GRACE_MS + 100));
     const second = sentID(await send("not-out"));
     assert.equal((await outbox("not-out")).length, 1);
     assert.deepEqual((await messages("not-out")).map((m) => m.ID), [second]);

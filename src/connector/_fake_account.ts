@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ParentInfo } from "./parent_lookup.ts";
 import { type Label, type MessageMetadata, PartialFailureError } from "../api/mod.ts";
 import type { InternalMessageId, RemoteMessageId, Store } from "../store/mod.ts";
 import { applyLabels, applyMessage, type BuiltContent } from "../sync/apply.ts";
@@ -130,8 +131,9 @@ export class FakeAccountApi implements AccountApi {
   uploadAttachment(): Promise<never> {
     throw new Error("not in the fake");
   }
-  findParent(): Promise<never> {
-    throw new Error("not in the fake");
+  /** No message is anyone's parent here (what a failed lookup answers too). */
+  findParent(): Promise<ParentInfo> {
+    return Promise.resolve({ action: 0, draftIDs: [] });
   }
 }
 

@@ -12,8 +12,8 @@
  * @module
  */
 import type { EmailAddress } from "../api/mod.ts";
-import { messageContent, parseAddresses, parseMessage } from "../mime/mod.ts";
-import { type ReferenceFields, referenceFields } from "./parent_lookup.ts";
+import { messageContent, parseAddresses, parseMessage, referenceFields } from "../mime/mod.ts";
+import type { ReferenceFields } from "./parent_lookup.ts";
 
 /** One attachment of a draft. */
 export interface DraftAttachment {

@@ -20,38 +20,10 @@
 import { getMessageMetadataPage } from "../api/messages.ts";
 import type { ApiClient } from "../api/transport.ts";
 import { DraftAction, MessageFlag, type MessageMetadata } from "../api/types.ts";
-import { type Header, INTERNAL_ID_DOMAIN } from "../mime/mod.ts";
+import { INTERNAL_ID_DOMAIN, type MessageReferences } from "../mime/mod.ts";
 
-/** The reference fields of the submitted message. */
-export interface ReferenceFields {
-  inReplyTo?: string;
-  references: string[];
-  forwardedMessageID?: string;
-}
-
-/** Message IDs of a header value (`<a@b> <c@d>`), without angle brackets. */
-export function messageIDs(value: string | undefined): string[] {
-  if (!value) return [];
-  const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]);
-  if (bracketed.length > 0) return bracketed;
-  const bare = value.trim();
-  return bare && !/\s/.test(bare) ? [bare] : [];
-}
-
-/**
- * The {@link ReferenceFields} of a message's header (a submitted message, a client's draft). The
- * values are decoded first: some clients (Python's email package among them) RFC 2047-encode
- * long ID lists.
- */
-export function referenceFields(header: Header): ReferenceFields {
-  const ids = (name: string) => messageIDs(header.getText(name));
-  const refs: ReferenceFields = { references: ids("references") };
-  const inReplyTo = ids("in-reply-to")[0];
-  if (inReplyTo !== undefined) refs.inReplyTo = inReplyTo;
-  const forwarded = ids("x-forwarded-message-id")[0];
-  if (forwarded !== undefined) refs.forwardedMessageID = forwarded;
-  return refs;
-}
+/** The reference fields of a message (see `src/mime/message_references.ts`). */
+export type ReferenceFields = MessageReferences;
 
 /** Whether a message names any message it answers or forwards. */
 export function hasReferences(refs: ReferenceFields): boolean {

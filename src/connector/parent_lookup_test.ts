@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { ApiClient } from "../api/transport.ts";
 import { DraftAction, MessageFlag } from "../api/types.ts";
-import { parseHeader } from "../mime/mod.ts";
-import {
-  draftAction,
-  findParent,
-  hasReferences,
-  messageIDs,
-  referenceFields,
-} from "./parent_lookup.ts";
+import { messageIDs, parseHeader, referenceFields } from "../mime/mod.ts";
+import { draftAction, findParent, hasReferences } from "./parent_lookup.ts";
 
 interface Meta {
   ID: string;

@@ -6,14 +6,17 @@
  *   when the same account sent a message with the same {@link messageHash} to the same envelope
  *   recipients within the window (default 30 minutes, as the official bridge), the answer is
  *   "duplicate" with the remote ID of the first send and nothing is sent again. When an identical
- *   send is still in flight, `begin` waits for it (up to 90 s) first. Unlike the official bridge the
- *   suppression is transparent: every suppressed send goes to the `onDuplicate` callback (a log
+ *   send is still in flight, `begin` waits for it (up to 90 s) first; still in flight then, the
+ *   resend is answered "busy" (a temporary failure for the client to retry) rather than sent
+ *   beside it. Unlike the official bridge the suppression is transparent: every suppressed send goes to the `onDuplicate` callback (a log
  *   line) and is counted in {@link SendRecorder.status} for JSON status, and it can be turned off
  *   (`enabled: false`, config `smtp_send.duplicate_suppression`).
  * - **Unconfirmed sends.** When the send request was made but its answer was lost, the message
  *   may or may not have gone out; the ticket is settled `uncertain` with the draft's ID, and an
- *   identical resend within the window gets an {@link UncertainSend} instead of a ticket: the
- *   pipeline asks the API whether that draft became a sent message before sending again.
+ *   identical resend within the window (with or without suppression) gets an
+ *   {@link UncertainSend} instead of a ticket: the pipeline asks the API whether that draft became
+ *   a sent message before sending again, and identical resends wait for that answer. Kept in
+ *   memory only: after a restart a retry is sent as a new message.
  * - **APPEND to Sent.** Many clients store their own copy in Sent after sending. The IMAP side asks
  *   {@link SendRecorder.findSent} with the appended literal; a hit names the server's sent message
  *   so no duplicate is imported. A send in flight is waited for (`waitMs`).
@@ -77,6 +80,11 @@ export interface SendTicket {
   uncertain(draftID: string): void;
 }
 
+/** The answer of `begin` when an identical send is still in flight after the wait. */
+export interface BusySend {
+  readonly kind: "busy";
+}
+
 /**
  * The answer of `begin` for a resend of a message whose earlier send was not confirmed: the
  * caller asks the API what became of `draftID`, then settles this exactly once.
@@ -85,11 +93,13 @@ export interface UncertainSend {
   readonly kind: "uncertain";
   /** The draft the unconfirmed send was made from (the sent message has the same ID). */
   readonly draftID: string;
+  /** How long ago the unconfirmed send ended, in ms (a young one may still be under way). */
+  readonly ageMs: number;
   /** It did go out: remembered as sent (a later resend is a plain duplicate); do not send. */
   confirm(): void;
   /** It did not go out: forget it and send now (settle the ticket as usual). */
   retry(): SendTicket;
-  /** It cannot be told now: keep it as it is (the resend fails and may be tried again). */
+  /** It cannot be told now: keep it as it was (the resend fails and may be tried again). */
   keep(): void;
 }
 
@@ -121,7 +131,8 @@ export type SentMessageLookup = (literal: Uint8Array) => Promise<string | undefi
 
 interface Entry {
   recipients: string;
-  state: "sending" | "sent" | "uncertain";
+  /** `checking`: an unconfirmed send handed out for a look ({@link UncertainSend}). */
+  state: "sending" | "sent" | "uncertain" | "checking";
   messageID?: string;
   /** Start time while sending, completion time once sent. */
   time: number;
@@ -157,54 +168,65 @@ export class SendRecorder {
   }
 
   /**
-   * Starts a send of the message with `hash` (see {@link messageHash}) to `recipients`. Resolves
-   * to a {@link DuplicateSend} when the same account sent it to the same recipients within the
-   * window (waiting first for an identical send in flight), to an {@link UncertainSend} when such
-   * a send was made but not confirmed, else to a {@link SendTicket} that must be settled with
-   * `sent`, `failed` or `uncertain`.
+   * Starts a send of the message with `hash` (see {@link messageHash}) to `recipients`, and
+   * resolves to what the caller must do:
    *
-   * With `suppress: false` the send is recorded (for {@link findSent}) but never answered as a
-   * duplicate: a message without a `Message-ID` (a cron job's alert, a monitoring script) may
-   * well be sent twice on purpose, where a client retrying a send keeps its Message-ID.
+   * - a {@link DuplicateSend} when the same account sent it to the same recipients within the
+   *   window (after waiting for an identical send in flight to end);
+   * - a {@link BusySend} when an identical send is still in flight after the wait (answer a
+   *   temporary failure rather than send a second copy beside it);
+   * - an {@link UncertainSend} when an identical send was made but not confirmed: the caller
+   *   looks what became of it; meanwhile identical sends wait for that answer, so two retries
+   *   never both send;
+   * - else a {@link SendTicket}, settled with `sent`, `failed` or `uncertain`.
+   *
+   * With `suppress: false` (or suppression off) the send is recorded (for {@link findSent}) but
+   * never answered as a duplicate and never held back by an identical send in flight: a message
+   * without a `Message-ID` (a cron job's alert, a monitoring script) may well be sent twice on
+   * purpose, where a client retrying a send keeps its Message-ID. An unconfirmed send is looked
+   * at whatever the setting: its retry is not a second message.
    */
   async begin(
     accountID: string,
     hash: string,
     recipients: readonly string[],
     options: { suppress?: boolean } = {},
-  ): Promise<SendTicket | DuplicateSend | UncertainSend> {
+  ): Promise<SendTicket | DuplicateSend | BusySend | UncertainSend> {
     const key = `${accountID}\0${hash}`;
     const rcpt = normaliseRecipients(recipients);
-    if (this.#enabled && options.suppress !== false) {
-      const deadline = this.#now() + this.#inFlightWaitMs;
-      for (;;) {
-        this.#prune();
-        const same = (this.#entries.get(key) ?? []).filter((e) => e.recipients === rcpt);
-        const done = same.filter((e) => e.state === "sent").at(-1);
-        if (done) {
-          this.#suppressed++;
-          this.#onDuplicate?.({
-            accountID,
-            messageID: done.messageID!,
-            sentAt: done.time,
-            recipients: rcpt.split("\n"),
-          });
-          return { kind: "duplicate", messageID: done.messageID!, sentAt: done.time };
-        }
-        const sending = same.find((e) => e.state === "sending");
-        const left = deadline - this.#now();
-        if (!sending || left <= 0) {
-          const unsure = same.filter((e) => e.state === "uncertain").at(-1);
-          if (unsure) return this.#uncertain(key, unsure, accountID);
-          break;
-        }
-        await waitFor(sending.settled, left);
+    const suppress = this.#enabled && options.suppress !== false;
+    const deadline = this.#now() + this.#inFlightWaitMs;
+    for (;;) {
+      this.#prune();
+      const same = (this.#entries.get(key) ?? []).filter((e) => e.recipients === rcpt);
+      const done = same.filter((e) => e.state === "sent").at(-1);
+      if (suppress && done) {
+        this.#suppressed++;
+        this.#onDuplicate?.({
+          accountID,
+          messageID: done.messageID!,
+          sentAt: done.time,
+          recipients: rcpt.split("\n"),
+        });
+        return { kind: "duplicate", messageID: done.messageID!, sentAt: done.time };
       }
+      const busy = same.find((e) => e.state === "checking" || (suppress && e.state === "sending"));
+      if (busy) {
+        const left = deadline - this.#now();
+        if (left <= 0) return { kind: "busy" };
+        await waitFor(busy.settled, left);
+        continue;
+      }
+      const unsure = same.filter((e) => e.state === "uncertain").at(-1);
+      if (unsure) return this.#uncertain(key, unsure, accountID);
+      return this.#start(key, rcpt);
     }
-    return this.#start(key, rcpt);
   }
 
+  /** Hands out an unconfirmed send for a look; identical sends wait until it is settled. */
   #uncertain(key: string, entry: Entry, accountID: string): UncertainSend {
+    const since = entry.time;
+    this.#reopen(entry, "checking");
     let over = false;
     const settle = () => {
       if (over) throw new Error("an uncertain send was settled twice");
@@ -213,6 +235,7 @@ export class SendRecorder {
     return {
       kind: "uncertain",
       draftID: entry.messageID!,
+      ageMs: this.#now() - since,
       confirm: () => {
         settle();
         entry.state = "sent";
@@ -224,14 +247,29 @@ export class SendRecorder {
           sentAt: entry.time,
           recipients: entry.recipients.split("\n"),
         });
+        entry.settle();
       },
       retry: () => {
         settle();
-        this.#remove(key, entry);
-        return this.#start(key, entry.recipients);
+        // The same entry becomes the new send: identical sends keep waiting for it.
+        entry.state = "sending";
+        entry.messageID = undefined;
+        entry.time = this.#now();
+        return this.#ticket(key, entry);
       },
-      keep: () => settle(),
+      keep: () => {
+        settle();
+        entry.state = "uncertain";
+        entry.time = since;
+        entry.settle();
+      },
     };
+  }
+
+  /** Puts `entry` in `state` with a fresh `settled` promise (others wait for it again). */
+  #reopen(entry: Entry, state: Entry["state"]): void {
+    entry.state = state;
+    entry.settled = new Promise<void>((r) => (entry.settle = r));
   }
 
   #remove(key: string, entry: Entry): void {
@@ -247,6 +285,10 @@ export class SendRecorder {
     const list = this.#entries.get(key) ?? [];
     list.push(entry);
     this.#entries.set(key, list);
+    return this.#ticket(key, entry);
+  }
+
+  #ticket(key: string, entry: Entry): SendTicket {
     let over = false;
     return {
       kind: "send",
@@ -288,7 +330,7 @@ export class SendRecorder {
       const list = this.#entries.get(key) ?? [];
       const done = list.filter((e) => e.state === "sent").at(-1);
       if (done) return done.messageID;
-      const sending = list.find((e) => e.state === "sending");
+      const sending = list.find((e) => e.state === "sending" || e.state === "checking");
       const left = deadline - this.#now();
       if (!sending || left <= 0) return undefined;
       await waitFor(sending.settled, left);
@@ -307,7 +349,7 @@ export class SendRecorder {
     let inFlight = 0;
     for (const list of this.#entries.values()) {
       remembered += list.length;
-      inFlight += list.filter((e) => e.state === "sending").length;
+      inFlight += list.filter((e) => e.state === "sending" || e.state === "checking").length;
     }
     return {
       enabled: this.#enabled,
@@ -322,7 +364,9 @@ export class SendRecorder {
   #prune(): void {
     const oldest = this.#now() - this.#windowMs;
     for (const [key, list] of this.#entries) {
-      const keep = list.filter((e) => e.state === "sending" || e.time >= oldest);
+      const keep = list.filter((e) =>
+        e.state === "sending" || e.state === "checking" || e.time >= oldest
+      );
       if (keep.length === 0) this.#entries.delete(key);
       else if (keep.length !== list.length) this.#entries.set(key, keep);
     }

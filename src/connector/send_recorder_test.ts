@@ -79,15 +79,15 @@ Deno.test("SendRecorder: waits for an identical send in flight; a failed send do
   assert.equal(r.status().inFlight, 0);
 });
 
-Deno.test("SendRecorder: in-flight wait is bounded", async () => {
+Deno.test("SendRecorder: in-flight wait is bounded; then busy, not a second copy", async () => {
   const r = new SendRecorder({ inFlightWaitMs: 20 });
   const first = await r.begin("acc", "h", ["b@x.test"]);
   const t0 = Date.now();
   const second = await r.begin("acc", "h", ["b@x.test"]);
-  assert.equal(second.kind, "send");
+  assert.equal(second.kind, "busy");
   assert.ok(Date.now() - t0 >= 15);
   if (first.kind === "send") first.sent("x");
-  if (second.kind === "send") second.sent("y");
+  assert.equal((await r.begin("acc", "h", ["b@x.test"])).kind, "duplicate");
 });
 
 Deno.test("SendRecorder: disabled suppression still records for findSent", async () => {
@@ -141,30 +141,32 @@ Deno.test("SendRecorder: an unconfirmed send makes the resend ask; confirm, keep
   });
   const h = messageHash(enc.encode(MSG));
   const first = await r.begin("acct", h, ["bob@example.test"]);
-  assert.equal(first.kind, "send");
-  if (first.kind !== "send") return;
+  if (first.kind !== "send") throw new Error(first.kind);
   first.uncertain("draft-1");
   // Other recipients, or another account: a plain new send.
   assert.equal((await r.begin("acct", h, ["rob@example.test"])).kind, "send");
   assert.equal((await r.begin("other", h, ["bob@example.test"])).kind, "send");
 
+  now += 1_000;
   const kept = await r.begin("acct", h, ["Bob@Example.test"]);
-  assert.equal(kept.kind, "uncertain");
-  if (kept.kind !== "uncertain") return;
+  if (kept.kind !== "uncertain") throw new Error(kept.kind);
   assert.equal(kept.draftID, "draft-1");
+  assert.equal(kept.ageMs, 1_000);
   kept.keep();
   assert.throws(() => kept.confirm(), /settled twice/);
 
-  const asked = await r.begin("acct", h, ["bob@example.test"]);
+  // Even without suppression (no Message-ID), the retry of an unconfirmed send is looked at.
+  const asked = await r.begin("acct", h, ["bob@example.test"], { suppress: false });
   if (asked.kind !== "uncertain") throw new Error(asked.kind);
+  assert.equal(asked.ageMs, 1_000, "keep() left its age as it was");
   asked.confirm();
   const dup = await r.begin("acct", h, ["bob@example.test"]);
-  assert.equal(dup.kind, "duplicate");
-  if (dup.kind === "duplicate") assert.equal(dup.messageID, "draft-1");
+  if (dup.kind !== "duplicate") throw new Error(dup.kind);
+  assert.equal(dup.messageID, "draft-1");
   assert.equal(seen.length, 2);
   assert.equal(await r.findSent("acct", enc.encode(MSG)), "draft-1");
 
-  // Retry: the unconfirmed entry goes, a new ticket settles as usual.
+  // Retry: the same entry becomes the new send.
   const h2 = messageHash(enc.encode(MSG.replace("<m1@", "<m9@")));
   const t = await r.begin("acct", h2, ["bob@example.test"]);
   if (t.kind !== "send") throw new Error(t.kind);
@@ -174,8 +176,9 @@ Deno.test("SendRecorder: an unconfirmed send makes the resend ask; confirm, keep
   const ticket = again.retry();
   ticket.sent("sent-2");
   const after = await r.begin("acct", h2, ["bob@example.test"]);
-  assert.equal(after.kind, "duplicate");
-  if (after.kind === "duplicate") assert.equal(after.messageID, "sent-2");
+  if (after.kind !== "duplicate") throw new Error(after.kind);
+  assert.equal(after.messageID, "sent-2");
+  assert.equal(r.status().remembered, 4);
 
   // An unconfirmed send is forgotten after the window, like a sent one.
   const h3 = messageHash(enc.encode(MSG.replace("<m1@", "<m3@")));
@@ -184,4 +187,36 @@ Deno.test("SendRecorder: an unconfirmed send makes the resend ask; confirm, keep
   t3.uncertain("draft-3");
   now += 61_000;
   assert.equal((await r.begin("acct", h3, ["bob@example.test"])).kind, "send");
+});
+
+Deno.test("SendRecorder: two retries of an unconfirmed send at once: one looks, the other waits", async () => {
+  const r = new SendRecorder();
+  const h = messageHash(enc.encode(MSG));
+  const first = await r.begin("acct", h, ["bob@example.test"]);
+  if (first.kind !== "send") throw new Error(first.kind);
+  first.uncertain("draft-1");
+  const a = await r.begin("acct", h, ["bob@example.test"]);
+  if (a.kind !== "uncertain") throw new Error(a.kind);
+  let settled = false;
+  const b = r.begin("acct", h, ["bob@example.test"]).then((x) => {
+    settled = true;
+    return x;
+  });
+  await new Promise((res) => setTimeout(res, 20));
+  assert.equal(settled, false, "the second retry waits while the first looks");
+  // The first found it still a draft and sends again: the second then sees that send.
+  const ticket = a.retry();
+  await new Promise((res) => setTimeout(res, 20));
+  assert.equal(settled, false, "and while the first sends");
+  ticket.sent("sent-1");
+  const second = await b;
+  if (second.kind !== "duplicate") throw new Error(second.kind);
+  assert.equal(second.messageID, "sent-1");
+});
+
+Deno.test("SendRecorder: without suppression an identical send in flight holds nothing back", async () => {
+  const r = new SendRecorder({ inFlightWaitMs: 30 });
+  const h = messageHash(enc.encode(MSG));
+  assert.equal((await r.begin("acct", h, ["bob@example.test"])).kind, "send");
+  assert.equal((await r.begin("acct", h, ["bob@example.test"], { suppress: false })).kind, "send");
 });

@@ -20,13 +20,14 @@
  *
  * @module
  */
-import { messageIDs, referenceFields } from "../connector/parent_lookup.ts";
 import {
   type MessageAttachment,
   messageContent,
+  messageIDs,
   type MimePart,
   parseAddresses,
   parseMessage,
+  referenceFields,
   withoutHeaderFields,
 } from "../mime/mod.ts";
 

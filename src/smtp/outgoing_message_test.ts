@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { messageIDs } from "../connector/parent_lookup.ts";
+import { messageIDs } from "../mime/mod.ts";
 import { parseOutgoing } from "./outgoing_message.ts";
 
 const enc = new TextEncoder();

@@ -59,7 +59,7 @@ export class UnconfirmedSendError extends SubmissionError {
     const base = toSubmissionError(cause, "send the message");
     super(
       "the mail server did not confirm the send (it may have gone out); " +
-        "a retry of this message is checked against it and not sent twice",
+        "a retry of this message within 30 minutes is checked against it first",
       {
         code: 451,
         enhanced: base instanceof SubmissionError && base.temporary ? base.enhanced : "4.3.0",

@@ -76,6 +76,11 @@ export interface SubmissionHandlerOptions {
   log?: (line: string) => void;
   /** Recipient lookups and attachment uploads run at most this many at a time (default 4). */
   concurrency?: number;
+  /**
+   * How long after an unconfirmed send whose draft is still a draft a retry is put off, in ms
+   * (default {@link UNCONFIRMED_GRACE_MS}; tests use less).
+   */
+  unconfirmedGraceMs?: number;
 }
 
 /** What a send resolved to (for logs and tests). */
@@ -163,6 +168,7 @@ export function createSubmissionHandler(
   const recorder = options.recorder ?? new SendRecorder();
   const log = options.log ?? ((line: string) => console.warn(line));
   const concurrency = Math.max(1, options.concurrency ?? 4);
+  const graceMs = Math.max(0, options.unconfirmedGraceMs ?? UNCONFIRMED_GRACE_MS);
 
   return {
     async submit(submission: Submission<SendingAccount>) {
@@ -205,14 +211,28 @@ export function createSubmissionHandler(
         );
         return { queuedAs: begun.messageID };
       }
+      if (begun.kind === "busy") {
+        throw new SubmissionError(
+          "an identical message to the same recipients is still being sent; " +
+            "try again in a few minutes",
+          { code: 451, enhanced: "4.3.0" },
+        );
+      }
       let ticket: SendTicket;
       if (begun.kind === "uncertain") {
-        const earlier = await earlierSend(account.client, begun, log);
+        const earlier = await earlierSend(account.client, begun, graceMs, log);
         if (earlier === "sent") {
           log(
             `smtp: the unconfirmed earlier send of this message did go out as ${begun.draftID}; ` +
               `not sent again (account ${account.id})`,
           );
+          // What the first attempt did not get to after its send: drafts the references name.
+          const parent = await findParent(
+            account.client,
+            message,
+            account.addressMode === "split" ? sender.address.ID : undefined,
+          );
+          await deleteDrafts(account.client, parent, log);
           return { queuedAs: begun.draftID };
         }
         ticket = earlier;
@@ -231,14 +251,22 @@ export function createSubmissionHandler(
 }
 
 /**
+ * An unconfirmed send that ended less than this long ago and whose draft is still a draft may
+ * still be under way on the server (our request timed out, the server's did not): the retry is
+ * answered "try again later" rather than sent beside it.
+ */
+export const UNCONFIRMED_GRACE_MS = 2 * 60 * 1000;
+
+/**
  * What became of an earlier send of the same message that was not confirmed: `"sent"` when its
- * draft is now a sent message (settled as such); else a ticket to send now, after deleting the
- * draft it left (a stale copy in Drafts otherwise). A failed look-up keeps it unsettled-as-is and
- * fails this attempt temporarily, so nothing is sent twice on a guess.
+ * draft is now a sent message (settled as such); a temporary failure when it is still a draft
+ * but young (`graceMs`, default {@link UNCONFIRMED_GRACE_MS}) or cannot be looked up (kept as it was: nothing is
+ * sent twice on a guess); else a ticket to send now, after deleting the draft it left.
  */
 async function earlierSend(
   client: ApiClient,
   earlier: UncertainSend,
+  graceMs: number,
   log: (line: string) => void,
 ): Promise<"sent" | SendTicket> {
   let found: MessageMetadata | undefined;
@@ -252,6 +280,14 @@ async function earlierSend(
   if (found && (found.Flags & MessageFlag.Sent) !== 0) {
     earlier.confirm();
     return "sent";
+  }
+  if (found && earlier.ageMs < graceMs) {
+    earlier.keep();
+    throw new SubmissionError(
+      "an earlier attempt to send this message may still be under way; " +
+        "try again in a few minutes",
+      { code: 451, enhanced: "4.3.0" },
+    );
   }
   if (found) {
     await deleteMessages(client, [earlier.draftID]).catch((e) =>
