@@ -592,6 +592,9 @@ Deno.test({
 
           const alternative = new TextEncoder().encode(
             `From: Someone <someone@elsewhere.test>\r\nTo: <${EMAIL}>\r\nSubject: Alt\r\n` +
+              "Reply-To: The List <list@elsewhere.test>\r\nIn-Reply-To: <q@elsewhere.test>\r\n" +
+              "References: <p@elsewhere.test> <q@elsewhere.test>\r\n" +
+              "X-Trace: one\r\nX-Trace: two\r\n" +
               'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b2"\r\n\r\n' +
               "--b2\r\nContent-Type: text/plain\r\n\r\nplain alternative\r\n" +
               "--b2\r\nContent-Type: text/html\r\n\r\n<p>html alternative</p>\r\n--b2--\r\n",
@@ -614,6 +617,14 @@ Deno.test({
           assert.equal(served2.mimeType, "multipart/alternative", text2);
           assert.deepEqual(served2.children.map((p) => p.mimeType), ["text/plain", "text/html"]);
           assert.match(served2.header.getText("From") ?? "", /Someone.*<someone@elsewhere\.test>/);
+          // Whom to answer, the thread, and repeated fields come back too.
+          assert.match(served2.header.get("Reply-To") ?? "", /list@elsewhere\.test/);
+          assert.match(served2.header.get("In-Reply-To") ?? "", /<q@elsewhere\.test>/);
+          assert.match(
+            served2.header.get("References") ?? "",
+            /^<p@elsewhere\.test> <q@elsewhere\.test>/,
+          );
+          assert.deepEqual(served2.header.getAll("X-Trace").sort(), ["one", "two"]);
           assert.ok(!/pgp-signature|OpenPGP/i.test(text2), text2);
           await done(h);
 

@@ -12,7 +12,8 @@
  *   unknown): the original literal, encrypted (not signed, unlike go-proton-api: see
  *   `encryptWhole`), wrapped in a fresh
  *   `multipart/encrypted; protocol="application/pgp-encrypted"` message whose header keeps only
- *   `Message-Id`, `From`, `To`, `Cc`, `Subject`, `Date` and `Received`.
+ *   `Message-Id`, `From`, `To`, `Cc`, `Subject`, `Date`, `Received`, `Reply-To`, `In-Reply-To` and
+ *   `References`.
  *
  * The output uses CRLF line endings throughout.
  *
@@ -138,8 +139,24 @@ async function encryptPart(part: MimePart, key: openpgp.PrivateKey): Promise<Uin
   return concat([...header, CRLF, encodeBase64Lines(binary)]);
 }
 
-/** Header fields the whole-message wrapper keeps. */
-const WRAPPER_KEEPS = new Set(["message-id", "from", "to", "cc", "subject", "date", "received"]);
+/**
+ * Header fields the whole-message wrapper keeps: go-proton-api's, and the ones that tell whom to
+ * answer and which thread the message is in (`Reply-To`, `In-Reply-To`, `References`), which the
+ * API reads from this header; without them the message served back would answer its author
+ * instead of the list and fall out of its thread.
+ */
+const WRAPPER_KEEPS = new Set([
+  "message-id",
+  "from",
+  "to",
+  "cc",
+  "subject",
+  "date",
+  "received",
+  "reply-to",
+  "in-reply-to",
+  "references",
+]);
 
 async function encryptWhole(
   literal: Uint8Array,

@@ -515,9 +515,18 @@ function buildPgpMime(msg: BuildInput, w: ByteWriter): void {
   }
   hdr.del("Content-Type");
   hdr.del("Content-Transfer-Encoding");
+  // Every field of a name the top-level header lacks, repeated ones too (DKIM-Signature,
+  // Received, ARC sets), each put on top as the official bridge's Set does.
+  const absent = new Set(
+    hb.header.fields.filter((f) => f.hasColon && !hdr.has(f.name)).map((f) => f.key),
+  );
   for (const f of hb.header.fields) {
-    if (!f.hasColon) continue;
-    if (!hdr.has(f.name)) hdr.set(f.name, unfold(f.rawValue).replace(/[ \t]+$/, ""));
+    if (!f.hasColon || !absent.has(f.key)) continue;
+    hdr.fields.unshift({
+      name: canonicalHeaderKey(f.name),
+      value: unfold(f.rawValue).replace(/[ \t]+$/, ""),
+      raw: false,
+    });
   }
   ensureMimeVersion(hdr);
   hdr.write(w);
