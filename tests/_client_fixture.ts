@@ -97,6 +97,10 @@ export class ClientFixture {
   smtpPort = 0;
   #serve: ServeProcess | undefined;
   #serveArgs: string[] = [];
+  /** The options every `bridge` command of this fixture takes (data directory, key store). */
+  dataArgs: string[] = [];
+  /** The account password on the reference server. */
+  readonly password = "mirror e2e secret";
 
   private constructor(home: string, email: string, server: ApiServer) {
     this.home = home;
@@ -106,12 +110,13 @@ export class ClientFixture {
 
   /** Starts the reference server with `email` seeded with `messages`, and signs bridge in. */
   static async create(home: string, email: string, messages: number): Promise<ClientFixture> {
-    const password = "mirror e2e secret";
     const server = await startApiServer({ port: 0, quiet: true });
     const f = new ClientFixture(home, email, server);
+    const password = f.password;
     try {
       await server.createUser({ email, password, messages });
       const dataArgs = ["--data-dir", join(home, "bridge-data"), "--key-store", "file"];
+      f.dataArgs = dataArgs;
       const login = await loginToReferenceServer(home, server, email, password, dataArgs);
       assert.equal(login.code, 0, login.stderr);
       const info = await runBridge(home, {}, "info", email, "--json", ...dataArgs);

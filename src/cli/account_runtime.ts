@@ -113,6 +113,13 @@ export class AccountRuntime {
   readonly email: string;
   /** The Proton user ID (the account's key on the update bus). */
   readonly userId: string;
+  /**
+   * The API session it runs on (the vault's `authUid` when it started; refreshing the session
+   * keeps it). A different one in the vault means the account was signed in again.
+   */
+  get sessionUid(): string {
+    return this.#o.account.authUid;
+  }
   readonly #o: AccountRuntimeOptions;
   #config: Config;
   #state: AccountState = "starting";

@@ -74,6 +74,8 @@ export interface ReloadResult {
   accountsAdded: string[];
   /** Accounts no longer in the vault, now stopped. */
   accountsRemoved: string[];
+  /** Accounts signed in again since (a new session in the vault), restarted on it. */
+  accountsRestarted: string[];
   /** Other remarks. */
   notes: string[];
 }
@@ -350,7 +352,8 @@ export class BridgeService {
 
   /**
    * Applies a reloaded configuration and the vault's current accounts: the log level and the event
-   * poll timing take effect now; accounts added to the vault start, removed ones stop; bridge
+   * poll timing take effect now; accounts added to the vault start, removed ones stop, ones signed
+   * in again (another session in the vault) restart on the new session; bridge
    * passwords changed with `bridge reset-password` are used at once; an address mode changed in
    * the file or with `bridge mode` applies to the next logins (listed in `applied` as
    * `accounts."<email>".address_mode`). Everything else that changed is listed as needing a
@@ -362,6 +365,7 @@ export class BridgeService {
       needsRestart: [],
       accountsAdded: [],
       accountsRemoved: [],
+      accountsRestarted: [],
       notes: [],
     };
     const before = this.#config;
@@ -397,10 +401,18 @@ export class BridgeService {
     if (vaultAccounts === undefined) return result;
     const inVault = new Map(vaultAccounts.map((a) => [a.userId, a]));
     for (const rt of this.accounts) {
-      if (!inVault.has(rt.userId)) {
+      const stored = inVault.get(rt.userId);
+      if (!stored) {
         await rt.stop();
         this.#directory.remove(rt.userId);
         result.accountsRemoved.push(rt.email);
+      } else if (stored.authUid !== rt.sessionUid) {
+        // Signed in again (`bridge logout` then `bridge login`, e.g. after the session was
+        // revoked): the old runtime's session is gone; start over on the new one.
+        await rt.stop();
+        this.#directory.remove(rt.userId);
+        this.#addAccount(stored);
+        result.accountsRestarted.push(stored.email);
       }
     }
     for (const account of vaultAccounts) {

@@ -136,15 +136,25 @@ Deno.test({
 });
 
 Deno.test({
-  name: "bridge service: an account removed from the vault stops; reload without vault keeps it",
+  name: "bridge service: an account removed from the vault stops, one signed in again restarts",
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
-  await withDemo(3, async ({ service, config }) => {
+  await withDemo(3, async ({ service, config, vault }) => {
     await service.settled();
     let r = await service.reload(config);
     assert.deepEqual(r.accountsRemoved, []);
     assert.equal(service.accounts.length, 1);
+    // Another session in the vault (signed in again while serve could not be told): the old
+    // runtime stops and a new one starts on that session.
+    const before = service.accounts[0];
+    const stored = await vault.accounts();
+    r = await service.reload(config, stored.map((a) => ({ ...a, authUid: "another-session" })));
+    assert.deepEqual(r.accountsRestarted, ["demo@bridge.test"]);
+    assert.deepEqual(r.accountsAdded, []);
+    assert.equal(service.accounts.length, 1);
+    assert.notEqual(service.accounts[0], before);
+    assert.equal(service.accounts[0].sessionUid, "another-session");
     r = await service.reload(config, []);
     assert.deepEqual(r.accountsRemoved, ["demo@bridge.test"]);
     assert.equal(service.accounts.length, 0);

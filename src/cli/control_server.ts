@@ -4,7 +4,10 @@
  *
  * - serve listens on `127.0.0.1`, a random port, HTTP; `GET /v1/status` answers the report as
  *   JSON to a request carrying `Authorization: Bearer <token>` (compared in constant time; anything
- *   else is 401, unknown paths 404);
+ *   else is 401, unknown paths 404); `POST /v1/reload` does what SIGHUP does (re-reads the
+ *   configuration and the vault) and answers what changed: the account commands (`login`,
+ *   `logout`, `reset-password`, `mode`) call it so a running serve follows them at once, also
+ *   where there are no signals (Windows);
  * - the token is 32 random bytes (base64url) made at each start, written with the URL, the PID and
  *   the start time into `<data dir>/serve.json` (mode 0600, so only the owner of the data
  *   directory can read it), and the file is removed at shutdown.
@@ -49,6 +52,11 @@ export interface ControlServer {
 export interface ControlServerOptions {
   /** Produces the current report. */
   status: () => StatusReport;
+  /**
+   * Reloads as SIGHUP does and resolves to what changed (JSON), or to `undefined` while serve
+   * cannot reload yet (starting); without it `POST /v1/reload` answers 404.
+   */
+  reload?: () => Promise<unknown>;
   /** Port (default 0: any free one). */
   port?: number;
   /** The token (default: 32 new random bytes, base64url). */
@@ -94,13 +102,18 @@ export function startControlServer(options: ControlServerOptions): Promise<Contr
     port: options.port ?? 0,
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
     onError: () => json(500, { error: "internal error" }),
-  }, (request) => {
+  }, async (request) => {
     const url = new URL(request.url);
     if (!tokenMatches(request.headers.get("authorization"), token)) {
       return json(401, { error: "missing or wrong token (see serve.json in the data directory)" });
     }
     if (url.pathname === "/v1/status" && request.method === "GET") {
       return json(200, options.status());
+    }
+    if (url.pathname === "/v1/reload" && request.method === "POST" && options.reload) {
+      const result = await options.reload();
+      if (result === undefined) return json(503, { error: "serve is still starting" });
+      return json(200, { reloaded: result });
     }
     return json(404, { error: `no such endpoint: ${request.method} ${url.pathname}` });
   });
@@ -217,4 +230,37 @@ export async function requestStatus(info: ControlInfo, timeoutMs = 5_000): Promi
     throw new Error(`the control endpoint ${info.url} answered something that is not a report`);
   }
   return report as StatusReport;
+}
+
+/**
+ * Asks a running serve to reload (`POST /v1/reload`) and resolves to what changed.
+ *
+ * @throws {ControlUnreachableError} when nothing answers at the URL (serve is gone) or it times out.
+ * @throws {Error} when it answers but refuses (wrong token, still starting) or answers nonsense.
+ */
+export async function requestReload(info: ControlInfo, timeoutMs = 30_000): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(`${info.url}/v1/reload`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${info.token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new ControlUnreachableError(
+      `no answer from ${info.url}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const text = await response.text();
+  let body: { reloaded?: unknown; error?: unknown } | undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (response.status !== 200 || body?.reloaded === undefined) {
+    const why = typeof body?.error === "string" ? body.error : `HTTP ${response.status}`;
+    throw new Error(`the control endpoint ${info.url} did not reload: ${why}`);
+  }
+  return body.reloaded;
 }

@@ -7,6 +7,7 @@ import {
   readControlInfo,
   removeControlInfo,
   removeControlInfoSync,
+  requestReload,
   requestStatus,
   startControlServer,
   writeControlInfo,
@@ -94,6 +95,42 @@ Deno.test("control server: answers the report to the token, 401 without it, 404 
     );
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("control server: POST /v1/reload reloads for the token holder; 503 while starting", async () => {
+  let reloads = 0;
+  let ready = false;
+  const server = await startControlServer({
+    status: () => report(),
+    reload: () => {
+      if (!ready) return Promise.resolve(undefined);
+      reloads++;
+      return Promise.resolve({ accountsAdded: ["a@x.test"] });
+    },
+  });
+  const info = { pid: 1, url: server.url, token: server.token, startedAt: "x", version: "0" };
+  try {
+    await assert.rejects(requestReload(info), /did not reload: serve is still starting/);
+    ready = true;
+    assert.deepEqual(await requestReload(info), { accountsAdded: ["a@x.test"] });
+    const r = await fetch(`${server.url}/v1/reload`, { method: "POST" });
+    assert.equal(r.status, 401);
+    await r.body?.cancel();
+    await assert.rejects(requestReload({ ...info, token: newControlToken() }), /wrong token/);
+    assert.equal(reloads, 1);
+  } finally {
+    await server.close();
+  }
+  // Without a reload function the endpoint does not exist.
+  const plain = await startControlServer({ status: () => report() });
+  try {
+    await assert.rejects(
+      requestReload({ ...info, url: plain.url, token: plain.token }),
+      /no such endpoint/,
+    );
+  } finally {
+    await plain.close();
   }
 });
 

@@ -27,6 +27,7 @@
  * @module
  */
 import type { Command } from "./command.ts";
+import { tellRunningServe } from "./serve_notice.ts";
 import {
   accountCommand,
   CommandFailure,
@@ -192,16 +193,18 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
     });
     await saveVault(vault);
     stored = true;
+    const serving = await tellRunningServe(dataDir);
 
     const settings = mailClientSettings(config, account);
     if (flags.json) {
       console.log(JSON.stringify(settings));
+      if (serving) console.error(serving);
     } else {
       console.log(
         `Signed in as ${account.email}; the account is in the vault (${vault.path}).\n\n` +
           "Configure your mail client with these settings (`bridge info` shows them again):\n\n" +
-          formatMailClientSettings(settings) +
-          "\n\nStart `bridge serve` (or restart it) to use the account.",
+          formatMailClientSettings(settings) + "\n\n" +
+          (serving ?? "Start `bridge serve` to use the account."),
       );
     }
     return 0;

@@ -8,8 +8,9 @@
  * The stored session is resumed with its refresh token and deleted on the server
  * (`DELETE /auth/v4`); when that is impossible (network down, session already gone) the account is
  * still removed here, with a warning. Then the account leaves the vault (its bridge password is
- * archived, so signing in again gives mail clients the same password) and its local files —
- * `<data dir>/accounts/<user ID>/`, the message index and cache — are deleted.
+ * archived, so signing in again gives mail clients the same password), a `bridge serve` running on
+ * the data directory is told (it stops serving the account at once), and the account's local
+ * files — `<data dir>/accounts/<user ID>/`, the message index and cache — are deleted.
  *
  * Exit code 0 when the account is gone from the vault, 1 when it was not there or its local files
  * could not be deleted.
@@ -33,6 +34,7 @@ import {
   saveVault,
 } from "./_account_common.ts";
 import { accountPaths, removeAccountFiles } from "./account_paths.ts";
+import { tellRunningServe } from "./serve_notice.ts";
 import type { Config } from "../config/mod.ts";
 import type { VaultAccount } from "../vault/mod.ts";
 import { logout, resumeSession, SignedOutError } from "../api/mod.ts";
@@ -100,6 +102,9 @@ async function logoutAccount(flags: LogoutFlags): Promise<number> {
 
   vault.removeAccount(account.email);
   await saveVault(vault);
+  // A running serve stops the account (and closes its index and cache) before they go.
+  const serving = await tellRunningServe(dataDir);
+  if (serving) console.log(serving);
 
   try {
     await removeAccountFiles(dataDir, account.userId, config.paths.cache_dir);

@@ -6,13 +6,14 @@
  * ```
  *
  * Combined: one IMAP login shows the mail of every address; split: one login per address, each
- * showing only that address's mail. The vault records the choice; a running `bridge serve` picks
- * it up on SIGHUP (or a restart). A `[accounts."<email>"]` table in the configuration file wins
+ * showing only that address's mail. The vault records the choice; a running `bridge serve` is
+ * told at once (`serve_notice.ts`) and applies it to the next logins. A `[accounts."<email>"]` table in the configuration file wins
  * over the vault (`address_mode.ts`); the command says so when it does.
  *
  * @module
  */
 import type { Command } from "./command.ts";
+import { tellRunningServe } from "./serve_notice.ts";
 import { UsageError } from "./command.ts";
 import {
   accountCommand,
@@ -34,8 +35,8 @@ const HELP = `Usage: bridge mode EMAIL combined|split [options]
 
 Sets the account's address mode: combined (one IMAP login for all its addresses) or split (one
 IMAP login per address, each showing only that address's mail). A running \`bridge serve\` applies
-it on SIGHUP (kill -HUP) or a restart. An address_mode set for the account in the configuration
-file wins over this setting.
+it to the next logins at once. An address_mode set for the account in the configuration file wins
+over this setting.
 
 Options:
 ${COMMON_HELP}`;
@@ -66,9 +67,10 @@ async function setMode(flags: ModeFlags): Promise<number> {
   }
   vault.setAddressMode(account.email, flags.mode);
   await saveVault(vault);
+  const serving = await tellRunningServe(dataDir);
   console.log(
-    `${account.email} is now in ${flags.mode} address mode. A running \`bridge serve\` applies ` +
-      "it on SIGHUP or a restart; mail clients may need to resynchronise.",
+    `${account.email} is now in ${flags.mode} address mode; mail clients may need to ` +
+      "resynchronise." + (serving ? ` ${serving}` : ""),
   );
   const key = configAccountKey(config, account.email);
   if (key !== undefined && config.accounts[key].address_mode !== flags.mode) {

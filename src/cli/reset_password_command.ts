@@ -6,12 +6,13 @@
  * bridge reset-password EMAIL [--json] [--data-dir D] [--config F] [--key-store auto|keychain|file]
  * ```
  *
- * `--json` prints `{"email": …, "password": …}`. The old bridge password stops working once
- * `bridge serve` is restarted.
+ * `--json` prints `{"email": …, "password": …}`. A `bridge serve` running on the data directory is
+ * told at once (`serve_notice.ts`): the old bridge password stops working there and then.
  *
  * @module
  */
 import type { Command } from "./command.ts";
+import { tellRunningServe } from "./serve_notice.ts";
 import {
   accountCommand,
   COMMON_HELP,
@@ -29,8 +30,8 @@ import {
 const HELP = `Usage: bridge reset-password EMAIL [options]
 
 Generates a new bridge password for the account (the password mail clients use; your account
-password is not changed) and prints it. Update it in your mail clients and restart
-\`bridge serve\`.
+password is not changed) and prints it. A running \`bridge serve\` takes it at once: the old
+password stops working. Update it in your mail clients.
 
 Options:
   --json             print {"email": ..., "password": ...}
@@ -58,12 +59,14 @@ async function resetPassword(flags: ResetFlags): Promise<number> {
   const account = requireAccount(vault, flags.email);
   const password = vault.resetBridgePassword(account.email);
   await saveVault(vault);
+  const serving = await tellRunningServe(dataDir);
   if (flags.json) {
     console.log(JSON.stringify({ email: account.email, password }));
+    if (serving) console.error(serving);
   } else {
     console.log(
       `New bridge password for ${account.email}: ${password}\n` +
-        "Update it in your mail clients, and restart `bridge serve` if it is running.",
+        "Update it in your mail clients." + (serving ? ` ${serving}` : ""),
     );
   }
   return 0;

@@ -39,7 +39,7 @@ import {
   writeControlInfo,
 } from "./control_server.ts";
 import { type Demo, type DemoDir, prepareDemoDir, removeDemoDir, startDemo } from "./demo.ts";
-import { BridgeService, type ListenerAddress } from "./bridge_service.ts";
+import { BridgeService, type ListenerAddress, type ReloadResult } from "./bridge_service.ts";
 import {
   loadServeConfig,
   parseServeFlags,
@@ -240,10 +240,20 @@ async function serve(
   const startedAt = new Date();
   const current: { service?: BridgeService } = {};
   let startingConfig = sc.loaded.config;
+  // Reloads (SIGHUP, or `POST /v1/reload` from the account commands) run one at a time.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadNow = (): Promise<ReloadResult | undefined> => {
+    const service = current.service;
+    if (!service) return Promise.resolve(undefined);
+    const next = reloading.then(() => reload(flags, overrides, vault, service, output));
+    reloading = next.catch(() => {});
+    return next;
+  };
   const control = await startControlServer({
     status: () =>
       current.service?.status() ??
         startingReport(startingConfig, dataDir, flags.demo, startedAt, output.level),
+    reload: async () => await reloadNow() ?? undefined,
   });
   const info: ControlInfo = {
     pid: Deno.pid,
@@ -285,8 +295,8 @@ async function serve(
   const accounts = await readAccounts(vault);
   if (accounts.length === 0) {
     output.warn(
-      `no accounts in the vault ${vaultPath(dataDir)}: run \`bridge login\` (then send SIGHUP, ` +
-        "or restart) to add one; serving nothing until then",
+      `no accounts in the vault ${vaultPath(dataDir)}: run \`bridge login\` to add one (this ` +
+        "serve takes it at once); serving nothing until then",
     );
   }
 
@@ -342,11 +352,7 @@ async function serve(
   if (smtp) output.info(`SMTP listening on ${smtp.host}:${smtp.port} (${smtp.security})`);
   for (const w of running.warnings) output.warn(w);
 
-  // SIGHUP: reload, one at a time.
-  let reloading = Promise.resolve();
-  signals.onReload(() => {
-    reloading = reloading.then(() => reload(flags, overrides, vault, running, output));
-  });
+  signals.onReload(() => void reloadNow());
 
   await Promise.race([running.settled(), signals.stop.promise]);
   if (!signals.stopping) {
@@ -382,20 +388,21 @@ async function readAccounts(vault: VaultWriter) {
   }
 }
 
+/** Re-reads the configuration and the vault (SIGHUP); what changed, or undefined when refused. */
 async function reload(
   flags: ServeFlags,
   overrides: ServeOverrides,
   vault: VaultWriter,
   service: BridgeService,
   output: ServeOutput,
-): Promise<void> {
-  output.info("SIGHUP: reloading the configuration and the vault");
+): Promise<ReloadResult | undefined> {
+  output.info("reloading the configuration and the vault");
   let config: Config;
   try {
     config = (await loadServeConfig(flags, overrides)).loaded.config;
   } catch (err) {
     output.failure(`reload refused, the running configuration stays: ${errorText(err)}`);
-    return;
+    return undefined;
   }
   let accounts;
   try {
@@ -411,8 +418,10 @@ async function reload(
   }
   for (const e of result.accountsAdded) output.info(`account added: ${e}`);
   for (const e of result.accountsRemoved) output.info(`account removed: ${e}`);
+  for (const e of result.accountsRestarted) output.info(`account signed in again: ${e}`);
   for (const n of result.notes) output.info(n);
   output.event("reload", { ...result });
+  return result;
 }
 
 function announceReady(

@@ -1,0 +1,98 @@
+/**
+ * The account commands against a running `bridge serve` (reference server in this process,
+ * `bridge login`, `bridge serve` as a subprocess): each tells the serve on the same data
+ * directory through its control endpoint (`POST /v1/reload`), so it takes effect at once, without
+ * SIGHUP or a restart:
+ *
+ * - `bridge reset-password`: the old bridge password stops working, the new one works;
+ * - a session revoked on the server: serve marks the account signed out; `bridge logout` then
+ *   `bridge login` brings it back on the new session (it used to stay signed out until a restart);
+ * - `bridge logout`: mail clients can no longer log in with the bridge password (they could until
+ *   the next event poll, on files the command had already deleted).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { runBridge } from "../src/cli/_cli_test_utils.ts";
+import { loginToReferenceServer } from "./_bridge_login.ts";
+import { withClientFixture } from "./_client_fixture.ts";
+import { eventually } from "./_eventually.ts";
+import { refControl } from "./_ref_control.ts";
+
+/** One IMAP LOGIN on a fresh connection: the tagged reply line. */
+async function imapLogin(port: number, user: string, password: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    const line = async (prefix: string) => {
+      for (;;) {
+        const at = text.split("\r\n").find((l) => l.startsWith(prefix));
+        if (at) return at;
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`connection closed after ${JSON.stringify(text)}`);
+        text += value;
+      }
+    };
+    await line("* ");
+    const writer = conn.writable.getWriter();
+    await writer.write(new TextEncoder().encode(`a1 LOGIN "${user}" "${password}"\r\n`));
+    return await line("a1 ");
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+  }
+}
+
+Deno.test({
+  name: "account commands reach a running serve at once: reset-password, re-login, logout",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withClientFixture("bridge_account_cmds_", "cmd@example.test", 5, async (f) => {
+    await f.start();
+    const user = f.imap.username;
+    const first = f.imap.password;
+    assert.match(await imapLogin(f.port, user, first), /^a1 OK/);
+
+    // reset-password: the new password at once, the old one no more.
+    const reset = await runBridge(f.home, {}, "reset-password", f.email, "--json", ...f.dataArgs);
+    assert.equal(reset.code, 0, reset.stderr);
+    const second = JSON.parse(reset.stdout).password as string;
+    assert.match(reset.stderr, /has taken the change/);
+    assert.match(await imapLogin(f.port, user, second), /^a1 OK/);
+    assert.match(await imapLogin(f.port, user, first), /^a1 NO/);
+
+    // The session revoked on the server: signed out; logout + login brings it back.
+    await refControl(f.server.url, "POST", `users/${f.email}/revoke-sessions`, {});
+    await eventually(async () => {
+      assert.match(await imapLogin(f.port, user, second), /^a1 NO \[UNAVAILABLE\]/);
+    }, 20_000);
+    const out = await runBridge(f.home, {}, "logout", f.email, ...f.dataArgs);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /has taken the change/);
+    const login = await loginToReferenceServer(
+      f.home,
+      f.server,
+      f.email,
+      f.password,
+      f.dataArgs,
+    );
+    assert.equal(login.code, 0, login.stderr);
+    assert.match(login.stdout, /has taken the change/);
+    // Logout archives the bridge password: signing in again gives the same one.
+    await eventually(async () => {
+      assert.match(await imapLogin(f.port, user, second), /^a1 OK/);
+    }, 30_000);
+    assert.match(f.serveLog, /account signed in again|account added/);
+
+    // logout: mail clients are refused at once.
+    const gone = await runBridge(f.home, {}, "logout", f.email, ...f.dataArgs);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.match(await imapLogin(f.port, user, second), /^a1 NO/);
+    assert.match(f.serveLog, /account removed: cmd@example\.test/);
+  });
+});
