@@ -198,16 +198,17 @@ export class ControlUnreachableError extends Error {
   override name = "ControlUnreachableError";
 }
 
-/**
- * Asks a running serve for its report.
- *
- * @throws {ControlUnreachableError} when nothing answers at the URL (serve is gone) or it times out.
- * @throws {Error} when something answers but refuses (wrong token) or answers nonsense.
- */
-export async function requestStatus(info: ControlInfo, timeoutMs = 5_000): Promise<StatusReport> {
+/** One request to a running serve's control endpoint: the status and the body text. */
+async function controlRequest(
+  info: ControlInfo,
+  method: "GET" | "POST",
+  path: string,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
   let response: Response;
   try {
-    response = await fetch(`${info.url}/v1/status`, {
+    response = await fetch(`${info.url}${path}`, {
+      method,
       headers: { authorization: `Bearer ${info.token}` },
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -216,9 +217,19 @@ export async function requestStatus(info: ControlInfo, timeoutMs = 5_000): Promi
       `no answer from ${info.url}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const text = await response.text();
-  if (response.status !== 200) {
-    throw new Error(`the control endpoint ${info.url} answered HTTP ${response.status}`);
+  return { status: response.status, text: await response.text() };
+}
+
+/**
+ * Asks a running serve for its report.
+ *
+ * @throws {ControlUnreachableError} when nothing answers at the URL (serve is gone) or it times out.
+ * @throws {Error} when something answers but refuses (wrong token) or answers nonsense.
+ */
+export async function requestStatus(info: ControlInfo, timeoutMs = 5_000): Promise<StatusReport> {
+  const { status, text } = await controlRequest(info, "GET", "/v1/status", timeoutMs);
+  if (status !== 200) {
+    throw new Error(`the control endpoint ${info.url} answered HTTP ${status}`);
   }
   let report: unknown;
   try {
@@ -239,27 +250,15 @@ export async function requestStatus(info: ControlInfo, timeoutMs = 5_000): Promi
  * @throws {Error} when it answers but refuses (wrong token, still starting) or answers nonsense.
  */
 export async function requestReload(info: ControlInfo, timeoutMs = 30_000): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(`${info.url}/v1/reload`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${info.token}` },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new ControlUnreachableError(
-      `no answer from ${info.url}: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const text = await response.text();
+  const { status, text } = await controlRequest(info, "POST", "/v1/reload", timeoutMs);
   let body: { reloaded?: unknown; error?: unknown } | undefined;
   try {
     body = JSON.parse(text);
   } catch {
     body = undefined;
   }
-  if (response.status !== 200 || body?.reloaded === undefined) {
-    const why = typeof body?.error === "string" ? body.error : `HTTP ${response.status}`;
+  if (status !== 200 || body?.reloaded === undefined) {
+    const why = typeof body?.error === "string" ? body.error : `HTTP ${status}`;
     throw new Error(`the control endpoint ${info.url} did not reload: ${why}`);
   }
   return body.reloaded;
