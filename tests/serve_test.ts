@@ -423,3 +423,31 @@ Deno.test({
     }
   }, "bridge_serve_test_");
 });
+
+Deno.test({
+  name: "serve --host 0.0.0.0: the listening event and log say every interface, and warn",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withTempDir(async (home) => {
+    const serve = new ServeProcess(home, demoServeArgs(join(home, "demo"), "--host", "0.0.0.0"));
+    try {
+      const listening = await serve.waitFor("listening");
+      for (const which of ["imap", "smtp"] as const) {
+        const l = listening[which] as { host: string; listen: string; port: number };
+        assert.equal(l.listen, "0.0.0.0", which);
+        assert.equal(l.host, "127.0.0.1", which);
+        const name = which.toUpperCase();
+        await serve.until(
+          `${name} warning`,
+          () =>
+            serve.stderr.includes(`${name} listening on 0.0.0.0:${l.port}`) &&
+              serve.stderr.includes(`${name} is reachable from other machines`) || undefined,
+        );
+      }
+      assert.equal(await serve.stop("SIGTERM"), 0, serve.stderr);
+    } finally {
+      await serve.stop("SIGKILL").catch(() => {});
+    }
+  }, "bridge_serve_test_");
+});

@@ -36,8 +36,14 @@ export interface MailClientSettings {
 /** Addresses that mean "every interface": a client reaches them through loopback. */
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
 
-function connectHost(listenHost: string): string {
-  return WILDCARD_HOSTS.has(listenHost) ? "127.0.0.1" : listenHost;
+/** Whether a listen address is every interface of the machine. */
+export function isWildcardHost(listenHost: string): boolean {
+  return WILDCARD_HOSTS.has(listenHost);
+}
+
+/** The host a client on this machine uses to reach a listen address. */
+export function connectHost(listenHost: string): string {
+  return isWildcardHost(listenHost) ? "127.0.0.1" : listenHost;
 }
 
 /**

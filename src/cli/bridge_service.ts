@@ -21,6 +21,7 @@ import type { CertificatePair } from "../tls/mod.ts";
 import type { VaultAccount } from "../vault/mod.ts";
 import { AccountDirectory, type PasswordSource } from "./account_directory.ts";
 import { AccountRuntime } from "./account_runtime.ts";
+import { connectHost } from "./account_settings.ts";
 import type { ImapListener, ServeParts } from "./serve_parts.ts";
 import { missingParts } from "./serve_parts.ts";
 import type { ServeOutput } from "./serve_output.ts";
@@ -59,7 +60,10 @@ export interface BridgeServiceOptions {
 
 /** Where a listener listens, as a client connects to it. */
 export interface ListenerAddress {
+  /** The address a client on this machine connects to (loopback for a wildcard listener). */
   host: string;
+  /** The address listened on, as bound: `0.0.0.0` or `::` for every interface. */
+  listen: string;
   port: number;
   security: "starttls" | "ssl" | "none";
 }
@@ -80,11 +84,10 @@ export interface ReloadResult {
   notes: string[];
 }
 
-const WILDCARD = new Set(["0.0.0.0", "::", "[::]", ""]);
-
-/** The host a client uses to reach a listen address. */
-export function connectHost(listenHost: string): string {
-  return WILDCARD.has(listenHost) ? "127.0.0.1" : listenHost;
+function listenerAddress(
+  l: { hostname: string; port: number; security: ListenerAddress["security"] },
+): ListenerAddress {
+  return { host: connectHost(l.hostname), listen: l.hostname, port: l.port, security: l.security };
 }
 
 /**
@@ -202,13 +205,13 @@ export class BridgeService {
   /** Where the IMAP server listens, or undefined when it does not. */
   get imapAddress(): ListenerAddress | undefined {
     const l = this.#imap;
-    return l && { host: connectHost(l.hostname), port: l.port, security: l.security };
+    return l && listenerAddress(l);
   }
 
   /** Where the SMTP server listens, or undefined when it does not. */
   get smtpAddress(): ListenerAddress | undefined {
     const l = this.#smtp;
-    return l && { host: connectHost(l.hostname), port: l.port, security: l.security };
+    return l && listenerAddress(l);
   }
 
   #addAccount(account: VaultAccount): AccountRuntime {

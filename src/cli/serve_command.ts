@@ -40,6 +40,7 @@ import {
 } from "./control_server.ts";
 import { type Demo, type DemoDir, prepareDemoDir, removeDemoDir, startDemo } from "./demo.ts";
 import { BridgeService, type ListenerAddress, type ReloadResult } from "./bridge_service.ts";
+import { isWildcardHost } from "./account_settings.ts";
 import {
   loadServeConfig,
   parseServeFlags,
@@ -348,8 +349,17 @@ async function serve(
   const imap = running.imapAddress;
   const smtp = running.smtpAddress;
   output.event("listening", { imap: imap ?? null, smtp: smtp ?? null });
-  if (imap) output.info(`IMAP listening on ${imap.host}:${imap.port} (${imap.security})`);
-  if (smtp) output.info(`SMTP listening on ${smtp.host}:${smtp.port} (${smtp.security})`);
+  for (const [name, l] of [["IMAP", imap], ["SMTP", smtp]] as const) {
+    if (!l) continue;
+    output.info(`${name} listening on ${hostPort(l.listen, l.port)} (${l.security})`);
+    if (!isLoopback(l.listen)) {
+      output.warn(
+        `${name} is reachable from other machines (listening on ${
+          isWildcardHost(l.listen) ? "every interface" : l.listen
+        }); mail clients on this machine use ${hostPort(l.host, l.port)}`,
+      );
+    }
+  }
   for (const w of running.warnings) output.warn(w);
 
   signals.onReload(() => void reloadNow());
@@ -386,6 +396,16 @@ async function readAccounts(vault: VaultWriter) {
     }
     throw new StartError(`cannot read the vault: ${errorText(err)}`);
   }
+}
+
+/** `host:port`, an IPv6 address in brackets. */
+function hostPort(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Whether a listen address is this machine's loopback only. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
 }
 
 /** Re-reads the configuration and the vault (SIGHUP); what changed, or undefined when refused. */

@@ -82,7 +82,10 @@ export class ProgressMeter {
     const seconds = (t - first.t) / 1000;
     const rate = seconds > 0 ? Math.max(0, done - first.done) / seconds : 0;
     const left = Math.max(0, total - done);
-    const eta = left === 0 ? 0 : rate > 0 ? left / rate : null;
+    // Known only once the messages are counted: before that (labels, counting) the total is 0
+    // and "nothing left" would be a lie.
+    const counted = phase === "done" || (phase === "messages" && total > 0);
+    const eta = !counted ? null : left === 0 ? 0 : rate > 0 ? left / rate : null;
     return {
       account,
       phase,

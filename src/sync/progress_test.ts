@@ -23,6 +23,18 @@ Deno.test("ProgressMeter: rate over the window, ETA, throttled reports", () => {
   assert.ok(meter.sample("a", "done", 1000, 1000, true), "forced");
 });
 
+Deno.test("ProgressMeter: no ETA before the messages are counted, 0 only when all are done", () => {
+  let now = 0;
+  const meter = new ProgressMeter({ now: () => now, intervalMs: 0, windowMs: 5000 });
+  assert.equal(meter.sample("a", "labels", 0, 0)!.eta, null);
+  now = 1000;
+  assert.equal(meter.sample("a", "counting", 0, 0)!.eta, null, "a stuck count is not '0 left'");
+  now = 2000;
+  assert.equal(meter.sample("a", "messages", 0, 0)!.eta, null);
+  assert.equal(meter.sample("a", "messages", 10, 10, true)!.eta, 0);
+  assert.equal(meter.sample("a", "done", 10, 10)!.eta, 0);
+});
+
 Deno.test("JsonLinesRenderer writes one sync-progress object per line", () => {
   const out: string[] = [];
   const r = new JsonLinesRenderer({ write: (s) => out.push(s) });
