@@ -165,12 +165,12 @@ Deno.test({
         assert.equal(accounts[0].email, DEMO_EMAIL);
         assert.match(accounts[0].password, /^[A-Za-z0-9_-]{22}$/);
         assert.ok(smtp, "SMTP must be listening");
-        assert.deepEqual(Object.keys(smtp).sort(), ["host", "port", "security"]);
+        assert.deepEqual(Object.keys(smtp).sort(), ["host", "listen", "port", "security"]);
         assert.equal(smtp.host, "127.0.0.1");
         assert.equal(smtp.security, "starttls");
         assert.ok(smtp.port > 0);
         if (imap) {
-          assert.deepEqual(Object.keys(imap).sort(), ["host", "port", "security"]);
+          assert.deepEqual(Object.keys(imap).sort(), ["host", "listen", "port", "security"]);
           assert.ok(imap.port > 0 && imap.port !== smtp.port);
         }
         // The password appears in the ready line only, never in the logs.
