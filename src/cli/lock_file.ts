@@ -175,9 +175,11 @@ export async function probeProcess(owner: LockOwner): Promise<"alive" | "dead"> 
     // /proc gives the start time that tells a reused PID. Deno lets only --allow-all read it, so
     // first check that our own entry is readable; otherwise ask the kernel below.
     if (await linuxProcessStart(Deno.pid) !== undefined) {
-      const now = await linuxProcessStart(owner.pid);
+      const now = await linuxProcessStat(owner.pid);
       if (now === undefined) return "dead";
-      return owner.procStart !== undefined && now !== owner.procStart ? "dead" : "alive";
+      // A zombie (killed, not yet reaped by its parent) or dead task holds nothing any more.
+      if (now.state === "Z" || now.state === "X" || now.state === "x") return "dead";
+      return owner.procStart !== undefined && now.start !== owner.procStart ? "dead" : "alive";
     }
   }
   try {
@@ -196,12 +198,23 @@ export async function probeProcess(owner: LockOwner): Promise<"alive" | "dead"> 
  * reading /proc only with --allow-all).
  */
 export async function linuxProcessStart(pid: number): Promise<string | undefined> {
+  return (await linuxProcessStat(pid))?.start;
+}
+
+/**
+ * `/proc/<pid>/stat` fields 3 (state: `R`, `S`, `Z` for a zombie…) and 22 (start time), or
+ * undefined off Linux or when unreadable.
+ */
+async function linuxProcessStat(
+  pid: number,
+): Promise<{ state: string; start: string } | undefined> {
   if (Deno.build.os !== "linux") return undefined;
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     // Field 2 (the command name) is in parentheses and may contain spaces: split after it.
     const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return rest[19]; // fields 3… are rest[0…]; field 22 is rest[19]
+    // Fields 3… are rest[0…]: field 3 is rest[0], field 22 is rest[19].
+    return { state: rest[0], start: rest[19] };
   } catch {
     return undefined;
   }

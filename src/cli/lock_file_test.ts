@@ -101,6 +101,35 @@ Deno.test("probeProcess: this process is alive, a PID that does not exist is dea
   }
 });
 
+Deno.test("probeProcess: a zombie (killed, not yet reaped) is dead", async () => {
+  if (await linuxProcessStart(Deno.pid) === undefined) return; // Linux with /proc readable only
+  // The shell starts a short sleep, prints its PID and becomes a long sleep, which never reaps it.
+  const parent = new Deno.Command("sh", {
+    args: ["-c", "sleep 0.1 & echo $!; exec sleep 5"],
+    stdout: "piped",
+  }).spawn();
+  try {
+    const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const pid = Number((await reader.read()).value?.trim());
+    reader.releaseLock();
+    const procStart = await linuxProcessStart(pid);
+    assert.ok(procStart, "the child is running");
+    assert.equal(await probeProcess({ pid, startedAt: "", procStart }), "alive");
+    let state = "";
+    for (let i = 0; i < 50 && state !== "Z"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+      state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+    }
+    assert.equal(state, "Z", "the child is a zombie now");
+    assert.equal(await probeProcess({ pid, startedAt: "", procStart }), "dead");
+  } finally {
+    parent.kill("SIGKILL");
+    await parent.status;
+    await parent.stdout.cancel().catch(() => {});
+  }
+});
+
 Deno.test("lock: records this process's start time on Linux, which probes alive", async () => {
   await withTempDir(async (dir) => {
     const lock = await acquireLock(dir);
