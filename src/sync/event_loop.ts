@@ -439,11 +439,14 @@ export class EventLoop {
       ? { kind: "transient-error", error: message(error), failures, retryInMs: delay }
       : { kind: "bad-reply", error: message(error), failures, retryInMs: delay };
     this.#notify(notice);
-    this.#o.log(
-      `event loop ${this.#opts.account}: ${
-        transient ? "transient error" : "error"
-      } (${failures} in a row), retrying in ${delay} ms: ${message(error)}`,
-    );
+    // Whoever takes the notices reports the failure (serve logs it once); else it is logged here.
+    if (!this.#opts.onNotice) {
+      this.#o.log(
+        `event loop ${this.#opts.account}: ${
+          transient ? "transient error" : "error"
+        } (${failures} in a row), retrying in ${delay} ms: ${message(error)}`,
+      );
+    }
     return delay;
   }
 
