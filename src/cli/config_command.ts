@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import type { Command } from "./command.ts";
 import { parseCommandArgs, UsageError } from "./command.ts";
 import { VERSION } from "./version.ts";
+import { CommandFailure, trustedModulusKeys } from "./_account_common.ts";
 import {
   type Config,
   ConfigError,
@@ -131,6 +132,21 @@ async function check(flags: ConfigFlags): Promise<number> {
         console.error(`  ${p.message}`);
         if (p.excerpt) console.error(p.excerpt.trimEnd().replace(/^/gm, "    "));
       }
+    }
+    return 1;
+  }
+  // Files the configuration names must be usable too: login would fail on them later.
+  try {
+    await trustedModulusKeys(loaded, []);
+  } catch (err) {
+    if (!(err instanceof CommandFailure)) throw err;
+    const problem = { message: `api.trusted_modulus_keys: ${err.message}` };
+    if (flags.json) {
+      console.log(
+        JSON.stringify({ valid: false, file: fileFor(flags), errors: [problem] }, null, 2),
+      );
+    } else {
+      console.error(`bridge config check: the configuration is invalid:\n  ${problem.message}`);
     }
     return 1;
   }

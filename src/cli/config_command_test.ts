@@ -62,6 +62,23 @@ Deno.test("bridge config check on an invalid file names file, line and key, exit
   });
 });
 
+Deno.test("bridge config check: a modulus key file that cannot be read is an error, exit 1", async () => {
+  await withDir(async (dir) => {
+    const file = `${dir}/keys.toml`;
+    await Deno.writeTextFile(file, '[api]\ntrusted_modulus_keys = ["missing.asc"]\n');
+    const r = await bridge(dir, {}, "config", "check", "--config", file);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(
+      r.stderr,
+      /api\.trusted_modulus_keys: cannot read the modulus key file .*missing\.asc/,
+    );
+    await Deno.writeTextFile(`${dir}/missing.asc`, "not a key");
+    const j = await bridge(dir, {}, "config", "check", "--config", file, "--json");
+    assert.equal(j.code, 1);
+    assert.match(JSON.parse(j.stdout).errors[0].message, /is not an armored OpenPGP public key/);
+  });
+});
+
 Deno.test("bridge config check reports TOML syntax errors with line and column", async () => {
   await withDir(async (dir) => {
     const file = `${dir}/syntax.toml`;
