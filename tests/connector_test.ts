@@ -46,7 +46,7 @@ import {
   Store,
   type Uid,
 } from "../src/store/mod.ts";
-import { parseMessage } from "../src/mime/mod.ts";
+import { decodeTransfer, parseMessage } from "../src/mime/mod.ts";
 import { BuildPool, runInitialSync, syncApiFor } from "../src/sync/mod.ts";
 import { eventMessageFetcher } from "../src/sync/event_fetcher.ts";
 import { apiEventSource, EventLoop } from "../src/sync/event_loop.ts";
@@ -630,6 +630,29 @@ Deno.test({
             /^<p@elsewhere\.test> <q@elsewhere\.test>/,
           );
           assert.deepEqual(served2.header.getAll("X-Trace").sort(), ["one", "two"]);
+
+          // A binary file attached without a Content-Type (text/plain by default), beside a
+          // picture: the only "text" part, it used to be converted as a body and garbled; it
+          // comes back byte for byte, an attachment with its name.
+          const binary = Uint8Array.from({ length: 1024 }, (_, i) => (i * 37 + 11) & 255);
+          const b64bin = btoa(String.fromCharCode(...binary)).replace(/.{76}/g, "$&\r\n");
+          const typeless = new TextEncoder().encode(
+            `From: Scanner <scan@elsewhere.test>\r\nTo: <${EMAIL}>\r\nSubject: Scan\r\n` +
+              'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b4"\r\n\r\n' +
+              '--b4\r\nContent-Disposition: attachment; filename="scan.bin"\r\n' +
+              `Content-Transfer-Encoding: base64\r\n\r\n${b64bin}\r\n` +
+              '--b4\r\nContent-Type: image/png; name="p.png"\r\n' +
+              "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b4--\r\n",
+          );
+          const rScan = await c.append(ORIGIN, archive.id, { literal: typeless, flags: [] });
+          const served4 = parseMessage(
+            await c.literal(h.store.membership.messageAt(archive.id, rScan.uid)!),
+          );
+          const leaves = [...served4.walk()].filter((p) => !p.isMultipart);
+          const scan = leaves.find((p) => p.filename === "scan.bin");
+          assert.ok(scan, leaves.map((p) => `${p.mimeType} ${p.filename}`).join(", "));
+          assert.deepEqual(decodeTransfer(scan.bodyData(), scan.encoding), binary);
+          assert.equal(scan.disposition?.type, "attachment");
           assert.ok(!/pgp-signature|OpenPGP/i.test(text2), text2);
           await done(h);
 

@@ -8,8 +8,8 @@
  *   (not signed) to the address key, without `Content-Transfer-Encoding`; every other leaf is
  *   decoded, encrypted (not signed) and written as base64 of the binary PGP message.
  * - **Whole message** (fallback, when a part is already encrypted or signed, there is more than
- *   one text part — `multipart/alternative` —, no text part at all, or a text part's charset is
- *   unknown): the original literal, encrypted (not signed, unlike go-proton-api: see
+ *   one text part — `multipart/alternative` —, no text part at all, a text part's charset is
+ *   unknown or its bytes are not that charset, a text part is an attachment, or a calendar part): the original literal, encrypted (not signed, unlike go-proton-api: see
  *   `encryptWhole`), wrapped in a fresh
  *   `multipart/encrypted; protocol="application/pgp-encrypted"` message whose header keeps only
  *   `Message-Id`, `From`, `To`, `Cc`, `Subject`, `Date`, `Received`, `Reply-To`, `In-Reply-To` and
@@ -60,6 +60,20 @@ export function perPartRefusal(root: MimePart): string | undefined {
       if (decodeCharset(new Uint8Array(0), charset) === null) {
         return `unknown charset ${charset}`;
       }
+      // The per-part way turns the text leaf into the message's body, converted to UTF-8: only
+      // right for a body whose bytes are the text its charset says. A text file attached (the
+      // API would take it for the body), a binary attachment without a Content-Type (text/plain
+      // by default), 8-bit bytes labelled us-ascii or bytes that are not the UTF-8 they claim
+      // (converted, they would be garbled for good), and an invitation (its `method` parameter
+      // would be lost) go whole.
+      if (part.disposition?.type === "attachment" || part.filename !== undefined) {
+        return "a text part is an attachment";
+      }
+      if (part.subtype === "calendar") return "the message has a calendar part";
+      const data = decodeTransfer(part.bodyData(), part.encoding);
+      if (!textMatchesCharset(data, charset)) {
+        return `a text part's bytes are not ${charset}`;
+      }
     }
     return undefined;
   };
@@ -68,6 +82,23 @@ export function perPartRefusal(root: MimePart): string | undefined {
   if (textLeaves === 0) return "the message has no text part";
   if (textLeaves > 1) return "the message has more than one text part";
   return undefined;
+}
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Whether `data` is text in `charset` as declared: 7-bit for US-ASCII, valid UTF-8 for UTF-8. */
+function textMatchesCharset(data: Uint8Array, charset: string): boolean {
+  const name = charset.toLowerCase();
+  if (name === "us-ascii" || name === "ascii") return data.every((b) => b < 0x80);
+  if (name === "utf-8" || name === "utf8") {
+    try {
+      STRICT_UTF8.decode(data);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 function boundaryOf(part: MimePart): string | undefined {

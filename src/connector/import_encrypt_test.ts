@@ -90,3 +90,55 @@ Deno.test("import encryption: no text part, or an encrypted part, falls back", a
   assert.match(perPartRefusal(parseMessage(signed))!, /multipart\/signed/);
   assert.equal((await encryptForImport(signed, key)).method, "whole");
 });
+
+Deno.test("import encryption: text parts the body conversion would garble go whole", () => {
+  const refusal = (text: string) => perPartRefusal(parseMessage(msg(text)));
+  // A binary file without a Content-Type (text/plain by default), attached.
+  assert.match(
+    refusal(
+      'Subject: s\nContent-Disposition: attachment; filename="scan.bin"\n' +
+        "Content-Transfer-Encoding: base64\n\n/wCAgYKDhA==\n",
+    )!,
+    /text part is an attachment/,
+  );
+  // A text file attached beside a picture: the API would take it for the body.
+  assert.match(
+    refusal(
+      'Subject: s\nContent-Type: multipart/mixed; boundary="M"\n\n--M\n' +
+        'Content-Type: text/csv; charset=windows-1252; name="r.csv"\n' +
+        'Content-Disposition: attachment; filename="r.csv"\n\na;b\n--M\n' +
+        "Content-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw==\n--M--\n",
+    )!,
+    /text part is an attachment/,
+  );
+  // 8-bit bytes labelled us-ascii, or not the UTF-8 they claim.
+  const latin = new TextEncoder().encode("Subject: s\nContent-Type: text/plain\n\nna");
+  const eightBit = new Uint8Array([...latin, 0xc3, 0xaf, 0x76, 0x65, 0x0a]);
+  assert.match(perPartRefusal(parseMessage(eightBit))!, /bytes are not us-ascii/);
+  const badUtf8 = new Uint8Array([
+    ...new TextEncoder().encode("Subject: s\nContent-Type: text/plain; charset=utf-8\n\n"),
+    0xff,
+    0x0a,
+  ]);
+  assert.match(perPartRefusal(parseMessage(badUtf8))!, /bytes are not utf-8/);
+  // An invitation keeps its method only whole.
+  assert.match(
+    refusal("Subject: s\nContent-Type: text/calendar; method=REQUEST\n\nBEGIN:VCALENDAR\n")!,
+    /calendar/,
+  );
+  // A plain body still goes per part, also with 8-bit text in a charset that has it.
+  assert.equal(
+    refusal("Subject: s\nContent-Type: text/plain; charset=utf-8\n\nnaïve\n"),
+    undefined,
+  );
+  assert.equal(
+    perPartRefusal(parseMessage(
+      new Uint8Array([
+        ...new TextEncoder().encode("Subject: s\nContent-Type: text/plain; charset=iso-8859-1\n\n"),
+        0xe9,
+        0x0a,
+      ]),
+    )),
+    undefined,
+  );
+});
