@@ -379,7 +379,10 @@ function writeAttachmentPart(mw: MultipartWriter, att: BuildAttachment): void {
     hdr.set("Content-Transfer-Encoding", "base64");
     mw.part(hdr, encodeBase64Lines(att.data));
   } else {
+    // No encoding, as the official bridge writes it, unless the message has 8-bit bytes: then
+    // `8bit` says so (7bit, the default, would be false, and 7-bit relays may mangle it).
     hdr.del("Content-Transfer-Encoding");
+    if (att.data.some((b) => b >= 0x80)) hdr.set("Content-Transfer-Encoding", "8bit");
     mw.part(hdr, toCrlf(att.data));
   }
 }

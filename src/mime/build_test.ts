@@ -266,6 +266,14 @@ Deno.test("buildMessage() lays out attachments: related for inline, mixed for th
         data: enc.encode("Subject: inner\n\nbody\n"),
       },
       {
+        id: "a5",
+        name: "latin.eml",
+        mimeType: "message/rfc822",
+        disposition: "attachment",
+        headers: {},
+        data: new Uint8Array([...enc.encode("Subject: 8-bit\n\ncaf"), 0xe9, 0x0a]),
+      },
+      {
         id: "a4",
         name: "notes.txt",
         mimeType: "text/plain; charset=iso-8859-1",
@@ -285,6 +293,7 @@ Deno.test("buildMessage() lays out attachments: related for inline, mixed for th
   assert.deepEqual(root.children.map((c) => c.mimeType), [
     "multipart/related",
     "application/pdf",
+    "message/rfc822",
     "message/rfc822",
     "text/plain",
   ]);
@@ -312,8 +321,11 @@ Deno.test("buildMessage() lays out attachments: related for inline, mixed for th
   const eml = root.children[2];
   assert.equal(eml.encoding, null);
   assert.equal(eml.message?.header.get("subject"), "inner");
+  // A message with 8-bit bytes says 8bit (7bit, the default, would be false).
+  assert.equal(root.children[3].encoding, "8bit");
+  assert.equal(root.children[3].message?.header.get("subject"), "8-bit");
   assert.equal(
-    root.children[3].header.get("content-type"),
+    root.children[4].header.get("content-type"),
     "text/plain; charset=iso-8859-1; filename=notes.txt; name=notes.txt",
   );
   // The BODYSTRUCTURE of the result is computable and starts with the related part.
