@@ -32,10 +32,12 @@ import {
   AddressStatus,
   ApiClient,
   type ApiClientOptions,
+  ApiError,
   CookieJar,
   getMailSettings,
   getUser,
   type MailSettings,
+  NetworkError,
   resumeSession,
   SignedOutError,
   type UnlockedAccount,
@@ -46,6 +48,7 @@ import type { MailAccount } from "../connector/account.ts";
 import type { SendRecorder } from "../connector/send_recorder.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
 import { CryptoError } from "../crypto/errors.ts";
+import { KeyRing } from "../crypto/mod.ts";
 import { LiteralCache, type RemoteMessageId, Store } from "../store/mod.ts";
 import {
   apiEventSource,
@@ -133,6 +136,11 @@ export class AccountRuntime {
   #client: ApiClient | undefined;
   #sessionUp = false;
   #unlocked: UnlockedAccount | undefined;
+  /**
+   * The keys the connector holds: made empty when the account is served offline (before any
+   * unlock), filled in place by the first unlock, so the connector made offline sees them.
+   */
+  #connectorKeys: UnlockedAccount | undefined;
   #store: Store | undefined;
   #cache: LiteralCache | undefined;
   #pool: BuildPool | undefined;
@@ -191,9 +199,12 @@ export class AccountRuntime {
     return this.#reason;
   }
 
-  /** The IMAP view of the account, once ready and when this build has a connector. */
+  /**
+   * The IMAP view of the account, once ready (or `offline`: served from the local index) and when
+   * this build has a connector.
+   */
   get mailAccount(): MailAccount | undefined {
-    return this.#state === "ready" ? this.#mail : undefined;
+    return this.#state === "ready" || this.#state === "offline" ? this.#mail : undefined;
   }
 
   /** The address mode in force (see `address_mode.ts`). */
@@ -327,6 +338,10 @@ export class AccountRuntime {
         );
       case "error":
         return new AccountUnavailableError(`${this.email} is not available: ${this.#reason}`);
+      case "offline":
+        return new AccountUnavailableError(
+          `${this.email} cannot send now: ${this.#reason}`,
+        );
       default:
         return new AccountUnavailableError(
           `${this.email} is still starting (first sync ${this.#progressText()}); try again shortly`,
@@ -485,13 +500,30 @@ export class AccountRuntime {
           return;
         }
         const permanent = err instanceof CryptoError && err.kind === "wrong-passphrase";
+        const offline = !permanent && isUnreachable(err) && await this.#serveOffline();
+        // Served offline, the API is tried again as often as events would be polled.
+        const delay = offline
+          ? Math.min(retryMs, this.#config.events.poll_interval_seconds * 1000)
+          : retryMs;
         const reason = describe(err, this.email) +
-          (permanent ? "" : `; trying again in ${Math.round(retryMs / 1000)} s`);
-        this.#setState("error", reason);
-        this.#o.output.failure(`${this.email}: ${reason}`, { account: this.email });
+          (permanent ? "" : `; trying again in ${Math.round(delay / 1000)} s`);
+        if (offline) {
+          const first = this.#state !== "offline";
+          this.#setState("offline", `the mail server cannot be reached (${reason})`);
+          if (first) {
+            this.#o.output.warn(
+              `${this.email}: the mail server cannot be reached (${describe(err, this.email)}); ` +
+                "serving the mail already here: changes, new mail and sending wait until it can",
+              { account: this.email },
+            );
+          }
+        } else {
+          this.#setState("error", reason);
+          this.#o.output.failure(`${this.email}: ${reason}`, { account: this.email });
+        }
         this.#settled.resolve();
         if (permanent) return;
-        await this.#sleep(retryMs);
+        await this.#sleep(delay);
       }
     }
   }
@@ -500,7 +532,8 @@ export class AccountRuntime {
     const o = this.#o;
     const account = o.account;
     const log = o.output;
-    this.#setState("starting", null);
+    // Served offline meanwhile: stay so (logins keep working) until the account is ready.
+    if (this.#state !== "offline") this.#setState("starting", null);
 
     if (!this.#client) this.#client = this.#newClient();
     const client = this.#client;
@@ -512,7 +545,8 @@ export class AccountRuntime {
     this.#checkStop();
 
     if (!this.#unlocked) {
-      this.#unlocked = await unlockWithKeyPassword(client, account.keyPassword);
+      const fresh = await unlockWithKeyPassword(client, account.keyPassword);
+      this.#unlocked = this.#connectorKeys ? fillKeys(this.#connectorKeys, fresh) : fresh;
       for (const address of this.#unlocked.addresses) {
         const err = this.#unlocked.addressKeyErrors.get(address.ID);
         if (err) {
@@ -526,16 +560,7 @@ export class AccountRuntime {
     }
     this.#checkStop();
 
-    if (!this.#store) {
-      const paths = accountPaths(o.dataDir, this.userId, this.#config.paths.cache_dir);
-      await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
-      await Deno.mkdir(paths.cache, { recursive: true, mode: 0o700 });
-      this.#store = Store.open(paths.index);
-      this.#failedAtOpen = this.#store.messages.failedBuilds().flatMap((f) =>
-        f.remoteId === null ? [] : [f.remoteId]
-      );
-      this.#cache = await LiteralCache.open(paths.cache, account.cacheSecret);
-    }
+    await this.#openIndex();
     if (!this.#pool) {
       this.#pool = await BuildPool.create({
         keys: this.#unlocked.addressKeys,
@@ -556,7 +581,8 @@ export class AccountRuntime {
     this.#checkStop();
 
     if (!this.#synced) {
-      await this.#firstSync();
+      // An account served offline has all its mail here: its labels are refreshed quietly.
+      await this.#firstSync(this.#state === "offline");
       this.#synced = true;
     }
     this.#checkStop();
@@ -565,28 +591,98 @@ export class AccountRuntime {
       this.#loopResumed = true;
     }
 
+    await this.#makeConnector(this.#unlocked);
+    this.#setState("ready", null);
+    log.info(`${this.email}: ready`, { account: this.email });
+    this.#settled.resolve();
+  }
+
+  /** Opens the account's index and literal cache (once). */
+  async #openIndex(): Promise<void> {
+    if (this.#store) return;
+    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(paths.cache, { recursive: true, mode: 0o700 });
+    this.#store = Store.open(paths.index);
+    this.#failedAtOpen = this.#store.messages.failedBuilds().flatMap((f) =>
+      f.remoteId === null ? [] : [f.remoteId]
+    );
+    this.#cache = await LiteralCache.open(paths.cache, this.#o.account.cacheSecret);
+  }
+
+  /** Makes the connector (once) over `keys`, with a fetcher that works once the keys do. */
+  async #makeConnector(keys: UnlockedAccount): Promise<void> {
+    const o = this.#o;
     if (!this.#parts) {
       this.#parts = {
         id: this.userId,
         primaryEmail: this.email,
-        store: this.#store,
+        store: this.#store!,
         bus: o.bus,
-        client,
-        unlocked: this.#unlocked,
+        client: this.#client!,
+        unlocked: keys,
         cache: this.#cache!,
-        fetcher: this.#fetcher!,
+        fetcher: {
+          fetch: (id) =>
+            this.#fetcher ? this.#fetcher.fetch(id) : Promise.reject(
+              new NetworkError("the mail server cannot be reached, and this message is not here"),
+            ),
+        },
         showAllMail: this.#config.mailboxes.show_all_mail,
         addressMode: this.#addressMode,
         sentLookup: o.recorder.lookupFor(this.userId, 10_000),
-        log: (m) => log.info(`${this.email}: ${m}`, { account: this.email }),
+        log: (m) => o.output.info(`${this.email}: ${m}`, { account: this.email }),
       };
     }
     if (!this.#mail && o.parts.connector) {
       this.#mail = await o.parts.connector(this.#parts);
     }
-    this.#setState("ready", null);
-    log.info(`${this.email}: ready`, { account: this.email });
-    this.#settled.resolve();
+  }
+
+  /**
+   * Serves the account from its local index while the API cannot be reached (at start, before
+   * the session could be restored): possible once a first sync completed here. Logins and
+   * everything read from the index and the literal cache work; what needs the API (flag changes,
+   * moves, appends, messages not cached yet, sending) answers "unavailable" until the account is
+   * ready. Whether it serves now.
+   */
+  async #serveOffline(): Promise<boolean> {
+    if (this.#mail) return this.#state === "offline" || this.#state === "ready";
+    if (!this.#synced && !this.#o.account.sync.firstSyncDone) return false;
+    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    try {
+      await Deno.stat(paths.index);
+    } catch {
+      return false;
+    }
+    try {
+      await this.#openIndex();
+      this.#client ??= this.#newClient();
+      // The session as stored: the first request after the network is back refreshes it.
+      if (!this.#sessionUp) {
+        this.#client.setAuth({
+          uid: this.#o.account.authUid,
+          accessToken: "",
+          refreshToken: this.#o.account.refreshToken,
+        });
+      }
+      this.#connectorKeys ??= {
+        user: { UsedSpace: Number.NaN, MaxSpace: Number.NaN } as UnlockedAccount["user"],
+        addresses: [],
+        keyPassword: "",
+        userKeys: new KeyRing([]),
+        addressKeys: new Map(),
+        addressKeyErrors: new Map(),
+      };
+      await this.#makeConnector(this.#unlocked ?? this.#connectorKeys);
+      return this.#mail !== undefined;
+    } catch (err) {
+      this.#o.output.warn(
+        `${this.email}: cannot serve the local mail either: ${errorText(err)}`,
+        { account: this.email },
+      );
+      return false;
+    }
   }
 
   #newClient(): ApiClient {
@@ -715,9 +811,10 @@ export class AccountRuntime {
     );
   }
 
-  async #firstSync(): Promise<void> {
+  /** The first sync (or, when one completed before, a refresh of the labels); `quiet` keeps the state. */
+  async #firstSync(quiet = false): Promise<void> {
     const o = this.#o;
-    this.#setState("syncing", null);
+    if (!quiet) this.#setState("syncing", null);
     const release = await o.slots.acquire(this.#abort.signal);
     try {
       this.#syncStartedAt = Date.now();
@@ -853,6 +950,30 @@ export class AccountRuntime {
       this.#wake = done;
     });
   }
+}
+
+/** Whether a bring-up failed because the API cannot be reached or is failing (not a refusal). */
+function isUnreachable(err: unknown): boolean {
+  if (err instanceof SyncError) return isUnreachable(err.cause);
+  if (err instanceof NetworkError) return true;
+  if (err instanceof ApiError) return err.status === 408 || err.status === 429 || err.status >= 500;
+  return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
+}
+
+/**
+ * Puts what an unlock gave into `target` in place (the connector made while offline holds it and
+ * its address list and key map): returns `target`.
+ */
+function fillKeys(target: UnlockedAccount, fresh: UnlockedAccount): UnlockedAccount {
+  target.user = fresh.user;
+  target.keyPassword = fresh.keyPassword;
+  target.userKeys = fresh.userKeys;
+  target.addresses.splice(0, target.addresses.length, ...fresh.addresses);
+  target.addressKeys.clear();
+  for (const [id, ring] of fresh.addressKeys) target.addressKeys.set(id, ring);
+  target.addressKeyErrors.clear();
+  for (const [id, e] of fresh.addressKeyErrors) target.addressKeyErrors.set(id, e);
+  return target;
 }
 
 function isSignedOut(err: unknown): boolean {

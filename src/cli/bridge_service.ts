@@ -295,9 +295,11 @@ export class BridgeService {
     };
   }
 
-  /** The accounts ready to serve, with their login (for the ready line). */
+  /** The accounts serving (ready, or offline from their local index), with their login. */
   readyAccounts(): { email: string; password: string }[] {
-    return this.accounts.filter((rt) => rt.state === "ready").map((rt) => ({
+    return this.accounts.filter((rt) => rt.state === "ready" || rt.state === "offline").map((
+      rt,
+    ) => ({
       email: rt.email,
       password: rt.bridgePassword,
     }));

@@ -16,8 +16,11 @@ export const STATUS_FORMAT = 1;
 /** Exit code of `bridge status` when no `bridge serve` runs on the data directory. */
 export const NOT_RUNNING_EXIT_CODE = 3;
 
-/** What one account is doing. */
-export type AccountState = "starting" | "syncing" | "ready" | "signed-out" | "error";
+/**
+ * What one account is doing. `offline`: the API cannot be reached, and the account is served from
+ * its local index (reading works; changes, uncached messages and sending wait for the API).
+ */
+export type AccountState = "starting" | "syncing" | "ready" | "offline" | "signed-out" | "error";
 
 /** One listener (IMAP or SMTP). */
 export interface ListenerStatus {
