@@ -223,6 +223,8 @@ export class AccountRuntime {
   mailAccountFor(username: string): MailAccount | undefined {
     const mail = this.mailAccount;
     if (!mail || this.#addressMode === "combined") return mail;
+    // Offline before any unlock, the addresses are not known: split views wait for them.
+    if (!this.#unlocked) throw this.unavailable();
     const name = username.trim().toLowerCase();
     const address = this.#unlocked?.addresses.find((a) => a.Email.toLowerCase() === name);
     if (!address || address.Status !== AddressStatus.Enabled) {
@@ -339,9 +341,7 @@ export class AccountRuntime {
       case "error":
         return new AccountUnavailableError(`${this.email} is not available: ${this.#reason}`);
       case "offline":
-        return new AccountUnavailableError(
-          `${this.email} cannot send now: ${this.#reason}`,
-        );
+        return new AccountUnavailableError(`${this.email} is offline: ${this.#reason}`);
       default:
         return new AccountUnavailableError(
           `${this.email} is still starting (first sync ${this.#progressText()}); try again shortly`,
