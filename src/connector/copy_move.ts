@@ -97,6 +97,15 @@ async function transfer(
     refuse("CANNOT", "Some of these messages exist only in this bridge and cannot be copied");
   }
   const remoteIds = [...new Set(picked.map((p) => p.remoteId!))];
+  // A COPY into a mailbox that holds the message already makes no copy (one message, one UID per
+  // mailbox): it is left out of COPYUID, which names new copies only (RFC 4315 §3): a client
+  // that took the existing UID for a new copy could expunge "the copy", the only instance.
+  const alreadyThere = new Set(
+    mode === "copy"
+      ? picked.filter((p) => store.membership.uidOf(destination.id, p.messageId) !== undefined)
+        .map((p) => p.messageId)
+      : [],
+  );
   const verb = mode === "copy" ? "Copying" : "Moving";
   await callApi(
     `${verb} to ${destination.name}`,
@@ -121,7 +130,7 @@ async function transfer(
     const result: CopyResult = { ...empty, sourceUids: [], destUids: [], expunged: [] };
     for (const p of picked) {
       const dest = store.membership.uidOf(destination.id, p.messageId);
-      if (dest !== undefined) {
+      if (dest !== undefined && !alreadyThere.has(p.messageId)) {
         result.sourceUids.push(p.uid);
         result.destUids.push(dest);
       }

@@ -81,6 +81,15 @@ Deno.test("copy: API first, then the index follows the server; failure changes n
     const calls = f.api.calls.length;
     assert.deepEqual((await copyMessages(f.ctx, "s", inbox.id, [], tag.id)).sourceUids, []);
     assert.equal(f.api.calls.length, calls);
+    // Copied again into the label that holds it, or into its own mailbox: no new copy, so no
+    // COPYUID pair (the existing UID would pass for a copy); a new one beside it still counts.
+    assert.deepEqual((await copyMessages(f.ctx, "s", inbox.id, [uid], tag.id)).sourceUids, []);
+    assert.deepEqual((await copyMessages(f.ctx, "s", inbox.id, [uid], inbox.id)).destUids, []);
+    const id2 = f.add("m2");
+    const uid2 = store.membership.uidOf(inbox.id, id2)!;
+    const both = await copyMessages(f.ctx, "s", inbox.id, [uid, uid2], tag.id);
+    assert.deepEqual(both.sourceUids, [uid2]);
+    assert.deepEqual(both.destUids, [store.membership.uidOf(tag.id, id2)]);
   } finally {
     store.close();
   }

@@ -8,7 +8,9 @@
  * disappears later through the update bus (reported at a point where EXPUNGE is allowed). Its
  * refusals (into All Mail or Scheduled, …) come back as `NO [code]`. A missing destination is
  * `NO [TRYCREATE]` (RFC 3501 §6.4.7), a sequence number beyond the mailbox `BAD`. UIDs that no
- * longer exist are skipped (RFC 3501 §6.4.8); when nothing is left the answer is a plain OK.
+ * longer exist are skipped (RFC 3501 §6.4.8), and so are messages the destination holds already
+ * (a message is in a mailbox once: no copy is made, and COPYUID names new copies only); when
+ * nothing is left the answer is a plain OK.
  *
  * Real client lines:
  *
