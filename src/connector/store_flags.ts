@@ -118,20 +118,11 @@ export async function storeFlags(
   const { store } = ctx;
   const mailbox = requireSelectable(store, mailboxId);
   // All Mail and Scheduled cannot be expunged, so `\Deleted` is not among their PERMANENTFLAGS
-  // and setting it there is refused (a client would think the message on its way out).
+  // and is not kept there (a client would think the message on its way out).
   const keepsDeleted = !isAllMail(mailbox) && !isScheduled(mailbox);
   const parsed = parseImapFlags(change.flags);
   if (parsed.invalid.length > 0) {
     refuse("CANNOT", `These flags cannot be stored: ${parsed.invalid.join(" ")}`);
-  }
-  // Refused, not ignored: a client told OK (mbsync with `Expunge Both`) drops its copy of a
-  // message the server keeps, and the two stay apart for good without a word.
-  if (!keepsDeleted && parsed.deleted && change.mode !== "remove") {
-    refuse(
-      "CANNOT",
-      `Messages cannot be deleted in ${mailbox.name}: move them to Trash, ` +
-        "or delete them where they are filed",
-    );
   }
   let picked = pick(store, mailboxId, uids);
   // CONDSTORE: checked here, in the account's mutation order, so a change queued before this one
