@@ -624,7 +624,7 @@ Deno.test({
             served2.header.get("References") ?? "",
             /^<p@elsewhere\.test> <q@elsewhere\.test>/,
           );
-          assert.deepEqual(served2.header.getAll("X-Trace").sort(), ["one", "two"]);
+          assert.deepEqual(served2.header.getAll("X-Trace"), ["one", "two"], "in their order");
 
           // A binary file attached without a Content-Type (text/plain by default), beside a
           // picture: the only "text" part, it used to be converted as a body and garbled; it

@@ -13,7 +13,7 @@ import { withClientFixture } from "./_client_fixture.ts";
 import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
 import { runPythonJsonArg } from "./_python_json.ts";
-import { refControl } from "./_ref_control.ts";
+import { refControl, refMessages } from "./_ref_control.ts";
 
 /** Logs in, reads INBOX's first message, tries to flag it: what each step answered. */
 const READ_AND_FLAG = IMAPLIB_HELPERS + String.raw`
@@ -25,6 +25,16 @@ body = [x[1] for x in data if isinstance(x, tuple)][0]
 typ, flagged = m.store("1", "+FLAGS", "(\\Flagged)")
 m.logout()
 print(json.dumps({"exists": exists, "size": len(body), "store": typ, "said": s(flagged[0])}))
+`;
+
+/** APPENDs a message from someone else to INBOX: the answer. */
+const APPEND = IMAPLIB_HELPERS + String.raw`
+m = imaplib.IMAP4("127.0.0.1", A["port"])
+m.login(A["user"], A["password"])
+msg = b"From: Someone <someone@elsewhere.test>\r\nTo: x@example.test\r\nSubject: in\r\n\r\nhi\r\n"
+typ, data = m.append("INBOX", None, None, msg)
+m.logout()
+print(json.dumps({"typ": typ, "said": s(data[0])}))
 `;
 
 Deno.test({
@@ -52,12 +62,24 @@ Deno.test({
     assert.match(account.reason, /cannot be reached/);
     assert.match(f.serveLog, /serving the mail already here/);
 
+    // The API answers again: a change made then (possibly still offline: the client refreshes
+    // the session, rotating the refresh token, which the account's own bring-up must then use
+    // rather than the one it read at start) goes through; the account is ready on its own.
     await refControl(f.server.url, "DELETE", "faults");
     await eventually(async () => {
       const online = await runPythonJsonArg<Reply>(f.home, READ_AND_FLAG, login);
       assert.equal(online.store, "OK", JSON.stringify(online));
     }, 30_000);
-    const after = await runBridge(f.home, {}, "status", "--json", "--data-dir", f.dataArgs[1]);
-    assert.equal(JSON.parse(after.stdout).accounts[0].state, "ready");
+    await eventually(async () => {
+      const after = await runBridge(f.home, {}, "status", "--json", "--data-dir", f.dataArgs[1]);
+      assert.equal(JSON.parse(after.stdout).accounts[0].state, "ready", after.stdout);
+    }, 30_000);
+    // A message from someone else APPENDed to INBOX is imported (the connector made offline knows
+    // the account's addresses now), not kept in the local recovery mailbox.
+    const before = (await refMessages(f.server.url, f.email)).length;
+    const appended = await runPythonJsonArg<{ typ: string; said: string }>(f.home, APPEND, login);
+    assert.equal(appended.typ, "OK", JSON.stringify(appended));
+    assert.doesNotMatch(appended.said, /recovery/i);
+    assert.equal((await refMessages(f.server.url, f.email)).length, before + 1);
   });
 });

@@ -121,7 +121,7 @@ export class AccountRuntime {
    * keeps it). A different one in the vault means the account was signed in again.
    */
   get sessionUid(): string {
-    return this.#o.account.authUid;
+    return this.#client?.uid || this.#o.account.authUid;
   }
   readonly #o: AccountRuntimeOptions;
   #config: Config;
@@ -538,7 +538,10 @@ export class AccountRuntime {
     if (!this.#client) this.#client = this.#newClient();
     const client = this.#client;
     if (!this.#sessionUp) {
-      await resumeSession(client, account.authUid, account.refreshToken);
+      // Served offline, the client holds the session already (and may have refreshed it since,
+      // rotating the refresh token): refresh what it holds rather than the token read at start.
+      if (client.uid && client.refreshToken) await client.refresh();
+      else await resumeSession(client, account.authUid, account.refreshToken);
       this.#sessionUp = true;
       log.debug(`${this.email}: session restored`, { account: this.email });
     }

@@ -187,6 +187,11 @@ export class BridgeService {
     return service;
   }
 
+  /** The configuration in force (the last one a reload applied). */
+  get config(): Config {
+    return this.#config;
+  }
+
   /** The account runtimes. */
   get accounts(): AccountRuntime[] {
     return this.#directory.all();
@@ -373,6 +378,10 @@ export class BridgeService {
       accountsRestarted: [],
       notes: [],
     };
+    if (this.#stopped) {
+      result.notes.push("serve is stopping: nothing reloaded");
+      return result;
+    }
     const before = this.#config;
     if (before.log.level !== config.log.level) {
       this.#o.output.setLevel(config.log.level);

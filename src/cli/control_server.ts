@@ -196,6 +196,13 @@ export async function readControlInfo(dataDir: string): Promise<ControlInfo | un
 /** Why {@link requestStatus} got no report. */
 export class ControlUnreachableError extends Error {
   override name = "ControlUnreachableError";
+  /** Whether it timed out (something may be busy there), rather than nothing answering. */
+  readonly timedOut: boolean;
+
+  constructor(message: string, timedOut = false) {
+    super(message);
+    this.timedOut = timedOut;
+  }
 }
 
 /** One request to a running serve's control endpoint: the status and the body text. */
@@ -215,6 +222,7 @@ async function controlRequest(
   } catch (err) {
     throw new ControlUnreachableError(
       `no answer from ${info.url}: ${err instanceof Error ? err.message : String(err)}`,
+      err instanceof DOMException && err.name === "TimeoutError",
     );
   }
   return { status: response.status, text: await response.text() };

@@ -193,7 +193,7 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
     });
     await saveVault(vault);
     stored = true;
-    const serving = await tellRunningServe(dataDir);
+    const serving = (await tellRunningServe(dataDir)).text;
 
     const settings = mailClientSettings(config, account);
     if (flags.json) {

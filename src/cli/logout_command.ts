@@ -102,9 +102,21 @@ async function logoutAccount(flags: LogoutFlags): Promise<number> {
 
   vault.removeAccount(account.email);
   await saveVault(vault);
-  // A running serve stops the account (and closes its index and cache) before they go.
+  // A running serve stops the account (and closes its index and cache) before they go; the
+  // files stay when it could not be told, or did not stop the account.
   const serving = await tellRunningServe(dataDir);
-  if (serving) console.log(serving);
+  if (serving.text) console.log(serving.text);
+  if (
+    serving.outcome === "unknown" ||
+    (serving.outcome === "taken" && !serving.removed?.includes(account.email))
+  ) {
+    console.error(
+      `bridge logout: ${account.email} was removed from the vault, but a running \`bridge serve\` ` +
+        `may still use its local files: delete ${paths.root} once it has stopped (or after ` +
+        "sending it SIGHUP)",
+    );
+    return 1;
+  }
 
   try {
     await removeAccountFiles(dataDir, account.userId, config.paths.cache_dir);

@@ -67,7 +67,7 @@ async function setMode(flags: ModeFlags): Promise<number> {
   }
   vault.setAddressMode(account.email, flags.mode);
   await saveVault(vault);
-  const serving = await tellRunningServe(dataDir);
+  const serving = (await tellRunningServe(dataDir)).text;
   console.log(
     `${account.email} is now in ${flags.mode} address mode; mail clients may need to ` +
       "resynchronise." + (serving ? ` ${serving}` : ""),

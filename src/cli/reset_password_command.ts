@@ -59,7 +59,7 @@ async function resetPassword(flags: ResetFlags): Promise<number> {
   const account = requireAccount(vault, flags.email);
   const password = vault.resetBridgePassword(account.email);
   await saveVault(vault);
-  const serving = await tellRunningServe(dataDir);
+  const serving = (await tellRunningServe(dataDir)).text;
   if (flags.json) {
     console.log(JSON.stringify({ email: account.email, password }));
     if (serving) console.error(serving);

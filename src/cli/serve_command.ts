@@ -244,6 +244,7 @@ async function serve(
   // Reloads (SIGHUP, or `POST /v1/reload` from the account commands) run one at a time.
   let reloading: Promise<unknown> = Promise.resolve();
   const reloadNow = (): Promise<ReloadResult | undefined> => {
+    // Undefined while starting (no service yet).
     const service = current.service;
     if (!service) return Promise.resolve(undefined);
     const next = reloading.then(() => reload(flags, overrides, vault, service, output));
@@ -405,24 +406,28 @@ function hostPort(host: string, port: number): string {
 
 /** Whether a listen address is this machine's loopback only. */
 function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^(::ffff:)?127\./.test(h);
 }
 
-/** Re-reads the configuration and the vault (SIGHUP); what changed, or undefined when refused. */
+/** Re-reads the configuration and the vault (SIGHUP); what changed. */
 async function reload(
   flags: ServeFlags,
   overrides: ServeOverrides,
   vault: VaultWriter,
   service: BridgeService,
   output: ServeOutput,
-): Promise<ReloadResult | undefined> {
+): Promise<ReloadResult> {
   output.info("reloading the configuration and the vault");
   let config: Config;
+  let configError: string | undefined;
   try {
     config = (await loadServeConfig(flags, overrides)).loaded.config;
   } catch (err) {
-    output.failure(`reload refused, the running configuration stays: ${errorText(err)}`);
-    return undefined;
+    // The vault is read all the same: an account logged out must stop being served.
+    configError = errorText(err);
+    output.failure(`reload refused, the running configuration stays: ${configError}`);
+    config = service.config;
   }
   let accounts;
   try {
@@ -432,6 +437,8 @@ async function reload(
     accounts = undefined;
   }
   const result = await service.reload(config, accounts);
+  if (configError) result.notes.push(`the configuration was not reloaded: ${configError}`);
+  if (!accounts) result.notes.push("the vault could not be read: accounts unchanged");
   if (result.applied.length) output.info(`reloaded: ${result.applied.join(", ")}`);
   if (result.needsRestart.length) {
     output.warn(`changed settings that need a restart: ${result.needsRestart.join(", ")}`);

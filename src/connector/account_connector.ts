@@ -200,7 +200,11 @@ export class AccountConnector implements MailAccount {
       fetcher,
       addresses,
       addressKeys: options.keys.addressKeys,
-      addressId,
+      // Read when needed: a connector made before the keys unlocked (an account served offline)
+      // gets its addresses filled in place later, the primary among them.
+      get addressId() {
+        return options.addressId ?? addresses[0]?.ID ?? "";
+      },
       combined: split
         ? false
         : options.addressMode === "combined" || options.addressId === undefined ||

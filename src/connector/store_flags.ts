@@ -118,7 +118,9 @@ export async function storeFlags(
   const { store } = ctx;
   const mailbox = requireSelectable(store, mailboxId);
   // All Mail and Scheduled cannot be expunged, so `\Deleted` is not among their PERMANENTFLAGS
-  // and is not kept there (a client would think the message on its way out).
+  // and is not kept there (a client would think the message on its way out). Not refused either:
+  // Outlook deletes with COPY to Trash + STORE \Deleted + EXPUNGE, and a NO after the copy
+  // worked would be an error for a delete that did happen (Thunderbird retries it every sync).
   const keepsDeleted = !isAllMail(mailbox) && !isScheduled(mailbox);
   const parsed = parseImapFlags(change.flags);
   if (parsed.invalid.length > 0) {

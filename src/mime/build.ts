@@ -520,16 +520,21 @@ function buildPgpMime(msg: BuildInput, w: ByteWriter): void {
   hdr.del("Content-Transfer-Encoding");
   // Every field of a name the top-level header lacks, repeated ones too (DKIM-Signature,
   // Received, ARC sets), each put on top as the official bridge's Set does.
-  const absent = new Set(
-    hb.header.fields.filter((f) => f.hasColon && !hdr.has(f.name)).map((f) => f.key),
-  );
+  // Names in the order they first appear; each name's fields go on top as one block in their
+  // own order (so a Received trace keeps its order), the blocks in reverse order of the names.
+  const absent = new Map<string, typeof hb.header.fields[number][]>();
   for (const f of hb.header.fields) {
-    if (!f.hasColon || !absent.has(f.key)) continue;
-    hdr.fields.unshift({
+    if (!f.hasColon) continue;
+    const block = absent.get(f.key);
+    if (block) block.push(f);
+    else if (!hdr.has(f.name)) absent.set(f.key, [f]);
+  }
+  for (const block of absent.values()) {
+    hdr.fields.unshift(...block.map((f) => ({
       name: canonicalHeaderKey(f.name),
       value: unfold(f.rawValue).replace(/[ \t]+$/, ""),
       raw: false,
-    });
+    })));
   }
   ensureMimeVersion(hdr);
   hdr.write(w);
