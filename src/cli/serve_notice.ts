@@ -24,7 +24,10 @@ export interface ServeNotice {
 }
 
 /** Tells the serve running on `dataDir`, if any (see the module notes). */
-export async function tellRunningServe(dataDir: string): Promise<ServeNotice> {
+export async function tellRunningServe(
+  dataDir: string,
+  timeoutMs = 30_000,
+): Promise<ServeNotice> {
   let info;
   try {
     info = await readControlInfo(dataDir);
@@ -39,7 +42,7 @@ export async function tellRunningServe(dataDir: string): Promise<ServeNotice> {
     return { outcome: "none" };
   }
   try {
-    const result = await requestReload(info) as { accountsRemoved?: unknown };
+    const result = await requestReload(info, timeoutMs) as { accountsRemoved?: unknown };
     const removed = Array.isArray(result?.accountsRemoved)
       ? result.accountsRemoved.filter((e): e is string => typeof e === "string")
       : [];
