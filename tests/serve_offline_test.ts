@@ -1,6 +1,7 @@
 /**
  * `bridge serve` started while the API cannot be reached, for an account synced before: it is
- * served from the local index (state `offline`): mail clients log in and read what is here; what
+ * served from the local index (state `offline`): mail clients log in (also with an alias, from the
+ * address list kept by the run before) and read what is here; what
  * needs the API (a flag change here) answers `NO [UNAVAILABLE]`; once the API answers again the
  * account becomes `ready` on its own and the same change goes through. (It used to refuse every
  * login until the API came back.)
@@ -43,6 +44,9 @@ Deno.test({
   sanitizeOps: false,
 }, async () => {
   await withClientFixture("bridge_offline_", "off@example.test", 8, async (f) => {
+    // An alias, known from the run before: offline it logs in too (the address list is kept).
+    const alias = "off.alias@example.test";
+    await refControl(f.server.url, "POST", `users/${f.email}/addresses`, { Email: alias });
     await f.start();
     await f.stop();
     // Every API request fails from now on (the control routes still answer).
@@ -61,6 +65,11 @@ Deno.test({
     assert.equal(account.state, "offline", status.stdout);
     assert.match(account.reason, /cannot be reached/);
     assert.match(f.serveLog, /serving the mail already here/);
+    const viaAlias = await runPythonJsonArg<Reply>(f.home, READ_AND_FLAG, {
+      ...login,
+      user: alias,
+    });
+    assert.ok(viaAlias.size > 0, JSON.stringify(viaAlias));
 
     // The API answers again: a change made then (possibly still offline: the client refreshes
     // the session, rotating the refresh token, which the account's own bring-up must then use

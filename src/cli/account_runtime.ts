@@ -29,6 +29,7 @@
  * @module
  */
 import {
+  type Address,
   AddressStatus,
   ApiClient,
   type ApiClientOptions,
@@ -66,6 +67,8 @@ import {
 } from "../sync/mod.ts";
 import type { MessageFetcher } from "../sync/event_apply.ts";
 import type { AddressMode, VaultAccount } from "../vault/mod.ts";
+import { atomicWriteText } from "../tls/atomic_write.ts";
+import { join } from "node:path";
 import { effectiveAddressMode } from "./address_mode.ts";
 import { accountPaths } from "./account_paths.ts";
 import type { AccountParts, ServeParts } from "./serve_parts.ts";
@@ -107,6 +110,8 @@ export class AccountUnavailableError extends Error {
 }
 
 const MiB = 1024 * 1024;
+/** The account's address list kept for starts without the API (`#keepAddresses`). */
+const ADDRESSES_FILE = "addresses.json";
 /** How long mail settings are used without asking the API again (events keep them current). */
 const MAIL_SETTINGS_MAX_AGE_MS = 10 * 60_000;
 
@@ -223,10 +228,11 @@ export class AccountRuntime {
   mailAccountFor(username: string): MailAccount | undefined {
     const mail = this.mailAccount;
     if (!mail || this.#addressMode === "combined") return mail;
-    // Offline before any unlock, the addresses are not known: split views wait for them.
-    if (!this.#unlocked) throw this.unavailable();
+    // Offline, the addresses are the ones kept from the last run (none: wait for the API).
+    const known = this.#knownAddresses();
+    if (known.length === 0) throw this.unavailable();
     const name = username.trim().toLowerCase();
-    const address = this.#unlocked?.addresses.find((a) => a.Email.toLowerCase() === name);
+    const address = known.find((a) => a.Email.toLowerCase() === name);
     if (!address || address.Status !== AddressStatus.Enabled) {
       throw new AccountUnavailableError(
         `${username} is not an enabled address of ${this.email} (split address mode)`,
@@ -252,7 +258,7 @@ export class AccountRuntime {
    */
   imapLogins(): string[] {
     const out = [this.email];
-    for (const a of this.#unlocked?.addresses ?? []) {
+    for (const a of this.#knownAddresses()) {
       if (a.Status !== AddressStatus.Enabled) continue;
       if (!out.some((e) => e.toLowerCase() === a.Email.toLowerCase())) out.push(a.Email);
     }
@@ -298,8 +304,13 @@ export class AccountRuntime {
   /** Every address of the account (lower case): the primary, and all unlocked ones. */
   addresses(): string[] {
     const out = new Set([this.email.toLowerCase()]);
-    for (const a of this.#unlocked?.addresses ?? []) out.add(a.Email.toLowerCase());
+    for (const a of this.#knownAddresses()) out.add(a.Email.toLowerCase());
     return [...out];
+  }
+
+  /** The addresses as unlocked, or offline the ones kept from the last run. */
+  #knownAddresses(): readonly Address[] {
+    return (this.#unlocked ?? this.#connectorKeys)?.addresses ?? [];
   }
 
   /** The account for an SMTP submission, or an error saying why it cannot send now. */
@@ -550,6 +561,7 @@ export class AccountRuntime {
     if (!this.#unlocked) {
       const fresh = await unlockWithKeyPassword(client, account.keyPassword);
       this.#unlocked = this.#connectorKeys ? fillKeys(this.#connectorKeys, fresh) : fresh;
+      await this.#keepAddresses(fresh.addresses);
       for (const address of this.#unlocked.addresses) {
         const err = this.#unlocked.addressKeyErrors.get(address.ID);
         if (err) {
@@ -671,7 +683,7 @@ export class AccountRuntime {
       }
       this.#connectorKeys ??= {
         user: { UsedSpace: Number.NaN, MaxSpace: Number.NaN } as UnlockedAccount["user"],
-        addresses: [],
+        addresses: await this.#keptAddresses(),
         keyPassword: "",
         userKeys: new KeyRing([]),
         addressKeys: new Map(),
@@ -685,6 +697,39 @@ export class AccountRuntime {
         { account: this.email },
       );
       return false;
+    }
+  }
+
+  /**
+   * Keeps the account's address list (IDs, emails, status, order; no keys) in its folder, so a
+   * start while the API cannot be reached still knows every login (aliases, split mode).
+   * Best effort: a failure only costs that.
+   */
+  async #keepAddresses(addresses: readonly Address[]): Promise<void> {
+    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    const kept = addresses.map(({ Keys: _keys, ...rest }) => rest);
+    try {
+      await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
+      await atomicWriteText(join(paths.root, ADDRESSES_FILE), JSON.stringify(kept) + "\n", 0o600);
+    } catch (err) {
+      this.#o.output.debug(`${this.email}: could not keep the address list: ${errorText(err)}`, {
+        account: this.email,
+      });
+    }
+  }
+
+  /** The address list {@link #keepAddresses} kept (without keys), or none. */
+  async #keptAddresses(): Promise<Address[]> {
+    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    try {
+      const list = JSON.parse(await Deno.readTextFile(join(paths.root, ADDRESSES_FILE)));
+      if (!Array.isArray(list)) return [];
+      return list
+        .filter((a) => a && typeof a.ID === "string" && typeof a.Email === "string")
+        .map((a) => ({ ...a, Keys: [] }) as Address)
+        .sort((a, b) => a.Order - b.Order);
+    } catch {
+      return [];
     }
   }
 
@@ -806,6 +851,7 @@ export class AccountRuntime {
     }
     this.#split.clear();
     await this.#pool?.refreshKeys();
+    await this.#keepAddresses(fresh.addresses);
     const changed = fresh.addresses.filter((a) => !before.has(`${a.ID} ${a.Status}`));
     this.#o.output.info(
       `${this.email}: addresses reloaded (${fresh.addresses.length}; ` +
