@@ -5,8 +5,9 @@
  * SIGHUP or a restart:
  *
  * - `bridge reset-password`: the old bridge password stops working, the new one works;
- * - a session revoked on the server: serve marks the account signed out; `bridge logout` then
- *   `bridge login` brings it back on the new session (it used to stay signed out until a restart);
+ * - a session revoked on the server: serve marks the account signed out and the vault forgets the
+ *   session; `bridge login` alone signs it in again in place (mail and bridge password kept), and
+ *   `bridge logout` then `bridge login` works too (it used to stay signed out until a restart);
  * - `bridge logout`: mail clients can no longer log in with the bridge password (they could until
  *   the next event poll, on files the command had already deleted).
  *
@@ -71,6 +72,21 @@ Deno.test({
     await eventually(async () => {
       assert.match(await imapLogin(f.port, user, second), /^a1 NO \[UNAVAILABLE\]/);
     }, 20_000);
+    // The vault forgot the dead session: `accounts` says so, and `login` signs the account in
+    // again in place (no logout: the mail here stays, and so does the bridge password).
+    await eventually(async () => {
+      const listed = await runBridge(f.home, {}, "accounts", "--json", ...f.dataArgs);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.equal(JSON.parse(listed.stdout).accounts[0].state, "signed-out", listed.stdout);
+    }, 10_000);
+    const again = await loginToReferenceServer(f.home, f.server, f.email, f.password, f.dataArgs);
+    assert.equal(again.code, 0, again.stderr);
+    await eventually(async () => {
+      assert.match(await imapLogin(f.port, user, second), /^a1 OK/);
+    }, 30_000);
+    assert.match(f.serveLog, /account signed in again: cmd@example\.test/);
+
+    // Logout, then login, works too.
     const out = await runBridge(f.home, {}, "logout", f.email, ...f.dataArgs);
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /has taken the change/);
@@ -87,7 +103,7 @@ Deno.test({
     await eventually(async () => {
       assert.match(await imapLogin(f.port, user, second), /^a1 OK/);
     }, 30_000);
-    assert.match(f.serveLog, /account signed in again|account added/);
+    assert.match(f.serveLog, /account added: cmd@example\.test/);
 
     // logout: mail clients are refused at once.
     const gone = await runBridge(f.home, {}, "logout", f.email, ...f.dataArgs);

@@ -969,12 +969,18 @@ export class AccountRuntime {
     if (this.#state === "signed-out") return;
     const reason = `the API session was revoked (${
       errorText(err)
-    }): run \`bridge login ${this.email}\` again (after \`bridge logout ${this.email}\`)`;
+    }): run \`bridge login ${this.email}\` to sign in again (the mail here stays)`;
     this.#setState("signed-out", reason);
     if (!this.#stopping) {
       this.#o.output.failure(`${this.email}: ${reason}`, { account: this.email });
     }
     this.#settled.resolve();
+    // The vault forgets the dead session (not a newer one a login may have stored meanwhile), so
+    // `bridge accounts` says signed out and `bridge login` signs the account in again in place.
+    const dead = this.sessionUid;
+    this.#o.vault.updateAccount(this.userId, (vault, email) => {
+      if (vault.getAccount(email)?.authUid === dead) vault.clearAuth(email);
+    }).catch(() => {});
   }
 
   #setState(state: AccountState, reason: string | null): void {

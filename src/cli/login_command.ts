@@ -16,9 +16,11 @@
  * salted key password, user ID, user name and primary address, with a new bridge password and
  * cache secret. The account password and the mailbox password are never stored.
  *
- * An account already in the vault is refused; when that is only found out after signing in, the
- * new session is deleted (`DELETE /auth/v4`), as the official Bridge does. Any failure after the
- * session was created deletes it too.
+ * An account already in the vault with a session is refused; when that is only found out after
+ * signing in, the new session is deleted (`DELETE /auth/v4`), as the official Bridge does. Any
+ * failure after the session was created deletes it too. An account whose session the server
+ * revoked (serve cleared it from the vault) is signed in again in place: its bridge password,
+ * cache and synced mail stay, and a running serve picks the new session up at once.
  *
  * Answers come from the flags, else from the terminal (passwords without echo), else one line
  * each from standard input in the order asked: email, password, Enter after human verification,
@@ -47,6 +49,7 @@ import {
 import { Prompter } from "./prompt.ts";
 import { formatMailClientSettings, mailClientSettings } from "./account_settings.ts";
 import { accountSettings } from "../config/mod.ts";
+import type { VaultAccount } from "../vault/mod.ts";
 import {
   type ApiClient,
   ApiError,
@@ -139,7 +142,7 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
   if (email === undefined || email === "") {
     throw new CommandFailure("no email given: pass it as `bridge login EMAIL`");
   }
-  if (early.getAccount(email) !== undefined) throw alreadyLoggedIn(email);
+  if (hasSession(early.getAccount(email))) throw alreadyLoggedIn(email);
 
   const password = flags.passwordFile !== undefined
     ? await readSecretFile(flags.passwordFile, "--password-file")
@@ -155,7 +158,7 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
   let stored = false;
   try {
     const known = early.accountByUserId(result.auth.UserID);
-    if (known !== undefined) throw alreadyLoggedIn(known.email);
+    if (known !== undefined && hasSession(known)) throw alreadyLoggedIn(known.email);
     if (result.twoFactorRequired) {
       await secondFactor(client, flags.totp, prompt);
     } else if (result.fido2Enabled) {
@@ -181,9 +184,11 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
     // Open the vault again: another command may have changed it while we were signing in.
     const vault = await openVault(dataDir, flags.keyStore);
     const present = vault.accountByUserId(result.auth.UserID) ?? vault.getAccount(primary);
-    if (present !== undefined) throw alreadyLoggedIn(present.email);
+    if (present !== undefined && hasSession(present)) throw alreadyLoggedIn(present.email);
+    // An account whose session the server revoked is signed in again in place: its bridge
+    // password, cache and synced mail stay.
     const account = vault.putAccount({
-      email: primary,
+      email: present?.email ?? primary,
       userId: result.auth.UserID,
       username: unlocked.user.Name ?? "",
       authUid: client.uid,
@@ -211,6 +216,11 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
   } finally {
     if (!stored) await logout(client).catch(() => {});
   }
+}
+
+/** Whether a vault account holds a session (else it was signed out and may sign in again). */
+function hasSession(account: VaultAccount | undefined): boolean {
+  return account !== undefined && account.authUid !== "" && account.refreshToken !== "";
 }
 
 function alreadyLoggedIn(email: string): CommandFailure {

@@ -363,6 +363,16 @@ export class Vault {
     account.refreshToken = refreshToken;
   }
 
+  /**
+   * Forgets an account's API session (the server revoked it): the account, its bridge password,
+   * cache secret and sync state stay, and `bridge login` may sign it in again.
+   */
+  clearAuth(email: string): void {
+    const account = this.#mustFind(email);
+    account.authUid = "";
+    account.refreshToken = "";
+  }
+
   /** Sets an account's address mode. */
   setAddressMode(email: string, mode: AddressMode): void {
     if (!isAddressMode(mode)) {
@@ -642,12 +652,16 @@ function parseAccount(file: string, raw: unknown, index: number): VaultAccount {
   }
   const bridgePassword = text("bridgePassword");
   if (decodeBridgePassword(bridgePassword) === undefined) throw bad("bad bridgePassword");
+  // Both empty: the server revoked the session (`clearAuth`); one alone is damage.
+  const authUid = text("authUid", true);
+  const refreshToken = text("refreshToken", true);
+  if ((authUid === "") !== (refreshToken === "")) throw bad("bad session");
   return {
     email: text("email"),
     userId: text("userId"),
     username: text("username", true),
-    authUid: text("authUid"),
-    refreshToken: text("refreshToken"),
+    authUid,
+    refreshToken,
     keyPassword: text("keyPassword"),
     addressMode: mode,
     bridgePassword,

@@ -456,3 +456,21 @@ Deno.test("bridgePasswordMatches: a non-canonical last character is a wrong pass
   // "B" differs from "A" only in bits that 16 bytes do not use.
   assert.ok(!bridgePasswordMatches(account, "AAAAAAAAAAAAAAAAAAAAAB"));
 });
+
+Deno.test("clearAuth: a revoked session is forgotten, the account and its secrets stay", async () => {
+  await withDir(async (dir) => {
+    const vault = await Vault.open(dir, await fileStore(dir));
+    const stored = vault.putAccount(ALICE);
+    vault.clearAuth(ALICE.email);
+    await vault.save();
+    const again = await Vault.open(dir, await fileStore(dir));
+    const alice = again.getAccount(ALICE.email)!;
+    assert.deepEqual([alice.authUid, alice.refreshToken], ["", ""]);
+    assert.equal(alice.bridgePassword, stored.bridgePassword);
+    assert.deepEqual(alice.cacheSecret, stored.cacheSecret);
+    // Signing in again fills the session in, keeping the rest.
+    const back = again.putAccount({ ...ALICE, authUid: "uid-9", refreshToken: "refresh-9" });
+    assert.equal(back.bridgePassword, stored.bridgePassword);
+    assert.equal(back.authUid, "uid-9");
+  });
+});
