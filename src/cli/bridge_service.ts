@@ -420,7 +420,7 @@ export class BridgeService {
         await rt.stop();
         this.#directory.remove(rt.userId);
         result.accountsRemoved.push(rt.email);
-      } else if (stored.authUid !== rt.sessionUid) {
+      } else if (stored.authUid !== "" && stored.authUid !== rt.sessionUid) {
         // Signed in again (`bridge logout` then `bridge login`, e.g. after the session was
         // revoked): the old runtime's session is gone; start over on the new one.
         await rt.stop();

@@ -155,6 +155,9 @@ Deno.test({
     assert.equal(service.accounts.length, 1);
     assert.notEqual(service.accounts[0], before);
     assert.equal(service.accounts[0].sessionUid, "another-session");
+    // No session in the vault (the server revoked it): nothing to restart on.
+    r = await service.reload(config, stored.map((a) => ({ ...a, authUid: "", refreshToken: "" })));
+    assert.deepEqual(r.accountsRestarted, []);
     r = await service.reload(config, []);
     assert.deepEqual(r.accountsRemoved, ["demo@bridge.test"]);
     assert.equal(service.accounts.length, 0);
