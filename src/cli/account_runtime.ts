@@ -59,6 +59,7 @@ import {
   type EventLoopNotice,
   eventMessageFetcher,
   type HeapGovernor,
+  isTransientError,
   type Reporter,
   syncApiFor,
   SyncError,
@@ -1010,9 +1011,7 @@ export class AccountRuntime {
 /** Whether a bring-up failed because the API cannot be reached or is failing (not a refusal). */
 function isUnreachable(err: unknown): boolean {
   if (err instanceof SyncError) return isUnreachable(err.cause);
-  if (err instanceof NetworkError) return true;
-  if (err instanceof ApiError) return err.status === 408 || err.status === 429 || err.status >= 500;
-  return err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
+  return isTransientError(err) || (err instanceof ApiError && err.status === 408);
 }
 
 /**

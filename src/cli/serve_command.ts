@@ -41,6 +41,7 @@ import {
 import { type Demo, type DemoDir, prepareDemoDir, removeDemoDir, startDemo } from "./demo.ts";
 import { BridgeService, type ListenerAddress, type ReloadResult } from "./bridge_service.ts";
 import { isWildcardHost } from "./account_settings.ts";
+import { isLoopback } from "../smtp/mod.ts";
 import {
   loadServeConfig,
   parseServeFlags,
@@ -402,12 +403,6 @@ async function readAccounts(vault: VaultWriter) {
 /** `host:port`, an IPv6 address in brackets. */
 function hostPort(host: string, port: number): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** Whether a listen address is this machine's loopback only. */
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^(::ffff:)?127\./.test(h);
 }
 
 /** Re-reads the configuration and the vault (SIGHUP); what changed. */

@@ -15,6 +15,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { indexedSearchTexts, sortFields } from "../mime/mod.ts";
+import { sortFieldValues } from "./sort_fields.ts";
 
 /** One schema step: SQL run with `exec`, or a function for steps that need logic. */
 export interface Migration {
@@ -192,20 +193,7 @@ function v4(db: DatabaseSync): void {
   const rows = db.prepare("SELECT id, header FROM messages ORDER BY id").iterate() as Iterable<
     { id: number; header: Uint8Array }
   >;
-  const utf8 = new TextEncoder();
-  for (const row of rows) {
-    const f = sortFields(row.header);
-    insert.run(
-      row.id,
-      f.sentDate,
-      utf8.encode(f.subject),
-      utf8.encode(f.from),
-      utf8.encode(f.to),
-      utf8.encode(f.cc),
-      utf8.encode(f.displayFrom),
-      utf8.encode(f.displayTo),
-    );
-  }
+  for (const row of rows) insert.run(row.id, ...sortFieldValues(row.header));
 }
 
 /**
