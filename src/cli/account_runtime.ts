@@ -613,10 +613,15 @@ export class AccountRuntime {
     this.#settled.resolve();
   }
 
+  /** Where the account's files are. */
+  #paths(): ReturnType<typeof accountPaths> {
+    return accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+  }
+
   /** Opens the account's index and literal cache (once). */
   async #openIndex(): Promise<void> {
     if (this.#store) return;
-    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    const paths = this.#paths();
     await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
     await Deno.mkdir(paths.cache, { recursive: true, mode: 0o700 });
     this.#store = Store.open(paths.index);
@@ -665,7 +670,7 @@ export class AccountRuntime {
   async #serveOffline(): Promise<boolean> {
     if (this.#mail) return this.#state === "offline" || this.#state === "ready";
     if (!this.#synced && !this.#o.account.sync.firstSyncDone) return false;
-    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    const paths = this.#paths();
     try {
       await Deno.stat(paths.index);
     } catch {
@@ -707,7 +712,7 @@ export class AccountRuntime {
    * Best effort: a failure only costs that.
    */
   async #keepAddresses(addresses: readonly Address[]): Promise<void> {
-    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    const paths = this.#paths();
     const kept = addresses.map(({ Keys: _keys, ...rest }) => rest);
     try {
       await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
@@ -721,7 +726,7 @@ export class AccountRuntime {
 
   /** The address list {@link #keepAddresses} kept (without keys), or none. */
   async #keptAddresses(): Promise<Address[]> {
-    const paths = accountPaths(this.#o.dataDir, this.userId, this.#config.paths.cache_dir);
+    const paths = this.#paths();
     try {
       const list = JSON.parse(await Deno.readTextFile(join(paths.root, ADDRESSES_FILE)));
       if (!Array.isArray(list)) return [];
