@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ApiServer, startApiServer } from "../src/api_server/mod.ts";
 import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
+import { INDEX_FILE_NAME } from "../src/cli/account_paths.ts";
 import { loginToReferenceServer } from "./_bridge_login.ts";
 import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
@@ -137,6 +138,24 @@ export class ClientFixture {
     const ready = await serve.waitFor("ready");
     this.port = (ready.imap as { port: number }).port;
     this.smtpPort = (ready.smtp as { port: number }).port;
+  }
+
+  /** The path of the account's index file (`index.sqlite`) under serve's data directory. */
+  async indexPath(): Promise<string> {
+    const find = async (dir: string): Promise<string> => {
+      for await (const entry of Deno.readDir(dir)) {
+        const path = join(dir, entry.name);
+        if (entry.isFile && entry.name === INDEX_FILE_NAME) return path;
+        if (entry.isDirectory) {
+          const found = await find(path).catch(() => "");
+          if (found) return found;
+        }
+      }
+      return "";
+    };
+    const found = await find(join(this.home, "bridge-data"));
+    if (!found) throw new Error(`no ${INDEX_FILE_NAME} under ${this.home}/bridge-data`);
+    return found;
   }
 
   /** What the running serve has written to standard error so far (its log). */

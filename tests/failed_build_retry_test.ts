@@ -6,7 +6,6 @@
  * rebuilt. Run against the reference server with python3 imaplib.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { withClientFixture } from "./_client_fixture.ts";
 import { eventually } from "./_eventually.ts";
@@ -31,19 +30,6 @@ m.logout()
 print(json.dumps(out))
 `;
 
-/** The account's index file under the data directory. */
-async function findIndex(dir: string): Promise<string> {
-  for await (const entry of Deno.readDir(dir)) {
-    const path = join(dir, entry.name);
-    if (entry.isFile && entry.name === "index.sqlite") return path;
-    if (entry.isDirectory) {
-      const found = await findIndex(path).catch(() => "");
-      if (found) return found;
-    }
-  }
-  throw new Error(`no index.sqlite under ${dir}`);
-}
-
 Deno.test("serve: a message that failed to build in an earlier run is rebuilt at the next start", async () => {
   await withClientFixture("bridge-failed-retry-", "retry@example.test", 6, async (f) => {
     const subjects = (): Promise<Record<string, string | null>> =>
@@ -60,7 +46,7 @@ Deno.test("serve: a message that failed to build in an earlier run is rebuilt at
     // placeholder, and the failure recorded.
     const [uid, subject] = Object.entries(before).at(-1)!;
     assert.ok(subject, "the newest INBOX message has a subject");
-    const db = new DatabaseSync(await findIndex(join(f.home, "bridge-data")));
+    const db = new DatabaseSync(await f.indexPath());
     try {
       const row = db.prepare(
         `SELECT mm.message_id AS id, m.remote_id AS remote FROM mailbox_messages mm
@@ -95,7 +81,7 @@ Deno.test("serve: a message that failed to build in an earlier run is rebuilt at
       /of 1 message\(s\) that failed to build in an earlier run, 1 were rebuilt; 0 still fail/,
     );
     await f.stop();
-    const db2 = new DatabaseSync(await findIndex(join(f.home, "bridge-data")));
+    const db2 = new DatabaseSync(await f.indexPath());
     try {
       const n = db2.prepare("SELECT count(*) AS n FROM sync_failures").get() as { n: number };
       assert.equal(n.n, 0);

@@ -188,7 +188,10 @@ export const SCHEMA = {
           '`""`: each account\'s cache is the `cache` folder of its directory in the data ' +
           "directory (`<data_dir>/accounts/<user ID>/cache`)",
         meaning: "Encrypted cache of message bodies, one folder per account (`<cache_dir>/<user " +
-          "ID>`); safe to delete (it is rebuilt on demand). The platform's cache folder is " +
+          "ID>`); safe to delete (it is rebuilt on demand). A UID never shows other bytes than it " +
+          "did: a message whose rebuilt body differs from the one it was indexed with (a newer " +
+          "bridge builds some messages differently) is expunged and comes back under a new UID, " +
+          "so mail clients download it again. The platform's cache folder is " +
           "`$XDG_CACHE_HOME/bridge` (`~/.cache/bridge`), macOS `~/Library/Caches/bridge`, Windows " +
           "`%LOCALAPPDATA%\\bridge\\cache`.",
       },

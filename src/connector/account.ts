@@ -39,7 +39,8 @@ export type MailboxErrorCode =
   | "TRYCREATE"
   | "UNAVAILABLE"
   | "SERVERBUG"
-  | "OVERQUOTA";
+  | "OVERQUOTA"
+  | "EXPUNGEISSUED";
 
 /** A refused or failed mutation: `NO [code] message` to the client; the session keeps serving. */
 export class MailboxOperationError extends Error {

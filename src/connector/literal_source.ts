@@ -4,14 +4,24 @@
  * the sync's builder (deterministic: the same message gives the same bytes), cached, and returned.
  * Concurrent misses of one message share one download.
  *
+ * A rebuild is served only when it is the literal the index describes: the same SHA-256, or, for a
+ * message indexed before digests were recorded, the same size, ENVELOPE, BODYSTRUCTURE, BODY and
+ * header block (its digest is recorded then). Otherwise (the builder changed since the message was
+ * indexed, or a draft changed before its event came) its UIDs must not show the new bytes: the
+ * message is replaced (expunged everywhere, added again with new UIDs, as the event loop replaces a
+ * changed draft) and the caller gets `EXPUNGEISSUED`; clients see EXPUNGE and EXISTS and fetch the
+ * new UID. A rebuild that fails (e.g. its address key is locked now) is not served in place of a
+ * message that built: `UNAVAILABLE`, try again later.
+ *
  * A message that exists only here (the recovery mailbox) cannot be rebuilt: its literal lives in
  * the cache alone.
  *
  * @module
  */
-import type { InternalMessageId } from "../store/mod.ts";
+import type { InternalMessageId, StoredMessage } from "../store/mod.ts";
+import { builtDiffers, type FetchedMessage, replaceMessage } from "../sync/event_apply.ts";
 import { MailboxOperationError } from "./account.ts";
-import { apiFailure, type ConnectorContext, refuse } from "./connector_context.ts";
+import { apiFailure, type ConnectorContext, publish, refuse } from "./connector_context.ts";
 
 /** Reads literals through the cache, rebuilding on a miss. */
 export class LiteralSource {
@@ -25,7 +35,8 @@ export class LiteralSource {
   /**
    * The literal of a message.
    * @throws {MailboxOperationError} `UNAVAILABLE` when it can be neither read nor rebuilt now,
-   *   `NONEXISTENT` when the message is not in the index.
+   *   `NONEXISTENT` when the message is not in the index, `EXPUNGEISSUED` when the rebuild was
+   *   another literal and replaced the message (see the module notes).
    */
   async literal(id: InternalMessageId): Promise<Uint8Array> {
     const cached = await this.#ctx.literals.get(id).catch(() => undefined);
@@ -54,12 +65,22 @@ export class LiteralSource {
         : failure;
     }
     if (!fetched) refuse("UNAVAILABLE", "The message no longer exists on the server");
-    if (fetched.literal.length !== message.size) {
-      log(
-        `connector: rebuilt literal of message ${id} has ${fetched.literal.length} bytes, ` +
-          `the index says ${message.size}`,
+    const now = store.messages.get(id);
+    if (!now || now.remoteId !== message.remoteId) {
+      refuse("EXPUNGEISSUED", "The message was expunged while it was being downloaded");
+    }
+    if (fetched.built.status === "failed" && now.buildStatus === "ok") {
+      log(`connector: message ${id} could not be rebuilt: ${fetched.built.reason ?? "unknown"}`);
+      refuse("UNAVAILABLE", "The message cannot be rebuilt now; try again later");
+    }
+    if (builtDiffers(now, fetched.built)) {
+      await this.#replace(now, fetched);
+      refuse(
+        "EXPUNGEISSUED",
+        "The message was rebuilt with other content than its UID had and now has a new UID",
       );
     }
+    if (!now.literalSha256) store.messages.recordLiteralSha256(id, fetched.built.literalSha256);
     try {
       await literals.put(id, fetched.literal);
     } catch (error) {
@@ -68,5 +89,33 @@ export class LiteralSource {
       );
     }
     return fetched.literal;
+  }
+
+  /** Replaces `message` by its new build (new UIDs), caches the new literal, drops the old. */
+  async #replace(message: StoredMessage, fetched: FetchedMessage): Promise<void> {
+    const ctx = this.#ctx;
+    const { store, literals, log } = ctx;
+    log(
+      `connector: message ${message.id} was rebuilt with other bytes than it was indexed with ` +
+        `(${message.size} then, ${fetched.built.literalSize} now): replaced under new UIDs`,
+    );
+    // Committed, then cached, then published: the bus holds the updates in between.
+    const release = ctx.bus.hold(ctx.id);
+    try {
+      const replaced = store.transaction(() =>
+        replaceMessage(store, fetched.metadata, fetched.built)
+      );
+      await literals.put(replaced.id, fetched.literal).catch((error) =>
+        log(
+          `connector: could not cache a literal: ${error instanceof Error ? error.message : error}`,
+        )
+      );
+      if (replaced.replaced !== undefined) {
+        await literals.delete(replaced.replaced).catch(() => {});
+      }
+      publish(ctx, replaced.updates, "connector");
+    } finally {
+      release();
+    }
   }
 }

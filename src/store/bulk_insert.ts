@@ -59,8 +59,9 @@ export class BulkInsert {
       const uidNext = new Map<MailboxId, number>();
       const insertMessage = this.#sql.q(
         `INSERT INTO messages (remote_id, address_id, internal_date, size, flags, modseq,
-           envelope, body_structure, body, header, build_status, build_error, remote_meta)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+           envelope, body_structure, body, header, build_status, build_error, remote_meta,
+           literal_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       );
       const insertMembership = this.#sql.q(
         `INSERT INTO mailbox_messages
@@ -85,6 +86,7 @@ export class BulkInsert {
           m.buildError == null ? "ok" : "failed",
           m.buildError ?? null,
           m.remoteMeta ?? null,
+          m.literalSha256 ?? null,
         ) as { id: number };
         const id = row.id as InternalMessageId;
         writeHeaderFields(this.#sql, id, m.header);

@@ -56,6 +56,11 @@ export interface MessageContent {
   buildError?: string | null;
   /** Remote metadata as JSON text, if the sync wants it kept. */
   remoteMeta?: string | null;
+  /**
+   * SHA-256 of the literal, to tell whether a literal rebuilt later is the same one; absent (NULL)
+   * for messages indexed before it was recorded.
+   */
+  literalSha256?: Uint8Array | null;
 }
 
 /** A message to insert. */
@@ -91,6 +96,8 @@ export interface StoredMessage {
   buildStatus: "ok" | "failed";
   buildError: string | null;
   remoteMeta: string | null;
+  /** See {@link MessageContent.literalSha256}; `null` when unknown. */
+  literalSha256: Uint8Array | null;
 }
 
 /** A change to flags, as IMAP STORE expresses it (`+FLAGS`, `-FLAGS`, `FLAGS`). */
@@ -144,6 +151,7 @@ interface MessageRow {
   build_status: "ok" | "failed";
   build_error: string | null;
   remote_meta: string | null;
+  literal_sha256: Uint8Array | null;
 }
 
 /** The `messages` and `message_keywords` tables. */
@@ -163,8 +171,9 @@ export class Messages {
     return this.#sql.transaction(() => {
       const row = this.#sql.q(
         `INSERT INTO messages (remote_id, address_id, internal_date, size, flags, modseq,
-           envelope, body_structure, body, header, build_status, build_error, remote_meta)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+           envelope, body_structure, body, header, build_status, build_error, remote_meta,
+           literal_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       ).get(
         message.remoteId,
         message.addressId,
@@ -179,6 +188,7 @@ export class Messages {
         message.buildError == null ? "ok" : "failed",
         message.buildError ?? null,
         message.remoteMeta ?? null,
+        message.literalSha256 ?? null,
       ) as { id: number };
       const id = row.id as InternalMessageId;
       writeHeaderFields(this.#sql, id, message.header);
@@ -205,7 +215,7 @@ export class Messages {
       this.#sql.q(
         `UPDATE messages SET address_id = ?, internal_date = ?, size = ?, envelope = ?,
            body_structure = ?, body = ?, header = ?, build_status = ?, build_error = ?,
-           remote_meta = ?
+           remote_meta = ?, literal_sha256 = ?
          WHERE id = ?`,
       ).run(
         message.addressId,
@@ -218,6 +228,7 @@ export class Messages {
         message.buildError == null ? "ok" : "failed",
         message.buildError ?? null,
         message.remoteMeta ?? null,
+        message.literalSha256 ?? null,
         existing,
       );
       writeHeaderFields(this.#sql, existing, message.header);
@@ -232,6 +243,16 @@ export class Messages {
       });
       return { id: existing, created: false, flagsChanged: changed.length > 0 };
     });
+  }
+
+  /**
+   * Records the SHA-256 of a message's literal where the index has none (a message indexed before
+   * digests were kept, whose literal was rebuilt and found to be the same). Changes nothing a
+   * client sees, so no mod-sequence.
+   */
+  recordLiteralSha256(id: InternalMessageId, digest: Uint8Array): void {
+    this.#sql.q("UPDATE messages SET literal_sha256 = ? WHERE id = ? AND literal_sha256 IS NULL")
+      .run(digest, id);
   }
 
   /** The message with this ID, if any. */
@@ -256,6 +277,7 @@ export class Messages {
       buildStatus: row.build_status,
       buildError: row.build_error,
       remoteMeta: row.remote_meta,
+      literalSha256: row.literal_sha256,
     };
   }
 

@@ -214,6 +214,13 @@ function v5(db: DatabaseSync): void {
   }
 }
 
+/**
+ * Version 6: the SHA-256 of each message's literal, so that a literal rebuilt after a cache miss
+ * can be told apart from the one its UIDs showed (ARCHITECTURE invariant 3). NULL for the messages
+ * indexed before; theirs is compared by size, ENVELOPE, BODYSTRUCTURE and header block.
+ */
+const v6 = "ALTER TABLE messages ADD COLUMN literal_sha256 BLOB;";
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
@@ -221,6 +228,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, description: "the address of each expunge record", up: v3 },
   { version: 4, description: "sort keys of every message", up: v4 },
   { version: 5, description: "display sort keys in upper case", up: v5 },
+  { version: 6, description: "the SHA-256 of each literal", up: v6 },
 ];
 
 /** The version {@link MIGRATIONS} brings a database to. */

@@ -87,6 +87,8 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
       assert.equal(message.remoteId, "remote-3");
       assert.deepEqual(message.keywords, ["Junk"]);
       assert.deepEqual([...message.header], [13, 10]);
+      // Version 6: no digest of literals indexed before.
+      assert.equal(message.literalSha256, null);
       assert.equal(store.sync.eventCursor(), "event-9" as RemoteEventId);
       // The expunge record kept its UID and mod-sequence; without an address (version 3 added
       // it) it is every address's.

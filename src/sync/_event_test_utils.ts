@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import type { Event, Label, MessageMetadata } from "../api/mod.ts";
 import type { UpdateData } from "../connector/updates.ts";
 import type { RemoteMessageId, Store } from "../store/mod.ts";
@@ -71,6 +72,7 @@ export function fakeBuilt(id: string, body = `body of ${id}`): FetchedMessage {
     body: `("text" "plain" NIL NIL NIL "7bit" ${literal.length} 1)`,
     headerBytes: new TextEncoder().encode(`Subject: ${id}\r\n\r\n`),
     status: "ok",
+    literalSha256: new Uint8Array(createHash("sha256").update(literal).digest()),
   };
   return { metadata: metadata(id), built, literal };
 }

@@ -69,6 +69,8 @@ export interface BuiltContent {
   status: "ok" | "failed";
   /** Why the build failed (no message content, no keys). */
   reason?: string;
+  /** SHA-256 of the literal. */
+  literalSha256: Uint8Array;
 }
 
 /** What {@link applyLabels} changed. */
@@ -450,6 +452,7 @@ function contentOf(metadata: MessageMetadata, built: BuiltContent): MessageConte
     body: built.body,
     header: built.headerBytes,
     buildError: failed ? (built.reason || "build failed") : null,
+    literalSha256: built.literalSha256,
   };
 }
 

@@ -27,6 +27,7 @@ const BUILT: BuiltContent = {
   body: "(x)",
   headerBytes: new TextEncoder().encode("Subject: s\r\n\r\n"),
   status: "ok",
+  literalSha256: new Uint8Array(32),
 };
 
 Deno.test("applyLabels creates system, folder and label mailboxes with placeholders", () => {

@@ -42,6 +42,7 @@ import type {
   RemoteEventId,
   RemoteMessageId,
   Store,
+  StoredMessage,
   Uid,
 } from "../store/mod.ts";
 import {
@@ -399,11 +400,74 @@ async function draftChanged(
   if (!stored) return false;
   const literal = readLiteral ? await readLiteral(id) : undefined;
   if (literal) return !bytesEqual(literal, fetched.literal);
-  const b = fetched.built;
-  return stored.size !== b.literalSize || stored.envelope !== b.envelope ||
-    stored.bodyStructure !== b.bodyStructure || stored.body !== b.body ||
-    !bytesEqual(stored.header, b.headerBytes) ||
-    (stored.buildStatus === "failed") !== (b.status === "failed");
+  return builtDiffers(stored, fetched.built);
+}
+
+/**
+ * Whether a new build of a message has other bytes than the literal the index describes, judged
+ * without that literal: by its SHA-256, or, for a message indexed before digests were recorded,
+ * by size, ENVELOPE, BODYSTRUCTURE, BODY, header block and build status (which tell every builder
+ * change so far: each changed a header field, a part header, or a length).
+ */
+export function builtDiffers(stored: StoredMessage, built: BuiltContent): boolean {
+  if (stored.literalSha256) return !bytesEqual(stored.literalSha256, built.literalSha256);
+  return stored.size !== built.literalSize || stored.envelope !== built.envelope ||
+    stored.bodyStructure !== built.bodyStructure || stored.body !== built.body ||
+    !bytesEqual(stored.header, built.headerBytes) ||
+    (stored.buildStatus === "failed") !== (built.status === "failed");
+}
+
+/** What {@link replaceMessage} changed. */
+export interface MessageReplaced {
+  /** The new message's internal ID: its literal goes into the cache under it. */
+  id: InternalMessageId;
+  /** The old one's, whose cache entry is garbage now (none when there was no old one). */
+  replaced?: InternalMessageId;
+  /** Expunges of the old UIDs, then the new UIDs, to publish once committed. */
+  updates: UpdateData[];
+  /** Labels of `metadata` that have no mailbox (yet). */
+  unknownLabels: string[];
+}
+
+/**
+ * Replaces a message's content by a new build without ever changing what a UID shows
+ * (ARCHITECTURE invariant 3): the old message is expunged from every mailbox and the build is
+ * added as a new message with new UIDs, its memberships and flags from `metadata`; what only this
+ * index keeps is carried over: the keywords, and `\Deleted` in each mailbox that still holds it
+ * (a client that marked it for expunging still expunges it). Call inside the transaction that
+ * commits it; cache the literal under the returned `id` and publish the updates after the commit.
+ */
+export function replaceMessage(
+  store: Store,
+  metadata: MessageMetadata,
+  built: BuiltContent,
+): MessageReplaced {
+  const updates: UpdateData[] = [];
+  const old = store.messages.byRemoteId(metadata.ID as RemoteMessageId);
+  const keywords = old === undefined ? [] : store.messages.keywords(old);
+  const markedDeleted = new Set(
+    old === undefined
+      ? []
+      : store.membership.memberships(old).filter((m) =>
+        store.membership.flagRows(m.mailbox, [{ first: m.uid, last: m.uid }])[0]?.deleted
+      ).map((m) => m.mailbox),
+  );
+  const deleted = old === undefined ? undefined : deleteMessage(store, metadata.ID);
+  if (deleted) updates.push(...expunged(deleted.removed));
+  const applied = applyMessage(store, metadata, built);
+  if (keywords.length > 0) {
+    store.messages.setFlags([applied.id], { mode: "add", flags: 0, keywords });
+  }
+  for (const m of applied.added) {
+    if (markedDeleted.has(m.mailbox)) store.membership.setDeleted(m.mailbox, [m.uid], true);
+  }
+  updates.push(...created(applied.added));
+  return {
+    id: applied.id,
+    ...(deleted ? { replaced: deleted.id } : {}),
+    updates,
+    unknownLabels: applied.unknownLabels,
+  };
 }
 
 /** What {@link applyPreparedEvent} did. */
@@ -549,20 +613,15 @@ function applyMessageItem(
       if (fetched === null) out.gone.push(item.id);
       if (existing === undefined) return;
     } else {
-      if (existing !== undefined) {
-        if (
-          fetched.built.status === "ok" && store.messages.get(existing)?.buildStatus === "failed"
-        ) out.rebuilt++;
-        const deleted = deleteMessage(store, item.id);
-        if (deleted) {
-          out.updates.push(...expunged(deleted.removed));
-          out.literalsToDelete.push(deleted.id);
-        }
-      }
-      const applied = applyMessage(store, { ...fetched.metadata, ...metadata }, fetched.built);
-      out.updates.push(...created(applied.added));
-      out.literalsToPut.push({ id: applied.id, literal: fetched.literal });
-      out.unknownLabels.push(...applied.unknownLabels);
+      if (
+        existing !== undefined && fetched.built.status === "ok" &&
+        store.messages.get(existing)?.buildStatus === "failed"
+      ) out.rebuilt++;
+      const replaced = replaceMessage(store, { ...fetched.metadata, ...metadata }, fetched.built);
+      out.updates.push(...replaced.updates);
+      if (replaced.replaced !== undefined) out.literalsToDelete.push(replaced.replaced);
+      out.literalsToPut.push({ id: replaced.id, literal: fetched.literal });
+      out.unknownLabels.push(...replaced.unknownLabels);
       return;
     }
   }

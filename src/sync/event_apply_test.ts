@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import type { Label } from "../api/mod.ts";
 import { MessageFlag, type RemoteMessageId, Store } from "../store/mod.ts";
-import { applyLabels } from "./apply.ts";
+import { applyLabels, applyMessage } from "./apply.ts";
 import {
   applyPreparedEvent,
+  builtDiffers,
   checkEvent,
   mergeAdjacent,
   type MessageFetcher,
@@ -484,4 +485,31 @@ Deno.test("rebuildFailed: failed builds that now build are replaced (new UIDs); 
     { rebuildFailed: true },
   );
   assert.deepEqual(calls, []);
+});
+
+Deno.test("builtDiffers: by digest when the index has one, else by what the index describes", () => {
+  const store = Store.open(":memory:");
+  try {
+    applyLabels(store, SYSTEM_LABELS);
+    const built = fakeBuilt("m1");
+    const id = applyMessage(store, built.metadata, built.built).id;
+    const stored = store.messages.get(id)!;
+    assert.deepEqual(stored.literalSha256, built.built.literalSha256);
+    assert.equal(builtDiffers(stored, built.built), false);
+    // Same size and FETCH data, other bytes: only the digest tells.
+    const other = { ...built.built, literalSha256: new Uint8Array(32) };
+    assert.equal(builtDiffers(stored, other), true);
+    // Indexed before digests were kept: judged by size, ENVELOPE, BODYSTRUCTURE, header block.
+    const old = { ...stored, literalSha256: null };
+    assert.equal(builtDiffers(old, other), false);
+    assert.equal(builtDiffers(old, { ...other, literalSize: other.literalSize + 33 }), true);
+    assert.equal(builtDiffers(old, { ...other, bodyStructure: "(changed)" }), true);
+    assert.equal(
+      builtDiffers(old, { ...other, headerBytes: new TextEncoder().encode("X: y\r\n\r\n") }),
+      true,
+    );
+    assert.equal(builtDiffers(old, { ...other, status: "failed" }), true);
+  } finally {
+    store.close();
+  }
 });

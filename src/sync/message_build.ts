@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import * as openpgp from "openpgp";
 import { type Message, MessageFlag as ApiFlag } from "../api/mod.ts";
 import {
@@ -171,7 +172,13 @@ export function contentOf(
     headerBytes: literal.slice(root.headerBytes[0], root.headerBytes[1]),
     status,
     ...(reason !== undefined ? { reason } : {}),
+    literalSha256: sha256(literal),
   };
+}
+
+/** SHA-256 of a literal ({@link BuiltContent.literalSha256}). */
+function sha256(literal: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(literal).digest());
 }
 
 function checkMessage(message: Message): void {

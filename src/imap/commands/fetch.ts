@@ -29,7 +29,10 @@
  *
  * Messages that are in the snapshot but gone from the index (expunged by someone else, not yet
  * reported: the snapshot only changes at a flush) are skipped silently. A message whose literal
- * cannot be loaded is skipped and the command ends `NO [UNAVAILABLE]` after the others.
+ * cannot be loaded is skipped and the command ends `NO [UNAVAILABLE]` after the others;
+ * `NO [EXPUNGEISSUED]` (RFC 5530) when every skipped one was replaced meanwhile (its literal,
+ * rebuilt after a cache miss, was not the one its UID showed: `literal_source.ts`), so the client
+ * fetches again after the EXPUNGE and EXISTS that follow.
  *
  * @module
  */
@@ -172,6 +175,13 @@ async function handleFetch(ctx: CommandContext): Promise<CommandResult> {
     await writer.batch(uids.slice(i, i + FETCH_BATCH));
   }
   await writer.finish();
+  if (writer.expunged > 0 && writer.expunged === writer.unavailable) {
+    return no(
+      `${writer.expunged} message(s) were expunged meanwhile (replaced by a copy with a new ` +
+        "UID); the others were fetched",
+      "EXPUNGEISSUED",
+    );
+  }
   if (writer.unavailable > 0) {
     return no(
       `${writer.unavailable} message(s) could not be loaded now; the others were fetched`,
@@ -201,6 +211,8 @@ class FetchWriter {
   readonly #hasSections: boolean;
   /** Messages skipped because their literal could not be loaded. */
   unavailable = 0;
+  /** Of those, messages expunged meanwhile (a rebuild gave them new UIDs: `EXPUNGEISSUED`). */
+  expunged = 0;
 
   constructor(session: SessionApi, view: MailboxView, request: FetchRequest, uidCommand: boolean) {
     this.#session = session;
@@ -332,6 +344,7 @@ class FetchWriter {
           } catch (error) {
             if (!(error instanceof MailboxOperationError)) throw error;
             this.#session.log(`FETCH could not load a literal: ${error.code}`);
+            if (error.code === "EXPUNGEISSUED") this.expunged++;
             return undefined;
           }
         }

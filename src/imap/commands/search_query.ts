@@ -17,10 +17,12 @@
  * 6. the rest.
  *
  * OR evaluates its right side only on what the left side did not match; NOT subtracts. A literal
- * that cannot be loaded ends the search with the account's `MailboxOperationError`.
+ * that cannot be loaded ends the search with the account's `MailboxOperationError`; one replaced
+ * meanwhile (`EXPUNGEISSUED`: a rebuild gave it new UIDs) is left out like an expunged message.
  *
  * @module
  */
+import { MailboxOperationError } from "../../connector/account.ts";
 import {
   type InternalMessageId,
   isIndexedSearch,
@@ -236,7 +238,14 @@ class SearchRun {
     for (const uid of candidates) {
       const id = this.#idOf(uid);
       if (id === undefined) continue;
-      const literal = await this.#source.literal(id);
+      let literal: Uint8Array;
+      try {
+        literal = await this.#source.literal(id);
+      } catch (error) {
+        // Replaced meanwhile (new UIDs): gone from this search like any expunged message.
+        if (error instanceof MailboxOperationError && error.code === "EXPUNGEISSUED") continue;
+        throw error;
+      }
       let body: string | undefined;
       let text: string | undefined;
       const ok = needles.every((n) => {
