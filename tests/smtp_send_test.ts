@@ -352,6 +352,44 @@ out(submit(m, "alice@example.test", ["carol@outside.test", "bob@example.test"]))
   });
 });
 
+Deno.test("smtp send: attachments keep their order and their Content-Type parameters", async () => {
+  await withHarness(async (h) => {
+    // Large and small files mixed: uploads that finish out of order must not reorder them. A
+    // meeting invitation needs its method= to be one; a text file needs its charset.
+    const r = await h.py(String.raw`
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "carol@outside.test, bob@example.test"
+m["Subject"] = "Pages"
+m.set_content("Five pages.\n")
+m.add_attachment(b"1" * 3_000_000, maintype="application", subtype="pdf", filename="page1.pdf")
+m.add_attachment("Grüße\n".encode("latin-1"), maintype="text", subtype="plain", filename="page2.txt")
+m.get_payload()[-1].set_param("charset", "iso-8859-1")
+m.add_attachment(b"3" * 1_500_000, maintype="application", subtype="pdf", filename="page3.pdf")
+m.add_attachment(b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n", maintype="text",
+                 subtype="calendar", filename="invite.ics")
+m.get_payload()[-1].set_param("method", "REQUEST")
+m.add_attachment(b"5", maintype="application", subtype="pdf", filename="page5.pdf")
+out(submit(m, "alice@example.test", ["carol@outside.test", "bob@example.test"]))
+`);
+    const id = sentID(r);
+    const names = ["page1.pdf", "page2.txt", "page3.pdf", "invite.ics", "page5.pdf"];
+    const types = [
+      "application/pdf",
+      "text/plain; charset=iso-8859-1",
+      "application/pdf",
+      "text/calendar; method=REQUEST",
+      "application/pdf",
+    ];
+    const [carol] = await h.outbox(id);
+    assert.deepEqual(carol.Attachments.map((a) => a.Name), names);
+    assert.deepEqual(carol.Attachments.map((a) => a.MIMEType), types);
+    const bob = await inboxMessage(h.bob, "Pages");
+    assert.deepEqual(bob.Attachments.map((a) => a.Name), names);
+    assert.deepEqual(bob.Attachments.map((a) => a.MIMEType), types);
+  });
+});
+
 Deno.test("smtp send: reply with In-Reply-To marks the parent; Bcc recipients never show", async () => {
   await withHarness(async (h) => {
     const delivered = await h.control("POST", "/ref/v1/deliver", {

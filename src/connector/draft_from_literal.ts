@@ -18,6 +18,7 @@ import type { ReferenceFields } from "./parent_lookup.ts";
 /** One attachment of a draft. */
 export interface DraftAttachment {
   name: string;
+  /** The media type with its parameters (`MessageAttachment.contentType`). */
   mimeType: string;
   /** `attachment`, or `inline` (only with a Content-ID). */
   disposition: "attachment" | "inline";
@@ -64,7 +65,7 @@ export function parseDraft(literal: Uint8Array): ParsedDraft {
     mimeType: content.mimeType,
     attachments: content.attachments.map((a) => ({
       name: a.name,
-      mimeType: a.mimeType,
+      mimeType: a.contentType,
       disposition: a.disposition,
       contentId: a.contentID,
       data: a.data,

@@ -25,6 +25,7 @@ import { bytesEqual } from "./_bytes.ts";
 import { decodeCharset, decodeParams } from "./encoded_word.ts";
 import type { MimePart } from "./entity.ts";
 import { htmlToText, textToHtml } from "./html_text.ts";
+import { formatMediaType } from "./params.ts";
 import { decodeTransfer } from "./transfer_encoding.ts";
 
 /** An attachment of a message (decoded). */
@@ -33,6 +34,12 @@ export interface MessageAttachment {
   name: string;
   /** `type/subtype`, lower-cased. */
   mimeType: string;
+  /**
+   * The part's media type with its parameters but `name` (which the file name replaces):
+   * `text/calendar; method=REQUEST` keeps an invitation an invitation, `charset=` keeps a text
+   * file readable. What the attachment API is given as `MIMEType`.
+   */
+  contentType: string;
   disposition: "attachment" | "inline";
   /** Content-ID without angle brackets ("" when none). */
   contentID: string;
@@ -128,9 +135,11 @@ function attachmentOf(part: MimePart, index: number): MessageAttachment {
     }.${ext}`;
   }
   const data = detached(decodeTransfer(part.bodyData(), part.encoding));
+  const params = Object.fromEntries([...decodeParams(part.params)].filter(([k]) => k !== "name"));
   return {
     name,
     mimeType: part.mimeType,
+    contentType: formatMediaType(part.mimeType, params) || part.mimeType,
     disposition: inline ? "inline" : "attachment",
     contentID,
     data,

@@ -142,6 +142,11 @@ Deno.test("parseOutgoing: a meeting invitation's text/calendar alternative is ke
       "%PDF-1",
     ]],
   );
+  // What the attachment API gets: the parameters that make it an invitation, not the name.
+  assert.deepEqual(m.attachments.map((a) => a.contentType), [
+    "text/calendar; charset=utf-8; method=REQUEST",
+    "application/pdf",
+  ]);
 });
 
 Deno.test("parseOutgoing: mixed plain and HTML parts are joined both ways", () => {

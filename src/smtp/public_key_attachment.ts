@@ -25,6 +25,7 @@ export function publicKeyAttachment(
   return {
     name: `publickey - ${address} - 0x${fingerprint}.asc`,
     mimeType: "application/pgp-keys",
+    contentType: "application/pgp-keys",
     disposition: "attachment",
     contentID: "",
     data: enc.encode(armored),

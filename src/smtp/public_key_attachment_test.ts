@@ -26,6 +26,7 @@ Deno.test("appendToMimeBody: content becomes part 1, the key part 2, other field
   const att = {
     name: "publickey - a@x.test - 0x01234567.asc",
     mimeType: "application/pgp-keys",
+    contentType: "application/pgp-keys",
     disposition: "attachment" as const,
     contentID: "",
     data: enc.encode("KEY DATA"),

@@ -446,22 +446,29 @@ async function uploadAll(
   concurrency: number,
 ): Promise<Record<string, SessionKey>> {
   const key = ring.first();
-  const uploaded = await mapLimit(attachments, concurrency, async (a) => {
-    const enc = await encryptAttachment(a.data, key, key);
+  // Encrypted side by side, uploaded one after the other in the message's order: a draft lists
+  // its attachments in the order they were created, and that is the order recipients get.
+  const encrypted = await mapLimit(
+    attachments,
+    concurrency,
+    (a) => encryptAttachment(a.data, key, key),
+  );
+  const sessionKeys: Record<string, SessionKey> = {};
+  for (const [i, a] of attachments.entries()) {
+    const enc = encrypted[i];
     const att = await uploadAttachment(client, {
       MessageID: draftID,
       Filename: a.name,
-      MIMEType: a.mimeType,
+      MIMEType: a.contentType,
       Disposition: a.disposition === "inline" && a.contentID ? "inline" : "attachment",
       ContentID: a.contentID,
       KeyPackets: enc.keyPackets,
       DataPacket: enc.dataPacket,
       Signature: enc.signature,
     });
-    const sessionKey = await decryptSessionKey(fromBase64(att.KeyPackets), [...ring.keys]);
-    return [att.ID, sessionKey] as const;
-  });
-  return Object.fromEntries(uploaded);
+    sessionKeys[att.ID] = await decryptSessionKey(fromBase64(att.KeyPackets), [...ring.keys]);
+  }
+  return sessionKeys;
 }
 
 async function deleteDrafts(
