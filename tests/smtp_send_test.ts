@@ -390,6 +390,39 @@ out(submit(m, "alice@example.test", ["carol@outside.test", "bob@example.test"]))
   });
 });
 
+Deno.test("smtp send: a format=flowed body reaches recipients as the paragraphs it meant", async () => {
+  await withHarness(async (h) => {
+    // Thunderbird's plain text: 72 columns, a space before each soft break, a signature.
+    const words = Array.from({ length: 60 }, (_, i) => `word${i}`);
+    const r = await h.py(String.raw`
+from email.mime.text import MIMEText
+words = ${JSON.stringify(words)}
+lines, line = [], ""
+for w in words:
+    if len(line) + len(w) + 1 > 72:
+        lines.append(line + " ")
+        line = ""
+    line += (" " if line else "") + w
+lines.append(line)
+body = "Hello,\r\n\r\n" + "\r\n".join(lines) + "\r\n\r\n> quoted that was \r\n> wrapped\r\n-- \r\nAlice\r\n"
+m = MIMEText(body, "plain", "utf-8")
+m.replace_header("Content-Type", 'text/plain; charset=utf-8; format=flowed')
+m["From"] = "alice@example.test"
+m["To"] = "carol@outside.test, bob@example.test"
+m["Subject"] = "Flowed"
+out(submit(m, "alice@example.test", ["carol@outside.test", "bob@example.test"]))
+`);
+    const id = sentID(r);
+    const expected = "Hello,\r\n\r\n" + words.join(" ") +
+      "\r\n\r\n> quoted that was wrapped\r\n-- \r\nAlice\r\n";
+    const [carol] = await h.outbox(id);
+    assert.equal(carol.MIMEType, "text/plain");
+    assert.equal(carol.Body, expected);
+    const bob = await inboxMessage(h.bob, "Flowed");
+    assert.equal((await decryptBody(h.bob, bob)).text, expected);
+  });
+});
+
 Deno.test("smtp send: reply with In-Reply-To marks the parent; Bcc recipients never show", async () => {
   await withHarness(async (h) => {
     const delivered = await h.control("POST", "/ref/v1/deliver", {

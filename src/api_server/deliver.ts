@@ -472,7 +472,9 @@ function wrap76(b64: string): string {
 }
 
 function textPart(type: string, content: string): string {
-  if (PRINTABLE_REGEXP.test(content.replace(/[\r\n\t]/g, ""))) {
+  // 7bit only when it is: printable ASCII in lines of at most 998 octets (RFC 5322 §2.1.1).
+  const short = content.split(/\r\n|\n/).every((line) => line.length <= 998);
+  if (short && PRINTABLE_REGEXP.test(content.replace(/[\r\n\t]/g, ""))) {
     return `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: 7bit${CRLF}${CRLF}${content}`;
   }
   return `Content-Type: ${type}; charset=utf-8${CRLF}Content-Transfer-Encoding: base64${CRLF}${CRLF}${

@@ -5,7 +5,8 @@
  *
  * - **Bodies.** Every `text/plain` and `text/html` leaf that is not an attachment (no
  *   `attachment` disposition, no file name) is body text, decoded from its transfer encoding and
- *   charset. In a `multipart/alternative` the last HTML alternative makes the rich body and the
+ *   charset, and a `format=flowed` plain part unflowed (`flowed.ts`: the API cannot carry the
+ *   parameter). In a `multipart/alternative` the last HTML alternative makes the rich body and the
  *   last plain one the plain body; elsewhere parts are joined in order (plain parts escaped into
  *   the rich body, HTML parts converted into the plain body). The MIME type is `text/html` when any
  *   HTML body part exists, else `text/plain`.
@@ -25,6 +26,7 @@ import { bytesEqual } from "./_bytes.ts";
 import { decodeCharset, decodeParams } from "./encoded_word.ts";
 import type { MimePart } from "./entity.ts";
 import { htmlToText, textToHtml } from "./html_text.ts";
+import { unflow } from "./flowed.ts";
 import { formatMediaType } from "./params.ts";
 import { decodeTransfer } from "./transfer_encoding.ts";
 
@@ -84,10 +86,18 @@ interface Collected {
 
 const utf8 = new TextDecoder();
 
-/** Decoded text of a leaf: transfer encoding, then charset (UTF-8, else windows-1252). */
+/**
+ * Decoded text of a leaf: transfer encoding, then charset (UTF-8, else windows-1252), then, for
+ * `text/plain; format=flowed`, its soft line breaks (`flowed.ts`).
+ */
 function leafText(part: MimePart): string {
-  const bytes = decodeTransfer(part.bodyData(), part.encoding);
-  const charset = decodeParams(part.params).get("charset");
+  const params = decodeParams(part.params);
+  const text = decodedText(decodeTransfer(part.bodyData(), part.encoding), params.get("charset"));
+  if (part.subtype !== "plain" || params.get("format")?.toLowerCase() !== "flowed") return text;
+  return unflow(text, params.get("delsp")?.toLowerCase() === "yes");
+}
+
+function decodedText(bytes: Uint8Array, charset: string | undefined): string {
   if (charset) {
     const text = decodeCharset(bytes, charset);
     if (text !== null) return text;
