@@ -19,7 +19,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { askStatus } from "../src/cli/status_command.ts";
+import { LATEST_VERSION } from "../src/store/mod.ts";
 import { BRIDGE_ENV, mallocMmapThreshold } from "../src/cli/launch_settings.ts";
 import type { AccountStatus, StatusReport } from "../src/cli/status_report.ts";
 import { runBridge, withTempDir } from "../src/cli/_cli_test_utils.ts";
@@ -365,6 +367,29 @@ Deno.test({
     } finally {
       await second.stop("SIGKILL").catch(() => {});
     }
+    // An index from a newer bridge: a clear error, no retries, the file left as it is.
+    const accounts = join(demoDir, "accounts");
+    const [user] = [...Deno.readDirSync(accounts)].map((e) => e.name);
+    const index = join(accounts, user, "index.sqlite");
+    const db = new DatabaseSync(index);
+    db.prepare("INSERT INTO schema_version VALUES (?, 'from a newer bridge', 0)").run(
+      LATEST_VERSION + 1,
+    );
+    db.close();
+    const before = await Deno.readFile(index);
+    const third = new ServeProcess(home, args);
+    try {
+      const ready = await third.waitFor("ready");
+      assert.deepEqual(ready.accounts, []);
+      const account = third.events.find((e) => e.event === "account" && e.state === "error");
+      assert.ok(account, JSON.stringify(third.events));
+      assert.match(String(account.reason), /written by a newer bridge \(schema version \d+;/);
+      assert.doesNotMatch(String(account.reason), /trying again/);
+      assert.equal(await third.stop("SIGTERM"), 0);
+    } finally {
+      await third.stop("SIGKILL").catch(() => {});
+    }
+    assert.deepEqual(await Deno.readFile(index), before);
   }, "bridge_serve_test_");
 });
 

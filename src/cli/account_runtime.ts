@@ -50,7 +50,7 @@ import type { SendRecorder } from "../connector/send_recorder.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
 import { CryptoError } from "../crypto/errors.ts";
 import { KeyRing } from "../crypto/mod.ts";
-import { LiteralCache, type RemoteMessageId, Store } from "../store/mod.ts";
+import { IndexTooNewError, LiteralCache, type RemoteMessageId, Store } from "../store/mod.ts";
 import {
   apiEventSource,
   BuildPool,
@@ -511,7 +511,10 @@ export class AccountRuntime {
           this.#settled.resolve();
           return;
         }
-        const permanent = err instanceof CryptoError && err.kind === "wrong-passphrase";
+        // Neither heals by waiting: a key password that no longer unlocks, an index written by a
+        // newer bridge.
+        const permanent = (err instanceof CryptoError && err.kind === "wrong-passphrase") ||
+          err instanceof IndexTooNewError;
         const offline = !permanent && isUnreachable(err) && await this.#serveOffline();
         // Served offline, the API is tried again as often as events would be polled.
         const delay = offline
@@ -1052,6 +1055,11 @@ function describe(err: unknown, email: string): string {
       `password changed?): run \`bridge logout ${email}\` and \`bridge login ${email}\``;
   }
   if (err instanceof SyncError) return `first sync failed: ${err.message}`;
+  if (err instanceof IndexTooNewError) {
+    return `the account's index was written by a newer bridge (schema version ${err.version}; ` +
+      `this one reads up to ${err.known}) and is left as it is: run the newer bridge, or ` +
+      `\`bridge logout ${email}\` and \`bridge login ${email}\` to sync the account afresh`;
+  }
   if (err instanceof Deno.errors.PermissionDenied) {
     return `cannot open the account's files: ${err.message}`;
   }

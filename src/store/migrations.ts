@@ -231,6 +231,22 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, description: "the SHA-256 of each literal", up: v6 },
 ];
 
+/** An index written by a newer bridge: this build cannot read it and leaves it untouched. */
+export class IndexTooNewError extends Error {
+  /** The index's schema version. */
+  readonly version: number;
+  /** The newest version this build knows. */
+  readonly known: number;
+  constructor(version: number, known: number) {
+    super(
+      `Cannot open an index at schema version ${version}: this build knows versions up to ${known}`,
+    );
+    this.name = "IndexTooNewError";
+    this.version = version;
+    this.known = known;
+  }
+}
+
 /** The version {@link MIGRATIONS} brings a database to. */
 export const LATEST_VERSION: number = MIGRATIONS.length;
 
@@ -273,11 +289,7 @@ export function migrate(
          applied_at INTEGER NOT NULL)`,
     );
     const from = schemaVersion(db);
-    if (from > latest) {
-      throw new RangeError(
-        `Cannot open an index at schema version ${from}: this build knows versions up to ${latest}`,
-      );
-    }
+    if (from > latest) throw new IndexTooNewError(from, latest);
     const record = db.prepare(
       "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
     );

@@ -9,6 +9,7 @@ import type {
   Uid,
 } from "./ids.ts";
 import {
+  IndexTooNewError,
   LATEST_VERSION,
   migrate,
   type Migration,
@@ -300,9 +301,12 @@ Deno.test("a file from a newer build is refused, not modified", () => {
     Store.open(path, { migrations: [...MIGRATIONS, SYNTHETIC_V2] }).close();
     assert.throws(
       () => Store.open(path),
-      new RegExp(
-        `schema version ${LATEST_VERSION + 1}: this build knows versions up to ${LATEST_VERSION}`,
-      ),
+      (e) =>
+        e instanceof IndexTooNewError && e.version === LATEST_VERSION + 1 &&
+        e.known === LATEST_VERSION &&
+        e.message.includes(
+          `schema version ${LATEST_VERSION + 1}: this build knows versions up to ${LATEST_VERSION}`,
+        ),
     );
     const db = new DatabaseSync(path);
     assert.equal(schemaVersion(db), LATEST_VERSION + 1);

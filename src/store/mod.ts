@@ -66,7 +66,7 @@ export { isIndexedSearch } from "./search_fields.ts";
 export { type SortField, type SortStep } from "./sort_fields.ts";
 export { BulkInsert, type BulkInserted, type BulkMessage } from "./bulk_insert.ts";
 export { type SyncCheckpoint, type SyncFailure, SyncState } from "./sync_state.ts";
-export { LATEST_VERSION, type Migration, MIGRATIONS } from "./migrations.ts";
+export { IndexTooNewError, LATEST_VERSION, type Migration, MIGRATIONS } from "./migrations.ts";
 export {
   compressLiteral,
   decompressLiteral,
