@@ -1,9 +1,13 @@
 /**
  * The searchable text of a message for SEARCH BODY and TEXT (RFC 3501 §6.4.4), decoded the way a
  * reader sees it: every `text/*` part with its transfer encoding (base64, quoted-printable)
- * undone and its charset decoded, plus the headers of encapsulated `message/rfc822` messages
- * (they are part of the outer message's body). TEXT adds the message's own header, with encoded
- * words decoded. Non-text parts (images, PDFs, …) are not searched; HTML is searched as written.
+ * undone and its charset decoded, the text parts of delivery and disposition reports
+ * (`message/delivery-status` and the like: a bounce is searched for the address that failed),
+ * plus the headers of encapsulated `message/rfc822` messages (they are part of the outer
+ * message's body). TEXT adds the message's own header and the MIME header of every part (both are
+ * in "the header or body": `BODY[TEXT]` holds the part headers, so an attachment is found by its
+ * file name), with encoded words decoded. Other parts (images, PDFs, …) are not searched; HTML is
+ * searched as written.
  *
  * The result is lower-cased so callers compare with a lower-cased needle; parts are separated by
  * a line break so a match never spans two parts.
@@ -27,11 +31,33 @@ export function messageText(literal: Uint8Array, withHeader: boolean): string {
   const root = parseMessage(literal);
   const chunks: string[] = [];
   if (withHeader) chunks.push(headerText(root.header));
+  const encapsulated = new Set<MimePart>();
   for (const part of root.walk()) {
-    if (part.message) chunks.push(headerText(part.message.header));
-    else if (!part.isMultipart && part.type === "text") chunks.push(bodyText(part));
+    if (withHeader && part !== root && !encapsulated.has(part)) {
+      chunks.push(headerText(part.header));
+    }
+    if (part.message) {
+      encapsulated.add(part.message);
+      chunks.push(headerText(part.message.header));
+    } else if (!part.isMultipart && isText(part)) chunks.push(bodyText(part));
   }
   return chunks.join("\n").toLowerCase();
+}
+
+/** `message/*` types that are text (RFC 3464, RFC 8098, RFC 6533, RFC 5965, RFC 6532). */
+const TEXT_MESSAGE_SUBTYPES = new Set([
+  "delivery-status",
+  "disposition-notification",
+  "global-delivery-status",
+  "global-disposition-notification",
+  "global-headers",
+  "feedback-report",
+  "global",
+]);
+
+function isText(part: MimePart): boolean {
+  return part.type === "text" ||
+    (part.type === "message" && TEXT_MESSAGE_SUBTYPES.has(part.subtype));
 }
 
 function headerText(header: Header): string {
