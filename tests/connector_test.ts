@@ -21,6 +21,7 @@ import {
   ApiClient,
   countMessages,
   getLabels,
+  getMessageMetadataPage,
   type Label,
   login,
   type MessageMetadata,
@@ -732,6 +733,38 @@ Deno.test({
         const text = new TextDecoder().decode(await c.literal(id));
         assert.ok(text.includes("second version"), text);
         await done(h);
+      });
+
+      await t.step("a starred draft's autosave: starred, and the old version gone", async () => {
+        const drafts = box(h, "Drafts");
+        const starred = box(h, "Starred");
+        const starredBefore = h.store.membership.uids(starred.id).length;
+        const versions: Uid[] = [];
+        for (const text of ["one", "two", "three"]) {
+          const r = await c.append(ORIGIN, drafts.id, {
+            literal: draftLiteral("Starred plans", `version ${text}`),
+            flags: ["\\Seen", "\\Draft", "\\Flagged"],
+          });
+          const id = h.store.membership.messageAt(drafts.id, r.uid)!;
+          const remote = h.store.messages.get(id)!.remoteId!;
+          const [meta] = (await getMessageMetadataPage(h.client, 0, 10, { ID: [remote] })).Messages;
+          assert.ok(meta.LabelIDs.includes(SystemLabel.Starred), "\\Flagged stars the draft");
+          const previous = versions.at(-1);
+          if (previous !== undefined) {
+            await c.storeFlags(ORIGIN, drafts.id, [previous], {
+              mode: "add",
+              flags: ["\\Deleted"],
+            });
+            assert.deepEqual(await c.expunge(ORIGIN, drafts.id), [previous]);
+          }
+          versions.push(r.uid);
+        }
+        await done(h);
+        // One version left, in Drafts and Starred; the old ones were deleted, not left in Starred.
+        assert.equal(h.store.membership.uids(starred.id).length, starredBefore + 1);
+        const found = (await getMessageMetadataPage(h.client, 0, 10, { Subject: "Starred plans" }))
+          .Messages;
+        assert.equal(found.length, 1);
       });
 
       await t.step("APPEND the API refuses goes to the recovery mailbox", async () => {

@@ -343,6 +343,12 @@ export async function appendMessage(
         if (transient(error)) throw apiFailure("Saving the draft", error);
         throw new Refused(error instanceof Error ? error.message : String(error));
       }
+      // The draft API takes no labels: a starred draft (an autosave of one) is starred after.
+      if ((flags.bits & MessageFlag.Flagged) !== 0) {
+        await ctx.api.label([remoteId], SystemLabel.Starred).catch((e) =>
+          ctx.log(`connector: could not star a saved draft: ${e}`)
+        );
+      }
     } else {
       if (mailbox.remoteId === SystemLabel.Sent && options.sentLookup) {
         remoteId = await options.sentLookup(literal).catch((e) => {

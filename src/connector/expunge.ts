@@ -5,7 +5,8 @@
  * - The `\Deleted` messages of the mailbox (only those among `uids` when given) are unlabelled
  *   from it on the server; a folder or label then no longer holds them (they stay in All Mail).
  * - In Trash and Drafts, messages left with no label but All Mail / All Drafts / All Sent / All
- *   Scheduled are then deleted permanently (`PUT …/delete`), and leave the index altogether.
+ *   Scheduled are then deleted permanently (`PUT …/delete`), and leave the index altogether; a
+ *   draft expunged from Drafts also when it is left in Starred only (see {@link leftNowhere}).
  * - All Mail and Scheduled cannot be expunged (STORE does not keep `\Deleted` there, and an
  *   EXPUNGE or CLOSE with nothing `\Deleted` succeeds, as everywhere).
  * - In a mailbox that exists only here (the recovery mailbox), and for messages that exist only
@@ -25,6 +26,7 @@
 import { ErrorCode, type MessageMetadata, PartialFailureError, SystemLabel } from "../api/mod.ts";
 import type { InternalMessageId, MailboxId, MembershipRef, Uid } from "../store/mod.ts";
 import { deleteMessage } from "../sync/apply.ts";
+import { isDraft } from "../sync/event_apply.ts";
 import {
   callApi,
   type ConnectorContext,
@@ -47,9 +49,20 @@ const NOT_A_LOCATION = new Set<string>([
   SystemLabel.AllScheduled,
 ]);
 
-/** Whether a message is in no location any more (only in All Mail and the like). */
-export function leftNowhere(metadata: Pick<MessageMetadata, "LabelIDs">): boolean {
-  return (metadata.LabelIDs ?? []).every((l) => NOT_A_LOCATION.has(l));
+/**
+ * Whether a message is in no location any more (only in All Mail and the like). With
+ * `expungedDraft` (a draft expunged from Drafts), Starred is no location either: the star is a
+ * flag of the version a client replaces (Thunderbird's autosave appends the new version and
+ * expunges the old one), and counting it kept every old version of a starred draft in Starred
+ * and All Mail.
+ */
+export function leftNowhere(
+  metadata: Pick<MessageMetadata, "LabelIDs">,
+  expungedDraft = false,
+): boolean {
+  return (metadata.LabelIDs ?? []).every((l) =>
+    NOT_A_LOCATION.has(l) || (expungedDraft && l === SystemLabel.Starred)
+  );
 }
 
 /** Whether expunging from this mailbox deletes permanently what is left nowhere else. */
@@ -107,7 +120,8 @@ export async function expungeMailbox(
     });
     metadata = await fetchMetadata(ctx, remoteIds.filter((id) => !vanished.has(id)));
     if (expungeDeletesPermanently(mailbox.remoteId)) {
-      for (const m of metadata) if (leftNowhere(m)) permanent.add(m.ID);
+      const drafts = mailbox.remoteId === SystemLabel.Drafts;
+      for (const m of metadata) if (leftNowhere(m, drafts && isDraft(m))) permanent.add(m.ID);
       if (permanent.size > 0) {
         await callApi(
           "Deleting messages permanently",

@@ -11,6 +11,9 @@ Deno.test("leftNowhere / expungeDeletesPermanently", () => {
   assert.ok(leftNowhere({ LabelIDs: [] }));
   assert.ok(!leftNowhere({ LabelIDs: ["5", "L"] }));
   assert.ok(!leftNowhere({ LabelIDs: ["5", "10"] }));
+  // A draft expunged from Drafts: its star is no location (the old version of a starred draft).
+  assert.ok(leftNowhere({ LabelIDs: ["5", "1", "10"] }, true));
+  assert.ok(!leftNowhere({ LabelIDs: ["5", "1", "10", "L"] }, true));
   assert.ok(expungeDeletesPermanently("3"));
   assert.ok(expungeDeletesPermanently("8"));
   assert.ok(!expungeDeletesPermanently("0"));
@@ -65,6 +68,25 @@ Deno.test("expunge: Trash deletes for good what is left nowhere; failures change
       "MessagesExpunged", // All Mail
       "MembershipChanged", // kept leaves Trash
     ]);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("expunge: a starred draft expunged from Drafts is deleted for good, a labelled one kept", async () => {
+  // Thunderbird's autosave of a starred draft: the old version is expunged from Drafts.
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const drafts = store.mailboxes.byName("Drafts")!;
+    const starred = f.add("starred", { LabelIDs: ["8", "1", "5", "10"], Flags: 0 });
+    const labelled = f.add("labelled", { LabelIDs: ["8", "1", "5", "L"], Flags: 0 });
+    store.membership.setDeleted(drafts.id, store.membership.uids(drafts.id), true);
+    await expungeMailbox(f.ctx, "s", drafts.id);
+    assert.equal(store.messages.get(starred), undefined);
+    assert.ok(!f.api.messages.has("starred"), "deleted on the server");
+    assert.ok(store.messages.get(labelled), "a label the user gave it keeps it");
+    assert.ok(f.api.messages.has("labelled"));
   } finally {
     store.close();
   }

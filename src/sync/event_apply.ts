@@ -8,7 +8,8 @@
  *    ({@link checkEvent}) and downloads and builds every message the event needs: messages it
  *    creates that the index does not hold yet, messages an update names that the index does not
  *    hold (created instead, as Bridge does), and drafts whose body may have changed (action Update
- *    of a message that is neither received nor sent).
+ *    of a message that is neither received nor sent, or that the index holds as a draft: one
+ *    edited and then sent).
  * 2. {@link applyPreparedEvent} (synchronous, inside the caller's transaction): applies, in
  *    Bridge's order, Refresh (exclusive: the index is rebuilt, every UIDVALIDITY bumped) →
  *    Addresses (recorded) → Labels → Messages, through `apply.ts`, and returns the updates to
@@ -35,15 +36,16 @@ import {
 import { PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
 import type { UpdateData } from "../connector/updates.ts";
 import { bytesEqual } from "../mime/mod.ts";
-import type {
-  InternalMessageId,
-  MailboxId,
-  MembershipRef,
-  RemoteEventId,
-  RemoteMessageId,
-  Store,
-  StoredMessage,
-  Uid,
+import {
+  type InternalMessageId,
+  type MailboxId,
+  type MembershipRef,
+  MessageFlag,
+  type RemoteEventId,
+  type RemoteMessageId,
+  type Store,
+  type StoredMessage,
+  type Uid,
 } from "../store/mod.ts";
 import {
   applyLabel,
@@ -288,6 +290,17 @@ export interface PrepareOptions {
   rebuildFailed?: boolean | ReadonlySet<RemoteMessageId>;
 }
 
+/**
+ * Whether the index holds the message as a draft. An update of such a message is checked for a
+ * new body even when its metadata says sent: a draft edited and sent within one poll arrives as
+ * one update with the sent message's metadata (`event_coalesce.ts`), and its body is the edited
+ * one, its Date the sending time.
+ */
+function indexedAsDraft(store: Store, remoteId: RemoteMessageId): boolean {
+  const id = store.messages.byRemoteId(remoteId);
+  return id !== undefined && ((store.messages.get(id)?.flags ?? 0) & MessageFlag.Draft) !== 0;
+}
+
 /** Whether metadata describes a draft (neither received nor sent), whose body can change. */
 export function isDraft(metadata: Pick<MessageMetadata, "Flags">): boolean {
   return (Number(metadata.Flags) & (ApiFlag.Received | ApiFlag.Sent)) === 0;
@@ -330,7 +343,10 @@ export async function prepareEvent(
       continue;
     }
     if (!isKnown(item.id)) wanted.add(item.id);
-    else if (item.action === EventAction.Update && isDraft(item.metadata!)) {
+    else if (
+      item.action === EventAction.Update &&
+      (isDraft(item.metadata!) || indexedAsDraft(store, item.id))
+    ) {
       wanted.add(item.id);
       draftChecks.add(item.id);
     }

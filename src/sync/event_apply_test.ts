@@ -253,6 +253,33 @@ Deno.test("a draft whose body changed is replaced with new UIDs; unchanged keeps
   assert.equal(f.calls.length, calls + 1);
 });
 
+Deno.test("a draft edited and sent within one poll: the sent message is the edited body", async () => {
+  // The web client saves the edit and sends; the event loop sees one update with the sent
+  // message's metadata (the draft's own update was coalesced away).
+  const { store } = setup();
+  const f = fakeFetcher(new Map([["d1", "first version"]]));
+  const draft = { Flags: 0, LabelIDs: ["8", "1", "5"], Unread: 0 };
+  await run(store, event("e1", { Messages: [create("d1", draft)] }), f.fetcher);
+  f.bodies.set("d1", "edited version, sent");
+  const sent = { Flags: 2, LabelIDs: ["7", "2", "5"], Unread: 0 };
+  const r = await run(
+    store,
+    event("e2", { Messages: [{ ...create("d1", sent), Action: 2 }] }),
+    f.fetcher,
+  );
+  assert.deepEqual(namedUpdates(store, r.updates), [
+    ["MessagesExpunged", "Drafts", [1]],
+    ["MessagesExpunged", "All Mail", [1]],
+    ["MessagesCreated", "Sent", [1]],
+    ["MessagesCreated", "All Mail", [2]],
+  ]);
+  assert.match(new TextDecoder().decode(r.literalsToPut[0].literal), /edited version, sent/);
+  // Sent now: a later update is metadata only again.
+  const calls = f.calls.length;
+  await run(store, event("e3", { Messages: [{ ...create("d1", sent), Action: 2 }] }), f.fetcher);
+  assert.equal(f.calls.length, calls);
+});
+
 Deno.test("labels: create, rename (children follow), move, delete, swap", async () => {
   const { store, labels } = setup();
   const f = fakeFetcher();
