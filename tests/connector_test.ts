@@ -767,6 +767,28 @@ Deno.test({
         assert.equal(found.length, 1);
       });
 
+      await t.step("APPEND to Drafts whose reply is lost: one draft, found again", async () => {
+        const drafts = box(h, "Drafts");
+        const before = await countMessages(h.client, { LabelID: SystemLabel.Drafts });
+        await h.control("POST", "faults", {
+          Method: "POST",
+          Path: "/mail/v4/messages",
+          Status: 503,
+          Count: 1,
+          AfterHandling: true,
+        });
+        const r = await c.append(ORIGIN, drafts.id, {
+          literal: draftLiteral("Lost reply", "saved once"),
+          flags: ["\\Seen", "\\Draft"],
+        });
+        await h.control("DELETE", "faults");
+        assert.equal(r.mailbox, drafts.id);
+        assert.equal(await countMessages(h.client, { LabelID: SystemLabel.Drafts }), before + 1);
+        const id = h.store.membership.messageAt(drafts.id, r.uid)!;
+        assert.match(new TextDecoder().decode(await c.literal(id)), /saved once/);
+        await done(h);
+      });
+
       await t.step("APPEND the API refuses goes to the recovery mailbox", async () => {
         await h.control("POST", "faults", {
           Method: "POST",

@@ -916,6 +916,18 @@ out(submit(m, "alice@example.test", ["carol@outside.test"]))
   });
 });
 
+/** Alice's messages on the reference server with this subject. */
+async function aliceMessages(h: Harness, subject: string): Promise<Message[]> {
+  return ((await h.control("GET", `/ref/v1/users/${ALICE}/messages`)).Messages as Message[])
+    .filter((m) => m.Subject === subject);
+}
+
+/** What outside recipients were sent with this subject. */
+async function outboxBySubject(h: Harness, subject: string): Promise<OutboxEntry[]> {
+  return ((await h.control("GET", "/ref/v1/outbox")).Outbox as OutboxEntry[])
+    .filter((e) => e.Subject === subject);
+}
+
 Deno.test("smtp send: a lost reply to the send answers 451; the retry looks before sending again", async () => {
   await withHarness(async (h) => {
     const send = (name: string) =>
@@ -924,12 +936,8 @@ raw = ("From: alice@example.test\r\nTo: carol@outside.test\r\nSubject: ${name}\r
        "Message-ID: <${name}@client.test>\r\n\r\nOnce.\r\n").encode()
 out(submit(raw, "alice@example.test", ["carol@outside.test"]))
 `);
-    const messages = async (subject: string) =>
-      ((await h.control("GET", `/ref/v1/users/${ALICE}/messages`)).Messages as Message[])
-        .filter((m) => m.Subject === subject);
-    const outbox = async (subject: string) =>
-      ((await h.control("GET", "/ref/v1/outbox")).Outbox as OutboxEntry[])
-        .filter((e) => e.Subject === subject);
+    const messages = (subject: string) => aliceMessages(h, subject);
+    const outbox = (subject: string) => outboxBySubject(h, subject);
     const loseReply = (afterHandling: boolean) =>
       h.control("POST", "/ref/v1/faults", {
         Method: "POST",
@@ -969,5 +977,54 @@ out(submit(raw, "alice@example.test", ["carol@outside.test"]))
     const second = sentID(await send("not-out"));
     assert.equal((await outbox("not-out")).length, 1);
     assert.deepEqual((await messages("not-out")).map((m) => m.ID), [second]);
+  });
+});
+
+Deno.test("smtp send: a lost reply to the draft or an attachment creates nothing twice", async () => {
+  await withHarness(async (h) => {
+    await Deno.writeFile(`${h.dir}/blob.bin`, BINARY);
+    const send = (name: string, attach: boolean) =>
+      h.py(String.raw`
+import os
+m = EmailMessage()
+m["From"] = "alice@example.test"
+m["To"] = "carol@outside.test"
+m["Subject"] = "${name}"
+m["Message-ID"] = "<${name}@client.test>"
+m.set_content("Once.\n")
+if ${attach ? "True" : "False"}:
+    m.add_attachment(open(os.path.dirname(sys.argv[0]) + "/blob.bin", "rb").read(),
+                     maintype="application", subtype="octet-stream", filename="blob.bin")
+out(submit(m, "alice@example.test", ["carol@outside.test"]))
+`);
+    const messages = (subject: string) => aliceMessages(h, subject);
+    const outbox = (subject: string) => outboxBySubject(h, subject);
+    const loseReply = (path: string) =>
+      h.control("POST", "/ref/v1/faults", {
+        Method: "POST",
+        Path: path,
+        Status: 503,
+        Count: 1,
+        AfterHandling: true,
+      });
+
+    // The draft was created, its reply lost: found by its Message-ID and sent; no second draft.
+    await loseReply("/mail/v4/messages");
+    sentID(await send("draft-reply-lost", false));
+    assert.equal((await outbox("draft-reply-lost")).length, 1);
+    const all = await messages("draft-reply-lost");
+    assert.equal(all.length, 1, JSON.stringify(all.map((m) => m.LabelIDs)));
+    assert.ok(!all[0].LabelIDs.includes("8"), "no draft left");
+
+    // The attachment was stored, its reply lost: not uploaded again (a second copy, or a send
+    // refused for a key it lacks); the draft goes, 451, and the retry sends once.
+    await loseReply("/mail/v4/attachments");
+    const failed = await send("upload-reply-lost", true);
+    assert.equal(failed.code, 451, JSON.stringify(failed));
+    assert.equal((await messages("upload-reply-lost")).length, 0, "no draft left");
+    sentID(await send("upload-reply-lost", true));
+    const [carol] = await outbox("upload-reply-lost");
+    assert.deepEqual(carol.Attachments.map((a) => a.Name), ["blob.bin"]);
+    assert.equal((await outbox("upload-reply-lost")).length, 1);
   });
 });

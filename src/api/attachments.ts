@@ -47,6 +47,9 @@ export async function uploadAttachment(
 ): Promise<Attachment> {
   const { body, contentType } = attachmentForm(req);
   const path = "/mail/v4/attachments";
-  const reply = await client.post(path, body, { headers: { "Content-Type": contentType } });
+  const reply = await client.post(path, body, {
+    headers: { "Content-Type": contentType },
+    once: true,
+  });
   return field<Attachment>(reply, "Attachment", "POST", path);
 }

@@ -16,6 +16,8 @@
 import type * as openpgp from "openpgp";
 import { encryptMessage } from "../crypto/message.ts";
 import { field, seg } from "./_reply.ts";
+import { ApiError, NetworkError } from "./errors.ts";
+import { getMessage, getMessageMetadataPage } from "./messages.ts";
 import type { ApiClient } from "./transport.ts";
 import type {
   CreateDraftReq,
@@ -25,7 +27,7 @@ import type {
   SendDraftReq,
   UpdateDraftReq,
 } from "./types.ts";
-import { DraftAction } from "./types.ts";
+import { DraftAction, SystemLabel } from "./types.ts";
 
 /** What {@link createDraft} takes: `AttachmentKeyPackets` and `Action` may be left out. */
 export interface CreateDraftInput {
@@ -83,7 +85,45 @@ export function createDraftBody(input: CreateDraftInput): CreateDraftReq {
 /** `POST /mail/v4/messages`: creates a draft (its `Body` must already be encrypted). */
 export async function createDraft(client: ApiClient, input: CreateDraftInput): Promise<Message> {
   const path = "/mail/v4/messages";
-  return field<Message>(await client.post(path, createDraftBody(input)), "Message", "POST", path);
+  return field<Message>(
+    await client.post(path, createDraftBody(input), { once: true }),
+    "Message",
+    "POST",
+    path,
+  );
+}
+
+/**
+ * {@link createDraft}, safe against a lost reply. The request is never repeated (a repeat could
+ * make a second draft); when it fails where the server may have created the draft all the same
+ * (the reply lost or timed out, a 5xx) and the draft has an `ExternalID`, the drafts with that
+ * `ExternalID` and subject created since the request began are looked up: exactly one is the
+ * draft, returned as if the reply had come. Otherwise the original error is thrown.
+ */
+export async function createDraftOnce(
+  client: ApiClient,
+  input: CreateDraftInput,
+): Promise<Message> {
+  const since = Math.floor(client.serverTime().getTime() / 1000) - 2;
+  try {
+    return await createDraft(client, input);
+  } catch (error) {
+    const externalID = input.Message.ExternalID;
+    const mayHaveActed = error instanceof NetworkError ||
+      (error instanceof ApiError && error.status >= 500);
+    if (!externalID || !mayHaveActed) throw error;
+    const made = await getMessageMetadataPage(client, 0, 50, {
+      ExternalID: externalID,
+      LabelID: SystemLabel.AllDrafts,
+    }).then(
+      (page) => page.Messages.filter((m) => m.Time >= since && m.Subject === input.Message.Subject),
+      () => [],
+    );
+    if (made.length !== 1) throw error;
+    return await getMessage(client, made[0].ID).catch(() => {
+      throw error;
+    });
+  }
 }
 
 /** `PUT /mail/v4/messages/{id}`: replaces a draft's fields (an empty `Body` keeps the old one). */

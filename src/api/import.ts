@@ -154,6 +154,7 @@ export async function importMessages(
     try {
       reply = await client.post("/mail/v4/messages/import", body, {
         headers: { "Content-Type": contentType },
+        once: true,
       });
     } catch (err) {
       if (isSizeRefusal(err)) {

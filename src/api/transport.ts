@@ -1,7 +1,8 @@
 /**
  * The HTTP transport of the Proton API client: headers, session tokens, cookie jar, reply
  * decoding, retries (429/503 with `Retry-After`, 5xx and network errors with capped exponential
- * backoff), per-request timeouts, the 401 → refresh → retry dance, human verification and the
+ * backoff; for requests that create something, only where the server surely did nothing:
+ * {@link RequestOptions.once}), per-request timeouts, the 401 → refresh → retry dance, human verification and the
  * server clock. Facts from go-proton-api `client.go`, `response.go`, `manager_auth.go`, `hv.go`
  * as summarised in `shared/docs/proton-api.md` §1.1–§1.2.
  *
@@ -117,6 +118,12 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Overrides the client's retry count. */
   maxRetries?: number;
+  /**
+   * The request creates something (a draft, an attachment, an imported message): it is retried
+   * only where the server surely did not act on it (429, a connection that was never made), never
+   * after a lost reply, a time-out or a 5xx, where a retry could create a second one.
+   */
+  once?: boolean;
 }
 
 /** Session tokens of an authenticated client. */
@@ -157,6 +164,13 @@ const RETRY_AFTER_STATUSES = new Set([429, 503]);
 const DEFAULT_RETRY_AFTER_S = 10;
 
 const decoder = new TextDecoder();
+
+/** Whether a fetch error happened before the request could reach the server (no connection). */
+function neverConnected(error: unknown): boolean {
+  if (error instanceof TimeoutError) return false;
+  const text = error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : "";
+  return /connection refused|\(connect\)|tcp connect error|dns error|failed to lookup/i.test(text);
+}
 
 /** The Proton API client transport. Endpoint functions in `src/api/*.ts` take one of these. */
 export class ApiClient {
@@ -463,7 +477,7 @@ export class ApiClient {
           durationMs: o.now() - started,
           error: err.name,
         });
-        if (attempt < maxRetries) {
+        if (attempt < maxRetries && (!options.once || neverConnected(e))) {
           await o.sleep(this.#backoff(attempt));
           continue;
         }
@@ -480,11 +494,13 @@ export class ApiClient {
       this.#observe(url, reply.headers);
 
       if (attempt < maxRetries) {
-        if (RETRY_AFTER_STATUSES.has(reply.status)) {
+        if (reply.status === 429 || (!options.once && RETRY_AFTER_STATUSES.has(reply.status))) {
           await o.sleep(this.#retryAfter(reply.headers));
           continue;
         }
-        if (reply.status >= 500 && reply.status !== 501 && reply.status !== 505) {
+        if (
+          !options.once && reply.status >= 500 && reply.status !== 501 && reply.status !== 505
+        ) {
           await o.sleep(this.#backoff(attempt));
           continue;
         }

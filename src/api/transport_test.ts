@@ -265,6 +265,52 @@ Deno.test("network error surfaced as NetworkError after the retries", async () =
   }
 });
 
+Deno.test("once: a request that creates something is not repeated after a 5xx or a lost reply", async () => {
+  // 500, 503 and a dropped connection: the server may have acted; a retry could create twice.
+  for (const status of [500, 503]) {
+    let n = 0;
+    const srv = fake(() => {
+      n++;
+      return json({ Code: 0, Error: "after the work" }, status, { "Retry-After": "1" });
+    });
+    try {
+      const { c } = client(srv.url);
+      const e = await c.post("/create", { A: 1 }, { once: true }).catch((e) => e);
+      assert.ok(e instanceof ApiError && e.status === status, String(e));
+      assert.equal(n, 1, `${status}: one attempt`);
+    } finally {
+      await srv.close();
+    }
+  }
+  const drop = droppingServer(1);
+  try {
+    const { c } = client(drop.url);
+    const e = await c.post("/create", { A: 1 }, { once: true }).catch((e) => e);
+    assert.ok(e instanceof NetworkError, String(e));
+    assert.equal(drop.accepted(), 1);
+  } finally {
+    await drop.close();
+  }
+  // 429 says nothing was done: retried.
+  let n = 0;
+  const srv = fake(() => (++n === 1 ? json({ Code: 0 }, 429, { "Retry-After": "1" }) : json({})));
+  try {
+    const { c } = client(srv.url);
+    await c.post("/create", { A: 1 }, { once: true });
+    assert.equal(n, 2);
+  } finally {
+    await srv.close();
+  }
+  // A connection that was never made: retried (nothing reached the server).
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const { c, sleeps } = client(`http://127.0.0.1:${port}`, { maxRetries: 2 });
+  const e = await c.post("/create", { A: 1 }, { once: true }).catch((e) => e);
+  assert.ok(e instanceof NetworkError, String(e));
+  assert.equal(sleeps.length, 2, "refused connections were retried");
+});
+
 Deno.test("per-request timeout → TimeoutError (and a timeout is retried)", async () => {
   let n = 0;
   const srv = fake(async () => {

@@ -9,8 +9,8 @@
 import {
   type ApiClient,
   type Attachment,
-  createDraft,
   type CreateDraftInput,
+  createDraftOnce,
   createLabel,
   type CreateLabelReq,
   deleteLabel,
@@ -101,7 +101,7 @@ export function accountApiFor(client: ApiClient): AccountApi {
     updateLabel: (id, req) => updateLabel(client, id, req),
     deleteLabel: (id) => deleteLabel(client, id),
     importMessages: (items) => importMessages(client, items),
-    createDraft: (input) => createDraft(client, input),
+    createDraft: (input) => createDraftOnce(client, input),
     uploadAttachment: (req) => uploadAttachment(client, req),
     findParent: (refs, addressId) => findParent(client, refs, addressId),
   };

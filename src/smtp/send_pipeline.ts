@@ -18,8 +18,10 @@
  *    parent of a reply or forward ({@link findParent}).
  * 6. Scheme per recipient ({@link chooseScheme}) with the account's mail settings.
  * 7. Create the draft (body encrypted to the sender address' key; `ParentID`, `Action`,
- *    `ExternalID` = the Message-ID), upload the attachments (inline ones with their Content-ID; the
- *    sender's public key too when `AttachPublicKey` is on), build the packages and send.
+ *    `ExternalID` = the Message-ID; a lost reply is looked up by it, never repeated:
+ *    `createDraftOnce`), upload the attachments in order (inline ones with their Content-ID; the
+ *    sender's public key too when `AttachPublicKey` is on; a lost reply fails the send with 451
+ *    rather than storing an attachment twice), build the packages and send.
  * 8. Record the send (for duplicate checks and APPEND to Sent), delete drafts the references named
  *    (a client that sent a saved draft), answer `250 2.0.0 OK <sent message ID>`.
  *
@@ -29,7 +31,7 @@
  *
  * @module
  */
-import { createDraft, encryptDraftBody, sendDraft } from "../api/drafts.ts";
+import { createDraftOnce, encryptDraftBody, sendDraft } from "../api/drafts.ts";
 import { uploadAttachment } from "../api/attachments.ts";
 import { deleteMessages } from "../api/message_actions.ts";
 import { buildSendPackages, type PackageRecipient } from "../api/send_packages.ts";
@@ -362,7 +364,7 @@ async function send(
 
   const body = message.mimeType === "text/html" ? message.richBody : message.plainBody;
   const draft = await step("create the draft", async () =>
-    createDraft(client, {
+    createDraftOnce(client, {
       Message: {
         Subject: message.subject,
         Sender: { Name: sender.name, Address: sender.email },
