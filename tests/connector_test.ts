@@ -789,6 +789,34 @@ Deno.test({
         await done(h);
       });
 
+      await t.step(
+        "APPEND to INBOX whose import reply is lost: imported once, found again",
+        async () => {
+          await h.control("POST", "faults", {
+            Method: "POST",
+            Path: "/mail/v4/messages/import",
+            Status: 503,
+            Count: 1,
+            AfterHandling: true,
+          });
+          const literal = new TextEncoder().encode(
+            "From: a@elsewhere.test\r\nSubject: Import reply lost\r\n" +
+              `Message-ID: <${crypto.randomUUID()}@elsewhere.test>\r\n\r\nOnce\r\n`,
+          );
+          const r = await c.append(ORIGIN, inbox.id, { literal, flags: [] });
+          await h.control("DELETE", "faults");
+          assert.equal(r.mailbox, inbox.id);
+          assert.equal(r.recovered, undefined);
+          const found = (await getMessageMetadataPage(h.client, 0, 10, {
+            Subject: "Import reply lost",
+          })).Messages;
+          assert.equal(found.length, 1, "imported once");
+          const id = h.store.membership.messageAt(inbox.id, r.uid)!;
+          assert.equal(h.store.messages.get(id)!.remoteId, found[0].ID);
+          await done(h);
+        },
+      );
+
       await t.step("APPEND the API refuses goes to the recovery mailbox", async () => {
         await h.control("POST", "faults", {
           Method: "POST",

@@ -122,6 +122,10 @@ export class FakeAccountApi implements AccountApi {
   deleteLabel(): Promise<never> {
     throw new Error("not in the fake");
   }
+  withExternalId(): Promise<MessageMetadata[]> {
+    return Promise.resolve([]);
+  }
+
   importMessages(): Promise<never> {
     throw new Error("not in the fake");
   }

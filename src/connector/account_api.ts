@@ -55,6 +55,8 @@ export interface AccountApi {
   deleteMessages(ids: readonly string[]): Promise<void>;
   /** Current metadata of these messages (those the server still has; any order). */
   metadata(ids: readonly string[]): Promise<MessageMetadata[]>;
+  /** Metadata of the messages with this `ExternalID` (Message-ID) in this label (50 at most). */
+  withExternalId(externalId: string, labelId: string): Promise<MessageMetadata[]>;
   /** Labels of one type (or all types Bridge lists). */
   labels(type?: number): Promise<Label[]>;
   /** `POST /core/v4/labels`. */
@@ -96,6 +98,9 @@ export function accountApiFor(client: ApiClient): AccountApi {
       }
       return out;
     },
+    withExternalId: async (externalId, labelId) =>
+      (await getMessageMetadataPage(client, 0, 50, { ExternalID: externalId, LabelID: labelId }))
+        .Messages,
     labels: (type) => type === undefined ? getLabels(client) : getLabels(client, type),
     createLabel: (req) => createLabel(client, req),
     updateLabel: (id, req) => updateLabel(client, id, req),

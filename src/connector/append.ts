@@ -40,7 +40,7 @@ import {
   SystemLabel,
 } from "../api/mod.ts";
 import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
-import { parseAddresses, parseHeader } from "../mime/mod.ts";
+import { messageIDs, parseAddresses, parseHeader } from "../mime/mod.ts";
 import {
   type FlagUpdate,
   type MailboxId,
@@ -277,12 +277,41 @@ async function importOne(
     if (error instanceof ImportSizeError) {
       refuse("LIMIT", "Message size exceeds limits", error);
     }
-    if (transient(error)) throw apiFailure("Importing the message", error);
+    if (transient(error)) {
+      const adopted = await importedAnyway(ctx, literal, mailboxRemoteId);
+      if (adopted !== undefined) return adopted;
+      throw apiFailure("Importing the message", error);
+    }
     throw new Refused(error instanceof Error ? error.message : String(error));
   }
   const result = results[0];
   if (!result?.ok) throw new Refused(result?.error || "the server did not import the message");
   return result.messageID;
+}
+
+/**
+ * After an import whose reply was lost (the request is never repeated: a repeat could import the
+ * message twice), the message the server imported all the same, if it did: the one message of the
+ * mailbox with the literal's Message-ID that the index does not know. `undefined` when there is
+ * none, several, no Message-ID, or the lookup fails.
+ */
+async function importedAnyway(
+  ctx: ConnectorContext,
+  literal: Uint8Array,
+  mailboxRemoteId: string,
+): Promise<string | undefined> {
+  let messageId: string | undefined;
+  try {
+    messageId = messageIDs(parseHeader(literal).header.get("Message-ID") ?? "")[0];
+  } catch {
+    return undefined;
+  }
+  if (!messageId) return undefined;
+  const found = await ctx.api.withExternalId(messageId, mailboxRemoteId).catch(() => []);
+  const unknown = found.filter((m) => ctx.store.messages.byRemoteId(m.ID as never) === undefined);
+  if (unknown.length !== 1) return undefined;
+  ctx.log("connector: an import's reply was lost; the server had imported it");
+  return unknown[0].ID;
 }
 
 async function download(
