@@ -276,10 +276,14 @@ function kinds(updates: UpdateData[]): string[] {
   return updates.map((u) => u.kind);
 }
 
-function draftLiteral(subject: string, body: string): Uint8Array {
+function draftLiteral(
+  subject: string,
+  body: string,
+  messageId = `${crypto.randomUUID()}@example.test`,
+): Uint8Array {
   return new TextEncoder().encode(
     `From: Me <${EMAIL}>\r\nTo: Friend <friend@elsewhere.test>\r\nSubject: ${subject}\r\n` +
-      `Message-ID: <${crypto.randomUUID()}@example.test>\r\n` +
+      `Message-ID: <${messageId}>\r\n` +
       `Content-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`,
   );
 }
@@ -740,9 +744,10 @@ Deno.test({
         const starred = box(h, "Starred");
         const starredBefore = h.store.membership.uids(starred.id).length;
         const versions: Uid[] = [];
+        const messageId = `${crypto.randomUUID()}@example.test`; // kept across saves
         for (const text of ["one", "two", "three"]) {
           const r = await c.append(ORIGIN, drafts.id, {
-            literal: draftLiteral("Starred plans", `version ${text}`),
+            literal: draftLiteral("Starred plans", `version ${text}`, messageId),
             flags: ["\\Seen", "\\Draft", "\\Flagged"],
           });
           const id = h.store.membership.messageAt(drafts.id, r.uid)!;

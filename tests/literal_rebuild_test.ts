@@ -138,11 +138,44 @@ Deno.test("serve: a literal rebuilt with other bytes is a new UID, never new byt
     const db2 = new DatabaseSync(index);
     try {
       assert.equal(inboxMessage(db2, same).sha?.length, 32);
+      // Once more, for SEARCH: another builder's digest on `same`, and the cache lost again.
+      db2.prepare("UPDATE messages SET literal_sha256 = zeroblob(32) WHERE id = ?")
+        .run(inboxMessage(db2, same).id);
     } finally {
       db2.close();
     }
+    await Deno.remove(join(dirname(index), CACHE_DIR_NAME), { recursive: true });
+    await f.start();
+    const searched = await runPythonJsonArg<{ first: string[]; again: string[] }>(
+      f.home,
+      SEARCH_BODY,
+      { port: f.port, user: f.imap.username, password: f.imap.password },
+    );
+    // The body search read every literal: the replaced one is left out and said so; after the
+    // NOOP its new UID is found.
+    assert.equal(searched.first[0], "NO");
+    assert.match(searched.first[1], /\[EXPUNGEISSUED\]/);
+    const newest = Number(searched.again.at(-1));
+    assert.equal(searched.again.includes(String(same)), false);
+    assert.ok(newest > Number(added.at(-1)![0]), JSON.stringify(searched));
+    await f.stop();
   });
 });
+
+/** `UID SEARCH BODY ""` (every message; reads every literal), NOOP, the same again. */
+const SEARCH_BODY = IMAPLIB_HELPERS + String.raw`
+m = imaplib.IMAP4("127.0.0.1", A["port"])
+m.login(A["user"], A["password"])
+ok(*m.select("INBOX"))
+typ, data = m.uid("SEARCH", "BODY", '""')
+first = [typ, s(data[-1])]
+# imaplib keeps the untagged SEARCH of a command that ended NO; the next would return it.
+m.untagged_responses.clear()
+ok(*m.noop())
+again = s(ok(*m.uid("SEARCH", "BODY", '""'))[0]).split()
+m.logout()
+print(json.dumps({"first": first, "again": again}))
+`;
 
 /** The internal ID and literal digest of an INBOX UID, from the index file. */
 function inboxMessage(db: DatabaseSync, uid: number): { id: number; sha: Uint8Array | null } {

@@ -97,12 +97,14 @@ export async function createDraft(client: ApiClient, input: CreateDraftInput): P
  * {@link createDraft}, safe against a lost reply. The request is never repeated (a repeat could
  * make a second draft); when it fails where the server may have created the draft all the same
  * (the reply lost or timed out, a 5xx) and the draft has an `ExternalID`, the drafts with that
- * `ExternalID` and subject created since the request began are looked up: exactly one is the
- * draft, returned as if the reply had come. Otherwise the original error is thrown.
+ * `ExternalID` and subject created since the request began that `isKnown` does not know (the
+ * caller's index: an earlier saved version of the same message is never taken for it) are looked
+ * up: exactly one is the draft, returned as if the reply had come. Otherwise the original error.
  */
 export async function createDraftOnce(
   client: ApiClient,
   input: CreateDraftInput,
+  isKnown: (messageID: string) => boolean = () => false,
 ): Promise<Message> {
   const since = Math.floor(client.serverTime().getTime() / 1000) - 2;
   try {
@@ -116,7 +118,10 @@ export async function createDraftOnce(
       ExternalID: externalID,
       LabelID: SystemLabel.AllDrafts,
     }).then(
-      (page) => page.Messages.filter((m) => m.Time >= since && m.Subject === input.Message.Subject),
+      (page) =>
+        page.Messages.filter((m) =>
+          m.Time >= since && m.Subject === input.Message.Subject && !isKnown(m.ID)
+        ),
       () => [],
     );
     if (made.length !== 1) throw error;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiClient } from "./transport.ts";
 import { attachmentForm, uploadAttachment } from "./attachments.ts";
-import { createDraft, createDraftBody, sendDraft, updateDraft } from "./drafts.ts";
+import { createDraft, createDraftBody, createDraftOnce, sendDraft, updateDraft } from "./drafts.ts";
 import {
   chunkImports,
   type ImportItem,
@@ -265,4 +265,40 @@ Deno.test("chunkImports: by count and by total size", () => {
   assert.deepEqual(chunkImports(sizes, (s) => s, 3, 10), [[5, 5], [5], [9, 1], [1]]);
   assert.deepEqual(chunkImports([20], (s) => s, 3, 10), [[20]]);
   assert.deepEqual(chunkImports([], (s: number) => s), []);
+});
+
+Deno.test("createDraftOnce: a lost reply is found by ExternalID, never an earlier known version", async () => {
+  const now = Math.floor(Date.now() / 1000);
+  let listed: { ID: string; Subject: string; Time: number }[] = [];
+  const fake = rawFake((req) => {
+    if (req.method === "POST" && req.path === "/mail/v4/messages") {
+      if (req.headers.get("x-http-method-override") === "GET") {
+        return { Code: 1000, Messages: listed, Total: listed.length };
+      }
+      // The draft was created, the reply is lost.
+      return Response.json({ Code: 0, Error: "lost" }, { status: 502 });
+    }
+    const id = req.path.split("/").at(-1);
+    return { Code: 1000, Message: { ID: id, Subject: "Hi" } };
+  });
+  try {
+    const input = { Message: { ...template, ExternalID: "m1@client.test" } };
+    // An earlier saved version (the index holds it) and the new one the server made.
+    listed = [{ ID: "v1", Subject: "Hi", Time: now }, { ID: "v2", Subject: "Hi", Time: now }];
+    const found = await createDraftOnce(fake.client, input, (id) => id === "v1");
+    assert.equal(found.ID, "v2");
+    // Only the known earlier version: not taken; the failure stands.
+    listed = [{ ID: "v1", Subject: "Hi", Time: now }];
+    await assert.rejects(
+      createDraftOnce(fake.client, input, (id) => id === "v1"),
+      (e) => e instanceof ApiError && e.status === 502,
+    );
+    const creates = fake.seen.filter((s) =>
+      s.path === "/mail/v4/messages" && s.method === "POST" &&
+      s.headers.get("x-http-method-override") !== "GET"
+    );
+    assert.equal(creates.length, 2, "never repeated");
+  } finally {
+    await fake.close();
+  }
 });

@@ -2,9 +2,9 @@
  * The HTTP transport of the Proton API client: headers, session tokens, cookie jar, reply
  * decoding, retries (429/503 with `Retry-After`, 5xx and network errors with capped exponential
  * backoff; for requests that create something, only where the server surely did nothing:
- * {@link RequestOptions.once}), per-request timeouts, the 401 → refresh → retry dance, human verification and the
- * server clock. Facts from go-proton-api `client.go`, `response.go`, `manager_auth.go`, `hv.go`
- * as summarised in `shared/docs/proton-api.md` §1.1–§1.2.
+ * {@link RequestOptions.once}), per-request timeouts, the 401 → refresh → retry dance, human
+ * verification and the server clock. Facts from go-proton-api `client.go`, `response.go`,
+ * `manager_auth.go`, `hv.go` as summarised in `shared/docs/proton-api.md` §1.1–§1.2.
  *
  * The client never logs: no tokens, no bodies. Observers get method, path, status and timing
  * through {@link ApiClientOptions.onRequest}.

@@ -327,6 +327,7 @@ export class AccountRuntime {
       // address disabled in the moments before its event arrives.
       addresses: () => Promise.resolve([...unlocked.addresses]),
       mailSettings: () => this.#currentMailSettings(parts.client),
+      isIndexed: (id) => this.#store?.messages.byRemoteId(id as RemoteMessageId) !== undefined,
     });
   }
 

@@ -147,8 +147,11 @@ export function fakeContext(store: Store): {
   api: FakeAccountApi;
   literals: Map<number, Uint8Array>;
   published: { origin: string | undefined; update: UpdateData }[];
-  /** Puts a message on the "server" and into the index (as the sync would). */
-  add(id: string, overrides?: Partial<MessageMetadata>): InternalMessageId;
+  /**
+   * Puts a message on the "server" and into the index (as the sync would); `header` replaces
+   * the indexed header block.
+   */
+  add(id: string, overrides?: Partial<MessageMetadata>, header?: string): InternalMessageId;
 } {
   const api = new FakeAccountApi();
   applyLabels(store, api.labelList);
@@ -198,10 +201,11 @@ export function fakeContext(store: Store): {
     api,
     literals,
     published,
-    add(id, overrides = {}) {
+    add(id, overrides = {}, header) {
       const m = metadata(id, overrides);
       api.messages.set(id, structuredClone(m));
       const built: BuiltContent = fakeBuilt(id).built;
+      if (header !== undefined) built.headerBytes = new TextEncoder().encode(header);
       const applied = applyMessage(store, m, built);
       literals.set(applied.id, fakeBuilt(id).literal);
       return applied.id;

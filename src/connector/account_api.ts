@@ -67,8 +67,11 @@ export interface AccountApi {
   deleteLabel(id: string): Promise<void>;
   /** `POST /mail/v4/messages/import`: one result per item. */
   importMessages(items: readonly ImportItem[]): Promise<ImportResult[]>;
-  /** `POST /mail/v4/messages`: a new draft. */
-  createDraft(input: CreateDraftInput): Promise<Message>;
+  /**
+   * `POST /mail/v4/messages`: a new draft; after a lost reply, found again unless `isKnown`
+   * (the index) knows it (`createDraftOnce`).
+   */
+  createDraft(input: CreateDraftInput, isKnown?: (messageID: string) => boolean): Promise<Message>;
   /** `POST /mail/v4/attachments`: an attachment of a draft. */
   uploadAttachment(req: CreateAttachmentReq): Promise<Attachment>;
   /**
@@ -106,7 +109,7 @@ export function accountApiFor(client: ApiClient): AccountApi {
     updateLabel: (id, req) => updateLabel(client, id, req),
     deleteLabel: (id) => deleteLabel(client, id),
     importMessages: (items) => importMessages(client, items),
-    createDraft: (input) => createDraftOnce(client, input),
+    createDraft: (input, isKnown) => createDraftOnce(client, input, isKnown),
     uploadAttachment: (req) => uploadAttachment(client, req),
     findParent: (refs, addressId) => findParent(client, refs, addressId),
   };

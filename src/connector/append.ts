@@ -170,6 +170,7 @@ async function createDraftFrom(
   const parent = hasReferences(draft.references)
     ? await ctx.api.findParent(draft.references, ctx.combined ? undefined : address!.ID)
     : undefined;
+  const indexed = (id: string) => ctx.store.messages.byRemoteId(id as never) !== undefined;
   const created = await ctx.api.createDraft({
     Message: {
       Subject: draft.subject,
@@ -186,14 +187,14 @@ async function createDraftFrom(
       ...(draft.externalId ? { ExternalID: draft.externalId } : {}),
     },
     ...(parent?.parentID ? { ParentID: parent.parentID, Action: parent.action } : {}),
-  });
+  }, indexed);
   try {
     for (const a of draft.attachments) {
       const encrypted = await encryptAttachment(a.data, key, key);
       await ctx.api.uploadAttachment({
         MessageID: created.ID,
         Filename: a.name,
-        MIMEType: a.mimeType,
+        MIMEType: a.contentType,
         Disposition: a.disposition,
         ContentID: a.contentId,
         KeyPackets: encrypted.keyPackets,

@@ -19,7 +19,7 @@ import type { ReferenceFields } from "./parent_lookup.ts";
 export interface DraftAttachment {
   name: string;
   /** The media type with its parameters (`MessageAttachment.contentType`). */
-  mimeType: string;
+  contentType: string;
   /** `attachment`, or `inline` (only with a Content-ID). */
   disposition: "attachment" | "inline";
   /** Content-ID without angle brackets, or "". */
@@ -65,7 +65,7 @@ export function parseDraft(literal: Uint8Array): ParsedDraft {
     mimeType: content.mimeType,
     attachments: content.attachments.map((a) => ({
       name: a.name,
-      mimeType: a.contentType,
+      contentType: a.contentType,
       disposition: a.disposition,
       contentId: a.contentID,
       data: a.data,

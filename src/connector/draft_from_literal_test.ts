@@ -51,7 +51,7 @@ Deno.test("parseDraft: headers, HTML alternative preferred, attachments and inli
   assert.equal(d.mimeType, "text/html");
   assert.equal(d.body.trim(), "<p>café</p>");
   assert.deepEqual(
-    d.attachments.map((a) => [a.name, a.mimeType, a.disposition, a.contentId]),
+    d.attachments.map((a) => [a.name, a.contentType, a.disposition, a.contentId]),
     [["attachment.png", "image/png", "inline", "img1"], [
       "notes.txt",
       "text/plain",

@@ -6,7 +6,8 @@
  *   from it on the server; a folder or label then no longer holds them (they stay in All Mail).
  * - In Trash and Drafts, messages left with no label but All Mail / All Drafts / All Sent / All
  *   Scheduled are then deleted permanently (`PUT …/delete`), and leave the index altogether; a
- *   draft expunged from Drafts also when it is left in Starred only (see {@link leftNowhere}).
+ *   draft expunged from Drafts also when it is left in Starred only and a newer version of it
+ *   stays in Drafts (see {@link leftNowhere}).
  * - All Mail and Scheduled cannot be expunged (STORE does not keep `\Deleted` there, and an
  *   EXPUNGE or CLOSE with nothing `\Deleted` succeeds, as everywhere).
  * - In a mailbox that exists only here (the recovery mailbox), and for messages that exist only
@@ -27,6 +28,7 @@ import { ErrorCode, type MessageMetadata, PartialFailureError, SystemLabel } fro
 import type { InternalMessageId, MailboxId, MembershipRef, Uid } from "../store/mod.ts";
 import { deleteMessage } from "../sync/apply.ts";
 import { isDraft } from "../sync/event_apply.ts";
+import { messageIDs, parseHeader } from "../mime/mod.ts";
 import {
   callApi,
   type ConnectorContext,
@@ -51,18 +53,36 @@ const NOT_A_LOCATION = new Set<string>([
 
 /**
  * Whether a message is in no location any more (only in All Mail and the like). With
- * `expungedDraft` (a draft expunged from Drafts), Starred is no location either: the star is a
- * flag of the version a client replaces (Thunderbird's autosave appends the new version and
- * expunges the old one), and counting it kept every old version of a starred draft in Starred
- * and All Mail.
+ * `replacedDraft` (a draft expunged from Drafts while a newer version of it, same Message-ID, stays
+ * there), Starred is no location either: the star is a flag of the version the client replaces
+ * (an autosave appends the new version and expunges the old one), and counting it kept every old
+ * version of a starred draft in Starred and All Mail. A starred draft with no newer version (one
+ * filed into Starred with COPY and EXPUNGE) stays.
  */
 export function leftNowhere(
   metadata: Pick<MessageMetadata, "LabelIDs">,
-  expungedDraft = false,
+  replacedDraft = false,
 ): boolean {
   return (metadata.LabelIDs ?? []).every((l) =>
-    NOT_A_LOCATION.has(l) || (expungedDraft && l === SystemLabel.Starred)
+    NOT_A_LOCATION.has(l) || (replacedDraft && l === SystemLabel.Starred)
   );
+}
+
+/** The Message-IDs of the drafts in Drafts that stay (all but `leaving`), from the index. */
+function stayingDraftIds(
+  ctx: ConnectorContext,
+  drafts: MailboxId,
+  leaving: ReadonlySet<string>,
+): Set<string> {
+  const out = new Set<string>();
+  for (const uid of ctx.store.membership.uids(drafts)) {
+    const id = ctx.store.membership.messageAt(drafts, uid);
+    const message = id === undefined ? undefined : ctx.store.messages.get(id);
+    if (!message || leaving.has(message.remoteId ?? "")) continue;
+    const messageId = messageIDs(parseHeader(message.header).header.get("Message-ID") ?? "")[0];
+    if (messageId) out.add(messageId);
+  }
+  return out;
 }
 
 /** Whether expunging from this mailbox deletes permanently what is left nowhere else. */
@@ -120,8 +140,13 @@ export async function expungeMailbox(
     });
     metadata = await fetchMetadata(ctx, remoteIds.filter((id) => !vanished.has(id)));
     if (expungeDeletesPermanently(mailbox.remoteId)) {
-      const drafts = mailbox.remoteId === SystemLabel.Drafts;
-      for (const m of metadata) if (leftNowhere(m, drafts && isDraft(m))) permanent.add(m.ID);
+      const staying = mailbox.remoteId === SystemLabel.Drafts
+        ? stayingDraftIds(ctx, mailboxId, new Set(remoteIds))
+        : new Set<string>();
+      for (const m of metadata) {
+        const replaced = isDraft(m) && !!m.ExternalID && staying.has(m.ExternalID);
+        if (leftNowhere(m, replaced)) permanent.add(m.ID);
+      }
       if (permanent.size > 0) {
         await callApi(
           "Deleting messages permanently",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Store } from "../store/mod.ts";
+import { type InternalMessageId, Store } from "../store/mod.ts";
 import { MailboxOperationError } from "./account.ts";
 import { expungeDeletesPermanently, expungeMailbox, leftNowhere } from "./expunge.ts";
 import { fakeContext } from "./_fake_account.ts";
@@ -73,20 +73,35 @@ Deno.test("expunge: Trash deletes for good what is left nowhere; failures change
   }
 });
 
-Deno.test("expunge: a starred draft expunged from Drafts is deleted for good, a labelled one kept", async () => {
-  // Thunderbird's autosave of a starred draft: the old version is expunged from Drafts.
+Deno.test("expunge: a starred draft's replaced version is deleted for good; a filed one is kept", async () => {
   const store = Store.open(":memory:");
   try {
     const f = fakeContext(store);
     const drafts = store.mailboxes.byName("Drafts")!;
-    const starred = f.add("starred", { LabelIDs: ["8", "1", "5", "10"], Flags: 0 });
-    const labelled = f.add("labelled", { LabelIDs: ["8", "1", "5", "L"], Flags: 0 });
-    store.membership.setDeleted(drafts.id, store.membership.uids(drafts.id), true);
+    const draft = (id: string, messageId: string, labels: string[]) =>
+      f.add(
+        id,
+        { LabelIDs: labels, Flags: 0, ExternalID: messageId },
+        `Message-ID: <${messageId}>\r\n\r\n`,
+      );
+    // An autosave of a starred draft: the old version is expunged, the new one (same
+    // Message-ID) stays in Drafts.
+    const old = draft("old", "m1@client.test", ["8", "1", "5", "10"]);
+    const newer = draft("new", "m1@client.test", ["8", "1", "5", "10"]);
+    // A starred draft filed into Starred (COPY, then expunged from Drafts): no newer version.
+    const filed = draft("filed", "m2@client.test", ["8", "1", "5", "10"]);
+    // A labelled old version: the label the user gave it keeps it.
+    const labelled = draft("labelled", "m1@client.test", ["8", "1", "5", "L"]);
+    const uid = (id: InternalMessageId) =>
+      store.membership.memberships(id).find((m) => m.mailbox === drafts.id)!.uid;
+    store.membership.setDeleted(drafts.id, [uid(old), uid(filed), uid(labelled)], true);
     await expungeMailbox(f.ctx, "s", drafts.id);
-    assert.equal(store.messages.get(starred), undefined);
-    assert.ok(!f.api.messages.has("starred"), "deleted on the server");
-    assert.ok(store.messages.get(labelled), "a label the user gave it keeps it");
-    assert.ok(f.api.messages.has("labelled"));
+    assert.equal(store.messages.get(old), undefined);
+    assert.ok(!f.api.messages.has("old"), "deleted on the server");
+    assert.ok(store.messages.get(newer), "the new version stays");
+    assert.ok(store.messages.get(filed), "a starred draft without a newer version stays");
+    assert.ok(f.api.messages.has("filed"));
+    assert.ok(store.messages.get(labelled));
   } finally {
     store.close();
   }

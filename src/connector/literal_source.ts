@@ -11,7 +11,7 @@
  * message is replaced (expunged everywhere, added again with new UIDs, as the event loop replaces a
  * changed draft) and the caller gets `EXPUNGEISSUED`; clients see EXPUNGE and EXISTS and fetch the
  * new UID. A rebuild that fails (e.g. its address key is locked now) is not served in place of a
- * message that built: `UNAVAILABLE`, try again later.
+ * message that built, nor of a placeholder with other bytes: `UNAVAILABLE`, try again later.
  *
  * A message that exists only here (the recovery mailbox) cannot be rebuilt: its literal lives in
  * the cache alone.
@@ -69,11 +69,15 @@ export class LiteralSource {
     if (!now || now.remoteId !== message.remoteId) {
       refuse("EXPUNGEISSUED", "The message was expunged while it was being downloaded");
     }
-    if (fetched.built.status === "failed" && now.buildStatus === "ok") {
+    const differs = builtDiffers(now, fetched.built);
+    // A failed rebuild never replaces anything: not a message that built, and not an earlier
+    // placeholder either (its text names the reason, which may differ from attempt to attempt;
+    // the event loop builds failed messages again and replaces them once they build).
+    if (fetched.built.status === "failed" && (now.buildStatus === "ok" || differs)) {
       log(`connector: message ${id} could not be rebuilt: ${fetched.built.reason ?? "unknown"}`);
       refuse("UNAVAILABLE", "The message cannot be rebuilt now; try again later");
     }
-    if (builtDiffers(now, fetched.built)) {
+    if (differs) {
       await this.#replace(now, fetched);
       refuse(
         "EXPUNGEISSUED",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type InternalMessageId, type RemoteMessageId, Store } from "../store/mod.ts";
+import { type InternalMessageId, MessageFlag, type RemoteMessageId, Store } from "../store/mod.ts";
 import type { BuiltContent } from "../sync/apply.ts";
 import { MailboxOperationError } from "./account.ts";
 import type { ConnectorContext } from "./connector_context.ts";
@@ -85,7 +85,12 @@ Deno.test("literal: a rebuild that is another literal replaces the message under
   try {
     const f = fakeContext(store);
     const id = f.add("a", { LabelIDs: ["0", "5", "10"] });
-    store.messages.setFlags([id], { mode: "add", flags: 0, keywords: ["$Work"] });
+    // A client's marks, kept only here: a keyword and \\Answered.
+    store.messages.setFlags([id], {
+      mode: "add",
+      flags: MessageFlag.Answered,
+      keywords: ["$Work"],
+    });
     const inbox = store.mailboxes.byName("INBOX")!.id;
     store.membership.setDeleted(inbox, [store.membership.uidOf(inbox, id)!], true);
     const before = store.membership.memberships(id);
@@ -110,6 +115,7 @@ Deno.test("literal: a rebuild that is another literal replaces the message under
       assert.equal(row.deleted, m.mailbox === inbox, "\\Deleted carried where it was set");
     }
     assert.deepEqual(store.messages.get(now)!.keywords, ["$Work"], "keywords carried");
+    assert.ok(store.messages.get(now)!.flags & MessageFlag.Answered, "\\Answered carried");
     assert.ok(f.literals.has(now), "the new literal is cached under the new ID");
     assert.ok(!f.literals.has(id));
     await new Promise((resolve) => setTimeout(resolve, 0)); // the bus delivers asynchronously
@@ -142,6 +148,24 @@ Deno.test("literal: a rebuild that fails is not served in place of a built messa
     assert.ok(store.messages.get(id), "the message and its UIDs stay");
     assert.equal(f.literals.has(id), false, "nothing cached");
     assert.equal(f.published.length, 0);
+    // A placeholder (an earlier failed build) whose rebuild fails with another reason (other
+    // bytes): not replaced either.
+    const failed = f.add("b");
+    store.messages.upsertFromSync({
+      ...store.messages.get(failed)!,
+      remoteId: "b" as RemoteMessageId,
+      buildError: "another",
+    });
+    f.literals.delete(failed);
+    const other = rebuildingAs(
+      f.ctx,
+      (b) => ({ ...b, status: "failed", reason: "two", literalSha256: new Uint8Array(32) }),
+    );
+    await assert.rejects(
+      other.literal(failed),
+      (e) => e instanceof MailboxOperationError && e.code === "UNAVAILABLE",
+    );
+    assert.ok(store.messages.get(failed), "its UIDs stay");
   } finally {
     store.close();
   }

@@ -9,9 +9,10 @@
  * - a line's quote depth is the number of `>` it starts with; they are removed;
  * - then one leading space is removed (space-stuffing, §4.4);
  * - a line that then ends in a space is flowed (§4.2), except the signature separator `-- `
- *   (§4.3); with `DelSp=yes` that space is removed too (§4.2);
- * - a flowed line joins the next line of the same quote depth; one followed by a line of another
- *   depth, or by the end of the text, ends its paragraph (§4.5);
+ *   (§4.3), which neither joins nor is joined;
+ * - a flowed line joins the next line of the same quote depth, without its trailing space when
+ *   `DelSp=yes` (§4.2); one followed by a line of another depth, by the signature separator, or
+ *   by the end of the text, ends its paragraph as it is (§4.5);
  * - each paragraph is written with its quote marks back (`>` per level and a space), so quoted
  *   text stays recognisable in the plain body.
  *
@@ -29,11 +30,12 @@ export function unflow(text: string, delSp = false): string {
   const lines = text.split(/\r\n|\n|\r/);
   if (lines.at(-1) === "") lines.pop(); // the final line end
   const out: string[] = [];
+  // The paragraph being joined: its last line was flowed (it ends in the soft-break space).
   let paragraph: { depth: number; text: string } | undefined;
   const end = () => {
     if (!paragraph) return;
-    const marks = ">".repeat(paragraph.depth);
-    out.push(paragraph.depth > 0 ? `${marks} ${paragraph.text}` : paragraph.text);
+    const { depth, text } = paragraph;
+    out.push(depth === 0 ? text : ">".repeat(depth) + (text === "" ? "" : " " + text));
     paragraph = undefined;
   };
   for (const raw of lines) {
@@ -41,12 +43,16 @@ export function unflow(text: string, delSp = false): string {
     while (raw[depth] === ">") depth++;
     let line = raw.slice(depth);
     if (line.startsWith(" ")) line = line.slice(1);
-    if (paragraph && paragraph.depth !== depth) end(); // §4.5: a flowed line before another depth
-    const flowed = line.endsWith(" ") && line !== SIGNATURE_SEPARATOR;
-    const content = flowed && delSp ? line.slice(0, -1) : line;
-    if (paragraph) paragraph.text += content;
-    else paragraph = { depth, text: content };
-    if (!flowed) end();
+    const separator = line === SIGNATURE_SEPARATOR;
+    // §4.5: a flowed line followed by another depth ends its paragraph (as if fixed); §4.3:
+    // so does one followed by the signature separator, which never joins anything.
+    if (paragraph && (paragraph.depth !== depth || separator)) end();
+    if (paragraph) {
+      // §4.2: with DelSp=yes the space before the soft break was added by the writer.
+      if (delSp) paragraph.text = paragraph.text.slice(0, -1);
+      paragraph.text += line;
+    } else paragraph = { depth, text: line };
+    if (separator || !line.endsWith(" ")) end();
   }
   end();
   return out.join("\r\n") + (out.length > 0 ? "\r\n" : "");

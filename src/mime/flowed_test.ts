@@ -51,3 +51,12 @@ Deno.test("unflow: LF line ends, no final line end, empty input, a flowed last l
   assert.equal(unflow(""), "");
   assert.equal(unflow("last \r\n"), "last \r\n");
 });
+
+Deno.test("unflow: the signature separator after a flowed line, DelSp at a paragraph's end, empty quotes", () => {
+  // §4.3: the separator is never joined, even after a flowed line.
+  assert.equal(unflow("para \r\n-- \r\nme\r\n"), "para \r\n-- \r\nme\r\n");
+  // §4.5: a flowed line before another depth is fixed: with DelSp=yes its space stays too.
+  assert.equal(unflow("a \r\n> b\r\n", true), "a \r\n> b\r\n");
+  // An empty quoted line has no trailing space.
+  assert.equal(unflow(">\r\n> x\r\n"), ">\r\n> x\r\n");
+});

@@ -94,6 +94,8 @@ function leafText(part: MimePart): string {
   const params = decodeParams(part.params);
   const text = decodedText(decodeTransfer(part.bodyData(), part.encoding), params.get("charset"));
   if (part.subtype !== "plain" || params.get("format")?.toLowerCase() !== "flowed") return text;
+  // A clear-signed inline PGP body is signed as it is written (RFC 3676 §4.6): left alone.
+  if (text.includes("-----BEGIN PGP SIGNED MESSAGE-----")) return text;
   return unflow(text, params.get("delsp")?.toLowerCase() === "yes");
 }
 

@@ -276,3 +276,24 @@ Deno.test("parseOutgoing never throws on garbage", () => {
     assert.equal(typeof m.plainBody, "string");
   }
 });
+
+Deno.test("parseOutgoing: a format=flowed body is unflowed, unless it is clear-signed inline PGP", () => {
+  const flowed = (body: string[]) =>
+    parseOutgoing(crlf([
+      "From: a@x.test",
+      "Content-Type: text/plain; charset=utf-8; format=flowed",
+      "",
+      ...body,
+    ])).plainBody;
+  assert.equal(flowed(["one ", "two", ""]), "one two\r\n");
+  const signed = [
+    "-----BEGIN PGP SIGNED MESSAGE-----",
+    "Hash: SHA256",
+    "",
+    "one ",
+    "two",
+    "-----BEGIN PGP SIGNATURE-----",
+    "",
+  ];
+  assert.match(flowed(signed), /one \r\ntwo/);
+});

@@ -76,7 +76,7 @@ export interface SubmissionHandlerOptions {
   recorder?: SendRecorder;
   /** Diagnostics (no message contents, no addresses of recipients); default `console.warn`. */
   log?: (line: string) => void;
-  /** Recipient lookups and attachment uploads run at most this many at a time (default 4). */
+  /** Recipient lookups run at most this many at a time (default 4); attachments go one by one. */
   concurrency?: number;
   /**
    * How long after an unconfirmed send whose draft is still a draft a retry is put off, in ms
@@ -378,13 +378,13 @@ async function send(
       },
       ParentID: parent.parentID,
       Action: parent.action,
-    }));
+    }, (id) => account.isIndexed(id)));
   let sent: Message;
   let sending = false;
   try {
     const attachmentKeys = await step(
       "upload the attachments",
-      () => uploadAll(client, draft.ID, attachments, ring, concurrency),
+      () => uploadAll(client, draft.ID, attachments, ring),
     );
     const packages = await step("encrypt the message", () =>
       buildSendPackages({
@@ -445,19 +445,20 @@ async function uploadAll(
   draftID: string,
   attachments: OutgoingAttachment[],
   ring: KeyRing,
-  concurrency: number,
 ): Promise<Record<string, SessionKey>> {
   const key = ring.first();
-  // Encrypted side by side, uploaded one after the other in the message's order: a draft lists
-  // its attachments in the order they were created, and that is the order recipients get.
-  const encrypted = await mapLimit(
-    attachments,
-    concurrency,
-    (a) => encryptAttachment(a.data, key, key),
-  );
+  // Uploaded one after the other in the message's order (a draft lists its attachments in the
+  // order they were created, and that is the order recipients get), the next one encrypted while
+  // this one uploads: at most two encrypted attachments in memory.
+  const encrypt = (i: number) =>
+    i < attachments.length ? encryptAttachment(attachments[i].data, key, key) : undefined;
+  let next = encrypt(0);
+  next?.catch(() => {}); // awaited below; a failure must not be unhandled meanwhile
   const sessionKeys: Record<string, SessionKey> = {};
   for (const [i, a] of attachments.entries()) {
-    const enc = encrypted[i];
+    const enc = await next!;
+    next = encrypt(i + 1);
+    next?.catch(() => {});
     const att = await uploadAttachment(client, {
       MessageID: draftID,
       Filename: a.name,

@@ -47,6 +47,8 @@ export interface SendingAccount extends AccountRef {
    * @throws {CryptoError} when they cannot be unlocked.
    */
   addressKeys(address: Address): Promise<KeyRing>;
+  /** Whether the local index holds this message (a lost draft reply is never taken for one). */
+  isIndexed(messageID: string): boolean;
 }
 
 /** Options of {@link sendingAccount}. */
@@ -61,6 +63,8 @@ export interface SendingAccountOptions {
   addresses?: () => Promise<readonly Address[]>;
   /** Current mail settings; default `GET /mail/v4/settings` on every call. */
   mailSettings?: () => Promise<MailSettings>;
+  /** Whether the local index holds a message; default: none. */
+  isIndexed?: (messageID: string) => boolean;
 }
 
 /**
@@ -86,6 +90,7 @@ export function sendingAccount(
     addressMode: options.addressMode ?? "combined",
     addresses: options.addresses ?? (() => getAddresses(client)),
     mailSettings: options.mailSettings ?? (() => getMailSettings(client)),
+    isIndexed: options.isIndexed ?? (() => false),
     addressKeys(address: Address): Promise<KeyRing> {
       const have = unlocked.addressKeys.get(address.ID);
       if (have) return Promise.resolve(have);

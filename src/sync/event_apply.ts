@@ -32,6 +32,7 @@ import {
   type Label,
   MessageFlag as ApiFlag,
   type MessageMetadata,
+  SystemLabel,
 } from "../api/mod.ts";
 import { PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
 import type { UpdateData } from "../connector/updates.ts";
@@ -42,9 +43,11 @@ import {
   type MembershipRef,
   MessageFlag,
   type RemoteEventId,
+  type RemoteLabelId,
   type RemoteMessageId,
   type Store,
   type StoredMessage,
+  SYNCED_KEEP,
   type Uid,
 } from "../store/mod.ts";
 import {
@@ -298,7 +301,11 @@ export interface PrepareOptions {
  */
 function indexedAsDraft(store: Store, remoteId: RemoteMessageId): boolean {
   const id = store.messages.byRemoteId(remoteId);
-  return id !== undefined && ((store.messages.get(id)?.flags ?? 0) & MessageFlag.Draft) !== 0;
+  if (id === undefined) return false;
+  // In Drafts (server truth), or with the \Draft the sync derived (a client may clear it).
+  const drafts = store.mailboxes.byRemoteId(SystemLabel.Drafts as RemoteLabelId);
+  if (drafts && store.membership.uidOf(drafts.id, id) !== undefined) return true;
+  return ((store.messages.get(id)?.flags ?? 0) & MessageFlag.Draft) !== 0;
 }
 
 /** Whether metadata describes a draft (neither received nor sent), whose body can change. */
@@ -449,8 +456,9 @@ export interface MessageReplaced {
  * Replaces a message's content by a new build without ever changing what a UID shows
  * (ARCHITECTURE invariant 3): the old message is expunged from every mailbox and the build is
  * added as a new message with new UIDs, its memberships and flags from `metadata`; what only this
- * index keeps is carried over: the keywords, and `\Deleted` in each mailbox that still holds it
- * (a client that marked it for expunging still expunges it). Call inside the transaction that
+ * index keeps is carried over: the keywords, a client's `\Answered` ({@link SYNCED_KEEP}), and
+ * `\Deleted` in each mailbox that still holds it (a client that marked it for expunging still
+ * expunges it). Call inside the transaction that
  * commits it; cache the literal under the returned `id` and publish the updates after the commit.
  */
 export function replaceMessage(
@@ -460,7 +468,9 @@ export function replaceMessage(
 ): MessageReplaced {
   const updates: UpdateData[] = [];
   const old = store.messages.byRemoteId(metadata.ID as RemoteMessageId);
-  const keywords = old === undefined ? [] : store.messages.keywords(old);
+  const stored = old === undefined ? undefined : store.messages.get(old);
+  const keywords = stored?.keywords ?? [];
+  const kept = (stored?.flags ?? 0) & SYNCED_KEEP;
   const markedDeleted = new Set(
     old === undefined
       ? []
@@ -471,8 +481,8 @@ export function replaceMessage(
   const deleted = old === undefined ? undefined : deleteMessage(store, metadata.ID);
   if (deleted) updates.push(...expunged(deleted.removed));
   const applied = applyMessage(store, metadata, built);
-  if (keywords.length > 0) {
-    store.messages.setFlags([applied.id], { mode: "add", flags: 0, keywords });
+  if (keywords.length > 0 || kept !== 0) {
+    store.messages.setFlags([applied.id], { mode: "add", flags: kept, keywords });
   }
   for (const m of applied.added) {
     if (markedDeleted.has(m.mailbox)) store.membership.setDeleted(m.mailbox, [m.uid], true);

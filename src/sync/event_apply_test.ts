@@ -261,6 +261,9 @@ Deno.test("a draft edited and sent within one poll: the sent message is the edit
   const draft = { Flags: 0, LabelIDs: ["8", "1", "5"], Unread: 0 };
   await run(store, event("e1", { Messages: [create("d1", draft)] }), f.fetcher);
   f.bodies.set("d1", "edited version, sent");
+  // A client cleared \\Draft (local only): being in Drafts is what counts.
+  const d1 = store.messages.byRemoteId("d1" as RemoteMessageId)!;
+  store.messages.setFlags([d1], { mode: "remove", flags: MessageFlag.Draft });
   const sent = { Flags: 2, LabelIDs: ["7", "2", "5"], Unread: 0 };
   const r = await run(
     store,

@@ -344,7 +344,8 @@ class FetchWriter {
           } catch (error) {
             if (!(error instanceof MailboxOperationError)) throw error;
             this.#session.log(`FETCH could not load a literal: ${error.code}`);
-            if (error.code === "EXPUNGEISSUED") this.expunged++;
+            // Replaced (a rebuild gave it new UIDs) or expunged by another session meanwhile.
+            if (error.code === "EXPUNGEISSUED" || error.code === "NONEXISTENT") this.expunged++;
             return undefined;
           }
         }

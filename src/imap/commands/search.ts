@@ -54,8 +54,9 @@ async function handleSearch(ctx: CommandContext): Promise<CommandResult> {
   if (!args.end()) return bad(args.error?.message ?? "Invalid SEARCH arguments", "CLIENTBUG");
   const refused = request.charset === undefined ? undefined : charsetRefusal(request.charset);
   if (refused) return refused;
-  const uids = await searchSelected(ctx, request.key, request.modseq);
-  if (!Array.isArray(uids)) return uids;
+  const found = await searchSelected(ctx, request.key, request.modseq);
+  if (!("uids" in found)) return found;
+  const { uids } = found;
   const numbers = ctx.uid ? uids : uids.map((u) => view.seqOf(u)!);
   const highest = (picked: readonly Uid[]): number | undefined =>
     request.modseq && picked.length > 0 ? highestModseq(ctx, picked) : undefined;
@@ -72,7 +73,7 @@ async function handleSearch(ctx: CommandContext): Promise<CommandResult> {
     line = searchLine(numbers, highest(uids));
   }
   await session.respond((e) => e.raw(line).crlf());
-  return ok(`${ctx.name} completed`);
+  return found.done;
 }
 
 /** `NO [BADCHARSET (…)]` for a charset SEARCH and SORT do not take (upper case), else nothing. */
@@ -82,21 +83,33 @@ export function charsetRefusal(charset: string): CommandResult | undefined {
 }
 
 /**
- * The UIDs of the selected mailbox matching `key`, ascending (SEARCH and SORT), or the `NO` to
- * answer when a message it had to read cannot be loaded now. A MODSEQ key turns CONDSTORE on
- * (RFC 7162 §3.1).
+ * The UIDs of the selected mailbox matching `key`, ascending (SEARCH and SORT), with the result
+ * to end the command with once they are written: OK, or `NO [EXPUNGEISSUED]` (RFC 5530) when
+ * messages it had to read were replaced or expunged meanwhile (their new UIDs come with the next
+ * EXISTS; searching again finds them). Or the `NO` to answer at once when a message it had to read
+ * cannot be loaded now. A MODSEQ key turns CONDSTORE on (RFC 7162 §3.1).
  */
 export async function searchSelected(
   ctx: CommandContext,
   key: SearchKey,
   modseq: boolean,
-): Promise<Uid[] | CommandResult> {
+): Promise<{ uids: Uid[]; done: CommandResult } | CommandResult> {
   const { session } = ctx;
   const view = session.view!;
   const account = session.account!;
   if (modseq && !session.enabled.has("CONDSTORE")) session.enable("CONDSTORE");
+  let gone = 0;
   try {
-    return await runSearch({ view, literal: (id) => account.literal(id) }, key);
+    const uids = await runSearch({
+      view,
+      literal: (id) => account.literal(id),
+      onGone: () => gone++,
+    }, key);
+    const done = gone === 0 ? ok(`${ctx.name} completed`) : no(
+      `${gone} message(s) were replaced or expunged meanwhile and left out; search again`,
+      "EXPUNGEISSUED",
+    );
+    return { uids, done };
   } catch (error) {
     if (!(error instanceof MailboxOperationError)) throw error;
     return no(

@@ -18,7 +18,7 @@
  *
  * OR evaluates its right side only on what the left side did not match; NOT subtracts. A literal
  * that cannot be loaded ends the search with the account's `MailboxOperationError`; one replaced
- * meanwhile (`EXPUNGEISSUED`: a rebuild gave it new UIDs) is left out like an expunged message.
+ * or expunged meanwhile (a rebuild gave it new UIDs) is left out and reported to `onGone`.
  *
  * @module
  */
@@ -50,6 +50,8 @@ export interface SearchSource {
    * Throws the account's `MailboxOperationError` when it cannot be loaded now.
    */
   literal(message: InternalMessageId): Promise<Uint8Array>;
+  /** Told of each message left out because it was replaced or expunged meanwhile. */
+  onGone?(): void;
 }
 
 /** The UIDs of the selected mailbox matching `key`, ascending. */
@@ -242,8 +244,14 @@ class SearchRun {
       try {
         literal = await this.#source.literal(id);
       } catch (error) {
-        // Replaced meanwhile (new UIDs): gone from this search like any expunged message.
-        if (error instanceof MailboxOperationError && error.code === "EXPUNGEISSUED") continue;
+        // Replaced (new UIDs) or expunged meanwhile: left out, and the caller told.
+        if (
+          error instanceof MailboxOperationError &&
+          (error.code === "EXPUNGEISSUED" || error.code === "NONEXISTENT")
+        ) {
+          this.#source.onGone?.();
+          continue;
+        }
         throw error;
       }
       let body: string | undefined;

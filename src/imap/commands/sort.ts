@@ -32,7 +32,6 @@ import {
   type CommandContext,
   type CommandResult,
   type CommandSpec,
-  ok,
 } from "../session/context.ts";
 import { charsetRefusal, highestModseq, searchSelected } from "./search.ts";
 import { parseSearchKeys } from "./search_keys.ts";
@@ -101,8 +100,9 @@ async function handleSort(ctx: CommandContext): Promise<CommandResult> {
   if (!args.end() || !key) return bad(args.error?.message ?? "Invalid SORT arguments", "CLIENTBUG");
   const refused = charsetRefusal(charset);
   if (refused) return refused;
-  const found = await searchSelected(ctx, key, modseq);
-  if (!Array.isArray(found)) return found;
+  const searched = await searchSelected(ctx, key, modseq);
+  if (!("uids" in searched)) return searched;
+  const found = searched.uids;
   const wanted = new Set(found);
   const sorted = found.length === 0 ? [] : view.store.membership
     .sortedUids(view.mailboxId, criteria, found[0], found[found.length - 1])
@@ -113,5 +113,5 @@ async function handleSort(ctx: CommandContext): Promise<CommandResult> {
   }
   if (modseq && sorted.length > 0) line += ` (MODSEQ ${highestModseq(ctx, found)})`;
   await session.respond((e) => e.raw(line).crlf());
-  return ok(`${ctx.name} completed`);
+  return searched.done;
 }
