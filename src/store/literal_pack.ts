@@ -25,7 +25,8 @@
  * (kind, ID, offset, size), so opening the cache reads a few kilobytes per sealed segment instead
  * of walking 64 MiB of records. The active segment (and any segment whose hint is missing or does
  * not match the segment exactly) is walked record by record when the cache is opened; a torn
- * record at its end (a crash in the middle of an append) is cut off.
+ * record at its end (a crash in the middle of an append) is cut off, and a damaged record header
+ * in the middle is stepped over to the next record header (only that record is lost).
  *
  * ## Crashes
  * A record is appended with synchronous writes before `append` returns, so a killed process loses
@@ -582,20 +583,54 @@ function scanSegment(path: string): { records: HintEntry[]; end: number } {
     const size = file.statSync().size;
     const header = new Uint8Array(RECORD_HEADER_BYTES);
     let offset = 0;
+    let end = 0; // the end of the last whole record
     while (offset + RECORD_HEADER_BYTES <= size) {
       file.seekSync(offset, Deno.SeekMode.Start);
       if (readFull(file, header) !== RECORD_HEADER_BYTES) break;
       const parsed = parseHeader(header);
-      if (!parsed) break;
-      const end = offset + RECORD_HEADER_BYTES + parsed.length;
-      if (end > size) break;
-      records.push({ kind: parsed.kind, id: parsed.id, offset, size: end - offset });
-      offset = end;
+      if (!parsed) {
+        // A damaged header (a disk error, not a torn append): the records after it are intact,
+        // so walk on from the next record header rather than dropping the rest of the segment.
+        const next = nextHeaderAt(file, offset + 1, size);
+        if (next === undefined) break;
+        offset = next;
+        continue;
+      }
+      const recordEnd = offset + RECORD_HEADER_BYTES + parsed.length;
+      if (recordEnd > size) break; // torn: a crash in the middle of an append
+      records.push({ kind: parsed.kind, id: parsed.id, offset, size: recordEnd - offset });
+      offset = end = recordEnd;
     }
-    return { records, end: offset };
+    return { records, end };
   } finally {
     file.close();
   }
+}
+
+/**
+ * The offset of the first record header at or after `from` whose record fits in the file, if any.
+ * (Inside a record's payload the magic can occur by chance; such a record fails its AES-GCM check
+ * when read, which the cache treats as a miss.)
+ */
+function nextHeaderAt(file: Deno.FsFile, from: number, size: number): number | undefined {
+  const chunk = new Uint8Array(1 << 16);
+  const header = new Uint8Array(RECORD_HEADER_BYTES);
+  for (let base = from; base + RECORD_HEADER_BYTES <= size; base += chunk.length - 3) {
+    file.seekSync(base, Deno.SeekMode.Start);
+    const n = readFull(file, chunk);
+    for (let i = 0; i + 3 < n; i++) {
+      if (chunk[i] !== MAGIC[0] || chunk[i + 1] !== MAGIC[1]) continue;
+      if (chunk[i + 2] !== MAGIC[2] || chunk[i + 3] !== MAGIC[3]) continue;
+      const at = base + i;
+      if (at + RECORD_HEADER_BYTES > size) return undefined;
+      file.seekSync(at, Deno.SeekMode.Start);
+      if (readFull(file, header) !== RECORD_HEADER_BYTES) return undefined;
+      const parsed = parseHeader(header);
+      if (parsed && at + RECORD_HEADER_BYTES + parsed.length <= size) return at;
+    }
+    if (n < chunk.length) return undefined;
+  }
+  return undefined;
 }
 
 /** The records a hint lists, if it describes a segment of exactly `size` bytes. */

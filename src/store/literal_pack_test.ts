@@ -121,6 +121,27 @@ Deno.test("LiteralPack cuts a torn record off the end of the active segment", as
   });
 });
 
+Deno.test("LiteralPack steps over a damaged record header and keeps the records after it", async () => {
+  await withDir((dir) => {
+    const pack = fresh(dir, 1 << 20);
+    for (const id of [1, 2, 3, 4]) put(pack, id);
+    const path = `${dir}/seg-00000001.pack`;
+    const size = Deno.statSync(path).size;
+    // A disk error flips the magic of entry 2's header (the second record).
+    const second = RECORD_HEADER_BYTES + 900;
+    const file = Deno.openSync(path, { read: true, write: true });
+    file.seekSync(second, Deno.SeekMode.Start);
+    file.writeSync(new Uint8Array([0x00]));
+    file.close();
+    const again = fresh(dir, 1 << 20);
+    assert.equal(again.has(2), false, "the damaged record is lost");
+    assertHolds(again, [1, 3, 4]);
+    assert.equal(Deno.statSync(path).size, size, "nothing cut off");
+    put(again, 2);
+    assertHolds(fresh(dir, 1 << 20), [1, 2, 3, 4]);
+  });
+});
+
 Deno.test("LiteralPack compacts a sealed segment once more than half of it is dead", async () => {
   await withDir((dir) => {
     const pack = fresh(dir);
