@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { CACHE_DIR_NAME } from "../src/cli/account_paths.ts";
 import { withClientFixture } from "./_client_fixture.ts";
+import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
 import { runPythonJsonArg } from "./_python_json.ts";
 
@@ -158,6 +159,28 @@ Deno.test("serve: a literal rebuilt with other bytes is a new UID, never new byt
     const newest = Number(searched.again.at(-1));
     assert.equal(searched.again.includes(String(same)), false);
     assert.ok(newest > Number(added.at(-1)![0]), JSON.stringify(searched));
+    await f.stop();
+
+    // An index from before digests, with its cache: serve records them in the background.
+    const db3 = new DatabaseSync(index);
+    db3.exec("UPDATE messages SET literal_sha256 = NULL");
+    db3.close();
+    await f.start();
+    await eventually(
+      async () => {
+        const db4 = new DatabaseSync(index, { readOnly: true });
+        try {
+          // INBOX's literals are cached (the searches above read them all).
+          for (const uid of searched.again) {
+            assert.equal(inboxMessage(db4, Number(uid)).sha?.length, 32, `UID ${uid}`);
+          }
+        } finally {
+          db4.close();
+        }
+      },
+      20_000,
+      200,
+    );
     await f.stop();
   });
 });

@@ -67,6 +67,7 @@ import {
   syncUntilComplete,
 } from "../sync/mod.ts";
 import type { MessageFetcher } from "../sync/event_apply.ts";
+import { backfillLiteralDigests } from "../sync/digest_backfill.ts";
 import type { AddressMode, VaultAccount } from "../vault/mod.ts";
 import { atomicWriteText } from "../tls/atomic_write.ts";
 import { join } from "node:path";
@@ -155,6 +156,8 @@ export class AccountRuntime {
   #failedAtOpen: RemoteMessageId[] = [];
   #loop: EventLoop | undefined;
   #loopResumed = false;
+  /** The digest backfill of this start, while it runs ({@link backfillLiteralDigests}). */
+  #backfill: Promise<void> | undefined;
   #synced = false;
   #mail: MailAccount | undefined;
   /** Split mode: address ID → that address's view of {@link #mail}. */
@@ -418,6 +421,7 @@ export class AccountRuntime {
     }
     await this.#loop?.stop();
     await this.#running?.catch(() => {});
+    await this.#backfill;
     this.#pool?.close();
     this.#pool = undefined;
     this.#store?.close();
@@ -615,6 +619,22 @@ export class AccountRuntime {
     this.#setState("ready", null);
     log.info(`${this.email}: ready`, { account: this.email });
     this.#settled.resolve();
+    this.#backfillDigests();
+  }
+
+  /** Fills in the literal digests of an index from before they were kept (once per start). */
+  #backfillDigests(): void {
+    const store = this.#store;
+    const cache = this.#cache;
+    if (this.#backfill || !store || !cache) return;
+    this.#backfill = backfillLiteralDigests(store, cache, { stopped: () => this.#stopping })
+      .then((n) => {
+        if (n > 0) {
+          this.#o.output.debug(`${this.email}: recorded the digest of ${n} cached literal(s)`, {
+            account: this.email,
+          });
+        }
+      });
   }
 
   /** Where the account's files are. */

@@ -255,6 +255,13 @@ export class Messages {
       .run(digest, id);
   }
 
+  /** Up to `limit` IDs above `after`, ascending, of messages with no literal digest yet. */
+  withoutLiteralSha256(after: number, limit: number): InternalMessageId[] {
+    return (this.#sql.q(
+      "SELECT id FROM messages WHERE id > ? AND literal_sha256 IS NULL ORDER BY id LIMIT ?",
+    ).all(after, limit) as { id: number }[]).map((r) => r.id as InternalMessageId);
+  }
+
   /** The message with this ID, if any. */
   get(id: InternalMessageId): StoredMessage | undefined {
     const row = this.#sql.q("SELECT * FROM messages WHERE id = ?").get(id) as

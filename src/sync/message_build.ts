@@ -172,12 +172,12 @@ export function contentOf(
     headerBytes: literal.slice(root.headerBytes[0], root.headerBytes[1]),
     status,
     ...(reason !== undefined ? { reason } : {}),
-    literalSha256: sha256(literal),
+    literalSha256: literalSha256(literal),
   };
 }
 
 /** SHA-256 of a literal ({@link BuiltContent.literalSha256}). */
-function sha256(literal: Uint8Array): Uint8Array {
+export function literalSha256(literal: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(literal).digest());
 }
 
