@@ -1026,5 +1026,18 @@ out(submit(m, "alice@example.test", ["carol@outside.test"]))
     const [carol] = await outbox("upload-reply-lost");
     assert.deepEqual(carol.Attachments.map((a) => a.Name), ["blob.bin"]);
     assert.equal((await outbox("upload-reply-lost")).length, 1);
+
+    // No Message-ID (scripts): the draft gets one, and is found by it as above.
+    await loseReply("/mail/v4/messages");
+    sentID(
+      await h.py(String.raw`
+raw = b"From: alice@example.test\r\nTo: carol@outside.test\r\nSubject: no-mid\r\n\r\nOnce.\r\n"
+out(submit(raw, "alice@example.test", ["carol@outside.test"]))
+`),
+    );
+    assert.equal((await outbox("no-mid")).length, 1);
+    const noMid = await messages("no-mid");
+    assert.equal(noMid.length, 1, JSON.stringify(noMid.map((m) => m.LabelIDs)));
+    assert.match(noMid[0].ExternalID, /@example\.test$/);
   });
 });

@@ -40,7 +40,7 @@ import {
   SystemLabel,
 } from "../api/mod.ts";
 import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
-import { messageIDs, parseAddresses, parseHeader } from "../mime/mod.ts";
+import { messageIDs, newMessageId, parseAddresses, parseHeader } from "../mime/mod.ts";
 import {
   type FlagUpdate,
   type MailboxId,
@@ -184,7 +184,8 @@ async function createDraftFrom(
       Body: body,
       MIMEType: draft.mimeType,
       Unread: 0,
-      ...(draft.externalId ? { ExternalID: draft.externalId } : {}),
+      // A draft without a Message-ID gets one, so that it can be found again (createDraftOnce).
+      ExternalID: draft.externalId || newMessageId(fromAddress ?? address!.Email),
     },
     ...(parent?.parentID ? { ParentID: parent.parentID, Action: parent.action } : {}),
   }, indexed);
@@ -293,8 +294,9 @@ async function importOne(
 /**
  * After an import whose reply was lost (the request is never repeated: a repeat could import the
  * message twice), the message the server imported all the same, if it did: the one message of the
- * mailbox with the literal's Message-ID that the index does not know. `undefined` when there is
- * none, several, no Message-ID, or the lookup fails.
+ * mailbox with the literal's Message-ID, Subject and From address that the index does not know
+ * (another message with the same Message-ID, e.g. delivered meanwhile, is not taken for it).
+ * `undefined` when there is none, several, no Message-ID, or the lookup fails.
  */
 async function importedAnyway(
   ctx: ConnectorContext,
@@ -302,14 +304,22 @@ async function importedAnyway(
   mailboxRemoteId: string,
 ): Promise<string | undefined> {
   let messageId: string | undefined;
+  let subject = "";
+  let from = "";
   try {
-    messageId = messageIDs(parseHeader(literal).header.get("Message-ID") ?? "")[0];
+    const { header } = parseHeader(literal);
+    messageId = messageIDs(header.get("Message-ID") ?? "")[0];
+    subject = header.getText("Subject") ?? "";
+    from = (parseAddresses(header.get("From") ?? "")[0]?.address ?? "").toLowerCase();
   } catch {
     return undefined;
   }
   if (!messageId) return undefined;
   const found = await ctx.api.withExternalId(messageId, mailboxRemoteId).catch(() => []);
-  const unknown = found.filter((m) => ctx.store.messages.byRemoteId(m.ID as never) === undefined);
+  const unknown = found.filter((m) =>
+    ctx.store.messages.byRemoteId(m.ID as never) === undefined && m.Subject === subject &&
+    (m.Sender?.Address ?? "").toLowerCase() === from
+  );
   if (unknown.length !== 1) return undefined;
   ctx.log("connector: an import's reply was lost; the server had imported it");
   return unknown[0].ID;

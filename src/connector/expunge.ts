@@ -6,8 +6,8 @@
  *   from it on the server; a folder or label then no longer holds them (they stay in All Mail).
  * - In Trash and Drafts, messages left with no label but All Mail / All Drafts / All Sent / All
  *   Scheduled are then deleted permanently (`PUT …/delete`), and leave the index altogether; a
- *   draft expunged from Drafts also when it is left in Starred only and a newer version of it
- *   stays in Drafts (see {@link leftNowhere}).
+ *   draft expunged from Drafts also when it is left in Starred only and a later version of it
+ *   stays in Drafts or is in Sent (see {@link leftNowhere}).
  * - All Mail and Scheduled cannot be expunged (STORE does not keep `\Deleted` there, and an
  *   EXPUNGE or CLOSE with nothing `\Deleted` succeeds, as everywhere).
  * - In a mailbox that exists only here (the recovery mailbox), and for messages that exist only
@@ -25,7 +25,14 @@
  * @module
  */
 import { ErrorCode, type MessageMetadata, PartialFailureError, SystemLabel } from "../api/mod.ts";
-import type { InternalMessageId, MailboxId, MembershipRef, Uid } from "../store/mod.ts";
+import type {
+  InternalMessageId,
+  MailboxId,
+  MembershipRef,
+  RemoteLabelId,
+  RemoteMessageId,
+  Uid,
+} from "../store/mod.ts";
 import { deleteMessage } from "../sync/apply.ts";
 import { isDraft } from "../sync/event_apply.ts";
 import { messageIDs, parseHeader } from "../mime/mod.ts";
@@ -54,10 +61,11 @@ const NOT_A_LOCATION = new Set<string>([
 /**
  * Whether a message is in no location any more (only in All Mail and the like). With
  * `replacedDraft` (a draft expunged from Drafts while a newer version of it, same Message-ID, stays
- * there), Starred is no location either: the star is a flag of the version the client replaces
- * (an autosave appends the new version and expunges the old one), and counting it kept every old
- * version of a starred draft in Starred and All Mail. A starred draft with no newer version (one
- * filed into Starred with COPY and EXPUNGE) stays.
+ * in Drafts or was sent), Starred is no location either: the star is a flag of the version the
+ * client replaces (an autosave appends the new version and expunges the old one; Thunderbird
+ * sends, stores its Sent copy and expunges the draft), and counting it kept every old version of
+ * a starred draft in Starred and All Mail. A starred draft with no newer version (one filed into
+ * Starred with COPY and EXPUNGE) stays.
  */
 export function leftNowhere(
   metadata: Pick<MessageMetadata, "LabelIDs">,
@@ -68,19 +76,27 @@ export function leftNowhere(
   );
 }
 
-/** The Message-IDs of the drafts in Drafts that stay (all but `leaving`), from the index. */
-function stayingDraftIds(
+/**
+ * Message-ID → the newest internal ID (the index numbers messages in the order it learns of
+ * them) among the messages that stay in Drafts (all but `leaving`) and those in Sent: the later
+ * versions an expunged draft may have.
+ */
+function laterVersions(
   ctx: ConnectorContext,
   drafts: MailboxId,
   leaving: ReadonlySet<string>,
-): Set<string> {
-  const out = new Set<string>();
-  for (const uid of ctx.store.membership.uids(drafts)) {
-    const id = ctx.store.membership.messageAt(drafts, uid);
-    const message = id === undefined ? undefined : ctx.store.messages.get(id);
-    if (!message || leaving.has(message.remoteId ?? "")) continue;
-    const messageId = messageIDs(parseHeader(message.header).header.get("Message-ID") ?? "")[0];
-    if (messageId) out.add(messageId);
+): Map<string, number> {
+  const out = new Map<string, number>();
+  const { store } = ctx;
+  const sent = store.mailboxes.byRemoteId(SystemLabel.Sent as RemoteLabelId);
+  for (const mailbox of sent ? [drafts, sent.id] : [drafts]) {
+    for (const uid of store.membership.uids(mailbox)) {
+      const id = store.membership.messageAt(mailbox, uid);
+      const message = id === undefined ? undefined : store.messages.get(id);
+      if (!message || leaving.has(message.remoteId ?? "")) continue;
+      const messageId = messageIDs(parseHeader(message.header).header.get("Message-ID") ?? "")[0];
+      if (messageId) out.set(messageId, Math.max(out.get(messageId) ?? 0, message.id));
+    }
   }
   return out;
 }
@@ -140,11 +156,12 @@ export async function expungeMailbox(
     });
     metadata = await fetchMetadata(ctx, remoteIds.filter((id) => !vanished.has(id)));
     if (expungeDeletesPermanently(mailbox.remoteId)) {
-      const staying = mailbox.remoteId === SystemLabel.Drafts
-        ? stayingDraftIds(ctx, mailboxId, new Set(remoteIds))
-        : new Set<string>();
+      const later = mailbox.remoteId === SystemLabel.Drafts
+        ? laterVersions(ctx, mailboxId, new Set(remoteIds))
+        : new Map<string, number>();
       for (const m of metadata) {
-        const replaced = isDraft(m) && !!m.ExternalID && staying.has(m.ExternalID);
+        const self = store.messages.byRemoteId(m.ID as RemoteMessageId) ?? Infinity;
+        const replaced = isDraft(m) && !!m.ExternalID && (later.get(m.ExternalID) ?? 0) > self;
         if (leftNowhere(m, replaced)) permanent.add(m.ID);
       }
       if (permanent.size > 0) {

@@ -92,10 +92,30 @@ Deno.test("expunge: a starred draft's replaced version is deleted for good; a fi
     const filed = draft("filed", "m2@client.test", ["8", "1", "5", "10"]);
     // A labelled old version: the label the user gave it keeps it.
     const labelled = draft("labelled", "m1@client.test", ["8", "1", "5", "L"]);
+    // Two drafts with one Message-ID (two clients); the newer one, starred, is filed: the older
+    // one that stays is no later version of it.
+    draft("older", "m3@client.test", ["8", "1", "5"]);
+    const newerFiled = draft("newerFiled", "m3@client.test", ["8", "1", "5", "10"]);
+    // Sent, then the starred draft expunged (Thunderbird): the sent message is its later version.
+    const sentDraft = draft("sentDraft", "m4@client.test", ["8", "1", "5", "10"]);
+    f.add(
+      "sent",
+      { LabelIDs: ["7", "2", "5"], Flags: 2, ExternalID: "m4@client.test" },
+      `Message-ID: <m4@client.test>\r\n\r\n`,
+    );
     const uid = (id: InternalMessageId) =>
       store.membership.memberships(id).find((m) => m.mailbox === drafts.id)!.uid;
-    store.membership.setDeleted(drafts.id, [uid(old), uid(filed), uid(labelled)], true);
+    store.membership.setDeleted(
+      drafts.id,
+      [old, filed, labelled, newerFiled, sentDraft].map(uid),
+      true,
+    );
     await expungeMailbox(f.ctx, "s", drafts.id);
+    assert.ok(
+      store.messages.get(newerFiled),
+      "an older draft with its Message-ID is no later version",
+    );
+    assert.equal(store.messages.get(sentDraft), undefined, "the sent message is its later version");
     assert.equal(store.messages.get(old), undefined);
     assert.ok(!f.api.messages.has("old"), "deleted on the server");
     assert.ok(store.messages.get(newer), "the new version stays");

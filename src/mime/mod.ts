@@ -55,6 +55,7 @@ export { MAX_DEPTH, MimePart, parseMessage, type ParseOptions } from "./entity.t
 export { decodeEntities, htmlToText, textToHtml } from "./html_text.ts";
 export { type MessageAttachment, type MessageContent, messageContent } from "./message_content.ts";
 export { messageIDs, type MessageReferences, referenceFields } from "./message_references.ts";
+export { newMessageId } from "./message_id.ts";
 export { bytesEqual } from "./_bytes.ts";
 export { type Envelope, envelopeOf, serializeEnvelope, writeEnvelope } from "./envelope.ts";
 export {

@@ -47,6 +47,7 @@ import { encryptAttachment } from "../crypto/attachment.ts";
 import { fromBase64 } from "../crypto/base64.ts";
 import type { KeyRing } from "../crypto/key_ring.ts";
 import { decryptSessionKey, type SessionKey } from "../crypto/session_key.ts";
+import { newMessageId } from "../mime/mod.ts";
 import {
   messageHash,
   SendRecorder,
@@ -374,7 +375,9 @@ async function send(
         Body: await encryptDraftBody(body, addressKey),
         MIMEType: message.mimeType,
         Unread: 0,
-        ExternalID: message.messageID,
+        // A message without a Message-ID gets one (RFC 6409 §8.3): the draft is found by it
+        // when the reply to its creation is lost (createDraftOnce).
+        ExternalID: message.messageID ?? newMessageId(sender.email),
       },
       ParentID: parent.parentID,
       Action: parent.action,
