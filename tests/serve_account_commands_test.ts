@@ -11,6 +11,9 @@
  * - `bridge logout`: mail clients can no longer log in with the bridge password (they could until
  *   the next event poll, on files the command had already deleted).
  *
+ * In each case the IMAP sessions open on the account end with `* BYE` (they used to stay open and
+ * answer `NO [SERVERBUG]` to everything: the index they read was closed).
+ *
  * @module
  */
 import assert from "node:assert/strict";
@@ -48,6 +51,44 @@ async function imapLogin(port: number, user: string, password: string): Promise<
   }
 }
 
+/** A session logged in and idling in INBOX; `bye` resolves with the `* BYE` line it gets. */
+async function idlingSession(port: number, user: string, password: string) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+  const writer = conn.writable.getWriter();
+  let text = "";
+  const line = async (test: (l: string) => boolean) => {
+    for (;;) {
+      const at = text.split("\r\n").find(test);
+      if (at) return at;
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`connection closed after ${JSON.stringify(text)}`);
+      text += value;
+    }
+  };
+  await line((l) => l.startsWith("* "));
+  await writer.write(
+    new TextEncoder().encode(`a1 LOGIN "${user}" "${password}"\r\na2 SELECT INBOX\r\na3 IDLE\r\n`),
+  );
+  await line((l) => l.startsWith("+ "));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bye = Promise.race([
+    line((l) => l.startsWith("* BYE")),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no BYE after ${JSON.stringify(text)}`)), 20_000);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // closed by the server
+    }
+  });
+  bye.catch(() => {}); // awaited by the test; not unhandled meanwhile
+  return { bye };
+}
+
 Deno.test({
   name: "account commands reach a running serve at once: reset-password, re-login, logout",
   sanitizeResources: false,
@@ -59,15 +100,19 @@ Deno.test({
     const first = f.imap.password;
     assert.match(await imapLogin(f.port, user, first), /^a1 OK/);
 
-    // reset-password: the new password at once, the old one no more.
+    // reset-password: the new password at once, the old one no more, and a session logged in
+    // with the old one ends.
+    const old = await idlingSession(f.port, user, first);
     const reset = await runBridge(f.home, {}, "reset-password", f.email, "--json", ...f.dataArgs);
     assert.equal(reset.code, 0, reset.stderr);
     const second = JSON.parse(reset.stdout).password as string;
     assert.match(reset.stderr, /has taken the change/);
     assert.match(await imapLogin(f.port, user, second), /^a1 OK/);
     assert.match(await imapLogin(f.port, user, first), /^a1 NO/);
+    assert.match(await old.bye, /password was changed/);
 
     // The session revoked on the server: signed out; logout + login brings it back.
+    const beforeRevoke = await idlingSession(f.port, user, second);
     await refControl(f.server.url, "POST", `users/${f.email}/revoke-sessions`, {});
     await eventually(async () => {
       assert.match(await imapLogin(f.port, user, second), /^a1 NO \[UNAVAILABLE\]/);
@@ -85,6 +130,7 @@ Deno.test({
       assert.match(await imapLogin(f.port, user, second), /^a1 OK/);
     }, 30_000);
     assert.match(f.serveLog, /account signed in again: cmd@example\.test/);
+    assert.match(await beforeRevoke.bye, /signed in again/);
 
     // Logout, then login, works too.
     const out = await runBridge(f.home, {}, "logout", f.email, ...f.dataArgs);
@@ -105,10 +151,12 @@ Deno.test({
     }, 30_000);
     assert.match(f.serveLog, /account added: cmd@example\.test/);
 
-    // logout: mail clients are refused at once.
+    // logout: mail clients are refused at once, and the open ones end.
+    const open = await idlingSession(f.port, user, second);
     const gone = await runBridge(f.home, {}, "logout", f.email, ...f.dataArgs);
     assert.equal(gone.code, 0, gone.stderr);
     assert.match(await imapLogin(f.port, user, second), /^a1 NO/);
+    assert.match(await open.bye, /signed out/);
     assert.match(f.serveLog, /account removed: cmd@example\.test/);
   });
 });

@@ -67,25 +67,36 @@ export class AccountDirectory {
     return [...this.#runtimes.values()];
   }
 
-  /** The runtime one of whose addresses is `username` (case-insensitive). */
+  /** The runtime one of whose addresses is `username` (case-insensitive); the first of several. */
   find(username: string): AccountRuntime | undefined {
-    const name = username.trim().toLowerCase();
-    for (const rt of this.#runtimes.values()) {
-      if (rt.addresses().includes(name)) return rt;
-    }
-    return undefined;
+    return this.#holders(username)[0];
   }
 
-  /** The runtime `username`/`password` log in to, or `null`. */
+  /**
+   * Every runtime one of whose addresses is `username`: usually one, but an address that moved
+   * from one account to another is listed by both until the first one learns of it (its events
+   * are late, or it is signed out and keeps its last list).
+   */
+  #holders(username: string): AccountRuntime[] {
+    const name = username.trim().toLowerCase();
+    return [...this.#runtimes.values()].filter((rt) => rt.addresses().includes(name));
+  }
+
+  /**
+   * The runtime `username`/`password` log in to, or `null`. When several accounts list the
+   * address, the password decides (bridge passwords are random per account).
+   */
   async check(username: string, password: string): Promise<AccountRuntime | null> {
-    const rt = this.find(username);
-    if (!rt) {
+    const holders = this.#holders(username);
+    if (holders.length === 0) {
       // Spend the same comparison as for a known account.
       passwordMatches("AAAAAAAAAAAAAAAAAAAAAA", password);
       return null;
     }
-    if (passwordMatches(rt.bridgePassword, password)) return rt;
-    if (await this.#recheck() && passwordMatches(rt.bridgePassword, password)) return rt;
+    const matching = () => holders.find((rt) => passwordMatches(rt.bridgePassword, password));
+    const rt = matching();
+    if (rt) return rt;
+    if (await this.#recheck()) return matching() ?? null;
     return null;
   }
 
@@ -104,7 +115,11 @@ export class AccountDirectory {
     }
   }
 
-  /** Installs new bridge passwords (user ID → password); whether any changed. */
+  /**
+   * Installs new bridge passwords (user ID → password); whether any changed. The sessions logged
+   * in with an old one are ended ({@link AccountDirectory.onPasswordChanged}): a password is
+   * reset because it may have leaked.
+   */
   refreshPasswords(passwords: Map<string, string>): boolean {
     let changed = false;
     for (const [userId, password] of passwords) {
@@ -112,10 +127,14 @@ export class AccountDirectory {
       if (rt && rt.bridgePassword !== password) {
         rt.bridgePassword = password;
         changed = true;
+        this.onPasswordChanged?.(userId);
       }
     }
     return changed;
   }
+
+  /** Told of each account whose bridge password changed (serve ends its sessions). */
+  onPasswordChanged?: (userId: string) => void;
 
   /** The IMAP server's authenticator. */
   imapAuthenticator(): {

@@ -74,6 +74,30 @@ Deno.test("directory: any address of an account, case-insensitive, with its pass
   assert.equal(await dir.check("bob@example.test", bob.bridgePassword), null);
 });
 
+Deno.test("directory: an address two accounts list (it moved) logs in where the password says", async () => {
+  // y@ moved from Bob's account to Ann's; Bob's list is stale (signed out, or late events).
+  const dir = new AccountDirectory();
+  const bob = fakeRuntime("u2", "bob@example.test", { aliases: ["y@example.test"] });
+  const ann = fakeRuntime("u1", "ann@example.test", { aliases: ["y@example.test"] });
+  dir.add(bob);
+  dir.add(ann);
+  assert.equal(await dir.check("y@example.test", ann.bridgePassword), ann);
+  assert.equal(await dir.check("y@example.test", bob.bridgePassword), bob);
+  assert.equal(await dir.check("y@example.test", "wrong"), null);
+});
+
+Deno.test("directory: a changed bridge password is reported, so serve can end the old sessions", () => {
+  const dir = new AccountDirectory();
+  const ann = fakeRuntime("u1", "ann@example.test");
+  dir.add(ann);
+  const told: string[] = [];
+  dir.onPasswordChanged = (userId) => told.push(userId);
+  assert.equal(dir.refreshPasswords(new Map([["u1", ann.bridgePassword]])), false);
+  assert.deepEqual(told, []);
+  assert.equal(dir.refreshPasswords(new Map([["u1", generateBridgePassword()]])), true);
+  assert.deepEqual(told, ["u1"]);
+});
+
 Deno.test("directory: the right password for an account that cannot serve yet says why", async () => {
   const dir = new AccountDirectory();
   const syncing = fakeRuntime("u1", "s@example.test", { state: "syncing" });

@@ -305,11 +305,12 @@ export class AccountRuntime {
     this.#bridgePassword = password;
   }
 
-  /** Every address of the account (lower case): the primary, and all unlocked ones. */
+  /**
+   * The addresses that log in to the account (lower case): the primary, and every enabled one
+   * (a disabled alias logs in nowhere; docs/CONFIG.md).
+   */
   addresses(): string[] {
-    const out = new Set([this.email.toLowerCase()]);
-    for (const a of this.#knownAddresses()) out.add(a.Email.toLowerCase());
-    return [...out];
+    return this.imapLogins().map((a) => a.toLowerCase());
   }
 
   /** The addresses as unlocked, or offline the ones kept from the last run. */

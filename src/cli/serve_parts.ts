@@ -64,6 +64,8 @@ export interface ImapListener {
   readonly security: "starttls" | "ssl" | "none";
   readonly connections: number;
   close(): Promise<void>;
+  /** Ends the sessions of one account with `* BYE text` (see `ImapServer.endSessions`). */
+  endSessions(accountId: string, text: string): number;
 }
 
 /** What the send pipeline needs from serve. */

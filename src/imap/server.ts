@@ -57,6 +57,12 @@ export interface ImapServer {
   readonly connections: number;
   /** Stops accepting, says `* BYE` to every session, waits for them (bounded), closes. */
   close(): Promise<void>;
+  /**
+   * Ends every session logged in to the account with this bus key (`MailAccount.id`) with
+   * `* BYE text`: the account was signed out, signed in again or got a new bridge password, and
+   * its sessions must log in again. Returns how many were ended.
+   */
+  endSessions(accountId: string, text: string): number;
 }
 
 /** Whether `host` is a loopback address or name. */
@@ -141,6 +147,16 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     limits,
     get connections() {
       return sessions.size;
+    },
+    endSessions(accountId, text) {
+      let n = 0;
+      for (const s of sessions) {
+        if (s.account?.id !== accountId) continue;
+        n++;
+        s.shutdown(text).catch(() => {});
+      }
+      if (n > 0) log(`imap: ended ${n} session(s) of an account: ${text}`);
+      return n;
     },
     close() {
       closed ??= (async () => {
