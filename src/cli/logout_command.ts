@@ -42,7 +42,10 @@ import { logout, resumeSession, SignedOutError } from "../api/mod.ts";
 const HELP = `Usage: bridge logout EMAIL [options]
 
 Signs the account out on the server, removes it from the vault and deletes its local message
-index and cache. Mail clients can no longer log in with its bridge password.
+index and cache. Mail clients can no longer log in with its bridge password, and a running serve
+ends their open sessions. The vault keeps that password aside: signing the same account in again
+gives it back (mail clients need no change); if it may have leaked, run
+\`bridge reset-password EMAIL\` after signing in again.
 
 Options:
   --api-url URL      the API to sign out from (default: api.url from the config)
