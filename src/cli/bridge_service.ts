@@ -163,8 +163,9 @@ export class BridgeService {
       softLimitBytes: o.config.sync.memory_soft_limit_mb * 1024 * 1024,
     });
     this.#directory = new AccountDirectory({ source: o.passwords });
-    this.#directory.onPasswordChanged = (userId) =>
+    this.#directory.onPasswordChanged = (userId) => {
       this.#imap?.endSessions(userId, "The bridge password was changed; log in again");
+    };
     for (const missing of missingParts(o.parts)) {
       this.#warnings.push(`${missing} is not in this build yet`);
     }
@@ -419,18 +420,19 @@ export class BridgeService {
     for (const rt of this.accounts) {
       const stored = inVault.get(rt.userId);
       if (!stored) {
-        // Its sessions end first: they read the index that stop() closes.
-        this.#imap?.endSessions(rt.userId, "The account was signed out of the bridge");
-        await rt.stop();
+        // Out of the directory first (no new login reaches it), then its sessions end (they
+        // read the index stop() closes), then it stops.
         this.#directory.remove(rt.userId);
+        await this.#imap?.endSessions(rt.userId, "The account was signed out of the bridge");
+        await rt.stop();
         result.accountsRemoved.push(rt.email);
       } else if (stored.authUid !== "" && stored.authUid !== rt.sessionUid) {
         // Signed in again (`bridge logout` then `bridge login`, e.g. after the session was
         // revoked): the old runtime's session is gone; start over on the new one. Its IMAP
         // sessions end (they hold the old index); clients log in again to the new runtime.
-        this.#imap?.endSessions(rt.userId, "The account was signed in again; log in again");
-        await rt.stop();
         this.#directory.remove(rt.userId);
+        await this.#imap?.endSessions(rt.userId, "The account was signed in again; log in again");
+        await rt.stop();
         this.#addAccount(stored);
         result.accountsRestarted.push(stored.email);
       }

@@ -65,7 +65,7 @@ export interface ImapListener {
   readonly connections: number;
   close(): Promise<void>;
   /** Ends the sessions of one account with `* BYE text` (see `ImapServer.endSessions`). */
-  endSessions(accountId: string, text: string): number;
+  endSessions(accountId: string, text: string): Promise<number>;
 }
 
 /** What the send pipeline needs from serve. */

@@ -156,13 +156,20 @@ export async function expungeMailbox(
     });
     metadata = await fetchMetadata(ctx, remoteIds.filter((id) => !vanished.has(id)));
     if (expungeDeletesPermanently(mailbox.remoteId)) {
-      const later = mailbox.remoteId === SystemLabel.Drafts
-        ? laterVersions(ctx, mailboxId, new Set(remoteIds))
-        : new Map<string, number>();
+      // Read only when a starred draft would otherwise stay (it reads Drafts and Sent).
+      let later: Map<string, number> | undefined;
       for (const m of metadata) {
+        if (leftNowhere(m)) {
+          permanent.add(m.ID);
+          continue;
+        }
+        if (
+          mailbox.remoteId !== SystemLabel.Drafts || !isDraft(m) || !m.ExternalID ||
+          !leftNowhere(m, true)
+        ) continue;
+        later ??= laterVersions(ctx, mailboxId, new Set(remoteIds));
         const self = store.messages.byRemoteId(m.ID as RemoteMessageId) ?? Infinity;
-        const replaced = isDraft(m) && !!m.ExternalID && (later.get(m.ExternalID) ?? 0) > self;
-        if (leftNowhere(m, replaced)) permanent.add(m.ID);
+        if ((later.get(m.ExternalID) ?? 0) > self) permanent.add(m.ID);
       }
       if (permanent.size > 0) {
         await callApi(

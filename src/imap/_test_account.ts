@@ -368,6 +368,7 @@ export class FakeSession implements SessionApi {
   loggedOut = false;
   plainAuthAllowed = true;
   idleLimits = { keepaliveMs: 60_000, maxIdleMs: 600_000 };
+  ending = false;
 
   constructor(account: LocalAccount, id = "session-1") {
     this.account = account;

@@ -59,10 +59,11 @@ export interface ImapServer {
   close(): Promise<void>;
   /**
    * Ends every session logged in to the account with this bus key (`MailAccount.id`) with
-   * `* BYE text`: the account was signed out, signed in again or got a new bridge password, and
-   * its sessions must log in again. Returns how many were ended.
+   * `* BYE text` (`Session.end`: a command in progress finishes first): the account was signed
+   * out, signed in again or got a new bridge password, and its sessions must log in again.
+   * Resolves with how many there were once they have ended, or after the shutdown grace.
    */
-  endSessions(accountId: string, text: string): number;
+  endSessions(accountId: string, text: string): Promise<number>;
 }
 
 /** Whether `host` is a loopback address or name. */
@@ -99,6 +100,7 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     log,
   };
   const sessions = new Set<Session>();
+  const running = new Map<Session, Promise<void>>();
   const ended = new Set<() => void>();
   let closing = false;
 
@@ -114,10 +116,14 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     }
     const session = new Session(conn, sessionOptions);
     sessions.add(session);
-    session.run().catch((e) => log(`imap: session failed: ${String(e)}`)).finally(() => {
-      sessions.delete(session);
-      if (sessions.size === 0) { for (const f of ended) f(); }
-    });
+    running.set(
+      session,
+      session.run().catch((e) => log(`imap: session failed: ${String(e)}`)).finally(() => {
+        sessions.delete(session);
+        running.delete(session);
+        if (sessions.size === 0) { for (const f of ended) f(); }
+      }),
+    );
   };
 
   const listener = await startListener({
@@ -148,15 +154,19 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     get connections() {
       return sessions.size;
     },
-    endSessions(accountId, text) {
-      let n = 0;
-      for (const s of sessions) {
-        if (s.account?.id !== accountId) continue;
-        n++;
-        s.shutdown(text).catch(() => {});
-      }
-      if (n > 0) log(`imap: ended ${n} session(s) of an account: ${text}`);
-      return n;
+    async endSessions(accountId, text) {
+      const ending = [...sessions].filter((s) => s.account?.id === accountId);
+      if (ending.length === 0) return 0;
+      log(`imap: ending ${ending.length} session(s) of an account: ${text}`);
+      for (const s of ending) s.end(text);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(ending.map((s) => running.get(s))),
+        new Promise<void>((r) => (timer = setTimeout(r, limits.shutdownGraceMs))),
+      ]);
+      clearTimeout(timer);
+      for (const s of ending) if (sessions.has(s)) s.shutdown(text).catch(() => {});
+      return ending.length;
     },
     close() {
       closed ??= (async () => {

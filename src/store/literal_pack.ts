@@ -588,23 +588,47 @@ function scanSegment(path: string): { records: HintEntry[]; end: number } {
       file.seekSync(offset, Deno.SeekMode.Start);
       if (readFull(file, header) !== RECORD_HEADER_BYTES) break;
       const parsed = parseHeader(header);
-      if (!parsed) {
-        // A damaged header (a disk error, not a torn append): the records after it are intact,
-        // so walk on from the next record header rather than dropping the rest of the segment.
-        const next = nextHeaderAt(file, offset + 1, size);
-        if (next === undefined) break;
+      const recordEnd = parsed ? offset + RECORD_HEADER_BYTES + parsed.length : size + 1;
+      if (parsed && recordEnd <= size) {
+        const record = { kind: parsed.kind, id: parsed.id, offset, size: recordEnd - offset };
+        // Whole when it ends at the end of the file or where a header begins.
+        if (recordEnd === size || headerAt(file, recordEnd, size, false)) {
+          records.push(record);
+          offset = end = recordEnd;
+          continue;
+        }
+        // No header after it: its length is damaged (a header lies inside what it claims: the
+        // record is lost) or the next header is (this record is whole; walk on from the next).
+        const next = nextHeaderAt(file, offset + RECORD_HEADER_BYTES, size);
+        if (next === undefined || next >= recordEnd) {
+          records.push(record);
+          end = recordEnd;
+        }
+        if (next === undefined) break; // garbage after the last record is cut off
         offset = next;
         continue;
       }
-      const recordEnd = offset + RECORD_HEADER_BYTES + parsed.length;
-      if (recordEnd > size) break; // torn: a crash in the middle of an append
-      records.push({ kind: parsed.kind, id: parsed.id, offset, size: recordEnd - offset });
-      offset = end = recordEnd;
+      // A damaged header (a disk error, not a torn append) or a record that runs past the end:
+      // the records after it are intact, so walk on from the next record header rather than
+      // drop the rest of the segment. With none after it, the rest is a torn append: cut off.
+      const next = nextHeaderAt(file, offset + 1, size);
+      if (next === undefined) break;
+      offset = next;
     }
     return { records, end };
   } finally {
     file.close();
   }
+}
+
+/** Whether a record header starts at `at` (with `fits`: one whose record fits in the file). */
+function headerAt(file: Deno.FsFile, at: number, size: number, fits = true): boolean {
+  if (at + RECORD_HEADER_BYTES > size) return false;
+  const header = new Uint8Array(RECORD_HEADER_BYTES);
+  file.seekSync(at, Deno.SeekMode.Start);
+  if (readFull(file, header) !== RECORD_HEADER_BYTES) return false;
+  const parsed = parseHeader(header);
+  return parsed !== undefined && (!fits || at + RECORD_HEADER_BYTES + parsed.length <= size);
 }
 
 /**
@@ -614,7 +638,6 @@ function scanSegment(path: string): { records: HintEntry[]; end: number } {
  */
 function nextHeaderAt(file: Deno.FsFile, from: number, size: number): number | undefined {
   const chunk = new Uint8Array(1 << 16);
-  const header = new Uint8Array(RECORD_HEADER_BYTES);
   for (let base = from; base + RECORD_HEADER_BYTES <= size; base += chunk.length - 3) {
     file.seekSync(base, Deno.SeekMode.Start);
     const n = readFull(file, chunk);
@@ -623,10 +646,7 @@ function nextHeaderAt(file: Deno.FsFile, from: number, size: number): number | u
       if (chunk[i + 2] !== MAGIC[2] || chunk[i + 3] !== MAGIC[3]) continue;
       const at = base + i;
       if (at + RECORD_HEADER_BYTES > size) return undefined;
-      file.seekSync(at, Deno.SeekMode.Start);
-      if (readFull(file, header) !== RECORD_HEADER_BYTES) return undefined;
-      const parsed = parseHeader(header);
-      if (parsed && at + RECORD_HEADER_BYTES + parsed.length <= size) return at;
+      if (headerAt(file, at, size)) return at;
     }
     if (n < chunk.length) return undefined;
   }

@@ -140,6 +140,26 @@ Deno.test("LiteralPack steps over a damaged record header and keeps the records 
     put(again, 2);
     assertHolds(fresh(dir, 1 << 20), [1, 2, 3, 4]);
   });
+  // A damaged length field: too large (it would run past the end), or larger by a little (it
+  // would end inside another record). Only that record is lost. (Smaller, it stays listed with
+  // a cut payload, which the cache's AES-GCM check refuses: a miss.)
+  for (const [byte, value] of [[19, 0x80], [17, 0x09]] as const) {
+    await withDir((dir) => {
+      const pack = fresh(dir, 1 << 20);
+      for (const id of [1, 2, 3, 4, 5, 6]) put(pack, id);
+      const path = `${dir}/seg-00000001.pack`;
+      const size = Deno.statSync(path).size;
+      const second = RECORD_HEADER_BYTES + 900;
+      const file = Deno.openSync(path, { read: true, write: true });
+      file.seekSync(second + byte, Deno.SeekMode.Start);
+      file.writeSync(new Uint8Array([value]));
+      file.close();
+      const again = fresh(dir, 1 << 20);
+      assert.equal(again.has(2), false, `byte ${byte} = ${value}`);
+      assertHolds(again, [1, 3, 4, 5, 6]);
+      assert.equal(Deno.statSync(path).size, size, "nothing cut off");
+    });
+  }
 });
 
 Deno.test("LiteralPack compacts a sealed segment once more than half of it is dead", async () => {

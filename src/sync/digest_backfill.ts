@@ -44,10 +44,14 @@ export async function backfillLiteralDigests(
     }
     if (ids.length === 0) return recorded;
     for (const id of ids) {
+      if (options.stopped?.()) return recorded;
       after = id;
       const literal = await literals.get(id).catch(() => undefined);
       if (!literal || options.stopped?.()) continue;
       try {
+        // Only a literal of the indexed size (a stale entry, left by a crash between an index
+        // change and its cache write in an older version, is not pinned).
+        if (literal.length !== store.messages.get(id)?.size) continue;
         store.messages.recordLiteralSha256(id, literalSha256(literal));
         recorded++;
       } catch {

@@ -23,6 +23,7 @@ export const idleCommand: CommandSpec = {
     for (;;) {
       await session.flushUpdates(true);
       if (session.view && session.view.fate !== "ok") return ok("IDLE ended");
+      if (session.ending) return ok("IDLE ended");
       const timer = new AbortController();
       const wait = Math.min(keepaliveMs, Math.max(0, started + maxIdleMs - Date.now()));
       const handle = setTimeout(() => timer.abort(), wait);

@@ -91,6 +91,12 @@ export interface SessionApi {
   readonly idleLimits: { keepaliveMs: number; maxIdleMs: number };
 
   /**
+   * Set when the session is to end after the command in progress (`Session.end`): IDLE returns
+   * at once, other commands finish and get their tagged response, then `* BYE`.
+   */
+  readonly ending: boolean;
+
+  /**
    * Checks credentials with the server's authenticator and failed-login throttle; on success the
    * session is authenticated. `failed` answers `NO [AUTHENTICATIONFAILED]` (after the throttle's
    * delay), `unavailable` `NO [UNAVAILABLE]`; `locked` means: answer, then end the session.

@@ -84,6 +84,10 @@ export class Session implements SessionApi {
   #updateWaiters: (() => void)[] = [];
   #badInARow = 0;
   #closing = false;
+  /** A command is being handled (see {@link Session.end}). */
+  #inCommand = false;
+  /** The BYE text to end with after the command in progress ({@link Session.end}). */
+  #endAfter: string | undefined;
   #writeChain: Promise<void> = Promise.resolve();
 
   constructor(conn: SocketConnection, options: SessionOptions) {
@@ -348,6 +352,27 @@ export class Session implements SessionApi {
     }
   }
 
+  /**
+   * Ends the session from outside without cutting a command short: between commands at once
+   * (`* BYE text`, close); during one (an APPEND whose import is under way, a FETCH writing a
+   * literal) once its tagged response is out; an IDLE returns first. The client's last command
+   * thus always gets its answer (a cut APPEND would be imported again on the client's retry).
+   */
+  end(text: string): void {
+    if (this.#closing || this.#endAfter !== undefined) return;
+    if (!this.#inCommand) {
+      this.shutdown(text).catch(() => {});
+      return;
+    }
+    this.#endAfter = text;
+    this.notifyUpdates(); // wakes an IDLE
+  }
+
+  /** See {@link SessionApi.ending}. */
+  get ending(): boolean {
+    return this.#endAfter !== undefined;
+  }
+
   /** Ends the session from outside (server shutdown): `* BYE` then close. */
   async shutdown(text = "Server shutting down"): Promise<void> {
     if (this.#closing) return;
@@ -436,11 +461,14 @@ export class Session implements SessionApi {
         args: new Decoder(args),
         session: this,
       };
+      this.#inCommand = true;
       try {
         result = await spec.handle(ctx);
       } catch (err) {
         this.#opts.log(`imap ${this.id}: ${name} failed: ${describe(err)}`);
         result = { status: "NO", code: "SERVERBUG", text: `${name} failed on the server` };
+      } finally {
+        this.#inCommand = false;
       }
       const view = this.#view;
       if (view && view.fate !== "ok") {
@@ -461,6 +489,10 @@ export class Session implements SessionApi {
       await this.write(enc.encode("* BYE Logging out\r\n"));
     }
     await this.#writeTagged(tag, result);
+    if (this.#endAfter !== undefined && this.#state !== "logout") {
+      await this.write(enc.encode(`* BYE ${responseText(this.#endAfter)}\r\n`));
+      this.#closing = true;
+    }
   }
 
   async #writeTagged(tag: string, result: CommandResult): Promise<boolean> {
