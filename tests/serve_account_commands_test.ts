@@ -23,70 +23,84 @@ import { withClientFixture } from "./_client_fixture.ts";
 import { eventually } from "./_eventually.ts";
 import { refControl } from "./_ref_control.ts";
 
-/** One IMAP LOGIN on a fresh connection: the tagged reply line. */
-async function imapLogin(port: number, user: string, password: string): Promise<string> {
+/**
+ * A line-based client connection: `send`, `line(prefix)` (the first line starting with it, read
+ * as far as needed), `closing(prefix)` (that line within 20 s, then the connection is closed).
+ */
+async function connect(port: number) {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    const line = async (prefix: string) => {
-      for (;;) {
-        const at = text.split("\r\n").find((l) => l.startsWith(prefix));
-        if (at) return at;
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`connection closed after ${JSON.stringify(text)}`);
-        text += value;
-      }
-    };
-    await line("* ");
-    const writer = conn.writable.getWriter();
-    await writer.write(new TextEncoder().encode(`a1 LOGIN "${user}" "${password}"\r\n`));
-    return await line("a1 ");
-  } finally {
+  const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+  const writer = conn.writable.getWriter();
+  let text = "";
+  const close = () => {
     try {
       conn.close();
     } catch {
       // closed already
     }
-  }
-}
-
-/** A session logged in and idling in INBOX; `bye` resolves with the `* BYE` line it gets. */
-async function idlingSession(port: number, user: string, password: string) {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
-  const writer = conn.writable.getWriter();
-  let text = "";
-  const line = async (test: (l: string) => boolean) => {
+  };
+  const line = async (prefix: string): Promise<string> => {
     for (;;) {
-      const at = text.split("\r\n").find(test);
+      const at = text.split("\r\n").find((l) => l.startsWith(prefix));
       if (at) return at;
       const { value, done } = await reader.read();
       if (done) throw new Error(`connection closed after ${JSON.stringify(text)}`);
       text += value;
     }
   };
-  await line((l) => l.startsWith("* "));
-  await writer.write(
-    new TextEncoder().encode(`a1 LOGIN "${user}" "${password}"\r\na2 SELECT INBOX\r\na3 IDLE\r\n`),
-  );
-  await line((l) => l.startsWith("+ "));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bye = Promise.race([
-    line((l) => l.startsWith("* BYE")),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no BYE after ${JSON.stringify(text)}`)), 20_000);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-    try {
-      conn.close();
-    } catch {
-      // closed by the server
-    }
-  });
-  bye.catch(() => {}); // awaited by the test; not unhandled meanwhile
-  return { bye };
+  return {
+    send: (data: string) => writer.write(new TextEncoder().encode(data)),
+    line,
+    close,
+    /** The line starting with `prefix` the server sends as it ends the session (20 s at most). */
+    closing(prefix: string): Promise<string> {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const got = Promise.race([
+        line(prefix),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no ${prefix} after ${JSON.stringify(text)}`)),
+            20_000,
+          );
+        }),
+      ]).finally(() => {
+        clearTimeout(timer);
+        close();
+      });
+      got.catch(() => {}); // awaited by the test; not unhandled meanwhile
+      return got;
+    },
+  };
+}
+
+/** One IMAP LOGIN on a fresh connection: the tagged reply line. */
+async function imapLogin(port: number, user: string, password: string): Promise<string> {
+  const c = await connect(port);
+  try {
+    await c.line("* ");
+    await c.send(`a1 LOGIN "${user}" "${password}"\r\n`);
+    return await c.line("a1 ");
+  } finally {
+    c.close();
+  }
+}
+
+/** A session logged in and idling in INBOX; `bye` resolves with the `* BYE` line it gets. */
+async function idlingSession(port: number, user: string, password: string) {
+  const c = await connect(port);
+  await c.line("* ");
+  await c.send(`a1 LOGIN "${user}" "${password}"\r\na2 SELECT INBOX\r\na3 IDLE\r\n`);
+  await c.line("+ ");
+  return { bye: c.closing("* BYE") };
+}
+
+/** An SMTP session authenticated and idle; `closed` resolves with the `421` line it gets. */
+async function smtpSession(port: number, user: string, password: string) {
+  const c = await connect(port);
+  await c.line("220 ");
+  await c.send(`EHLO client.test\r\nAUTH PLAIN ${btoa(`\0${user}\0${password}`)}\r\n`);
+  await c.line("235 ");
+  return { closed: c.closing("421 ") };
 }
 
 Deno.test({
@@ -103,6 +117,7 @@ Deno.test({
     // reset-password: the new password at once, the old one no more, and a session logged in
     // with the old one ends.
     const old = await idlingSession(f.port, user, first);
+    const oldSmtp = await smtpSession(f.smtpPort, user, first);
     const reset = await runBridge(f.home, {}, "reset-password", f.email, "--json", ...f.dataArgs);
     assert.equal(reset.code, 0, reset.stderr);
     const second = JSON.parse(reset.stdout).password as string;
@@ -110,6 +125,7 @@ Deno.test({
     assert.match(await imapLogin(f.port, user, second), /^a1 OK/);
     assert.match(await imapLogin(f.port, user, first), /^a1 NO/);
     assert.match(await old.bye, /password was changed/);
+    assert.match(await oldSmtp.closed, /^421 /);
 
     // The session revoked on the server: signed out; logout + login brings it back.
     const beforeRevoke = await idlingSession(f.port, user, second);

@@ -165,6 +165,7 @@ export class BridgeService {
     this.#directory = new AccountDirectory({ source: o.passwords });
     this.#directory.onPasswordChanged = (userId) => {
       this.#imap?.endSessions(userId, "The bridge password was changed; log in again");
+      this.#smtp?.endSessions(userId);
     };
     for (const missing of missingParts(o.parts)) {
       this.#warnings.push(`${missing} is not in this build yet`);
@@ -423,6 +424,7 @@ export class BridgeService {
         // Out of the directory first (no new login reaches it), then its sessions end (they
         // read the index stop() closes), then it stops.
         this.#directory.remove(rt.userId);
+        this.#smtp?.endSessions(rt.userId);
         await this.#imap?.endSessions(rt.userId, "The account was signed out of the bridge");
         await rt.stop();
         result.accountsRemoved.push(rt.email);
@@ -431,6 +433,7 @@ export class BridgeService {
         // revoked): the old runtime's session is gone; start over on the new one. Its IMAP
         // sessions end (they hold the old index); clients log in again to the new runtime.
         this.#directory.remove(rt.userId);
+        this.#smtp?.endSessions(rt.userId);
         await this.#imap?.endSessions(rt.userId, "The account was signed in again; log in again");
         await rt.stop();
         this.#addAccount(stored);

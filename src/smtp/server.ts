@@ -62,6 +62,12 @@ export interface SmtpServer {
   readonly connections: number;
   /** Stops accepting, ends sessions gracefully (bounded by `shutdownGraceMs`). */
   close(): Promise<void>;
+  /**
+   * Ends the sessions authenticated as the account with this ID (`AccountRef.id`) as `close()`
+   * ends sessions (`421` when idle, after the message in progress otherwise): the account was
+   * signed out, signed in again or got a new bridge password. Returns how many.
+   */
+  endSessions(accountId: string): number;
 }
 
 /** Whether `host` is a loopback address or name. */
@@ -167,6 +173,15 @@ export async function startSmtpServer<A extends AccountRef>(
     limits,
     get connections() {
       return sessions.size;
+    },
+    endSessions(accountId) {
+      let n = 0;
+      for (const s of sessions) {
+        if (s.account?.id !== accountId) continue;
+        n++;
+        s.requestShutdown();
+      }
+      return n;
     },
     close() {
       closed ??= (async () => {
