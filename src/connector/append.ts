@@ -316,9 +316,11 @@ async function importedAnyway(
   }
   if (!messageId) return undefined;
   const found = await ctx.api.withExternalId(messageId, mailboxRemoteId).catch(() => []);
+  // Subjects compared with runs of white space as one (the server may unfold differently).
+  const plain = (text: string) => text.replace(/\s+/g, " ").trim();
   const unknown = found.filter((m) =>
-    ctx.store.messages.byRemoteId(m.ID as never) === undefined && m.Subject === subject &&
-    (m.Sender?.Address ?? "").toLowerCase() === from
+    ctx.store.messages.byRemoteId(m.ID as never) === undefined &&
+    plain(m.Subject ?? "") === plain(subject) && (m.Sender?.Address ?? "").toLowerCase() === from
   );
   if (unknown.length !== 1) return undefined;
   ctx.log("connector: an import's reply was lost; the server had imported it");
