@@ -80,6 +80,10 @@ async function child(): Promise<number> {
       inline: 0,
     });
     say({ event: "sync-start" });
+    // The parent answers "go" (or kills the child right here, for a kill at the start line).
+    const reader = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
+    await reader.read();
+    reader.releaseLock();
     const result = await runInitialSync({
       api: syncApiFor(client),
       store,
@@ -117,6 +121,8 @@ interface RunOutcome {
 interface KillPlan {
   afterDone: number;
   delayMs: number;
+  /** Kill at the start line itself, while the child waits for its "go" (no timing involved). */
+  atStart?: boolean;
 }
 
 /** Starts a child; kills it as `kill` says (never when undefined). */
@@ -146,10 +152,12 @@ async function runChild(
       String(workers),
     ],
     env: { SYNC_KILL_MODULUS_KEY: modulusKey },
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   });
   const proc = cmd.spawn();
+  const stdin = proc.stdin.getWriter();
   const outcome: RunOutcome = { started: false, killed: false, code: -1 };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stderr = new Response(proc.stderr).text();
@@ -171,7 +179,19 @@ async function runChild(
           (event.event === "sync-start" && kill.afterDone === 0) ||
           (event.event === "progress" && (event.done ?? 0) >= kill.afterDone)
         );
-        if (event.event === "sync-start") outcome.started = true;
+        if (event.event === "sync-start") {
+          outcome.started = true;
+          if (kill?.atStart) {
+            try {
+              proc.kill("SIGKILL");
+              outcome.killed = true;
+            } catch {
+              // Already gone.
+            }
+            continue;
+          }
+          await stdin.write(new TextEncoder().encode("go\n")).catch(() => {});
+        }
         if (armed) {
           timer = setTimeout(() => {
             try {
@@ -191,6 +211,7 @@ async function runChild(
   })();
   const status = await proc.status;
   clearTimeout(timer);
+  await stdin.close().catch(() => {});
   await reading.catch(() => {});
   const err = await stderr;
   outcome.code = status.code;
@@ -272,11 +293,11 @@ async function parent(): Promise<number> {
       // so from there on kills are early ones.
       if (target >= messages - Math.max(2 * batchSize, Math.ceil(messages / 4))) {
         // With everything indexed, a resumed run ends 20–30 ms after its start line (labels,
-        // count, one listing page; measured), and the last batches can follow as fast when the
-        // machine is idle: kill within 2 ms of the start line, or a run may complete before all
-        // the kills have happened (CI saw 15 of 20 with up to 30 ms, and 9 of 20 with up to 10 ms
-        // from 16 messages before the end).
-        return { afterDone: 0, delayMs: Math.random() * 2 };
+        // count, one listing page; measured), and the last batches can follow as fast: a timed
+        // kill may come too late (CI saw 15 of 20 kills with up to 30 ms, 9 of 20 with up to
+        // 10 ms, and 13 of 20 with up to 2 ms on a loaded machine). So these kill the child at
+        // its start line, while it waits for its "go".
+        return { afterDone: 0, delayMs: 0, atStart: true };
       }
       if (Math.random() < 0.2) return { afterDone: 0, delayMs: Math.random() * 100 };
       return { afterDone: target, delayMs: Math.random() * windowMs };
