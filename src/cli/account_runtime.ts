@@ -331,7 +331,10 @@ export class AccountRuntime {
       // address disabled in the moments before its event arrives.
       addresses: () => Promise.resolve([...unlocked.addresses]),
       mailSettings: () => this.#currentMailSettings(parts.client),
-      isIndexed: (id) => this.#store?.messages.byRemoteId(id as RemoteMessageId) !== undefined,
+      knownAsOfNow: () => {
+        const known = this.#store?.messages.knownAsOfNow();
+        return (id) => known?.(id as RemoteMessageId) ?? false;
+      },
     });
   }
 

@@ -170,7 +170,9 @@ async function createDraftFrom(
   const parent = hasReferences(draft.references)
     ? await ctx.api.findParent(draft.references, ctx.combined ? undefined : address!.ID)
     : undefined;
-  const indexed = (id: string) => ctx.store.messages.byRemoteId(id as never) !== undefined;
+  // Known before the request: a draft indexed since (the event loop is quick) may be ours.
+  const known = ctx.store.messages.knownAsOfNow();
+  const indexed = (id: string) => known(id as RemoteMessageId);
   const created = await ctx.api.createDraft({
     Message: {
       Subject: draft.subject,
@@ -265,6 +267,7 @@ async function importOne(
     labelIds.push(SystemLabel.Starred);
   }
   let results;
+  const known = ctx.store.messages.knownAsOfNow();
   try {
     results = await ctx.api.importMessages([{
       literal: encrypted,
@@ -280,7 +283,7 @@ async function importOne(
       refuse("LIMIT", "Message size exceeds limits", error);
     }
     if (transient(error)) {
-      const adopted = await importedAnyway(ctx, literal, mailboxRemoteId);
+      const adopted = await importedAnyway(ctx, literal, mailboxRemoteId, known);
       if (adopted !== undefined) return adopted;
       throw apiFailure("Importing the message", error);
     }
@@ -294,14 +297,16 @@ async function importOne(
 /**
  * After an import whose reply was lost (the request is never repeated: a repeat could import the
  * message twice), the message the server imported all the same, if it did: the one message of the
- * mailbox with the literal's Message-ID, Subject and From address that the index does not know
- * (another message with the same Message-ID, e.g. delivered meanwhile, is not taken for it).
+ * mailbox with the literal's Message-ID, Subject and From address that the index did not know
+ * before the import (another message with the same Message-ID, e.g. delivered earlier, is not
+ * taken for it; the import itself may be indexed by now).
  * `undefined` when there is none, several, no Message-ID, or the lookup fails.
  */
 async function importedAnyway(
   ctx: ConnectorContext,
   literal: Uint8Array,
   mailboxRemoteId: string,
+  knownBefore: (id: RemoteMessageId) => boolean,
 ): Promise<string | undefined> {
   let messageId: string | undefined;
   let subject = "";
@@ -319,7 +324,7 @@ async function importedAnyway(
   // Subjects compared with runs of white space as one (the server may unfold differently).
   const plain = (text: string) => text.replace(/\s+/g, " ").trim();
   const unknown = found.filter((m) =>
-    ctx.store.messages.byRemoteId(m.ID as never) === undefined &&
+    !knownBefore(m.ID as RemoteMessageId) &&
     plain(m.Subject ?? "") === plain(subject) && (m.Sender?.Address ?? "").toLowerCase() === from
   );
   if (unknown.length !== 1) return undefined;

@@ -364,6 +364,7 @@ async function send(
   }
 
   const body = message.mimeType === "text/html" ? message.richBody : message.plainBody;
+  const known = account.knownAsOfNow(); // before the request: see createDraftOnce
   const draft = await step("create the draft", async () =>
     createDraftOnce(client, {
       Message: {
@@ -381,7 +382,7 @@ async function send(
       },
       ParentID: parent.parentID,
       Action: parent.action,
-    }, (id) => account.isIndexed(id)));
+    }, known));
   let sent: Message;
   let sending = false;
   try {

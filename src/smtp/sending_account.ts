@@ -47,8 +47,11 @@ export interface SendingAccount extends AccountRef {
    * @throws {CryptoError} when they cannot be unlocked.
    */
   addressKeys(address: Address): Promise<KeyRing>;
-  /** Whether the local index holds this message (a lost draft reply is never taken for one). */
-  isIndexed(messageID: string): boolean;
+  /**
+   * A predicate "the local index holds this message as of now" (a lost draft reply is never
+   * taken for a message known before the request; one indexed since may be it).
+   */
+  knownAsOfNow(): (messageID: string) => boolean;
 }
 
 /** Options of {@link sendingAccount}. */
@@ -63,8 +66,8 @@ export interface SendingAccountOptions {
   addresses?: () => Promise<readonly Address[]>;
   /** Current mail settings; default `GET /mail/v4/settings` on every call. */
   mailSettings?: () => Promise<MailSettings>;
-  /** Whether the local index holds a message; default: none. */
-  isIndexed?: (messageID: string) => boolean;
+  /** See {@link SendingAccount.knownAsOfNow}; default: nothing known. */
+  knownAsOfNow?: () => (messageID: string) => boolean;
 }
 
 /**
@@ -90,7 +93,7 @@ export function sendingAccount(
     addressMode: options.addressMode ?? "combined",
     addresses: options.addresses ?? (() => getAddresses(client)),
     mailSettings: options.mailSettings ?? (() => getMailSettings(client)),
-    isIndexed: options.isIndexed ?? (() => false),
+    knownAsOfNow: options.knownAsOfNow ?? (() => () => false),
     addressKeys(address: Address): Promise<KeyRing> {
       const have = unlocked.addressKeys.get(address.ID);
       if (have) return Promise.resolve(have);

@@ -336,6 +336,21 @@ export class Messages {
   }
 
   /**
+   * A predicate "the index holds this remote message as of now": messages indexed later (higher
+   * internal IDs, never reused) do not count. Tells a message known before a request from one
+   * the request made (a draft or import whose reply was lost, indexed by the event loop since).
+   */
+  knownAsOfNow(): (remoteId: RemoteMessageId) => boolean {
+    const max =
+      (this.#sql.q("SELECT max(id) AS m FROM messages").get() as { m: number | null }).m ??
+        0;
+    return (remoteId) => {
+      const id = this.byRemoteId(remoteId);
+      return id !== undefined && id <= max;
+    };
+  }
+
+  /**
    * Applies a flag change to messages (missing IDs are skipped). All messages that actually change
    * share one new mod-sequence; returns them.
    */

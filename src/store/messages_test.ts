@@ -238,3 +238,17 @@ Deno.test("delete() expunges a message everywhere and records the UIDs as vanish
     t.cleanup();
   }
 });
+
+Deno.test("knownAsOfNow(): messages indexed later do not count", () => {
+  const t = tempStore();
+  try {
+    t.store.messages.insert({ ...sampleMessage(1), remoteId: "before" as RemoteMessageId });
+    const known = t.store.messages.knownAsOfNow();
+    t.store.messages.insert({ ...sampleMessage(2), remoteId: "after" as RemoteMessageId });
+    assert.equal(known("before" as RemoteMessageId), true);
+    assert.equal(known("after" as RemoteMessageId), false, "indexed after the predicate was made");
+    assert.equal(known("never" as RemoteMessageId), false);
+  } finally {
+    t.cleanup();
+  }
+});
