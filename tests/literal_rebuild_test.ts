@@ -167,7 +167,7 @@ Deno.test("serve: a literal rebuilt with other bytes is a new UID, never new byt
     db3.close();
     await f.start();
     await eventually(
-      async () => {
+      () => {
         const db4 = new DatabaseSync(index, { readOnly: true });
         try {
           // INBOX's literals are cached (the searches above read them all).
@@ -177,6 +177,7 @@ Deno.test("serve: a literal rebuilt with other bytes is a new UID, never new byt
         } finally {
           db4.close();
         }
+        return Promise.resolve();
       },
       20_000,
       200,
