@@ -181,13 +181,21 @@ export class ClientFixture {
     await this.server.close();
   }
 
-  /** Every selectable mailbox as bridge serves it now (python3 imaplib). */
-  served(): Promise<Served> {
-    return runPythonJsonArg<Served>(this.home, SERVED, {
+  /**
+   * Runs a python3 imaplib script (it starts with `IMAPLIB_HELPERS`) against the running serve:
+   * `A` holds `port`, `user` and `password`; returns its JSON result line.
+   */
+  imaplib<T>(script: string): Promise<T> {
+    return runPythonJsonArg<T>(this.home, script, {
       port: this.port,
       user: this.imap.username,
       password: this.imap.password,
     });
+  }
+
+  /** Every selectable mailbox as bridge serves it now (python3 imaplib). */
+  served(): Promise<Served> {
+    return this.imaplib<Served>(SERVED);
   }
 
   /** Delivers a text message to the account through the reference server's controls. */

@@ -10,7 +10,6 @@ import { DatabaseSync } from "node:sqlite";
 import { withClientFixture } from "./_client_fixture.ts";
 import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
-import { runPythonJsonArg } from "./_python_json.ts";
 
 const PLACEHOLDER = '(NIL "Message failed to build" NIL NIL NIL NIL NIL NIL NIL NIL)';
 
@@ -32,12 +31,7 @@ print(json.dumps(out))
 
 Deno.test("serve: a message that failed to build in an earlier run is rebuilt at the next start", async () => {
   await withClientFixture("bridge-failed-retry-", "retry@example.test", 6, async (f) => {
-    const subjects = (): Promise<Record<string, string | null>> =>
-      runPythonJsonArg(f.home, SUBJECTS, {
-        port: f.port,
-        user: f.imap.username,
-        password: f.imap.password,
-      });
+    const subjects = () => f.imaplib<Record<string, string | null>>(SUBJECTS);
     await f.start();
     const before = await subjects();
     await f.stop();

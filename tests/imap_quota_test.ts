@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { withClientFixture } from "./_client_fixture.ts";
 import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
-import { runPythonJsonArg } from "./_python_json.ts";
 import { refControl } from "./_ref_control.ts";
 
 /** GETQUOTAROOT INBOX and GETQUOTA "" as imaplib returns them, plus the capability list. */
@@ -38,12 +37,7 @@ function storage(line: string): [number, number] {
 
 Deno.test("serve: GETQUOTAROOT / GETQUOTA report the API's storage and follow its events", async () => {
   await withClientFixture("bridge-quota-", "quota@example.test", 5, async (f) => {
-    const ask = () =>
-      runPythonJsonArg<QuotaReply>(f.home, QUOTA, {
-        port: f.port,
-        user: f.imap.username,
-        password: f.imap.password,
-      });
+    const ask = () => f.imaplib<QuotaReply>(QUOTA);
     /** Sets the plan limit through the controls; the API's user as it then is. */
     const setLimit = async (bytes: number) =>
       (await refControl<{ User: { UsedSpace: number; MaxSpace: number } }>(

@@ -14,7 +14,6 @@ import { CACHE_DIR_NAME } from "../src/cli/account_paths.ts";
 import { withClientFixture } from "./_client_fixture.ts";
 import { eventually } from "./_eventually.ts";
 import { IMAPLIB_HELPERS } from "./_imaplib_helpers.ts";
-import { runPythonJsonArg } from "./_python_json.ts";
 
 /**
  * INBOX: every UID's RFC822.SIZE and SHA-256 of BODY.PEEK[], how the FETCH of all ended, and,
@@ -73,12 +72,7 @@ interface Result {
 
 Deno.test("serve: a literal rebuilt with other bytes is a new UID, never new bytes under an old one", async () => {
   await withClientFixture("bridge-literal-rebuild-", "rebuild@example.test", 6, async (f) => {
-    const fetchAll = (): Promise<Result> =>
-      runPythonJsonArg(f.home, BODIES, {
-        port: f.port,
-        user: f.imap.username,
-        password: f.imap.password,
-      });
+    const fetchAll = () => f.imaplib<Result>(BODIES);
     await f.start();
     const before = await fetchAll();
     assert.equal(before.typ, "OK");
@@ -147,11 +141,7 @@ Deno.test("serve: a literal rebuilt with other bytes is a new UID, never new byt
     }
     await Deno.remove(join(dirname(index), CACHE_DIR_NAME), { recursive: true });
     await f.start();
-    const searched = await runPythonJsonArg<{ first: string[]; again: string[] }>(
-      f.home,
-      SEARCH_BODY,
-      { port: f.port, user: f.imap.username, password: f.imap.password },
-    );
+    const searched = await f.imaplib<{ first: string[]; again: string[] }>(SEARCH_BODY);
     // The body search read every literal: the replaced one is left out and said so; after the
     // NOOP its new UID is found.
     assert.equal(searched.first[0], "NO");
