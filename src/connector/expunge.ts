@@ -88,14 +88,17 @@ function laterVersions(
 ): Map<string, number> {
   const out = new Map<string, number>();
   const { store } = ctx;
+  const gone = new Set(
+    [...leaving].map((id) => store.messages.byRemoteId(id as RemoteMessageId)),
+  );
   const sent = store.mailboxes.byRemoteId(SystemLabel.Sent as RemoteLabelId);
   for (const mailbox of sent ? [drafts, sent.id] : [drafts]) {
-    for (const uid of store.membership.uids(mailbox)) {
-      const id = store.membership.messageAt(mailbox, uid);
-      const message = id === undefined ? undefined : store.messages.get(id);
-      if (!message || leaving.has(message.remoteId ?? "")) continue;
-      const messageId = messageIDs(parseHeader(message.header).header.get("Message-ID") ?? "")[0];
-      if (messageId) out.set(messageId, Math.max(out.get(messageId) ?? 0, message.id));
+    // One query per mailbox for the header blocks, nothing else of the rows.
+    const all = [{ first: 1 as Uid, last: 0xFFFF_FFFF as Uid }];
+    for (const row of store.membership.headerRows(mailbox, all)) {
+      if (gone.has(row.messageId)) continue;
+      const messageId = messageIDs(parseHeader(row.header).header.get("Message-ID") ?? "")[0];
+      if (messageId) out.set(messageId, Math.max(out.get(messageId) ?? 0, row.messageId));
     }
   }
   return out;

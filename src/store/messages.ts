@@ -255,11 +255,17 @@ export class Messages {
       .run(digest, id);
   }
 
-  /** Up to `limit` IDs above `after`, ascending, of messages with no literal digest yet. */
-  withoutLiteralSha256(after: number, limit: number): InternalMessageId[] {
+  /**
+   * Up to `limit` messages above `after` (ID and RFC822.SIZE), ascending, with no literal digest
+   * yet.
+   */
+  withoutLiteralSha256(after: number, limit: number): { id: InternalMessageId; size: number }[] {
     return (this.#sql.q(
-      "SELECT id FROM messages WHERE id > ? AND literal_sha256 IS NULL ORDER BY id LIMIT ?",
-    ).all(after, limit) as { id: number }[]).map((r) => r.id as InternalMessageId);
+      "SELECT id, size FROM messages WHERE id > ? AND literal_sha256 IS NULL ORDER BY id LIMIT ?",
+    ).all(after, limit) as { id: number; size: number }[]).map((r) => ({
+      id: r.id as InternalMessageId,
+      size: r.size,
+    }));
   }
 
   /** The message with this ID, if any. */
@@ -294,6 +300,14 @@ export class Messages {
       | { id: number }
       | undefined;
     return row?.id as InternalMessageId | undefined;
+  }
+
+  /** The {@link MessageFlag} bits of a message, without reading the rest of its row. */
+  flagsOf(id: InternalMessageId): number | undefined {
+    const row = this.#sql.q("SELECT flags FROM messages WHERE id = ?").get(id) as
+      | { flags: number }
+      | undefined;
+    return row?.flags;
   }
 
   /** The header block of a message, for BODY[HEADER.FIELDS …] without the literal. */
@@ -360,16 +374,14 @@ export class Messages {
       const touched = new Set<MailboxId>();
       let modseq = 0;
       for (const id of new Set(ids)) {
-        const row = this.#sql.q("SELECT flags FROM messages WHERE id = ?").get(id) as
-          | { flags: number }
-          | undefined;
-        if (!row) continue;
+        const old = this.flagsOf(id);
+        if (old === undefined) continue;
         const oldKeywords = this.keywords(id);
-        const flags = applyBits(row.flags, change);
+        const flags = applyBits(old, change);
         const keywords = applyKeywords(oldKeywords, change);
         const sameKeywords = keywords.length === oldKeywords.length &&
           keywords.every((k, i) => k === oldKeywords[i]);
-        if (flags === row.flags && sameKeywords) continue;
+        if (flags === old && sameKeywords) continue;
         modseq ||= this.#counters.nextModseq();
         this.#sql.q("UPDATE messages SET flags = ?, modseq = ? WHERE id = ?").run(
           flags,

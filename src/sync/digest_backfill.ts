@@ -36,14 +36,14 @@ export async function backfillLiteralDigests(
   let recorded = 0;
   for (;;) {
     if (options.stopped?.()) return recorded;
-    let ids: InternalMessageId[];
+    let rows: { id: InternalMessageId; size: number }[];
     try {
-      ids = store.messages.withoutLiteralSha256(after, batch);
+      rows = store.messages.withoutLiteralSha256(after, batch);
     } catch {
       return recorded; // the index was closed under us
     }
-    if (ids.length === 0) return recorded;
-    for (const id of ids) {
+    if (rows.length === 0) return recorded;
+    for (const { id, size } of rows) {
       if (options.stopped?.()) return recorded;
       after = id;
       const literal = await literals.get(id).catch(() => undefined);
@@ -51,7 +51,7 @@ export async function backfillLiteralDigests(
       try {
         // Only a literal of the indexed size (a stale entry, left by a crash between an index
         // change and its cache write in an older version, is not pinned).
-        if (literal.length !== store.messages.get(id)?.size) continue;
+        if (literal.length !== size) continue;
         store.messages.recordLiteralSha256(id, literalSha256(literal));
         recorded++;
       } catch {

@@ -299,13 +299,16 @@ export interface PrepareOptions {
  * one update with the sent message's metadata (`event_coalesce.ts`), and its body is the edited
  * one, its Date the sending time.
  */
-function indexedAsDraft(store: Store, remoteId: RemoteMessageId): boolean {
+function indexedAsDraft(
+  store: Store,
+  drafts: MailboxId | undefined,
+  remoteId: RemoteMessageId,
+): boolean {
   const id = store.messages.byRemoteId(remoteId);
   if (id === undefined) return false;
   // In Drafts (server truth), or with the \Draft the sync derived (a client may clear it).
-  const drafts = store.mailboxes.byRemoteId(SystemLabel.Drafts as RemoteLabelId);
-  if (drafts && store.membership.uidOf(drafts.id, id) !== undefined) return true;
-  return ((store.messages.get(id)?.flags ?? 0) & MessageFlag.Draft) !== 0;
+  if (drafts !== undefined && store.membership.uidOf(drafts, id) !== undefined) return true;
+  return ((store.messages.flagsOf(id) ?? 0) & MessageFlag.Draft) !== 0;
 }
 
 /** Whether metadata describes a draft (neither received nor sent), whose body can change. */
@@ -344,6 +347,7 @@ export async function prepareEvent(
     known.get(id) ?? store.messages.byRemoteId(id) !== undefined;
   const wanted = new Set<RemoteMessageId>();
   const draftChecks = new Set<RemoteMessageId>();
+  const drafts = store.mailboxes.byRemoteId(SystemLabel.Drafts as RemoteLabelId)?.id;
   for (const item of event.messages) {
     if (item.action === EventAction.Delete) {
       known.set(item.id, false);
@@ -352,7 +356,7 @@ export async function prepareEvent(
     if (!isKnown(item.id)) wanted.add(item.id);
     else if (
       item.action === EventAction.Update &&
-      (isDraft(item.metadata!) || indexedAsDraft(store, item.id))
+      (isDraft(item.metadata!) || indexedAsDraft(store, drafts, item.id))
     ) {
       wanted.add(item.id);
       draftChecks.add(item.id);
