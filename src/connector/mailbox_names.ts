@@ -12,11 +12,14 @@
  *   placeholders without a remote ID.
  * - Characters: the hierarchy delimiter is `/`, so a `/` inside one label or folder **name** is
  *   written as `∕` (U+2215 DIVISION SLASH), which looks alike and keeps the hierarchy intact;
- *   control characters become spaces; an empty name becomes `(<label ID>)`.
+ *   control characters become spaces, a lone UTF-16 surrogate U+FFFD; an empty name becomes
+ *   `(<label ID>)`.
  *   {@link parseUserMailboxName} undoes this for CREATE and RENAME.
  * - Collisions (two labels that come out under the same name, e.g. `a/b` and `a∕b`, or a stale name
- *   during a rename): the first label in ID order keeps the name, later ones get ` (<label ID>)`
- *   appended, which is unique because label IDs are ({@link assignMailboxNames}).
+ *   during a rename): the label whose mailbox already has the name keeps it, else the first in ID
+ *   order; the others get ` (<label ID>)` appended, which is unique because label IDs are
+ *   ({@link assignMailboxNames}). So a name never moves to another mailbox by itself: its
+ *   UIDVALIDITY and UIDs stay what clients have (IMAP.md invariant on UIDVALIDITY).
  *
  * Visibility is decided at LIST time, not here: All Mail may be hidden by configuration and
  * Scheduled is hidden while empty ({@link mailboxVisible}).
@@ -127,8 +130,10 @@ export function isExposedLabelId(labelId: string): boolean {
 
 /** One label or folder name as a single mailbox name component (see the module notes). */
 export function escapeNameComponent(name: string, labelId: string): string {
+  // A lone surrogate cannot be stored (SQLite's UTF-8 turns it into U+FFFD), so it is made
+  // U+FFFD here too: the name in memory is the name in the index.
   // deno-lint-ignore no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, " ")
+  const cleaned = name.toWellFormed().replace(/[\u0000-\u001f\u007f]/g, " ")
     .replaceAll(MAILBOX_DELIMITER, ESCAPED_DELIMITER);
   return cleaned.trim() === "" ? `(${labelId})` : cleaned;
 }
@@ -219,10 +224,14 @@ export function disambiguatedName(name: string, labelId: string): string {
 /**
  * Every mailbox the account's labels call for: the placeholders, then system mailboxes in LIST
  * order, then folders (parents before children), then labels. Names are unique: on a collision
- * the label with the smaller ID keeps the name and the others get {@link disambiguatedName}.
- * Labels that are not exposed are left out.
+ * the label whose mailbox has the name now (`currentName`, from the index) keeps it, else the
+ * label with the smaller ID, and the others get {@link disambiguatedName}. Labels that are not
+ * exposed are left out.
  */
-export function assignMailboxNames(labels: readonly Label[]): MailboxSpec[] {
+export function assignMailboxNames(
+  labels: readonly Label[],
+  currentName: (labelId: string) => string | undefined = () => undefined,
+): MailboxSpec[] {
   const byId = new Map(labels.map((l) => [l.ID, l]));
   const specs = labels.map((l) => mailboxForLabel(l, byId))
     .filter((s): s is MailboxSpec => s !== undefined);
@@ -238,9 +247,13 @@ export function assignMailboxNames(labels: readonly Label[]): MailboxSpec[] {
       : compare(a.name, b.name) || compare(a.remoteId!, b.remoteId!))
   );
   const taken = new Set(PLACEHOLDER_MAILBOXES.map((p) => p.name));
-  // Claim preferred names in ID order so the winner of a collision does not depend on listing
-  // order; then give the losers their suffixed names.
+  // A label that holds its preferred name keeps it; the other names are claimed in ID order so
+  // the winner of a collision does not depend on listing order; then the losers get their
+  // suffixed names.
   const winners = new Map<string, string>();
+  for (const s of specs) {
+    if (!taken.has(s.name) && currentName(s.remoteId!) === s.name) winners.set(s.name, s.remoteId!);
+  }
   for (const s of [...specs].sort((a, b) => compare(a.remoteId!, b.remoteId!))) {
     if (!taken.has(s.name) && !winners.has(s.name)) winners.set(s.name, s.remoteId!);
   }

@@ -129,6 +129,20 @@ Deno.test("collisions: the smaller label ID keeps the name, others get a suffix"
   assert.deepEqual(again, specs);
 });
 
+Deno.test("collisions: the label whose mailbox has the name keeps it, whatever its ID", () => {
+  const current = new Map([["zz", "Labels/a\u2215b"], ["aa", "Labels/a\u2215b (aa)"]]);
+  const specs = assignMailboxNames(
+    [label("zz", 1, "a/b"), label("aa", 1, "a\u2215b")],
+    (id) => current.get(id),
+  );
+  assert.deepEqual(new Map(specs.slice(2).map((s) => [s.remoteId, s.name])), current);
+});
+
+Deno.test("a lone surrogate in a name is U+FFFD, as the index stores it", () => {
+  assert.equal(mailboxForLabel(label("l", 1, "lone\ud800x"))?.name, "Labels/lone\ufffdx");
+  assert.equal(mailboxForLabel(label("l", 1, "pair \ud83d\ude00"))?.name, "Labels/pair \u{1f600}");
+});
+
 Deno.test("parseUserMailboxName accepts only Folders/… and Labels/<one>", () => {
   assert.deepEqual(parseUserMailboxName("Folders/a/b"), { type: 3, path: ["a", "b"] });
   assert.deepEqual(parseUserMailboxName("Labels/x"), { type: 1, path: ["x"] });

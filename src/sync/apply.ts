@@ -157,7 +157,10 @@ export function applyLabels(
   const prune = options.prune ?? true;
   return store.transaction(() => {
     const result: LabelsApplied = { created: [], renamed: [], updated: [], deleted: [] };
-    const specs = assignMailboxNames(labels);
+    const specs = assignMailboxNames(
+      labels,
+      (id) => store.mailboxes.byRemoteId(id as RemoteLabelId)?.name,
+    );
     const wantedRemote = new Set(
       specs.filter((s) => s.remoteId !== null).map((s) => s.remoteId as string),
     );

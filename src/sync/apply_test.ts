@@ -79,6 +79,43 @@ Deno.test("applyLabels renames in place (swaps too) and prunes vanished labels",
   }
 });
 
+Deno.test("applyLabels keeps a disputed name with the mailbox that has it (no swap at a restart)", () => {
+  const store = Store.open(":memory:");
+  try {
+    // F2 took "Folders/q x" while F1 was called "A"; then F1 was renamed to "q\tx" (a tab is a
+    // space in a mailbox name) and got the suffix, as the event loop does.
+    applyLabels(store, [...SYSTEM, label("F1", 3, "A"), label("F2", 3, "q x")]);
+    const f2 = store.mailboxes.byRemoteId("F2" as never)!;
+    applyLabel(store, label("F1", 3, "q\tx"));
+    const f1 = store.mailboxes.byRemoteId("F1" as never)!;
+    assert.equal(f1.name, "Folders/q x (F1)");
+    // The full label list at the next start: F1 has the smaller ID, but F2 holds the name.
+    const result = applyLabels(store, [...SYSTEM, label("F1", 3, "q\tx"), label("F2", 3, "q x")]);
+    assert.deepEqual(result, { created: [], renamed: [], updated: [], deleted: [] });
+    const named = store.mailboxes.byName("Folders/q x")!;
+    assert.equal(named.id, f2.id);
+    assert.equal(named.uidValidity, f2.uidValidity);
+    assert.equal(store.mailboxes.byRemoteId("F1" as never)!.name, "Folders/q x (F1)");
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("a label name with a lone surrogate is applied again without a rename", () => {
+  const store = Store.open(":memory:");
+  try {
+    applyLabels(store, [...SYSTEM]);
+    const first = applyLabel(store, label("L1", 1, "lone\ud800x"));
+    assert.equal(first.mailbox!.name, "Labels/lone\ufffdx");
+    // An update of the same label (say its colour) changes nothing and does not throw.
+    const again = applyLabel(store, label("L1", 1, "lone\ud800x"));
+    assert.deepEqual(again.renamed, []);
+    assert.equal(again.mailbox!.id, first.mailbox!.id);
+  } finally {
+    store.close();
+  }
+});
+
 Deno.test("applyLabel renames a folder with its inferiors; deleteLabel removes them", () => {
   const store = Store.open(":memory:");
   try {
