@@ -325,6 +325,13 @@ Deno.test({
           c.createMailbox(ORIGIN, "Labels/Tag"),
           (e) => e instanceof MailboxOperationError && e.code === "ALREADYEXISTS",
         );
+        // The index has no "Labels/tag", but the API compares names without case (Code 2500).
+        await assert.rejects(
+          c.createMailbox(ORIGIN, "Labels/tag"),
+          (e) =>
+            e instanceof MailboxOperationError && e.code === "ALREADYEXISTS" &&
+            /server refused/.test(e.message),
+        );
       });
 
       const inbox = box(h, "INBOX");

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { type Address, ApiError, NetworkError, SignedOutError, SystemLabel } from "../api/mod.ts";
+import {
+  type Address,
+  ApiError,
+  ErrorCode,
+  NetworkError,
+  SignedOutError,
+  SystemLabel,
+} from "../api/mod.ts";
 import type { KeyRing } from "../crypto/mod.ts";
 import type {
   InternalMessageId,
@@ -59,7 +66,8 @@ export function refuse(code: MailboxErrorCode, message: string, cause?: unknown)
 
 /**
  * A failed API call as a {@link MailboxOperationError}: `UNAVAILABLE` for network trouble,
- * 429/5xx and a signed-out session (retry later), `CANNOT` when the server refused.
+ * 429/5xx and a signed-out session (retry later), `ALREADYEXISTS` when the server says the name
+ * is taken, `CANNOT` when it refused for another reason.
  */
 export function apiFailure(what: string, error: unknown): MailboxOperationError {
   if (error instanceof MailboxOperationError) return error;
@@ -81,7 +89,12 @@ export function apiFailure(what: string, error: unknown): MailboxOperationError 
     );
   }
   const detail = error instanceof Error ? error.message : String(error);
-  return new MailboxOperationError("CANNOT", `${what}: the server refused (${detail})`, {
+  // The API's "already exists" (a folder or label name taken by a sibling, compared without
+  // case) is RFC 5530's ALREADYEXISTS, which tells the client to pick another name.
+  const code = error instanceof ApiError && error.code === ErrorCode.AlreadyExists
+    ? "ALREADYEXISTS"
+    : "CANNOT";
+  return new MailboxOperationError(code, `${what}: the server refused (${detail})`, {
     cause: error,
   });
 }

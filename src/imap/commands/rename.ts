@@ -51,6 +51,7 @@ export const renameCommand: CommandSpec = {
       return no("Mailbox already exists", "ALREADYEXISTS");
     }
     if (to.startsWith(mailbox.name + DELIMITER)) {
+      if (mailbox.kind === "label") return no("Labels have no sub-labels", "CANNOT");
       return no("A mailbox cannot be moved below itself", "CANNOT");
     }
     try {

@@ -26,6 +26,7 @@ Deno.test("RENAME: INBOX (as the official bridge), system mailboxes and conflict
   await withAccount(async (account, session) => {
     await account.createMailbox("setup", "Folders/A");
     await account.createMailbox("setup", "Folders/B");
+    await account.createMailbox("setup", "Labels/X");
     const cases: [string, string][] = [
       ['a1 RENAME INBOX "Folders/Old Inbox"', "a1 NO [CANNOT] INBOX cannot be renamed"],
       ['a1 RENAME inbox "Folders/Old Inbox"', "a1 NO [CANNOT] INBOX cannot be renamed"],
@@ -38,6 +39,7 @@ Deno.test("RENAME: INBOX (as the official bridge), system mailboxes and conflict
         'a1 RENAME "Folders/A" "Folders/A/x"',
         "a1 NO [CANNOT] A mailbox cannot be moved below itself",
       ],
+      ['a1 RENAME "Labels/X" "Labels/X/y"', "a1 NO [CANNOT] Labels have no sub-labels"],
       [
         'a1 RENAME "Folders/A" "/"',
         "a1 NO [CANNOT] New mailbox name is empty or has an empty level",
