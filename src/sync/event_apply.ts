@@ -519,6 +519,18 @@ export interface EventApplied {
   unknownLabels: string[];
   /** Failed builds replaced by a successful build ({@link PrepareOptions.rebuildFailed}). */
   rebuilt: number;
+  /** Items left out because applying them threw (only with {@link ApplyOptions.isolate}). */
+  dropped: string[];
+}
+
+/** Options of {@link applyPreparedEvent}. */
+export interface ApplyOptions {
+  /**
+   * Apply each label and message item in a savepoint of its own and leave out (listed in
+   * `dropped`) those that throw, instead of failing the whole event: the loop's last attempt at
+   * an event that keeps failing, so one item the index cannot take does not cost the others.
+   */
+  isolate?: boolean;
 }
 
 /**
@@ -530,6 +542,7 @@ export function applyPreparedEvent(
   store: Store,
   prepared: PreparedEvent,
   labels: Map<string, Label> = new Map(),
+  options: ApplyOptions = {},
 ): EventApplied {
   const { event } = prepared;
   const out: EventApplied = {
@@ -542,6 +555,7 @@ export function applyPreparedEvent(
     gone: [],
     unknownLabels: [],
     rebuilt: 0,
+    dropped: [],
   };
   if (event.refresh & 1) {
     store.rebuild();
@@ -553,10 +567,43 @@ export function applyPreparedEvent(
     return out;
   }
   out.addresses = event.addresses;
-  applyLabelItems(store, event.labels, labels, out.updates);
-  for (const item of event.messages) applyMessageItem(store, prepared, item, out);
+  const isolated = options.isolate ? isolating(store, out) : undefined;
+  applyLabelItems(store, event.labels, labels, out.updates, isolated);
+  for (const item of event.messages) {
+    if (isolated) {
+      isolated(`message ${item.id}`, () => applyMessageItem(store, prepared, item, out));
+    } else applyMessageItem(store, prepared, item, out);
+  }
   out.updates = mergeAdjacent(out.updates);
   return out;
+}
+
+/** Runs one item in a savepoint; when it throws, undoes what it added to `out` and lists it. */
+type Isolated = (what: string, apply: () => void, undo?: () => void) => void;
+
+function isolating(store: Store, out: EventApplied): Isolated {
+  return (what, apply, undo) => {
+    const lengths = [
+      out.updates.length,
+      out.literalsToPut.length,
+      out.literalsToDelete.length,
+      out.gone.length,
+      out.unknownLabels.length,
+    ];
+    const rebuilt = out.rebuilt;
+    try {
+      store.transaction(apply);
+    } catch (error) {
+      out.updates.length = lengths[0];
+      out.literalsToPut.length = lengths[1];
+      out.literalsToDelete.length = lengths[2];
+      out.gone.length = lengths[3];
+      out.unknownLabels.length = lengths[4];
+      out.rebuilt = rebuilt;
+      undo?.();
+      out.dropped.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
 }
 
 function applyLabelItems(
@@ -564,6 +611,7 @@ function applyLabelItems(
   items: readonly CheckedLabelItem[],
   labels: Map<string, Label>,
   updates: UpdateData[],
+  isolated?: Isolated,
 ): void {
   const touched = new Set<string>();
   const upsert = (label: Label) => {
@@ -600,24 +648,38 @@ function applyLabelItems(
       });
     }
   };
+  const run = (what: string, apply: () => void, undo?: () => void) =>
+    isolated ? isolated(what, apply, undo) : apply();
   for (const item of items) {
+    const before = labels.get(item.id);
+    const wasTouched = touched.has(item.id);
+    const undo = () => {
+      if (before) labels.set(item.id, before);
+      else labels.delete(item.id);
+      if (wasTouched) touched.add(item.id);
+      else touched.delete(item.id);
+    };
     if (item.action === EventAction.Delete) {
-      labels.delete(item.id);
-      touched.delete(item.id);
-      for (const m of deleteLabel(store, item.id)) {
-        updates.push({ kind: "MailboxDeleted", mailbox: m.id, name: m.name });
-      }
+      run(`label ${item.id}`, () => {
+        labels.delete(item.id);
+        touched.delete(item.id);
+        for (const m of deleteLabel(store, item.id)) {
+          updates.push({ kind: "MailboxDeleted", mailbox: m.id, name: m.name });
+        }
+      }, undo);
       continue;
     }
-    labels.set(item.id, item.label!);
-    touched.add(item.id);
-    upsert(item.label!);
+    run(`label ${item.id}`, () => {
+      labels.set(item.id, item.label!);
+      touched.add(item.id);
+      upsert(item.label!);
+    }, undo);
   }
   // A name that was taken when a label was applied may have been freed by a later item (a swap
   // of two names in one event): apply the touched labels once more to take their proper names.
   for (const id of touched) {
     const label = labels.get(id);
-    if (label) upsert(label);
+    if (label) run(`label ${id}`, () => upsert(label));
   }
 }
 

@@ -26,10 +26,13 @@
  *   with exponential backoff. The API client has already retried a few times by then.
  * - Signed out: the loop stops with state `signed-out`.
  * - A bad event (items of the wrong shape, or an event whose application fails for another
- *   reason): logged, counted in `status().badEvent`, retried; after `maxBadEventAttempts` the
- *   usable items are applied and the bad ones dropped, or, if it still fails, the event is
- *   skipped (the cursor moves past it alone) and a `bad-event-skipped` notice is sent. A reply
- *   without an `EventID` can never be skipped and is retried with backoff.
+ *   reason): logged, counted in `status().badEvent`, retried; after `maxBadEventAttempts` it is
+ *   applied once more item by item, each label and message item in a savepoint of its own: items
+ *   of a bad shape, messages that cannot be downloaded (for a non-transient reason) and items
+ *   whose application throws are dropped and listed in a `bad-event-partially-applied` notice,
+ *   the others applied. If even that fails, the event is skipped (the cursor moves past it
+ *   alone) and a `bad-event-skipped` notice is sent. A reply without an `EventID` can never be
+ *   skipped and is retried with backoff.
  *
  * @module
  */
@@ -50,7 +53,6 @@ import { coalesceMessageItems } from "./event_coalesce.ts";
 import {
   applyPreparedEvent,
   type EventApplied,
-  MalformedEventError,
   type MessageFetcher,
   prepareEvent,
 } from "./event_apply.ts";
@@ -582,18 +584,19 @@ export class EventLoop {
           at: this.#o.now(),
         };
         this.#notify({ kind: "bad-event", eventId: rawId, attempt: n, error: message(error) });
+        const max = this.#o.maxBadEventAttempts;
         this.#o.log(
-          `event loop ${this.#opts.account}: bad event ${rawId} (attempt ${n}/${this.#o.maxBadEventAttempts}): ${
-            message(error)
-          }`,
+          `event loop ${this.#opts.account}: bad event ${rawId} (${
+            n > max ? "last attempt, item by item" : `attempt ${n}/${max}`
+          }): ${message(error)}`,
         );
         if (n < this.#o.maxBadEventAttempts) {
           this.#status.consecutiveFailures++;
           this.#status.lastError = { message: message(error), at: this.#o.now(), transient: false };
           return "error";
         }
-        if (n === this.#o.maxBadEventAttempts && error instanceof MalformedEventError) {
-          continue; // once more, applying the usable items and dropping the bad ones
+        if (n === this.#o.maxBadEventAttempts) {
+          continue; // once more, applying the items that can be applied and dropping the others
         }
         this.#skip(rawId, n, error);
         // What a skipped event says about storage is still true (the figures are the account's,
@@ -645,13 +648,18 @@ export class EventLoop {
     // A retry chunk downloads messages no event named: one that cannot be downloaded now for a
     // reason other than a transient one (a 4xx, a malformed reply) stays as it is, counted as
     // still failing, instead of failing the other 49 with it.
+    // On the last attempt at an event that keeps failing, a message that cannot be downloaded
+    // (for a reason other than a transient one) is left out like a gone one, and listed.
     let undownloadable = 0;
-    const chunkFetcher: MessageFetcher = retryBuilds === undefined ? fetcher : {
+    const undownloaded: string[] = [];
+    const chunkFetcher: MessageFetcher = retryBuilds === undefined && !acceptProblems ? fetcher : {
       fetch: (id) =>
         fetcher.fetch(id).catch((error) => {
           if (error instanceof SignedOutError || isTransientError(error)) throw error;
-          undownloadable++;
-          this.#o.log(`event loop ${account}: retrying a failed build: ${message(error)}`);
+          if (retryBuilds !== undefined) {
+            undownloadable++;
+            this.#o.log(`event loop ${account}: retrying a failed build: ${message(error)}`);
+          } else undownloaded.push(`message ${id}: not downloaded: ${message(error)}`);
           return undefined;
         }),
     };
@@ -667,21 +675,18 @@ export class EventLoop {
     let applied: EventApplied;
     try {
       applied = store.transaction(() => {
-        const r = applyPreparedEvent(store, prepared, labels);
+        const r = applyPreparedEvent(store, prepared, labels, { isolate: acceptProblems });
         store.sync.setEventCursor(prepared.event.eventId);
         return r;
       });
       this.#labels = labels;
       this.#status.eventsApplied++;
-      if (prepared.problems.length > 0) {
-        this.#notify({
-          kind: "bad-event-partially-applied",
-          eventId: applied.eventId,
-          dropped: prepared.problems,
-        });
+      const dropped = [...prepared.problems, ...undownloaded, ...applied.dropped];
+      if (dropped.length > 0) {
+        this.#notify({ kind: "bad-event-partially-applied", eventId: applied.eventId, dropped });
         this.#o.log(
-          `event loop ${account}: event ${applied.eventId} applied without ${prepared.problems.length} bad item(s): ${
-            prepared.problems.join("; ")
+          `event loop ${account}: event ${applied.eventId} applied without ${dropped.length} bad item(s): ${
+            dropped.join("; ")
           }`,
         );
       }

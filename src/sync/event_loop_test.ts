@@ -227,6 +227,29 @@ Deno.test("a malformed event is reported, retried, then applied without its bad 
   }
 });
 
+Deno.test("an event whose message keeps failing is applied without it after N attempts", async () => {
+  const t = setup({ startPaused: false, maxBadEventAttempts: 2 });
+  try {
+    await t.loop.start();
+    const bad = t.source.push({ Messages: [create("m1"), create("m3")] });
+    t.source.push({ Messages: [create("m2")] });
+    // m1's download fails on every attempt (m3 comes after it in the same event).
+    const fetch = t.f.fetcher.fetch;
+    t.f.fetcher.fetch = (id) => id === "m1" ? Promise.reject(new Error("cannot build")) : fetch(id);
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m3"], [2, "m2"]]);
+    assert.equal(t.loop.status().skippedEvents, 0);
+    const partial = t.notices.find((n) => n.kind === "bad-event-partially-applied");
+    assert.deepEqual(partial, {
+      kind: "bad-event-partially-applied",
+      eventId: bad,
+      dropped: ["message m1: not downloaded: Error: cannot build"],
+    });
+  } finally {
+    await t.done();
+  }
+});
+
 Deno.test("an event that keeps failing is skipped after N attempts with a clear notice", async () => {
   const storage: unknown[] = [];
   const t = setup({
@@ -238,7 +261,13 @@ Deno.test("an event that keeps failing is skipped after N attempts with a clear 
     await t.loop.start();
     const bad = t.source.push({ Messages: [create("m1")], UsedSpace: 1234 });
     t.source.push({ Messages: [create("m2")] });
-    t.f.failNext.push(new Error("cannot build"), new Error("cannot build"));
+    // Even applied item by item (the third attempt) the event cannot be committed.
+    const setEventCursor = t.store.sync.setEventCursor.bind(t.store.sync);
+    let refusals = 3;
+    t.store.sync.setEventCursor = (id) => {
+      if (id === bad && refusals-- > 0) throw new Error("cannot build");
+      setEventCursor(id);
+    };
     await settle(t.loop);
     assert.deepEqual(indexView(t.store).INBOX, [[1, "m2"]]);
     const status = t.loop.status();
@@ -247,7 +276,8 @@ Deno.test("an event that keeps failing is skipped after N attempts with a clear 
     assert.equal(status.badEvent?.skipped, true);
     assert.match(status.badEvent!.error, /cannot build/);
     assert.ok(t.notices.some((n) => n.kind === "bad-event-skipped" && n.eventId === bad));
-    assert.match(t.logs.join("\n"), /SKIPPED bad event e1 after 2 attempts/);
+    assert.match(t.logs.join("\n"), /bad event e1 \(last attempt, item by item\): Error: cannot/);
+    assert.match(t.logs.join("\n"), /SKIPPED bad event e1 after 3 attempts/);
     // Its storage figures still count (they are the account's, not the index's).
     assert.deepEqual(storage, [{ UsedSpace: 1234 }]);
   } finally {
@@ -681,6 +711,16 @@ Deno.test("a failure inside an event rolls back all of it, the cursor included (
     assert.deepEqual(indexView(t.store), {});
     assert.deepEqual(t.seen, []);
     assert.match(t.loop.status().badEvent!.error, /under itself/);
+    // After the retries, the event is applied item by item: the folder move the store refuses
+    // is dropped, the label and the message it came with are not lost.
+    await settle(t.loop);
+    assert.equal(t.store.sync.eventCursor(), "e1");
+    assert.equal(t.store.mailboxes.byRemoteId("L9" as never)?.name, "Labels/New");
+    assert.equal(t.store.mailboxes.byRemoteId("F1" as never)?.name, "Folders/Work");
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"]]);
+    assert.equal(t.loop.status().skippedEvents, 0);
+    const partial = t.notices.find((n) => n.kind === "bad-event-partially-applied");
+    assert.match(JSON.stringify(partial), /label F1: .*under itself/);
   } finally {
     await t.done();
   }
