@@ -332,6 +332,11 @@ Deno.test({
             e instanceof MailboxOperationError && e.code === "ALREADYEXISTS" &&
             /server refused/.test(e.message),
         );
+        // A typed ∕ (how a "/" inside a name is shown) reaches the API as ∕, which it accepts.
+        const slashed = await c.createMailbox(ORIGIN, "Labels/a\u2215b");
+        assert.equal(slashed.name, "Labels/a\u2215b");
+        assert.ok((await getLabels(h.client)).some((l) => l.Name === "a\u2215b" && l.Type === 1));
+        await done(h);
       });
 
       const inbox = box(h, "INBOX");

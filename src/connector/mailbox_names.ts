@@ -13,8 +13,9 @@
  * - Characters: the hierarchy delimiter is `/`, so a `/` inside one label or folder **name** is
  *   written as `∕` (U+2215 DIVISION SLASH), which looks alike and keeps the hierarchy intact;
  *   control characters become spaces, a lone UTF-16 surrogate U+FFFD; an empty name becomes
- *   `(<label ID>)`.
- *   {@link parseUserMailboxName} undoes this for CREATE and RENAME.
+ *   `(<label ID>)`. A `∕` a client types in CREATE or RENAME stays `∕`
+ *   ({@link parseUserMailboxName}): the two look alike, and an API that refuses `/` in names
+ *   (the reference server does; older Proton accounts have such names) would refuse it back.
  * - Collisions (two labels that come out under the same name, e.g. `a/b` and `a∕b`, or a stale name
  *   during a rename): the label whose mailbox already has the name keeps it, else the first in ID
  *   order; the others get ` (<label ID>)` appended, which is unique because label IDs are
@@ -138,7 +139,10 @@ export function escapeNameComponent(name: string, labelId: string): string {
   return cleaned.trim() === "" ? `(${labelId})` : cleaned;
 }
 
-/** The inverse of {@link escapeNameComponent} (for names a client typed). */
+/**
+ * The inverse of {@link escapeNameComponent}, for the index's names of folders whose API names
+ * are not at hand (the result escapes to the same component).
+ */
 export function unescapeNameComponent(component: string): string {
   return component.replaceAll(ESCAPED_DELIMITER, MAILBOX_DELIMITER);
 }
@@ -297,7 +301,7 @@ export interface UserMailboxName {
 export function parseUserMailboxName(name: string): UserMailboxName | undefined {
   const parts = name.split(MAILBOX_DELIMITER);
   if (parts.length < 2 || parts.slice(1).some((p) => p.trim() === "")) return undefined;
-  const path = parts.slice(1).map(unescapeNameComponent);
+  const path = parts.slice(1);
   if (parts[0] === FOLDERS_PREFIX) return { type: LabelType.Folder, path };
   if (parts[0] === LABELS_PREFIX && path.length === 1) return { type: LabelType.Label, path };
   return undefined;
