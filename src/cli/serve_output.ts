@@ -111,7 +111,7 @@ export class ServeOutput {
     const time = new Date(this.#now()).toISOString();
     const line = this.#format === "json"
       ? JSON.stringify({ time, level, msg: message, ...fields })
-      : `${time} ${level.padEnd(5)} ${message}${formatFields(message, fields)}`;
+      : `${time} ${level.padEnd(5)} ${escapeControls(message + formatFields(message, fields))}`;
     this.#aboveBars(() => this.#stderr(line + "\n"));
   }
 
@@ -218,6 +218,24 @@ export class ServeOutput {
 }
 
 /** ` (k=v …)` for the fields the message does not already show. */
+/**
+ * A text log line's message with control characters written as escapes (`\n`, `\x1b`, `\u2028`):
+ * messages can carry what a client sent (a user name that failed to log in), and a line break or a
+ * terminal escape in it must not forge a line or reach the terminal.
+ */
+export function escapeControls(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
 function formatFields(message: string, fields: Record<string, unknown>): string {
   const parts = Object.entries(fields)
     .filter(([, v]) => v !== undefined && !(typeof v === "string" && message.includes(v)))

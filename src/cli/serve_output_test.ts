@@ -44,6 +44,17 @@ Deno.test("serve output: levels, text lines on stderr, fields the message lacks"
   assert.equal(err.length, 3);
 });
 
+Deno.test("serve output: a text line cannot be split or carry terminal escapes", () => {
+  const { output, err } = capture();
+  output.warn("smtp: authentication failed for evil\n2024-01-01 info  forged\x1b[31m\u2028x\ty");
+  assert.equal(err.length, 1);
+  assert.equal(
+    err[0],
+    "2024-01-01T00:00:00.000Z warn  smtp: authentication failed for " +
+      "evil\\n2024-01-01 info  forged\\x1b[31m\\u2028x\\ty\n",
+  );
+});
+
 Deno.test("serve output: json log format and --json events", () => {
   const { output, out, err } = capture({ json: true, format: "json" });
   output.info("hello", { account: "x@y.z" });
