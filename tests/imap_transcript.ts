@@ -49,7 +49,8 @@
  *   seeded account uses 10 MiB + 1 byte of 1 GiB). Mailbox names with spaces go in double quotes.
  * - `OPTION tls` serves STARTTLS with a fresh self-signed certificate; `OPTION plain-auth=off`
  *   refuses LOGIN/AUTHENTICATE before TLS; `OPTION append-limit=N`, `OPTION max-line=N`,
- *   `OPTION max-bad=N`, `OPTION idle-keepalive=MS` set those limits.
+ *   `OPTION max-bad=N`, `OPTION idle-keepalive=MS`, `OPTION autologout=MS`,
+ *   `OPTION preauth-autologout=MS` set those limits.
  *
  * At the end every connection must have nothing unread (checked for 50 ms), then connections,
  * server and account are closed. A failure throws an Error holding the whole transcript so far
@@ -553,6 +554,12 @@ function applyOption(o: TranscriptServerOptions, key: string, value?: string): b
       return true;
     case "idle-keepalive":
       o.limits.idleKeepaliveMs = num();
+      return true;
+    case "autologout":
+      o.limits.autologoutMs = num();
+      return true;
+    case "preauth-autologout":
+      o.limits.preAuthAutologoutMs = num();
       return true;
   }
   return false;

@@ -14,6 +14,7 @@
 import { AuthThrottle } from "../connector/auth_throttle.ts";
 import { type PortSecurity, startListener } from "../tls/listener.ts";
 import type { NodeSocketConnection } from "../tls/socket_connection.ts";
+import { rateLimitedLog } from "../tls/rate_limited_log.ts";
 import { ALL_COMMANDS, commandTable } from "./commands/command_table.ts";
 import { serverIdentity } from "./commands/id.ts";
 import { DEFAULT_IMAP_LIMITS, type ImapLimits } from "./session/limits.ts";
@@ -104,13 +105,14 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
   const ended = new Set<() => void>();
   let closing = false;
 
+  const logRefusal = rateLimitedLog(log);
   const accept = (conn: NodeSocketConnection) => {
     if (closing) {
       conn.destroy();
       return;
     }
     if (sessions.size >= limits.maxConnections) {
-      log(`imap ${conn.remoteAddress}: too many connections (${sessions.size}); refused`);
+      logRefusal(`imap ${conn.remoteAddress}: too many connections (${sessions.size}); refused`);
       conn.write("* BYE Too many connections, try again later\r\n").then(() => conn.close());
       return;
     }

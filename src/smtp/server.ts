@@ -15,6 +15,7 @@ import type { AccountRef, Authenticator } from "./authenticator.ts";
 import { AuthThrottle } from "../connector/auth_throttle.ts";
 import { type PortSecurity, startListener } from "../tls/listener.ts";
 import type { NodeSocketConnection } from "../tls/socket_connection.ts";
+import { rateLimitedLog } from "../tls/rate_limited_log.ts";
 import { resolveLimits, type SmtpLimits } from "./limits.ts";
 import { formatReply } from "./reply.ts";
 import { SmtpSession } from "./session.ts";
@@ -121,13 +122,14 @@ export async function startSmtpServer<A extends AccountRef>(
   const ended = new Set<() => void>();
   let closing = false;
 
+  const logRefusal = rateLimitedLog(log);
   const accept = (conn: NodeSocketConnection) => {
     if (closing) {
       conn.destroy();
       return;
     }
     if (sessions.size >= limits.maxConnections) {
-      log(`smtp ${conn.remoteAddress}: too many connections (${sessions.size}); refused`);
+      logRefusal(`smtp ${conn.remoteAddress}: too many connections (${sessions.size}); refused`);
       const text = formatReply({
         code: 421,
         enhanced: "4.3.2",

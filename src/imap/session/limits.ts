@@ -14,6 +14,12 @@ export interface ImapLimits extends ReaderLimits {
   /** Autologout outside IDLE (RFC 3501 §5.4: at least 30 minutes), ms. */
   autologoutMs: number;
   /**
+   * Autologout before login, ms: RFC 3501's 30-minute minimum is for authenticated sessions, and
+   * connections that never log in would otherwise hold a slot of `maxConnections` that long
+   * (Dovecot's login processes allow 3 minutes too).
+   */
+  preAuthAutologoutMs: number;
+  /**
    * How long an IDLE may last before the server ends it, ms. RFC 2177 has clients re-issue IDLE
    * at least every 29 minutes, and some do at exactly 29 (offlineimap's imaplib2): the limit lies
    * beyond that and beyond RFC 3501's 30-minute autologout minimum.
@@ -43,6 +49,7 @@ export const DEFAULT_IMAP_LIMITS: Readonly<ImapLimits> = Object.freeze({
   maxConnections: 200,
   maxBadCommands: 20,
   autologoutMs: 30 * 60_000,
+  preAuthAutologoutMs: 3 * 60_000,
   maxIdleMs: 35 * 60_000,
   idleKeepaliveMs: 2 * 60_000,
   preAuthLiteralSize: 8 * 1024,

@@ -10,8 +10,8 @@
  * arrive and written only at flush points.
  *
  * Limits: a BAD command count ends the session with `* BYE` after `maxBadCommands` in a row;
- * autologout after `autologoutMs` without a command (outside IDLE); before login the APPEND literal
- * limit is tiny. A TLS ClientHello on the plaintext port is logged and the connection closed.
+ * autologout after `autologoutMs` without a command (outside IDLE), `preAuthAutologoutMs` before
+ * login; before login the APPEND literal limit is tiny. A TLS ClientHello on the plaintext port is logged and the connection closed.
  *
  * @module
  */
@@ -386,7 +386,9 @@ export class Session implements SessionApi {
       const ev: ReaderEvent = this.#reader.next();
       switch (ev.kind) {
         case "need-more": {
-          if (!(await this.#fill(this.#opts.limits.autologoutMs))) {
+          const { autologoutMs, preAuthAutologoutMs } = this.#opts.limits;
+          const timeout = this.#state === "not-authenticated" ? preAuthAutologoutMs : autologoutMs;
+          if (!(await this.#fill(timeout))) {
             if (!this.#inputEnded) {
               await this.write(enc.encode("* BYE Autologout; idle for too long\r\n"));
             }
