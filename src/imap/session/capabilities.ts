@@ -42,7 +42,8 @@ export interface CapabilityState {
 /** The capabilities to advertise, in the order they are written. */
 export function capabilities(state: CapabilityState): string[] {
   const caps = ["IMAP4rev1"];
-  if (state.canStartTls) caps.push("STARTTLS");
+  // STARTTLS is a command of the not-authenticated state only (RFC 3501 §6.2.1).
+  if (state.canStartTls && !state.authenticated) caps.push("STARTTLS");
   if (!state.authenticated) {
     if (state.secure || state.allowPlainAuth) caps.push("AUTH=PLAIN", "SASL-IR");
     else caps.push("LOGINDISABLED");
