@@ -102,6 +102,7 @@ export class Store {
    * a 5 s busy timeout for a second process (e.g. a CLI `status`) on the same file.
    */
   static open(path: string, options: StoreOptions = {}): Store {
+    if (path !== ":memory:") ownerOnly(path);
     const db = new DatabaseSync(path);
     try {
       db.exec(`PRAGMA journal_mode = WAL;
@@ -180,6 +181,24 @@ export class Store {
       this.#sql.db.exec("PRAGMA optimize");
     } finally {
       this.#sql.db.close();
+    }
+  }
+}
+
+/**
+ * Creates the index file readable by its owner only, or makes an existing one so: it holds the
+ * messages' headers (subjects, addresses, attachment names). SQLite gives its `-wal` and `-shm`
+ * files the permissions of the database file. Where the platform has no modes, nothing happens.
+ */
+function ownerOnly(path: string): void {
+  if (Deno.build.os === "windows") return;
+  for (const file of [path, path + "-wal", path + "-shm"]) {
+    try {
+      Deno.chmodSync(file, 0o600);
+    } catch (error) {
+      // A file of another owner (or a read-only copy) is opened as it is.
+      if (!(error instanceof Deno.errors.NotFound) || file !== path) continue;
+      Deno.writeFileSync(path, new Uint8Array(), { mode: 0o600, createNew: true });
     }
   }
 }

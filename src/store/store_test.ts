@@ -17,6 +17,24 @@ Deno.test("Store.open() creates a WAL file at the latest schema and reopens it",
   }
 });
 
+Deno.test("Store.open() keeps the index files readable by their owner only", () => {
+  const t = tempStore();
+  try {
+    t.store.mailboxes.create({ name: "INBOX", kind: "system" });
+    for (const f of [t.path, `${t.path}-wal`, `${t.path}-shm`]) {
+      assert.equal(Deno.statSync(f).mode! & 0o777, 0o600, f);
+    }
+    // An index from before (created with the umask) is tightened when opened.
+    t.store.close();
+    Deno.chmodSync(t.path, 0o644);
+    const again = t.reopen();
+    assert.equal(Deno.statSync(t.path).mode! & 0o777, 0o600);
+    assert.deepEqual(again.mailboxes.list().map((m) => m.name), ["INBOX"]);
+  } finally {
+    t.cleanup();
+  }
+});
+
 Deno.test("transaction() commits together or not at all", () => {
   const t = tempStore();
   try {
