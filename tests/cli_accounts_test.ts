@@ -207,6 +207,38 @@ function assertInfoShape(value: Record<string, Record<string, unknown>>, email: 
   assert.equal(value.imap.password, value.smtp.password);
 }
 
+Deno.test("login without a working keychain warns once that the vault key is in a file", async () => {
+  await withFixture(async (f) => {
+    await f.server.createUser({ email: ALICE, password: PASSWORD });
+    await f.server.createUser({ email: BOB, password: PASSWORD });
+    // A secret-tool that cannot reach the Secret Service (no D-Bus session), first on the PATH.
+    const bin = join(f.home, "bin");
+    await Deno.mkdir(bin, { recursive: true });
+    await Deno.writeTextFile(
+      join(bin, "secret-tool"),
+      "#!/bin/sh\necho 'Cannot autolaunch D-Bus without X11 $DISPLAY' >&2\nexit 1\n",
+      { mode: 0o755 },
+    );
+    const env = { PATH: `${bin}:${Deno.env.get("PATH") ?? ""}` };
+    const auto = (email: string) => [
+      ...loginArgs(f, email).filter((a) => a !== "--key-store" && a !== "file"),
+      "--key-store",
+      "auto",
+    ];
+    const first = await bridge(f, auto(ALICE), { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stderr,
+      /bridge login: warning: no usable keychain \(secret-tool failed: Cannot autolaunch D-Bus.*\); the vault key is kept in a file next to the vault.*vault\.key\)/,
+    );
+    assert.ok((await Deno.stat(join(f.data, "vault.key"))).isFile);
+    // The vault exists now: a second login says nothing more about it.
+    const second = await bridge(f, auto(BOB), { env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.doesNotMatch(second.stderr, /warning/);
+  });
+});
+
 Deno.test("login, one-password mode: stores session and key password only, prints the settings", async () => {
   await withFixture(async (f) => {
     const user = await f.server.createUser({ email: ALICE, password: PASSWORD });

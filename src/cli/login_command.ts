@@ -198,6 +198,12 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
     });
     await saveVault(vault);
     stored = true;
+    const keyStore = vault.keyStore.describe();
+    if (!early.exists && keyStore.fallbackReason) {
+      // A new vault whose key went to a file for want of a keychain: say so once, where it is
+      // decided (`--key-store file` is a choice and needs no warning).
+      console.error(`bridge login: warning: ${keyStore.warning} (${keyStore.location})`);
+    }
     const serving = (await tellRunningServe(dataDir)).text;
 
     const settings = mailClientSettings(config, account);

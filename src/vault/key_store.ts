@@ -55,6 +55,8 @@ export interface KeyStoreDescription {
   location: string;
   /** Set when the store is weaker than a keychain, or when a keychain was wanted but not usable. */
   warning?: string;
+  /** Why `auto` chose the file: the keychain it tried did not work (for error messages). */
+  fallbackReason?: string;
 }
 
 /** A place that holds one vault key. */
@@ -206,7 +208,13 @@ class FileKeyStore implements KeyStore {
       this.#fallbackReason ? `${this.#fallbackReason}; ${weaker}` : weaker,
       this.#permissionWarning,
     ].filter((p) => p !== undefined);
-    return { kind: "file", backend: "file", location: this.#path, warning: parts.join("; ") };
+    return {
+      kind: "file",
+      backend: "file",
+      location: this.#path,
+      warning: parts.join("; "),
+      ...(this.#fallbackReason ? { fallbackReason: this.#fallbackReason } : {}),
+    };
   }
 
   async exists(): Promise<boolean> {

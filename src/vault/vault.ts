@@ -256,10 +256,17 @@ export class Vault {
     const key = rawKey === undefined ? undefined : await importKey(rawKey);
     if (bytes === undefined) return new Vault(dir, keyStore, emptyData(), key, false);
     if (key === undefined) {
+      const where = keyStore.describe();
+      // A vault made with the keychain, opened where the keychain does not answer now (no D-Bus
+      // session, a locked keyring): say so, rather than only that the key file has no key.
+      const keychainDown = where.fallbackReason
+        ? ` (it was probably kept in the OS keychain, which cannot be used now: ${where.fallbackReason}; ` +
+          "make it reachable, e.g. run from a desktop session, and try again)"
+        : "";
       throw new VaultRefusedError(
         file,
         "key-missing",
-        `The vault ${file} exists but its key is not in ${keyStore.describe().location}, so it ` +
+        `The vault ${file} exists but its key is not in ${where.location}${keychainDown}, so it ` +
           "cannot be decrypted. It was left untouched. Restore the key (or use the key store it " +
           "was created with), or move the vault aside and log in again with `bridge login`.",
       );

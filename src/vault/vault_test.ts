@@ -351,6 +351,25 @@ Deno.test("a vault whose key is missing is refused and no new key is made", asyn
   });
 });
 
+Deno.test("a vault whose keychain does not answer now says so, not only that the file is empty", async () => {
+  await withDir(async (dir) => {
+    await savedVault(dir);
+    await Deno.remove(join(dir, "vault.key"));
+    // `auto` with a secret-tool that fails (no D-Bus session): the key file is the fallback.
+    const store = await openKeyStore(dir, {
+      os: "linux",
+      runner: () =>
+        Promise.resolve({ code: 1, stdout: "", stderr: "Cannot autolaunch D-Bus without X11\n" }),
+    });
+    await assertRefused(
+      dir,
+      "key-missing",
+      /vault\.key \(it was probably kept in the OS keychain, which cannot be used now: no usable keychain \(secret-tool failed: Cannot autolaunch D-Bus/,
+      store,
+    );
+  });
+});
+
 Deno.test("a key store that fails is reported as key-unavailable", async () => {
   await withDir(async (dir) => {
     await savedVault(dir);
