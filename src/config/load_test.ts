@@ -254,8 +254,16 @@ Deno.test("key checks reject empty hosts, non-http URLs and malformed app versio
   assert.equal(errorOf("[imap]\nhost = ''\n"), "imap.host at config.toml:2 must not be empty");
   assert.equal(
     errorOf("[api]\nurl = 'ftp://x'\n"),
-    "api.url at config.toml:2 must be an http:// or https:// URL",
+    "api.url at config.toml:2 must be an https:// URL (http:// only on loopback)",
   );
+  // Tokens and keys must not cross the network in clear; loopback (the reference server) may.
+  assert.match(
+    errorOf("[api]\nurl = 'http://api.example.test'\n"),
+    /api.url at config.toml:2 must be https:\/\/ for a server that is not on this machine/,
+  );
+  for (const ok of ["http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:2", "https://x"]) {
+    assert.equal(fromText(`[api]\nurl = '${ok}'\n`).config.api.url, ok);
+  }
   assert.match(
     errorOf("[api]\napp_version = 'bridge'\n"),
     /api.app_version at config.toml:2 must look like/,

@@ -71,13 +71,21 @@ function nonEmpty(value: Value): string | undefined {
 }
 
 function httpUrl(value: Value): string | undefined {
+  let url: URL;
   try {
-    const url = new URL(String(value));
-    if (url.protocol === "http:" || url.protocol === "https:") return undefined;
+    url = new URL(String(value));
   } catch {
-    // fall through
+    return "must be an https:// URL (http:// only on loopback)";
   }
-  return "must be an http:// or https:// URL";
+  if (url.protocol === "https:") return undefined;
+  if (url.protocol !== "http:") return "must be an https:// URL (http:// only on loopback)";
+  // Passwords' SRP proofs, tokens and keys would cross the network in clear.
+  const host = url.hostname;
+  if (host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host)) {
+    return undefined;
+  }
+  return "must be https:// for a server that is not on this machine (http:// would send tokens " +
+    "and keys in clear); http:// is for 127.0.0.1, ::1 and localhost";
 }
 
 function appVersion(value: Value): string | undefined {
@@ -143,7 +151,8 @@ export const SCHEMA = {
         default: "https://mail-api.proton.me",
         check: httpUrl,
         meaning:
-          "Base URL of the API (point it at `bridge api-server` to use the reference server).",
+          "Base URL of the API (point it at `bridge api-server` to use the reference server). " +
+          "https:// except on loopback (127.0.0.1, ::1, localhost), where http:// is accepted.",
       },
       app_version: {
         type: "string",
