@@ -99,6 +99,30 @@ async function modulusKey(db: Db): Promise<ModulusRecord> {
   return rec;
 }
 
+const LOOPBACK_NAMES = /^(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?::\d+)?$/i;
+
+/**
+ * Why a request that a web page made through the user's browser is refused, or `undefined`:
+ * the control routes act without authentication (deliver, read the outbox, create users), so a
+ * request carrying an `Origin` (a browser's cross-site fetch or form) is refused there, and on a
+ * loopback listener any request whose `Host` is not a loopback name (DNS rebinding) is refused.
+ * Clients of the API (bridge, curl, scripts) send neither.
+ */
+function browserRefusal(
+  request: Request,
+  isControl: boolean,
+  loopback: boolean,
+): string | undefined {
+  if (isControl && request.headers.has("origin")) {
+    return "The control routes do not answer web pages (a request with an Origin header)";
+  }
+  const host = request.headers.get("host");
+  if (loopback && host !== null && !LOOPBACK_NAMES.test(host)) {
+    return `This server listens on loopback and answers only loopback names, not ${host}`;
+  }
+  return undefined;
+}
+
 /** Parses one cookie out of a `Cookie` header. */
 function cookie(header: string | null, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
@@ -172,10 +196,14 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
     if (!opts.quiet) console.error(`api-server: ${msg}`);
   };
 
+  const listenOn = opts.hostname ?? "127.0.0.1";
+  const loopback = listenOn === "localhost" || listenOn === "::1" || listenOn.startsWith("127.");
   const dispatch = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     const path = url.pathname;
     const isControl = path.startsWith(CONTROL_PREFIX) || path === CONTROL_PREFIX.slice(0, -1);
+    const refused = browserRefusal(request, isControl, loopback);
+    if (refused) return apiError(403, 2011, refused);
     if (!isControl) {
       const version = request.headers.get("x-pm-appversion");
       if (!version) return apiError(400, 5001, "App version missing");

@@ -587,3 +587,37 @@ Deno.test("--data keeps UsedSpace and MaxSpace across restarts", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("controls refuse requests a web page could make (Origin; a non-loopback Host)", async () => {
+  const s = await startApiServer({ port: 0, quiet: true });
+  try {
+    const ok = await fetch(`${s.url}/ref/v1/users`);
+    assert.equal(ok.status, 200);
+    await ok.body?.cancel();
+    // A cross-site form or fetch from a page: the browser adds Origin.
+    const page = await fetch(`${s.url}/ref/v1/users`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", origin: "http://evil.example" },
+      body: JSON.stringify({ Email: "x@bridge.test", Password: "p" }),
+    });
+    assert.equal(page.status, 403);
+    assert.match((await page.json()).Error, /do not answer web pages/);
+    assert.equal(s.accounts.findAddress("x@bridge.test"), undefined);
+    // DNS rebinding: the page's own name in Host, on the loopback listener.
+    const port = Number(new URL(s.url).port);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(
+      new TextEncoder().encode(
+        "GET /ref/v1/users HTTP/1.1\r\nHost: evil.example:" + port +
+          "\r\nConnection: close\r\n\r\n",
+      ),
+    );
+    const reply = new TextDecoder().decode(
+      await new Response(conn.readable).arrayBuffer(),
+    );
+    assert.match(reply, /^HTTP\/1\.1 403/);
+    assert.match(reply, /answers only loopback names, not evil\.example/);
+  } finally {
+    await s.close();
+  }
+});
