@@ -476,3 +476,56 @@ Deno.test({
     }
   }, "bridge_serve_test_");
 });
+
+/** Reads from `conn` until `done(text so far)`; the text. */
+async function readUntil(conn: Deno.Conn, done: (text: string) => boolean): Promise<string> {
+  const buf = new Uint8Array(4096);
+  let text = "";
+  while (!done(text)) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return text;
+}
+
+Deno.test({
+  name: "serve with server.require_tls_login: no login before TLS on loopback either",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withTempDir(async (home) => {
+    const serve = new ServeProcess(home, demoServeArgs(join(home, "demo")), {
+      env: { BRIDGE_SERVER_REQUIRE_TLS_LOGIN: "true" },
+    });
+    try {
+      const listening = await serve.waitFor("listening");
+      const ports = listening as unknown as Record<"imap" | "smtp", { port: number }>;
+      const imap = await Deno.connect({ hostname: "127.0.0.1", port: ports.imap.port });
+      try {
+        const greeting = await readUntil(imap, (t) => t.includes("\r\n"));
+        assert.match(greeting, /^\* OK \[CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED /);
+        await imap.write(new TextEncoder().encode("a1 LOGIN demo@bridge.test x\r\n"));
+        assert.match(
+          await readUntil(imap, (t) => t.includes("\r\n")),
+          /^a1 NO \[PRIVACYREQUIRED\]/,
+        );
+      } finally {
+        imap.close();
+      }
+      const smtp = await Deno.connect({ hostname: "127.0.0.1", port: ports.smtp.port });
+      try {
+        await readUntil(smtp, (t) => t.includes("\r\n"));
+        await smtp.write(new TextEncoder().encode("EHLO probe\r\n"));
+        const ehlo = await readUntil(smtp, (t) => /^250 /m.test(t));
+        assert.match(ehlo, /^250-STARTTLS\r$/m);
+        assert.doesNotMatch(ehlo, /AUTH/);
+      } finally {
+        smtp.close();
+      }
+      assert.equal(await serve.stop("SIGTERM"), 0, serve.stderr);
+    } finally {
+      await serve.stop("SIGKILL").catch(() => {});
+    }
+  }, "bridge_serve_test_");
+});

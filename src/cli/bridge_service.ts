@@ -258,6 +258,7 @@ export class BridgeService {
         port: o.imapPort,
         security: config.imap.security,
         tls: config.imap.security === "none" ? undefined : o.tls,
+        ...(config.server.require_tls_login ? { allowPlainAuth: false } : {}),
         log,
       });
     } else {
@@ -279,6 +280,7 @@ export class BridgeService {
         security: config.smtp.security,
         tls: config.smtp.security === "none" ? undefined : o.tls,
         acceptUndeclared8bit: config.smtp.accept_undeclared_8bit,
+        ...(config.server.require_tls_login ? { allowPlainAuth: false } : {}),
         log,
       });
     } else {

@@ -401,6 +401,19 @@ class Builder {
   /** Refuses plaintext listeners on non-loopback addresses unless explicitly allowed. */
   checkListeners(): void {
     const server = this.config.server as Section;
+    if (server.require_tls_login === true) {
+      for (const name of ["imap", "smtp"]) {
+        if ((this.config[name] as Section).security !== "none") continue;
+        const src = this.sources[`${name}.security`];
+        this.problem(
+          `server.require_tls_login ${describeSource(this.sources["server.require_tls_login"])} ` +
+            `is true and ${name}.security ${describeSource(src)} is 'none': no client could log ` +
+            `in; set ${name}.security to starttls or ssl`,
+          src,
+          `${name}.security`,
+        );
+      }
+    }
     if (server.allow_non_loopback === true) return;
     for (const name of ["imap", "smtp"]) {
       const section = this.config[name] as Section;

@@ -357,6 +357,18 @@ Deno.test("flags for an unknown section are reported", () => {
   );
 });
 
+Deno.test("require_tls_login with a listener without TLS is refused (nobody could log in)", () => {
+  assert.equal(
+    errorOf("[server]\nrequire_tls_login = true\n[smtp]\nsecurity = 'none'\n"),
+    "server.require_tls_login at config.toml:2 is true and smtp.security at config.toml:4 is " +
+      "'none': no client could log in; set smtp.security to starttls or ssl",
+  );
+  assert.equal(
+    fromText("[server]\nrequire_tls_login = true\n").config.server.require_tls_login,
+    true,
+  );
+});
+
 Deno.test("plaintext listeners off loopback are refused unless allowed", () => {
   const text = "[imap]\nhost = '0.0.0.0'\nsecurity = 'none'\n";
   assert.equal(

@@ -321,6 +321,15 @@ export const SCHEMA = {
         meaning: "Allow imap.host or smtp.host to be a non-loopback address while its security " +
           "is none, which sends passwords in clear over the network. Leave false.",
       },
+      require_tls_login: {
+        type: "bool",
+        default: false,
+        meaning: "Refuse IMAP LOGIN/AUTHENTICATE and SMTP AUTH before TLS on loopback too (with " +
+          "starttls, clients must send STARTTLS first; IMAP says LOGINDISABLED). Off by default, " +
+          "as in the official bridge: loopback traffic does not leave the machine, and some " +
+          "clients cannot use a self-signed certificate. On other addresses TLS is always " +
+          "required before login.",
+      },
     },
   },
   accounts: {
