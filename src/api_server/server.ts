@@ -32,6 +32,7 @@ import * as openpgp from "openpgp";
 import { fromBase64 } from "../crypto/base64.ts";
 import { generateModulusKey, signModulus } from "../crypto/srp_modulus.ts";
 import { REFERENCE_MODULUS_B64 } from "../crypto/srp_constants.ts";
+import { isLoopback } from "../tls/loopback.ts";
 
 /** Options of {@link startApiServer}. */
 export interface ApiServerOptions {
@@ -99,8 +100,6 @@ async function modulusKey(db: Db): Promise<ModulusRecord> {
   return rec;
 }
 
-const LOOPBACK_NAMES = /^(?:localhost|127\.\d+\.\d+\.\d+|\[::1\])(?::\d+)?$/i;
-
 /**
  * Why a request that a web page made through the user's browser is refused, or `undefined`:
  * the control routes act without authentication (deliver, read the outbox, create users), so a
@@ -117,7 +116,7 @@ function browserRefusal(
     return "The control routes do not answer web pages (a request with an Origin header)";
   }
   const host = request.headers.get("host");
-  if (loopback && host !== null && !LOOPBACK_NAMES.test(host)) {
+  if (loopback && host !== null && !isLoopback(host.replace(/:\d+$/, ""))) {
     return `This server listens on loopback and answers only loopback names, not ${host}`;
   }
   return undefined;
@@ -197,7 +196,7 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
   };
 
   const listenOn = opts.hostname ?? "127.0.0.1";
-  const loopback = listenOn === "localhost" || listenOn === "::1" || listenOn.startsWith("127.");
+  const loopback = isLoopback(listenOn);
   const dispatch = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     const path = url.pathname;

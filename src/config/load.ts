@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { isLoopback } from "../tls/loopback.ts";
 import { parse, TomlError } from "smol-toml";
 import { scanKeyLines } from "./key_lines.ts";
 import {
@@ -659,11 +660,6 @@ function tomlType(raw: unknown): string {
 function isTable(raw: unknown): raw is Record<string, unknown> {
   return raw !== null && typeof raw === "object" && !Array.isArray(raw) &&
     tomlType(raw) === "table";
-}
-
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 /** " (did you mean 'port'?)" when a known name is within two edits of `name`. */

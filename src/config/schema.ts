@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isLoopback } from "../tls/loopback.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { defaultDataDir, type Env, type Os } from "./paths.ts";
 
@@ -80,10 +81,7 @@ function httpUrl(value: Value): string | undefined {
   if (url.protocol === "https:") return undefined;
   if (url.protocol !== "http:") return "must be an https:// URL (http:// only on loopback)";
   // Passwords' SRP proofs, tokens and keys would cross the network in clear.
-  const host = url.hostname;
-  if (host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host)) {
-    return undefined;
-  }
+  if (isLoopback(url.hostname)) return undefined;
   return "must be https:// for a server that is not on this machine (http:// would send tokens " +
     "and keys in clear); http:// is for 127.0.0.1, ::1 and localhost";
 }

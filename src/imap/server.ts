@@ -15,6 +15,7 @@ import { AuthThrottle } from "../connector/auth_throttle.ts";
 import { type PortSecurity, startListener } from "../tls/listener.ts";
 import type { NodeSocketConnection } from "../tls/socket_connection.ts";
 import { rateLimitedLog } from "../tls/rate_limited_log.ts";
+import { isLoopback } from "../tls/loopback.ts";
 import { ALL_COMMANDS, commandTable } from "./commands/command_table.ts";
 import { serverIdentity } from "./commands/id.ts";
 import { DEFAULT_IMAP_LIMITS, type ImapLimits } from "./session/limits.ts";
@@ -65,11 +66,6 @@ export interface ImapServer {
    * Resolves with how many there were once they have ended, or after the shutdown grace.
    */
   endSessions(accountId: string, text: string): Promise<number>;
-}
-
-/** Whether `host` is a loopback address or name. */
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
 let sessionCounter = 0;

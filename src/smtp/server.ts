@@ -16,6 +16,7 @@ import { AuthThrottle } from "../connector/auth_throttle.ts";
 import { type PortSecurity, startListener } from "../tls/listener.ts";
 import type { NodeSocketConnection } from "../tls/socket_connection.ts";
 import { rateLimitedLog } from "../tls/rate_limited_log.ts";
+import { isLoopback } from "../tls/loopback.ts";
 import { resolveLimits, type SmtpLimits } from "./limits.ts";
 import { formatReply } from "./reply.ts";
 import { SmtpSession } from "./session.ts";
@@ -71,12 +72,7 @@ export interface SmtpServer {
   endSessions(accountId: string): number;
 }
 
-/** Whether `host` is a loopback address or name. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) ||
-    /^::ffff:127\./.test(h);
-}
+export { isLoopback } from "../tls/loopback.ts";
 
 /**
  * Starts listening. Rejects with a clear message when the port is taken or the TLS credentials
