@@ -140,6 +140,18 @@ export class ClientFixture {
     this.smtpPort = (ready.smtp as { port: number }).port;
   }
 
+  /**
+   * Starts `bridge serve` with the fixture's arguments and `extra` (later flags win) without
+   * waiting for anything; {@link stop} and {@link close} stop it.
+   */
+  spawn(...extra: string[]): ServeProcess {
+    const serve = new ServeProcess(this.home, [...this.#serveArgs, ...extra], {
+      env: eventPollEnv(1),
+    });
+    this.#serve = serve;
+    return serve;
+  }
+
   /** The path of the account's index file (`index.sqlite`) under serve's data directory. */
   async indexPath(): Promise<string> {
     const find = async (dir: string): Promise<string> => {

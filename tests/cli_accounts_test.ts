@@ -629,6 +629,30 @@ Deno.test("logout with the server unreachable or the session gone still removes 
   });
 });
 
+Deno.test("a session is sent only to the server it was signed in at", async () => {
+  await withFixture(async (f) => {
+    const user = await f.server.createUser({ email: ALICE, password: PASSWORD });
+    assert.equal((await bridge(f, loginArgs(f, ALICE))).code, 0);
+    assert.equal((await vaultAccount(f, ALICE))!.apiUrl, f.server.url);
+    // Logging out against another server: no request carries the session there (the host
+    // does not resolve, so trying would fail differently), the account goes here anyway.
+    const out = await bridge(f, [
+      "logout",
+      ALICE,
+      "--api-url",
+      "https://mail-api.example.invalid",
+      ...common(f),
+    ]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(
+      out.stderr,
+      /could not sign alice@example\.test out on the server \(alice@example\.test was signed in at http:\/\/127\.0\.0\.1:\d+; its session is not sent to https:\/\/mail-api\.example\.invalid\./,
+    );
+    assert.equal(await vaultAccount(f, ALICE), undefined);
+    assert.equal(sessions(f, user.UserID).length, 1, "the session was not revoked");
+  });
+});
+
 Deno.test("account commands: usage errors exit 2", async () => {
   await withFixture(async (f) => {
     for (

@@ -24,6 +24,7 @@ import {
 } from "../vault/mod.ts";
 import { ApiClient, ApiError, NetworkError, SignedOutError } from "../api/mod.ts";
 import { PROTON_MODULUS_PUBKEY } from "../crypto/srp_constants.ts";
+import { isLoopback } from "../tls/loopback.ts";
 
 /** A command failed in a way the user can understand: print the message, exit with the code. */
 export class CommandFailure extends Error {
@@ -173,6 +174,33 @@ export function requireAccount(vault: Vault, email: string): VaultAccount {
     );
   }
   return account;
+}
+
+/**
+ * Why the session of `account` must not be sent to `apiUrl`, or `undefined` when it may: a
+ * session's tokens go only to the server that issued them (the URL recorded at login), except
+ * that any loopback URL may stand for another (the reference server's port changes between
+ * runs, and loopback traffic does not leave the machine). Accounts signed in before the URL was
+ * recorded go anywhere, as they did.
+ */
+export function sessionServerMismatch(account: VaultAccount, apiUrl: string): string | undefined {
+  if (account.apiUrl === "") return undefined;
+  const origin = (url: string) => {
+    try {
+      return new URL(url);
+    } catch {
+      return undefined;
+    }
+  };
+  const issued = origin(account.apiUrl);
+  const target = origin(apiUrl);
+  if (issued && target) {
+    if (issued.origin === target.origin) return undefined;
+    if (isLoopback(issued.hostname) && isLoopback(target.hostname)) return undefined;
+  }
+  return `${account.email} was signed in at ${account.apiUrl}; its session is not sent to ` +
+    `${apiUrl}. Sign in there with \`bridge login ${account.email}\`, or use the API URL it ` +
+    "was signed in at (api.url, --api-url)";
 }
 
 /** An API client for the configured URL, app version and timeout. */

@@ -79,6 +79,7 @@ import type { ServeOutput } from "./serve_output.ts";
 import type { AccountState, AccountStatus } from "./status_report.ts";
 import type { SyncSlots } from "./sync_slots.ts";
 import { AccountRemovedError, type VaultWriter } from "./vault_writer.ts";
+import { errorText, sessionServerMismatch } from "./_account_common.ts";
 
 /** Options of {@link AccountRuntime}. */
 export interface AccountRuntimeOptions {
@@ -520,10 +521,10 @@ export class AccountRuntime {
           this.#settled.resolve();
           return;
         }
-        // Neither heals by waiting: a key password that no longer unlocks, an index written by a
-        // newer bridge.
+        // None heals by waiting: a key password that no longer unlocks, an index written by a
+        // newer bridge or damaged, a session issued by another server.
         const permanent = (err instanceof CryptoError && err.kind === "wrong-passphrase") ||
-          err instanceof IndexTooNewError;
+          err instanceof IndexTooNewError || err instanceof PermanentAccountError;
         const offline = !permanent && isUnreachable(err) && await this.#serveOffline();
         // Served offline, the API is tried again as often as events would be polled.
         const delay = offline
@@ -559,7 +560,11 @@ export class AccountRuntime {
     // Served offline meanwhile: stay so (logins keep working) until the account is ready.
     if (this.#state !== "offline") this.#setState("starting", null);
 
-    if (!this.#client) this.#client = this.#newClient();
+    if (!this.#client) {
+      const elsewhere = sessionServerMismatch(account, this.#config.api.url);
+      if (elsewhere !== undefined) throw new PermanentAccountError(elsewhere);
+      this.#client = this.#newClient();
+    }
     const client = this.#client;
     if (!this.#sessionUp) {
       // Served offline, the client holds the session already (and may have refreshed it since,
@@ -652,10 +657,28 @@ export class AccountRuntime {
     const paths = this.#paths();
     await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
     await Deno.mkdir(paths.cache, { recursive: true, mode: 0o700 });
-    this.#store = Store.open(paths.index);
-    this.#failedAtOpen = this.#store.messages.failedBuilds().flatMap((f) =>
-      f.remoteId === null ? [] : [f.remoteId]
-    );
+    let store: Store | undefined;
+    try {
+      store = Store.open(paths.index);
+      this.#failedAtOpen = store.messages.failedBuilds().flatMap((f) =>
+        f.remoteId === null ? [] : [f.remoteId]
+      );
+    } catch (err) {
+      store?.close();
+      // A damaged file does not heal by waiting: say which and what to do, once.
+      if (isDamagedIndex(err)) {
+        throw new PermanentAccountError(
+          `the account's index ${paths.index} is damaged (${errorText(err)}) and is left as it ` +
+            "is. The mail is on the server: stop `bridge serve`, move the file aside " +
+            `(\`mv ${paths.index} ${paths.index}.damaged\`, with its -wal and -shm files) and ` +
+            "start it again to rebuild the index (mail clients then see a new UIDVALIDITY and " +
+            "download the mailboxes again); messages kept only in its local Recovered Messages " +
+            "mailbox stay in the moved file",
+        );
+      }
+      throw err;
+    }
+    this.#store = store;
     this.#cache = await LiteralCache.open(paths.cache, this.#o.account.cacheSecret);
   }
 
@@ -1069,12 +1092,22 @@ function isSignedOut(err: unknown): boolean {
   return false;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** A condition of the account that retrying does not change; its message says what to do. */
+class PermanentAccountError extends Error {
+  override name = "PermanentAccountError";
+}
+
+/** Whether SQLite says the index file is damaged or not a database at all. */
+function isDamagedIndex(err: unknown): boolean {
+  return err instanceof Error &&
+    /database disk image is malformed|file is not a database|SQLITE_(?:CORRUPT|NOTADB)/i.test(
+      err.message,
+    );
 }
 
 /** A failure as a sentence for status and logs (no secrets: API errors carry none). */
 function describe(err: unknown, email: string): string {
+  if (err instanceof PermanentAccountError) return err.message;
   if (err instanceof CryptoError && err.kind === "wrong-passphrase") {
     return "the stored key password no longer unlocks the account's keys (was the mailbox " +
       `password changed?): run \`bridge logout ${email}\` and \`bridge login ${email}\``;

@@ -195,6 +195,7 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
       refreshToken: client.refreshToken,
       keyPassword: unlocked.keyPassword,
       addressMode: accountSettings(config, primary).address_mode,
+      apiUrl: config.api.url,
     });
     await saveVault(vault);
     stored = true;

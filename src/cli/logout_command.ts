@@ -32,6 +32,7 @@ import {
   positionals,
   requireAccount,
   saveVault,
+  sessionServerMismatch,
 } from "./_account_common.ts";
 import { accountPaths, removeAccountFiles } from "./account_paths.ts";
 import { tellRunningServe } from "./serve_notice.ts";
@@ -73,6 +74,8 @@ type Revocation = "revoked" | "already-gone" | { failed: string };
 
 /** Resumes the stored session and deletes it on the server; never throws. */
 async function revokeSession(config: Config, account: VaultAccount): Promise<Revocation> {
+  const mismatch = sessionServerMismatch(account, config.api.url);
+  if (mismatch !== undefined) return { failed: mismatch };
   const client = newApiClient(config, 1);
   try {
     await resumeSession(client, account.authUid, account.refreshToken);
@@ -94,21 +97,23 @@ async function logoutAccount(flags: LogoutFlags): Promise<number> {
   const account = requireAccount(vault, flags.email);
   const paths = accountPaths(dataDir, account.userId, config.paths.cache_dir);
 
+  vault.removeAccount(account.email);
+  await saveVault(vault);
+  // A running serve stops the account (and closes its index and cache) before they go; the
+  // files stay when it could not be told, or did not stop the account. It is told before the
+  // session is revoked, so that its event loop does not find the session gone and report the
+  // account signed out (with advice to sign in again) in between.
+  const serving = await tellRunningServe(dataDir);
+  if (serving.text) console.log(serving.text);
+
   const revocation = await revokeSession(config, account);
   if (typeof revocation === "object") {
     console.error(
       `bridge logout: warning: could not sign ${account.email} out on the server ` +
-        `(${revocation.failed}); removing the account here anyway. The session may still be ` +
+        `(${revocation.failed}); the account is removed here anyway. The session may still be ` +
         "listed in the account's security settings until it expires.",
     );
   }
-
-  vault.removeAccount(account.email);
-  await saveVault(vault);
-  // A running serve stops the account (and closes its index and cache) before they go; the
-  // files stay when it could not be told, or did not stop the account.
-  const serving = await tellRunningServe(dataDir);
-  if (serving.text) console.log(serving.text);
   if (
     serving.outcome === "unknown" ||
     (serving.outcome === "taken" && !serving.removed?.includes(account.email))

@@ -90,6 +90,11 @@ export interface VaultAccount {
   cacheSecret: Uint8Array;
   /** The API cookie jar, serialised by its owner; empty when none. */
   cookies: string;
+  /**
+   * The API base URL the session was issued by (`api.url` at login); empty for accounts signed in
+   * before it was recorded. Its tokens are sent nowhere else (see `sessionServerMismatch`).
+   */
+  apiUrl: string;
   /** Sync flags. */
   sync: SyncFlags;
   /** When the account was first added (ISO 8601). */
@@ -106,6 +111,8 @@ export interface AccountInput {
   username?: string;
   addressMode?: AddressMode;
   cookies?: string;
+  /** The API base URL that issued the session. */
+  apiUrl?: string;
 }
 
 /** Where the IMAP/SMTP TLS certificate is: PEM text in the vault, or files on disk. */
@@ -324,6 +331,7 @@ export class Vault {
       if (input.username !== undefined) existing.username = input.username;
       if (input.addressMode !== undefined) existing.addressMode = input.addressMode;
       if (input.cookies !== undefined) existing.cookies = input.cookies;
+      if (input.apiUrl !== undefined) existing.apiUrl = input.apiUrl;
       return cloneAccount(existing);
     }
     const archived = this.#data.passwordArchive[input.email.toLowerCase()];
@@ -339,6 +347,7 @@ export class Vault {
       bridgePassword: archived ?? generateBridgePassword(),
       cacheSecret: randomBytes(CACHE_SECRET_BYTES),
       cookies: input.cookies ?? "",
+      apiUrl: input.apiUrl ?? "",
       sync: { firstSyncDone: false, shouldResync: false },
       addedAt: new Date().toISOString(),
     };
@@ -674,6 +683,8 @@ function parseAccount(file: string, raw: unknown, index: number): VaultAccount {
     bridgePassword,
     cacheSecret: secret,
     cookies: text("cookies", true),
+    // Absent in vaults written before it was recorded.
+    apiUrl: raw.apiUrl === undefined ? "" : text("apiUrl", true),
     sync: { firstSyncDone: sync.firstSyncDone, shouldResync: sync.shouldResync },
     addedAt: text("addedAt"),
   };

@@ -97,6 +97,23 @@ async function sealWithDirKey(dir: string, plain: Uint8Array): Promise<Uint8Arra
   return new Uint8Array([...header, ...sealed]);
 }
 
+/** The plaintext of a vault file sealed with the key in `dir` (header: magic, then the nonce). */
+async function openWithDirKey(dir: string, file: Uint8Array): Promise<Uint8Array> {
+  const raw = (await (await fileStore(dir)).load())!;
+  const key = await crypto.subtle.importKey("raw", new Uint8Array(raw), "AES-GCM", false, [
+    "decrypt",
+  ]);
+  const headerLength = new TextEncoder().encode(VAULT_MAGIC).length + 12;
+  const header = file.slice(0, headerLength);
+  return new Uint8Array(
+    await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: header.slice(headerLength - 12), additionalData: header },
+      key,
+      file.slice(headerLength),
+    ),
+  );
+}
+
 Deno.test("a missing vault opens empty and writes nothing until saved", async () => {
   await withDir(async (dir) => {
     const vault = await Vault.open(dir, await fileStore(dir));
@@ -110,7 +127,7 @@ Deno.test("round trip: accounts, settings and TLS survive save and reopen", asyn
   await withDir(async (dir) => {
     const vault = await Vault.open(dir, await fileStore(dir));
     const alice = vault.putAccount(ALICE);
-    const bob = vault.putAccount(BOB);
+    const bob = vault.putAccount({ ...BOB, apiUrl: "https://mail-api.example.test" });
     vault.setCookies(BOB.email, '[{"name":"Session-Id","value":"x"}]');
     vault.setSyncFlags(ALICE.email, { firstSyncDone: true });
     vault.setSetting("imapPort", 1143);
@@ -137,6 +154,8 @@ Deno.test("round trip: accounts, settings and TLS survive save and reopen", asyn
     const b = again.accountByUserId("user-bob")!;
     assert.equal(b.addressMode, "split");
     assert.equal(b.cookies, '[{"name":"Session-Id","value":"x"}]');
+    assert.equal(b.apiUrl, "https://mail-api.example.test");
+    assert.equal(a.apiUrl, "", "not given: not recorded");
     assert.equal(b.bridgePassword, bob.bridgePassword);
     assert.notDeepEqual(a.cacheSecret, b.cacheSecret);
     assert.equal(again.getSetting("imapPort"), 1143);
@@ -414,6 +433,16 @@ Deno.test("decrypting to bad content is refused as damaged", async () => {
       );
       await assertRefused(dir, "corrupt", pattern);
     }
+    // An account written before the API URL was recorded opens with none.
+    const plain = JSON.parse(
+      new TextDecoder().decode(await openWithDirKey(dir, good)),
+    ) as { accounts: Record<string, unknown>[] };
+    delete plain.accounts[0].apiUrl;
+    await Deno.writeFile(
+      vaultPath(dir),
+      await sealWithDirKey(dir, new TextEncoder().encode(JSON.stringify(plain))),
+    );
+    assert.equal((await Vault.open(dir, await fileStore(dir))).accounts()[0].apiUrl, "");
     // And the good file still opens.
     await Deno.writeFile(vaultPath(dir), good);
     assert.equal((await Vault.open(dir, await fileStore(dir))).accounts().length, 1);

@@ -1,0 +1,58 @@
+/**
+ * Account conditions that waiting does not heal are reported once, with what to do, instead of
+ * being retried every minute: a damaged index, a session issued by another server.
+ */
+import assert from "node:assert/strict";
+import { withClientFixture } from "./_client_fixture.ts";
+import type { ServeProcess } from "./_serve_process.ts";
+
+/** Waits for the account's `error` state and checks it is not retried. */
+async function permanentError(serve: ServeProcess): Promise<string> {
+  const event = await serve.until(
+    "account error",
+    () => serve.events.find((e) => e.event === "account" && e.state === "error"),
+  );
+  const reason = String(event.reason);
+  assert.doesNotMatch(reason, /trying again/);
+  return reason;
+}
+
+Deno.test({
+  name: "serve: a damaged index is reported once with the file and the way out",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withClientFixture("bridge_damaged_", "damaged@example.test", 20, async (f) => {
+    await f.start();
+    await f.stop();
+    const index = await f.indexPath();
+    const size = (await Deno.stat(index)).size;
+    await Deno.truncate(index, Math.floor(size / 2));
+    for (const suffix of ["-wal", "-shm"]) await Deno.remove(index + suffix).catch(() => {});
+    const serve = f.spawn();
+    const reason = await permanentError(serve);
+    assert.ok(reason.includes(`the account's index ${index} is damaged`), reason);
+    assert.match(reason, /move the file aside .*\.damaged/);
+    // The file is left as it was (a person decides), and serve keeps running.
+    assert.equal((await Deno.stat(index)).size, Math.floor(size / 2));
+    assert.equal(
+      serve.events.filter((e) => e.event === "account" && e.state === "error").length,
+      1,
+    );
+  });
+});
+
+Deno.test({
+  name: "serve: an account signed in at another server is not sent there",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withClientFixture("bridge_elsewhere_", "elsewhere@example.test", 3, async (f) => {
+    const serve = f.spawn("--api-url", "https://mail-api.example.invalid");
+    const reason = await permanentError(serve);
+    assert.match(
+      reason,
+      /^elsewhere@example\.test was signed in at http:\/\/127\.0\.0\.1:\d+; its session is not sent to https:\/\/mail-api\.example\.invalid/,
+    );
+  });
+});
