@@ -92,3 +92,42 @@ Deno.test("endSessions: IDLE ends at once, an APPEND in progress gets its answer
     await t.close();
   }
 });
+
+Deno.test("server close: an APPEND in progress gets its answer before BYE; idle sessions at once", async () => {
+  const t = await startTestServer({ limits: { shutdownGraceMs: 5_000 } });
+  const idle = await client(t.port);
+  const appending = await client(t.port);
+  let closed: Promise<void> | undefined;
+  try {
+    await idle.send(`a1 LOGIN ${USER} ${PASSWORD}\r\n`);
+    await idle.line((l) => l.startsWith("a1 OK"));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const append = t.account.append.bind(t.account);
+    t.account.append = async (...args: Parameters<typeof append>) => {
+      await gate;
+      return await append(...args);
+    };
+    const message = "Subject: kept at shutdown\r\n\r\nbody\r\n";
+    await appending.send(`b1 LOGIN ${USER} ${PASSWORD}\r\n`);
+    await appending.line((l) => l.startsWith("b1 OK"));
+    await appending.send(`b2 APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
+    await new Promise((r) => setTimeout(r, 50)); // the APPEND is under way
+
+    closed = t.server.close();
+    assert.match(await idle.line((l) => l.startsWith("* BYE")), /shutting down/);
+    assert.ok(await idle.closedByServer());
+    await new Promise((r) => setTimeout(r, 50));
+    assert.doesNotMatch(appending.text, /\* BYE/);
+    release();
+    assert.match(await appending.line((l) => l.startsWith("b2 ")), /^b2 OK \[APPENDUID/);
+    assert.match(await appending.line((l) => l.startsWith("* BYE")), /shutting down/);
+    assert.ok(await appending.closedByServer());
+    await closed;
+  } finally {
+    idle.close();
+    appending.close();
+    await (closed ?? t.server.close());
+    t.account.close();
+  }
+});

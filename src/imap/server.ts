@@ -170,13 +170,19 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
       closed ??= (async () => {
         closing = true;
         const listenerClosed = listener.close();
-        await Promise.all([...sessions].map((s) => s.shutdown()));
+        // As for an account's sessions: a command in progress answers first (an APPEND whose
+        // import is done and whose answer never came would be imported again by the client's
+        // retry), then `* BYE`; idle sessions get it at once. What is still running after the
+        // grace is cut.
+        const ending = [...sessions];
+        for (const s of ending) s.end("Server shutting down");
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           allEnded(),
           new Promise<void>((r) => (timer = setTimeout(r, limits.shutdownGraceMs))),
         ]);
         clearTimeout(timer);
+        await Promise.all(ending.filter((s) => sessions.has(s)).map((s) => s.shutdown()));
         await listenerClosed;
       })();
       return closed;

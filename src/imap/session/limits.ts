@@ -39,7 +39,10 @@ export interface ImapLimits extends ReaderLimits {
   authFailureWindowMs: number;
   /** Longest TLS handshake, ms. */
   tlsHandshakeMs: number;
-  /** How long `close()` waits for sessions to end after `* BYE`, ms. */
+  /**
+   * How long `close()` (and ending an account's sessions) lets a command in progress finish
+   * before its session is cut, ms. Idle sessions end at once.
+   */
   shutdownGraceMs: number;
 }
 
@@ -58,5 +61,5 @@ export const DEFAULT_IMAP_LIMITS: Readonly<ImapLimits> = Object.freeze({
   authLockoutFailures: 10,
   authFailureWindowMs: 10 * 60_000,
   tlsHandshakeMs: 15_000,
-  shutdownGraceMs: 2_000,
+  shutdownGraceMs: 10_000,
 });
