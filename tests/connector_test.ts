@@ -869,6 +869,38 @@ Deno.test({
         await done(h);
       });
 
+      await t.step(
+        "APPEND stored on the server but not readable back now: OK, indexed later, stored once",
+        async () => {
+          const before = await countMessages(h.client, { LabelID: SystemLabel.Inbox });
+          const inInbox = h.store.membership.uids(inbox.id).length;
+          // Reading the message back after the import fails (as a full disk or a lost
+          // connection would stop indexing it): the APPEND still happened.
+          await h.control("POST", "faults", {
+            Method: "GET",
+            Path: "/mail/v4/messages",
+            Status: 422,
+            Code: 2001,
+            Error: "not now",
+            Count: 3,
+          });
+          const literal = new TextEncoder().encode(
+            "From: a@elsewhere.test\r\nSubject: Stored, indexed later\r\n\r\nOnce\r\n",
+          );
+          const r = await c.append(ORIGIN, inbox.id, { literal, flags: [] });
+          await h.control("DELETE", "faults");
+          assert.match(r.pending ?? "", /stored on the server but could not be read back/);
+          assert.equal(r.recovered, undefined);
+          assert.equal(await countMessages(h.client, { LabelID: SystemLabel.Inbox }), before + 1);
+          assert.equal(h.store.membership.uids(inbox.id).length, inInbox);
+          // The event loop indexes it; nothing else was stored.
+          await catchUp(h);
+          h.seen.splice(0);
+          assert.equal(h.store.membership.uids(inbox.id).length, inInbox + 1);
+          assert.equal(await countMessages(h.client, { LabelID: SystemLabel.Inbox }), before + 1);
+        },
+      );
+
       await t.step("RENAME and DELETE of a folder and a label", async () => {
         const nested = box(h, "Folders/Work/2024");
         await c.renameMailbox(ORIGIN, nested.id, "Folders/Y2024");

@@ -72,6 +72,12 @@ export interface AppendResult {
   mailbox: MailboxId;
   /** Set when the message went to the recovery mailbox instead: the reason, for the client. */
   recovered?: string;
+  /**
+   * Set when the message is stored on the server but is not in the index yet (it could not be
+   * downloaded or indexed now; the event loop takes it later): why. `uid` and `uidValidity` are 0.
+   * The APPEND succeeded: a client told otherwise would store it again.
+   */
+  pending?: string;
 }
 
 /** What APPEND hands over. */

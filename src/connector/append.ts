@@ -43,9 +43,11 @@ import { encryptAttachment, type KeyRing } from "../crypto/mod.ts";
 import { messageIDs, newMessageId, parseAddresses, parseHeader } from "../mime/mod.ts";
 import {
   type FlagUpdate,
+  type InternalMessageId,
   type MailboxId,
   MessageFlag,
   type RemoteMessageId,
+  type Uid,
 } from "../store/mod.ts";
 import { applyMessage, currentFlagsChange, messageUpdates } from "../sync/apply.ts";
 import type { FetchedMessage } from "../sync/event_apply.ts";
@@ -148,6 +150,16 @@ export function importFlags(
 }
 
 function keyRingOf(ctx: ConnectorContext, address: Address | undefined): KeyRing {
+  // No key at all: the account is served offline (its keys are unlocked through the API once it
+  // answers). A condition that passes: the client keeps the message and tries again, rather than
+  // the message going to the local recovery mailbox for good.
+  if (ctx.addressKeys.size === 0) {
+    refuse(
+      "UNAVAILABLE",
+      "The mail server has not been reached since the bridge started, so the account's keys " +
+        "are not unlocked yet; try again later",
+    );
+  }
   if (!address) throw new Refused("the account has no address to store the message with");
   const ring = ctx.addressKeys.get(address.ID);
   if (!ring || ring.size === 0) {
@@ -416,11 +428,46 @@ export async function appendMessage(
     return await storeLocalMessage(ctx, origin, local, { reason: error.message });
   }
 
-  const fetched = await download(ctx, remoteId, options.retryDelayMs ?? 200);
+  // From here on the message is on the server: a failure to index it now (the disk is full, the
+  // download fails) must not be answered as a failed APPEND, which the client would retry and so
+  // store it twice. The event loop indexes it when its event comes.
+  const stored = remoteId;
+  const pending = (error: unknown): AppendResult => {
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.log(`connector: an appended message is on the server but not indexed yet: ${reason}`);
+    return { uidValidity: 0, uid: 0 as Uid, mailbox: mailbox.id, pending: reason };
+  };
+  let fetched: FetchedMessage;
+  try {
+    fetched = await download(ctx, stored, options.retryDelayMs ?? 200);
+  } catch (error) {
+    return pending(error);
+  }
   // Committed, published after the cache write: the bus knows in between (UpdateBus.hold).
   const release = ctx.bus.hold(ctx.id);
   try {
-    const { updates, result, id } = store.transaction(() => {
+    let applied: { updates: UpdateData[]; result: AppendResult; id: InternalMessageId };
+    try {
+      applied = indexAppended();
+    } catch (error) {
+      return pending(error);
+    }
+    const { updates, result, id } = applied;
+    try {
+      await ctx.literals.put(id, fetched.literal);
+    } catch (error) {
+      ctx.log(
+        `connector: could not cache a literal: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    publish(ctx, updates, origin);
+    return result;
+  } finally {
+    release();
+  }
+
+  function indexAppended() {
+    return store.transaction(() => {
       const applied = applyMessage(store, fetched.metadata, fetched.built);
       const updates: UpdateData[] = [];
       if (applied.created) {
@@ -447,7 +494,13 @@ export async function appendMessage(
           store.membership.memberships(applied.id)
             .map((m) => ({ m, box: store.mailboxes.get(m.mailbox)! }))[0];
         if (!other) {
-          refuse("UNAVAILABLE", "The message was stored but is in no mailbox this bridge shows");
+          const result: AppendResult = {
+            uidValidity: 0,
+            uid: 0 as Uid,
+            mailbox: mailbox.id,
+            pending: "the server keeps it in no mailbox this bridge shows",
+          };
+          return { updates, result, id: applied.id };
         }
         uid = other.m.uid;
         where = other.box;
@@ -459,16 +512,5 @@ export async function appendMessage(
       const result: AppendResult = { uidValidity: where.uidValidity, uid, mailbox: where.id };
       return { updates, result, id: applied.id };
     });
-    try {
-      await ctx.literals.put(id, fetched.literal);
-    } catch (error) {
-      ctx.log(
-        `connector: could not cache a literal: ${error instanceof Error ? error.message : error}`,
-      );
-    }
-    publish(ctx, updates, origin);
-    return result;
-  } finally {
-    release();
   }
 }

@@ -85,8 +85,16 @@ Deno.test("append: All Mail and Scheduled refused; a local mailbox stores locall
       }),
       MailboxOperationError,
     );
-    // No unlocked key for the address: refused by us, so kept in the recovery mailbox.
-    const r = await appendMessage(f.ctx, "s", store.mailboxes.byName("INBOX")!.id, {
+    // No key unlocked at all (the account is served offline): try again later.
+    await assert.rejects(
+      appendMessage(f.ctx, "s", store.mailboxes.byName("INBOX")!.id, { literal, flags: [] }),
+      (e) => e instanceof MailboxOperationError && e.code === "UNAVAILABLE",
+    );
+    assert.equal(store.mailboxes.byName("Recovered Messages"), undefined);
+    // No unlocked key for the address (others have theirs): refused by us, so kept in the
+    // recovery mailbox.
+    const ctx = { ...f.ctx, addressKeys: new Map([["other", new KeyRing([])]]) };
+    const r = await appendMessage(ctx, "s", store.mailboxes.byName("INBOX")!.id, {
       literal,
       flags: ["\\Seen", "kw"],
       internalDate: 1234,
@@ -98,7 +106,7 @@ Deno.test("append: All Mail and Scheduled refused; a local mailbox stores locall
     assert.deepEqual(m.keywords, ["kw"]);
     assert.deepEqual(f.literals.get(id), literal);
     assert.deepEqual(f.api.calls, []);
-    const again = await appendMessage(f.ctx, "s", r.mailbox, { literal, flags: [] });
+    const again = await appendMessage(ctx, "s", r.mailbox, { literal, flags: [] });
     assert.equal(again.recovered, undefined);
     assert.equal(again.mailbox, r.mailbox);
     assert.ok(again.uid > r.uid);

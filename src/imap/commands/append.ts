@@ -64,9 +64,24 @@ export const appendCommand: CommandSpec = {
     } catch (error) {
       return refusal(error);
     }
-    if (result.recovered !== undefined || result.mailbox !== mailbox.id) {
-      const reason = result.recovered ? `: ${result.recovered}` : "";
-      return ok(`Message kept in the local recovery mailbox, not in ${mailbox.name}${reason}`);
+    if (result.recovered !== undefined) {
+      return ok(
+        `Message kept in the local recovery mailbox, not in ${mailbox.name}: ${result.recovered}`,
+      );
+    }
+    if (result.pending !== undefined) {
+      // Stored; no UID to name yet (RFC 4315 lets APPENDUID be left out then).
+      return ok(
+        `APPEND completed; the message is stored on the server and appears here once the ` +
+          `bridge has indexed it (${result.pending})`,
+      );
+    }
+    if (result.mailbox !== mailbox.id) {
+      // The server filed it elsewhere (a received message appended to Sent stays in INBOX): its
+      // UID is one of another mailbox, which APPENDUID cannot name.
+      const where = account.visibleMailboxes().find((m) => m.id === result.mailbox)?.name ??
+        "another mailbox";
+      return ok(`APPEND completed; the server keeps the message in ${where}`);
     }
     return ok("APPEND completed", `APPENDUID ${result.uidValidity} ${result.uid}`);
   },

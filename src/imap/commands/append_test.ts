@@ -85,6 +85,20 @@ Deno.test("APPEND: TRYCREATE, \\Noselect, the account's refusal, recovery mailbo
       tagged(rec.result),
       "a1 OK Message kept in the local recovery mailbox, not in INBOX: the server refused the import (size)",
     );
+    // Filed elsewhere by the server: OK, without an APPENDUID of another mailbox.
+    account.append = (origin, _mailbox, request) => original(origin, archive.id, request);
+    assert.equal(
+      tagged((await session.run(appendCommand, appendLine("a1 APPEND INBOX", message(3)))).result),
+      "a1 OK APPEND completed; the server keeps the message in Archive",
+    );
+    // Stored, not indexed yet: OK (a NO would make the client store it again), no APPENDUID.
+    account.append = (_origin, mailbox) =>
+      Promise.resolve({ uidValidity: 0, uid: 0 as never, mailbox, pending: "disk full" });
+    assert.equal(
+      tagged((await session.run(appendCommand, appendLine("a1 APPEND INBOX", message(4)))).result),
+      "a1 OK APPEND completed; the message is stored on the server and appears here once the " +
+        "bridge has indexed it (disk full)",
+    );
   });
 });
 
