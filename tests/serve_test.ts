@@ -529,3 +529,29 @@ Deno.test({
     }
   }, "bridge_serve_test_");
 });
+
+Deno.test({
+  name: "serve with log.format json: every log line on standard error is a JSON object",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withTempDir(async (home) => {
+    const serve = new ServeProcess(home, demoServeArgs(join(home, "demo")), {
+      env: { BRIDGE_LOG_FORMAT: "json" },
+    });
+    try {
+      await serve.waitFor("ready");
+      assert.equal(await serve.stop("SIGTERM"), 0, serve.stderr);
+      const lines = serve.stderr.split("\n").filter((l) => l !== "");
+      assert.ok(lines.length > 3, serve.stderr);
+      for (const line of lines) {
+        const entry = JSON.parse(line);
+        assert.equal(typeof entry.time, "string", line);
+        assert.equal(typeof entry.level, "string", line);
+        assert.equal(typeof entry.msg, "string", line);
+      }
+    } finally {
+      await serve.stop("SIGKILL").catch(() => {});
+    }
+  }, "bridge_serve_test_");
+});

@@ -206,6 +206,7 @@ async function serve(
   const overrides: ServeOverrides = demoDir ? { dataDir: demoDir.root } : {};
   let sc = await loadConfigOrFail(flags, overrides);
   output.setLevel(sc.loaded.config.log.level);
+  output.setFormat(sc.loaded.config.log.format);
   const dataDir = sc.dataDir;
   const keyStore = flags.demo ? "file" : flags.keyStore;
 

@@ -67,7 +67,7 @@ function sink(stream: { writeSync(p: Uint8Array): number }): TextSink {
 export class ServeOutput {
   readonly json: boolean;
   #level: LogLevel;
-  readonly #format: "text" | "json";
+  #format: "text" | "json";
   readonly #stdout: TextSink;
   readonly #stderr: TextSink;
   readonly #tty: boolean;
@@ -98,6 +98,14 @@ export class ServeOutput {
   /** Changes the level (SIGHUP). */
   setLevel(level: LogLevel): void {
     this.#level = level;
+  }
+
+  /**
+   * Sets the log line format (`log.format`): serve makes its output before the configuration is
+   * loaded, to report a bad one.
+   */
+  setFormat(format: "text" | "json"): void {
+    this.#format = format;
   }
 
   /** Whether a message at `level` would be written. */
