@@ -54,6 +54,7 @@ import { IndexTooNewError, LiteralCache, type RemoteMessageId, Store } from "../
 import {
   apiEventSource,
   BuildPool,
+  currentProgress,
   DownloadThrottle,
   EventLoop,
   type EventLoopNotice,
@@ -172,6 +173,8 @@ export class AccountRuntime {
   readonly #throttle: DownloadThrottle;
 
   #progress: SyncProgress | undefined;
+  /** When {@link #progress} was reported (ms). */
+  #progressAt = 0;
   #syncStartedAt: number | undefined;
   #syncFinishedAt: number | undefined;
   #firstSyncDone: boolean;
@@ -438,7 +441,8 @@ export class AccountRuntime {
   /** A snapshot for `bridge status`. */
   status(now = Date.now()): AccountStatus {
     const loop = this.#loop?.status();
-    const p = this.#progress;
+    const p = this.#progress &&
+      currentProgress(this.#progress, this.#progressAt, now, this.#state === "syncing");
     const iso = (ms: number | undefined) => ms === undefined ? null : new Date(ms).toISOString();
     let messages: number | null = null;
     let mailboxes: number | null = null;
@@ -935,6 +939,15 @@ export class AccountRuntime {
         memoryBudget: this.#config.sync.memory_budget_mb * MiB,
         heap: o.heap,
         signal: this.#abort.signal,
+        onTransientError: (what, error, retry, delayMs) => {
+          const text = `${what} failed (${error}); retry ${retry} in ${
+            Math.round(delayMs / 1000)
+          } s`;
+          o.output.warn(`${this.email}: first sync waiting: ${text}`, { account: this.email });
+          if (this.#state === "syncing") {
+            this.#setState("syncing", `waiting for the server: ${text}`);
+          }
+        },
       }, {
         onRetry: (e, attempt) =>
           o.output.warn(`${this.email}: first sync interrupted (${e.message}); retry ${attempt}`, {
@@ -978,6 +991,9 @@ export class AccountRuntime {
     return {
       progress: (p) => {
         this.#progress = p;
+        this.#progressAt = Date.now();
+        // Progress again: the wait a transient error announced is over.
+        if (this.#state === "syncing" && this.#reason !== null) this.#setState("syncing", null);
         this.#o.reporter.progress(p);
       },
     };

@@ -127,6 +127,11 @@ export interface InitialSyncOptions {
   retryDelayMs?: number;
   /** Waits `ms` (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Told when a request failed transiently and is about to be tried again (`retry` of `retries`,
+   * after `delayMs`), so that a sync waiting on the server does not look like one that runs.
+   */
+  onTransientError?: (what: string, error: string, retry: number, delayMs: number) => void;
   /** Least time between two progress reports in ms (default 250; phase changes always report). */
   progressIntervalMs?: number;
   /** Stops the sync (it then rejects with the signal's reason). */
@@ -264,7 +269,9 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
             { cause: e },
           );
         }
-        await sleep(Math.min(30_000, retryDelayMs * 2 ** attempt));
+        const delayMs = Math.min(30_000, retryDelayMs * 2 ** attempt);
+        options.onTransientError?.(what, describe(e), attempt + 1, delayMs);
+        await sleep(delayMs);
       }
     }
   }

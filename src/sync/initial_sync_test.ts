@@ -244,8 +244,16 @@ Deno.test("first sync: persistent 503s stop the run with a retryable SyncError",
     assert.equal(err.retryable, true);
     assert.equal(index.store.messages.count(), 0);
     api.failing = 1; // One more blip, then it works.
-    const ok = await runInitialSync(options(api, index));
+    const waits: string[] = [];
+    const ok = await runInitialSync(options(api, index, {
+      retryDelayMs: 1000,
+      onTransientError: (what, error, retry, delayMs) =>
+        waits.push(`${what}: ${error}; retry ${retry} in ${delayMs} ms`),
+    }));
     assert.equal(ok.synced, 5);
+    // The wait is told, so the sync does not look like one that runs.
+    assert.equal(waits.length, 1);
+    assert.match(waits[0], /^Downloading a message: .*Status=503.*; retry 1 in 1000 ms$/);
   } finally {
     await index.cleanup();
   }

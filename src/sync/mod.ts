@@ -69,6 +69,7 @@ export {
   syncUntilComplete,
 } from "./initial_sync.ts";
 export {
+  currentProgress,
   formatDuration,
   JsonLinesRenderer,
   NULL_REPORTER,

@@ -97,6 +97,25 @@ export class ProgressMeter {
   }
 }
 
+/** How long without a report before {@link currentProgress} calls the rate 0 (ms). */
+export const STALE_PROGRESS_MS = 10_000;
+
+/**
+ * `progress` as of `now`: the rate is a recent one, so a sync that has reported nothing for
+ * {@link STALE_PROGRESS_MS} (waiting for the server) or does not run (`running` false: stopped by
+ * an error) runs at 0 and its end is unknown. A finished sync stays as it was.
+ */
+export function currentProgress(
+  progress: SyncProgress,
+  reportedAt: number,
+  now: number,
+  running: boolean,
+): SyncProgress {
+  if (progress.phase === "done") return progress;
+  if (running && now - reportedAt <= STALE_PROGRESS_MS) return progress;
+  return { ...progress, rate: 0, eta: null };
+}
+
 function round(x: number): number {
   return Math.round(x * 10) / 10;
 }

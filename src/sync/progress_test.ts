@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  currentProgress,
   formatDuration,
   JsonLinesRenderer,
   ProgressMeter,
+  STALE_PROGRESS_MS,
   type SyncProgress,
   TtyProgressRenderer,
 } from "./progress.ts";
@@ -69,4 +71,24 @@ Deno.test("TtyProgressRenderer draws a bar in place and ends the line when done"
   assert.equal(out.filter((s) => s === "\n").length, 1);
   assert.equal(formatDuration(3725), "1:02:05");
   assert.equal(formatDuration(9), "0:09");
+});
+
+Deno.test("currentProgress: a sync that reports nothing for a while, or does not run, is at 0", () => {
+  const p = {
+    account: "a@b.c",
+    phase: "messages" as const,
+    done: 384,
+    total: 3000,
+    rate: 291.6,
+    eta: 9,
+  };
+  assert.deepEqual(currentProgress(p, 1_000, 1_000 + STALE_PROGRESS_MS, true), p);
+  assert.deepEqual(currentProgress(p, 1_000, 2_000 + STALE_PROGRESS_MS, true), {
+    ...p,
+    rate: 0,
+    eta: null,
+  });
+  assert.deepEqual(currentProgress(p, 1_000, 1_001, false), { ...p, rate: 0, eta: null });
+  const done = { ...p, phase: "done" as const, done: 3000, eta: 0 };
+  assert.deepEqual(currentProgress(done, 0, 1e9, false), done);
 });
