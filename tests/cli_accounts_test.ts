@@ -538,6 +538,14 @@ Deno.test("mode and reset-password change the vault", async () => {
     assert.match(same.stdout, /already in split/);
     assert.equal((await bridge(f, ["mode", ALICE, "combined", ...common(f)])).code, 0);
     assert.equal((await vaultAccount(f, ALICE))!.addressMode, "combined");
+    // The configuration file sets the mode: it wins, and the command says so (exit 1).
+    const config = join(f.home, "bridge.toml");
+    await Deno.writeTextFile(config, `[accounts."${ALICE}"]\naddress_mode = "combined"\n`);
+    const overruled = await bridge(f, ["mode", ALICE, "split", "--config", config, ...common(f)]);
+    assert.equal(overruled.code, 1);
+    assert.equal(overruled.stdout, "");
+    assert.match(overruled.stderr, /stays in combined mode until you change it there/);
+    await bridge(f, ["mode", ALICE, "combined", ...common(f)]);
 
     const badMode = await bridge(f, ["mode", ALICE, "both", ...common(f)]);
     assert.equal(badMode.code, 2);

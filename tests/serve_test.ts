@@ -555,3 +555,37 @@ Deno.test({
     }
   }, "bridge_serve_test_");
 });
+
+Deno.test({
+  name: "bridge info shows the ports a running serve listens on, not only the configured ones",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withTempDir(async (home) => {
+    const demoDir = join(home, "demo");
+    const serve = new ServeProcess(home, demoServeArgs(demoDir));
+    try {
+      const ready = await serve.waitFor("ready");
+      const ports = ready as unknown as Record<"imap" | "smtp", { port: number }>;
+      const info = await runBridge(
+        home,
+        {},
+        "info",
+        DEMO_EMAIL,
+        "--json",
+        "--data-dir",
+        demoDir,
+        "--key-store",
+        "file",
+      );
+      assert.equal(info.code, 0, info.stderr);
+      const settings = JSON.parse(info.stdout);
+      assert.equal(settings.imap.port, ports.imap.port);
+      assert.equal(settings.smtp.port, ports.smtp.port);
+      assert.notEqual(settings.imap.port, 1143);
+      assert.equal(await serve.stop("SIGTERM"), 0, serve.stderr);
+    } finally {
+      await serve.stop("SIGKILL").catch(() => {});
+    }
+  }, "bridge_serve_test_");
+});

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { ListenerStatus } from "./status_report.ts";
 import type { Config } from "../config/mod.ts";
 import type { VaultAccount } from "../vault/mod.ts";
 
@@ -74,6 +75,25 @@ const SECURITY_TEXT: Record<ServerSettings["security"], string> = {
   ssl: "SSL/TLS (implicit TLS)",
   none: "none (no encryption)",
 };
+
+/**
+ * `settings` with the host, port and security of a running serve's listeners where they listen:
+ * serve may have been started with other ports than the configured ones (`--imap-port 0`), and
+ * what a mail client needs is where it can connect now.
+ */
+export function withRunningListeners(
+  settings: MailClientSettings,
+  listeners: Record<"imap" | "smtp", Pick<ListenerStatus, "state" | "host" | "port" | "security">>,
+): MailClientSettings {
+  const pick = (
+    s: ServerSettings,
+    l: Pick<ListenerStatus, "state" | "host" | "port" | "security">,
+  ) =>
+    l.state === "listening"
+      ? { ...s, host: connectHost(l.host), port: l.port, security: l.security }
+      : s;
+  return { imap: pick(settings.imap, listeners.imap), smtp: pick(settings.smtp, listeners.smtp) };
+}
 
 /** The settings as people read them: one block per server. */
 export function formatMailClientSettings(settings: MailClientSettings): string {

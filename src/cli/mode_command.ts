@@ -68,17 +68,25 @@ async function setMode(flags: ModeFlags): Promise<number> {
   vault.setAddressMode(account.email, flags.mode);
   await saveVault(vault);
   const serving = (await tellRunningServe(dataDir)).text;
-  console.log(
-    `${account.email} is now in ${flags.mode} address mode; mail clients may need to ` +
-      "resynchronise." + (serving ? ` ${serving}` : ""),
-  );
   const key = configAccountKey(config, account.email);
   if (key !== undefined && config.accounts[key].address_mode !== flags.mode) {
+    // The file wins: saying "is now in split mode" would be untrue.
     console.error(
-      `warning: the configuration file sets accounts."${key}".address_mode = ` +
-        `"${config.accounts[key].address_mode}", which wins over the vault; change it there too.`,
+      `bridge mode: ${flags.mode} address mode is stored in the vault, but the configuration ` +
+        `file sets accounts."${key}".address_mode = "${config.accounts[key].address_mode}", ` +
+        `which wins: ${account.email} stays in ${config.accounts[key].address_mode} mode until ` +
+        "you change it there.",
     );
+    return 1;
   }
+  console.log(
+    `${account.email} is now in ${flags.mode} address mode (mailboxes, UIDs and UIDVALIDITY ` +
+      "stay the same, so mail clients need no resync" +
+      (flags.mode === "split"
+        ? "; each address now logs in on its own with the same password)."
+        : "; every address logs in to the whole account)."),
+  );
+  if (serving) console.log(serving);
   return 0;
 }
 
