@@ -74,3 +74,4 @@ export {
   type LiteralCacheOptions,
 } from "./literal_cache.ts";
 export type { LiteralPackStats } from "./literal_pack.ts";
+export { isStorageFailure } from "./storage_failure.ts";

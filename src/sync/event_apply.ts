@@ -39,6 +39,7 @@ import type { UpdateData } from "../connector/updates.ts";
 import { bytesEqual } from "../mime/mod.ts";
 import {
   type InternalMessageId,
+  isStorageFailure,
   type MailboxId,
   type MembershipRef,
   MessageFlag,
@@ -594,6 +595,8 @@ function isolating(store: Store, out: EventApplied): Isolated {
     try {
       store.transaction(apply);
     } catch (error) {
+      // Storage trouble is not the item's fault: the whole event fails, to be retried.
+      if (isStorageFailure(error)) throw error;
       out.updates.length = lengths[0];
       out.literalsToPut.length = lengths[1];
       out.literalsToDelete.length = lengths[2];

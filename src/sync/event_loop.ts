@@ -48,7 +48,13 @@ import {
   SignedOutError,
 } from "../api/mod.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
-import type { InternalMessageId, RemoteEventId, RemoteMessageId, Store } from "../store/mod.ts";
+import {
+  type InternalMessageId,
+  isStorageFailure,
+  type RemoteEventId,
+  type RemoteMessageId,
+  type Store,
+} from "../store/mod.ts";
 import { coalesceMessageItems } from "./event_coalesce.ts";
 import {
   applyPreparedEvent,
@@ -484,7 +490,18 @@ export class EventLoop {
       this.#pollFailed(error, isTransientError(error));
       return "error";
     }
-    this.#pollSucceeded();
+    this.#status.lastPollAt = this.#o.now();
+    // A tick whose events cannot be applied (a full disk) is a failure in a row like a poll that
+    // fails: the retries back off.
+    const outcome = await this.#applyCollected(collected);
+    if (outcome !== "error") this.#pollSucceeded();
+    return outcome;
+  }
+
+  /** Applies what one poll collected (see {@link #tick}). */
+  async #applyCollected(
+    collected: { events: unknown[]; more: boolean },
+  ): Promise<TickOutcome> {
     let applied = 0;
     // Later items of the batch say where each message ended: skip the detours (event_coalesce.ts).
     for (const raw of coalesceMessageItems(collected.events)) {
@@ -565,7 +582,9 @@ export class EventLoop {
           this.#signedOut(error);
           return "stopped";
         }
-        if (isTransientError(error)) {
+        // A full disk or a locked index passes: the event is retried as it is (with backoff),
+        // never applied in part or skipped.
+        if (isTransientError(error) || isStorageFailure(error)) {
           this.#pollFailed(error, true);
           return "error";
         }

@@ -285,6 +285,34 @@ Deno.test("an event that keeps failing is skipped after N attempts with a clear 
   }
 });
 
+Deno.test("a full disk fails the event as it is: retried with backoff, never skipped or cut", async () => {
+  const t = setup({ startPaused: false, maxBadEventAttempts: 2 });
+  try {
+    await t.loop.start();
+    const full = t.source.push({ Messages: [create("m1"), create("m2")] });
+    // The disk is full for a while: every commit of this event fails.
+    const setEventCursor = t.store.sync.setEventCursor.bind(t.store.sync);
+    let failures = 5;
+    t.store.sync.setEventCursor = (id) => {
+      if (id === full && failures-- > 0) throw new Error("database or disk is full");
+      setEventCursor(id);
+    };
+    for (let i = 0; i < 5; i++) assert.equal(await t.loop.pollNow(), "error");
+    assert.deepEqual(indexView(t.store), {});
+    const status = t.loop.status();
+    assert.equal(status.consecutiveFailures, 5);
+    assert.equal(status.lastError?.transient, true);
+    assert.equal(status.skippedEvents, 0);
+    assert.equal(status.badEvent, undefined);
+    // Space again: the whole event is applied.
+    await settle(t.loop);
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"], [2, "m2"]]);
+    assert.ok(!t.notices.some((n) => n.kind.startsWith("bad-event")));
+  } finally {
+    await t.done();
+  }
+});
+
 Deno.test("a reply without an EventID is never skipped, only retried", async () => {
   const t = setup({ startPaused: false, maxBadEventAttempts: 1 });
   try {
