@@ -131,8 +131,17 @@ Deno.test({
     const beforeRevoke = await idlingSession(f.port, user, second);
     await refControl(f.server.url, "POST", `users/${f.email}/revoke-sessions`, {});
     await eventually(async () => {
-      assert.match(await imapLogin(f.port, user, second), /^a1 NO \[UNAVAILABLE\]/);
+      // The client's user is told why (the password was right).
+      assert.match(
+        await imapLogin(f.port, user, second),
+        /^a1 NO \[UNAVAILABLE\] Login is not possible right now: .* is signed out: run `bridge login /,
+      );
     }, 20_000);
+    // A wrong password learns nothing of the account's state.
+    assert.match(
+      await imapLogin(f.port, user, "wrong-password-0000000"),
+      /^a1 NO \[AUTHENTICATIONFAILED\]/,
+    );
     // The vault forgot the dead session: `accounts` says so, and `login` signs the account in
     // again in place (no logout: the mail here stays, and so does the bridge password).
     await eventually(async () => {

@@ -45,7 +45,7 @@ import {
   unlockWithKeyPassword,
 } from "../api/mod.ts";
 import type { Config } from "../config/mod.ts";
-import type { MailAccount } from "../connector/account.ts";
+import { type MailAccount, MailboxOperationError } from "../connector/account.ts";
 import type { SendRecorder } from "../connector/send_recorder.ts";
 import type { UpdateBus } from "../connector/update_bus.ts";
 import { CryptoError } from "../crypto/errors.ts";
@@ -109,8 +109,11 @@ export interface AccountRuntimeOptions {
 }
 
 /** The account cannot take logins now (signed out, failed, still syncing). */
-export class AccountUnavailableError extends Error {
+export class AccountUnavailableError extends MailboxOperationError {
   override name = "AccountUnavailableError";
+  constructor(message: string) {
+    super("UNAVAILABLE", message);
+  }
 }
 
 const MiB = 1024 * 1024;

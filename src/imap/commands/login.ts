@@ -30,7 +30,12 @@ export async function finishLogin(
     case "ok":
       return ok(`${what} completed`, `CAPABILITY ${session.capabilities().join(" ")}`);
     case "unavailable":
-      return no("Login is not possible right now; try again later", "UNAVAILABLE");
+      return no(
+        session.loginProblem
+          ? `Login is not possible right now: ${session.loginProblem}`
+          : "Login is not possible right now; try again later",
+        "UNAVAILABLE",
+      );
     case "locked":
       return no("Too many failed logins; closing the connection", "AUTHENTICATIONFAILED");
     case "failed":

@@ -103,6 +103,12 @@ export interface SessionApi {
    */
   login(username: string, password: string): Promise<"ok" | "failed" | "locked" | "unavailable">;
 
+  /**
+   * After `login` answered `unavailable`: why, when the account said (its credentials were right,
+   * e.g. "first sync 10548/100000"), for the client's user.
+   */
+  readonly loginProblem?: string;
+
   /** Logs in: state becomes authenticated. */
   authenticated(account: MailAccount, username: string): void;
 

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { MailAccount } from "../../connector/account.ts";
+import { type MailAccount, MailboxOperationError } from "../../connector/account.ts";
 import type { AuthThrottle } from "../../connector/auth_throttle.ts";
 import type { Subscription } from "../../connector/update_bus.ts";
 import type { SocketConnection } from "../../tls/socket_connection.ts";
@@ -163,15 +163,24 @@ export class Session implements SessionApi {
     return this.#conn.secure || this.#opts.allowPlainAuth;
   }
 
+  /** See {@link SessionApi.loginProblem}. */
+  loginProblem: string | undefined;
+
   async login(
     username: string,
     password: string,
   ): Promise<"ok" | "failed" | "locked" | "unavailable"> {
     let account: MailAccount | null;
+    this.loginProblem = undefined;
     try {
       account = await this.#opts.authenticator.authenticate(username, password);
     } catch (err) {
       this.log(`login check failed: ${describe(err)}`);
+      // An account that says why it cannot be used now (still syncing, offline, signed out)
+      // says so to its user; anything else stays in the log.
+      if (err instanceof MailboxOperationError && err.code === "UNAVAILABLE") {
+        this.loginProblem = err.message;
+      }
       return "unavailable";
     }
     if (account) {
