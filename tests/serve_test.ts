@@ -153,6 +153,10 @@ Deno.test({
           Object.keys(progress[0]).sort(),
           ["account", "done", "eta", "event", "phase", "rate", "total"],
         );
+        // The listing says how far it got.
+        const listing = progress.filter((e) => e.phase === "listing");
+        assert.ok(listing.length >= 1);
+        for (const e of listing) assert.equal(typeof e.listed, "number");
       });
 
       const ready = await serve.waitFor("ready");

@@ -471,6 +471,7 @@ export class AccountRuntime {
         total: p?.total ?? 0,
         rate: p?.rate ?? 0,
         eta: p?.eta ?? null,
+        listed: p?.phase === "listing" ? p.listed ?? 0 : null,
         firstSyncDone: this.#firstSyncDone,
         startedAt: iso(this.#syncStartedAt),
         finishedAt: iso(this.#syncFinishedAt),

@@ -174,6 +174,7 @@ export class ServeOutput {
         total: p.total,
         rate: p.rate,
         eta: p.eta,
+        ...(p.listed === undefined ? {} : { listed: p.listed }),
       });
       return;
     }
@@ -198,6 +199,9 @@ export class ServeOutput {
     this.info(
       p.phase === "messages" || p.phase === "done"
         ? `first sync of ${p.account}: ${p.done}/${p.total} messages (${p.phase})${eta}`
+        : p.phase === "listing"
+        ? `first sync of ${p.account}: listing messages, ${p.listed ?? 0}` +
+          `${p.total > 0 ? ` of ${p.total}` : ""} listed`
         : `first sync of ${p.account}: ${p.phase}`,
     );
   }

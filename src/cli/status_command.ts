@@ -202,8 +202,11 @@ function account(a: AccountStatus, now: number): string[] {
     const pct = s.total > 0 ? ` ${Math.floor((100 * s.done) / s.total)}%` : "";
     const eta = s.eta === null ? "" : `, ${formatDuration(s.eta)} left`;
     out.push(
-      `  first sync:  ${s.phase ?? "waiting"} ${s.done}/${s.total}${pct}, ` +
-        `${Math.round(s.rate)} msg/s${eta}`,
+      s.phase === "listing"
+        ? `  first sync:  listing messages, ${s.listed ?? 0}` +
+          `${s.total > 0 ? ` of ${s.total}` : ""} listed`
+        : `  first sync:  ${s.phase ?? "waiting"} ${s.done}/${s.total}${pct}, ` +
+          `${Math.round(s.rate)} msg/s${eta}`,
     );
   } else if (s.firstSyncDone) {
     out.push(`  first sync:  done${s.finishedAt ? ` (${s.finishedAt})` : ""}`);

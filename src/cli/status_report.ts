@@ -52,6 +52,8 @@ export interface SyncStatus {
   rate: number;
   /** Seconds left at that rate, `null` while unknown. */
   eta: number | null;
+  /** In the `listing` phase, messages listed so far; else `null`. */
+  listed: number | null;
   /** Whether a first sync has completed for this account (in this run or an earlier one). */
   firstSyncDone: boolean;
   startedAt: string | null;

@@ -233,8 +233,14 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const signal = options.signal;
   const meter = new ProgressMeter({ intervalMs: options.progressIntervalMs });
-  const report = (phase: SyncProgress["phase"], done: number, total: number, force = false) => {
-    const p = meter.sample(account, phase, done, total, force);
+  const report = (
+    phase: SyncProgress["phase"],
+    done: number,
+    total: number,
+    force = false,
+    listed?: number,
+  ) => {
+    const p = meter.sample(account, phase, done, total, force, listed);
     if (p) reporter.progress(p);
   };
   const checkAborted = () => {
@@ -321,7 +327,8 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
   }
 
   // 3. Listing, newest first, down to the checkpoint; then oldest first.
-  report("listing", checkpoint.syncedCount, checkpoint.totalCount ?? 0, true);
+  const listingTotal = checkpoint.totalCount ?? 0;
+  report("listing", checkpoint.syncedCount, listingTotal, true, 0);
   const stopAt = checkpoint.lastSyncedRemoteId;
   const plan = await call("Listing messages", async () => {
     const items: PlanItem[] = [];
@@ -334,6 +341,7 @@ export async function runInitialSync(options: InitialSyncOptions): Promise<Initi
         items.push({ id: m.ID as RemoteMessageId, size: Number(m.Size) || 0, seq: 0 });
       }
       checkAborted();
+      report("listing", checkpoint.syncedCount, listingTotal, false, items.length);
     }
     items.reverse();
     items.forEach((item, i) => item.seq = i);

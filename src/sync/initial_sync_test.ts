@@ -10,6 +10,7 @@ import { PAGE_CACHE_KIB, type RemoteMessageId } from "../store/mod.ts";
 import { type InitialSyncOptions, runInitialSync, SyncError } from "./initial_sync.ts";
 import { contentOf, failedBuild } from "./message_build.ts";
 import type { SyncApi } from "./sync_api.ts";
+import type { SyncProgress } from "./progress.ts";
 import { dumpIndex, tempIndex } from "./_sync_test_utils.ts";
 
 const LABELS: Label[] = [
@@ -124,8 +125,18 @@ Deno.test("first sync: UIDs ascend with age, a failed build is recorded, a rerun
   const api = new FakeApi(30);
   const index = await tempIndex();
   try {
-    const result = await runInitialSync(options(api, index, { pageSize: 7 }));
+    const reports: SyncProgress[] = [];
+    const result = await runInitialSync(options(api, index, {
+      pageSize: 7,
+      progressIntervalMs: 0,
+      reporter: { progress: (p) => reports.push(p) },
+    }));
     assert.equal(result.synced, 30);
+    // The listing reports as it pages (a large mailbox lists for a minute before downloading).
+    assert.deepEqual(
+      reports.filter((p) => p.phase === "listing").map((p) => p.listed),
+      [0, 7, 14, 21, 28, 30],
+    );
     assert.equal(result.failed, 1);
     assert.deepEqual(index.store.sync.failures().map((f) => f.remoteId), ["m0013"]);
     const inbox = index.store.mailboxes.byName("INBOX")!;

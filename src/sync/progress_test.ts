@@ -25,6 +25,21 @@ Deno.test("ProgressMeter: rate over the window, ETA, throttled reports", () => {
   assert.ok(meter.sample("a", "done", 1000, 1000, true), "forced");
 });
 
+Deno.test("ProgressMeter: the rate is the current phase's (a long listing does not count)", () => {
+  let now = 0;
+  const meter = new ProgressMeter({ now: () => now, intervalMs: 0, windowMs: 5000 });
+  assert.equal(meter.sample("a", "listing", 0, 100_000, false, 0)!.listed, 0);
+  now = 3000;
+  assert.equal(meter.sample("a", "listing", 0, 100_000, false, 45_000)!.listed, 45_000);
+  now = 4000;
+  const start = meter.sample("a", "messages", 0, 100_000)!;
+  assert.deepEqual([start.rate, start.eta, start.listed], [0, null, undefined]);
+  now = 5000;
+  const next = meter.sample("a", "messages", 600, 100_000)!;
+  assert.equal(next.rate, 600);
+  assert.equal(next.eta, 165.7);
+});
+
 Deno.test("ProgressMeter: no ETA before the messages are counted, 0 only when all are done", () => {
   let now = 0;
   const meter = new ProgressMeter({ now: () => now, intervalMs: 0, windowMs: 5000 });
@@ -62,7 +77,11 @@ Deno.test("TtyProgressRenderer draws a bar in place and ends the line when done"
     r.line({ ...base, phase: "messages", done: 50 }),
     "a: [###.......]  25% 50/200 40 msg/s ETA 1:15",
   );
-  assert.equal(r.line({ ...base, phase: "listing", done: 0 }), "a: listing…");
+  assert.equal(r.line({ ...base, phase: "labels", done: 0 }), "a: labels…");
+  assert.equal(
+    r.line({ ...base, phase: "listing", done: 0, listed: 150 }),
+    "a: listing messages… 150/200 listed",
+  );
   r.progress({ ...base, phase: "messages", done: 50 });
   assert.ok(out[0].startsWith("\r\x1b[2K"));
   r.progress({ ...base, phase: "done", done: 200, eta: 0 });
