@@ -39,6 +39,16 @@ Deno.test({
       serve.events.filter((e) => e.event === "account" && e.state === "error").length,
       1,
     );
+    await f.stop();
+
+    // The same while the API cannot be reached: serving the local mail finds the damage, and
+    // that is what is said, once (not "cannot be reached, trying again").
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const deadUrl = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    listener.close();
+    const offline = f.spawn("--api-url", deadUrl);
+    const offlineReason = await permanentError(offline);
+    assert.ok(offlineReason.includes(`the account's index ${index} is damaged`), offlineReason);
   });
 });
 

@@ -152,7 +152,7 @@ export class AccountRuntime {
    * The keys the connector holds: made empty when the account is served offline (before any
    * unlock), filled in place by the first unlock, so the connector made offline sees them.
    */
-  #connectorKeys: UnlockedAccount | undefined;
+  #connectorKeys: (UnlockedAccount & { locked?: boolean }) | undefined;
   #store: Store | undefined;
   #cache: LiteralCache | undefined;
   #pool: BuildPool | undefined;
@@ -531,21 +531,36 @@ export class AccountRuntime {
         }
         // None heals by waiting: a key password that no longer unlocks, an index written by a
         // newer bridge or damaged, a session issued by another server.
-        const permanent = (err instanceof CryptoError && err.kind === "wrong-passphrase") ||
-          err instanceof IndexTooNewError || err instanceof PermanentAccountError;
-        const offline = !permanent && isUnreachable(err) && await this.#serveOffline();
+        const isPermanent = (e: unknown) =>
+          (e instanceof CryptoError && e.kind === "wrong-passphrase") ||
+          e instanceof IndexTooNewError || e instanceof PermanentAccountError;
+        let failure = err;
+        let permanent = isPermanent(failure);
+        let offline = false;
+        if (!permanent && isUnreachable(failure)) {
+          try {
+            offline = await this.#serveOffline();
+          } catch (offlineError) {
+            // Serving the local mail found a permanent condition (a damaged index): that is the
+            // account's state, not the unreachable server.
+            failure = offlineError;
+            permanent = true;
+          }
+        }
         // Served offline, the API is tried again as often as events would be polled.
         const delay = offline
           ? Math.min(retryMs, this.#config.events.poll_interval_seconds * 1000)
           : retryMs;
-        const reason = describe(err, this.email) +
+        const reason = describe(failure, this.email) +
           (permanent ? "" : `; trying again in ${Math.round(delay / 1000)} s`);
         if (offline) {
           const first = this.#state !== "offline";
           this.#setState("offline", `the mail server cannot be reached (${reason})`);
           if (first) {
             this.#o.output.warn(
-              `${this.email}: the mail server cannot be reached (${describe(err, this.email)}); ` +
+              `${this.email}: the mail server cannot be reached (${
+                describe(failure, this.email)
+              }); ` +
                 "serving the mail already here: changes, new mail and sending wait until it can",
               { account: this.email },
             );
@@ -568,11 +583,7 @@ export class AccountRuntime {
     // Served offline meanwhile: stay so (logins keep working) until the account is ready.
     if (this.#state !== "offline") this.#setState("starting", null);
 
-    if (!this.#client) {
-      const elsewhere = sessionServerMismatch(account, this.#config.api.url);
-      if (elsewhere !== undefined) throw new PermanentAccountError(elsewhere);
-      this.#client = this.#newClient();
-    }
+    if (!this.#client) this.#client = this.#newClient();
     const client = this.#client;
     if (!this.#sessionUp) {
       // Served offline, the client holds the session already (and may have refreshed it since,
@@ -753,10 +764,13 @@ export class AccountRuntime {
         userKeys: new KeyRing([]),
         addressKeys: new Map(),
         addressKeyErrors: new Map(),
+        locked: true,
       };
       await this.#makeConnector(this.#unlocked ?? this.#connectorKeys);
       return this.#mail !== undefined;
     } catch (err) {
+      // A damaged index, a session of another server: said once by the caller, not retried.
+      if (err instanceof PermanentAccountError) throw err;
       this.#o.output.warn(
         `${this.email}: cannot serve the local mail either: ${errorText(err)}`,
         { account: this.email },
@@ -801,6 +815,9 @@ export class AccountRuntime {
   #newClient(): ApiClient {
     const account = this.#o.account;
     const config = this.#config;
+    // The session's tokens go only to the server that issued them.
+    const elsewhere = sessionServerMismatch(account, config.api.url);
+    if (elsewhere !== undefined) throw new PermanentAccountError(elsewhere);
     return new ApiClient({
       baseURL: config.api.url,
       appVersion: config.api.app_version,
@@ -1094,7 +1111,11 @@ function isUnreachable(err: unknown): boolean {
  * Puts what an unlock gave into `target` in place (the connector made while offline holds it and
  * its address list and key map): returns `target`.
  */
-function fillKeys(target: UnlockedAccount, fresh: UnlockedAccount): UnlockedAccount {
+function fillKeys(
+  target: UnlockedAccount & { locked?: boolean },
+  fresh: UnlockedAccount,
+): UnlockedAccount {
+  target.locked = false;
   target.user = fresh.user;
   target.keyPassword = fresh.keyPassword;
   target.userKeys = fresh.userKeys;

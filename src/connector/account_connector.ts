@@ -87,6 +87,11 @@ export interface ConnectorKeys {
    * the account runtime keeps current from events; without it there is no quota to report.
    */
   user?: Pick<User, "UsedSpace" | "MaxSpace">;
+  /**
+   * True while the keys are not unlocked yet (an account served offline: unlocking needs the
+   * API); the runtime fills them in place and clears it once they are.
+   */
+  locked?: boolean;
 }
 
 /** Options of {@link createAccountConnector}. */
@@ -200,6 +205,9 @@ export class AccountConnector implements MailAccount {
       fetcher,
       addresses,
       addressKeys: options.keys.addressKeys,
+      get keysLocked() {
+        return options.keys.locked === true;
+      },
       // Read when needed: a connector made before the keys unlocked (an account served offline)
       // gets its addresses filled in place later, the primary among them.
       get addressId() {

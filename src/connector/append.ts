@@ -150,10 +150,11 @@ export function importFlags(
 }
 
 function keyRingOf(ctx: ConnectorContext, address: Address | undefined): KeyRing {
-  // No key at all: the account is served offline (its keys are unlocked through the API once it
-  // answers). A condition that passes: the client keeps the message and tries again, rather than
-  // the message going to the local recovery mailbox for good.
-  if (ctx.addressKeys.size === 0) {
+  // The account is served offline (its keys are unlocked through the API once it answers): a
+  // condition that passes, so the client keeps the message and tries again, rather than the
+  // message going to the local recovery mailbox for good. (Keys that failed to unlock are
+  // another matter: below, with the reason, to the recovery mailbox.)
+  if (ctx.keysLocked) {
     refuse(
       "UNAVAILABLE",
       "The mail server has not been reached since the bridge started, so the account's keys " +

@@ -85,15 +85,18 @@ Deno.test("append: All Mail and Scheduled refused; a local mailbox stores locall
       }),
       MailboxOperationError,
     );
-    // No key unlocked at all (the account is served offline): try again later.
+    // The keys are not unlocked yet (the account is served offline): try again later.
     await assert.rejects(
-      appendMessage(f.ctx, "s", store.mailboxes.byName("INBOX")!.id, { literal, flags: [] }),
+      appendMessage({ ...f.ctx, keysLocked: true }, "s", store.mailboxes.byName("INBOX")!.id, {
+        literal,
+        flags: [],
+      }),
       (e) => e instanceof MailboxOperationError && e.code === "UNAVAILABLE",
     );
     assert.equal(store.mailboxes.byName("Recovered Messages"), undefined);
-    // No unlocked key for the address (others have theirs): refused by us, so kept in the
-    // recovery mailbox.
-    const ctx = { ...f.ctx, addressKeys: new Map([["other", new KeyRing([])]]) };
+    // The address's keys did not unlock (no key at all here): refused by us, so kept in the
+    // recovery mailbox with the reason.
+    const ctx = f.ctx;
     const r = await appendMessage(ctx, "s", store.mailboxes.byName("INBOX")!.id, {
       literal,
       flags: ["\\Seen", "kw"],

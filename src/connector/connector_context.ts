@@ -43,6 +43,11 @@ export interface ConnectorContext {
   readonly addresses: readonly Address[];
   /** Address ID → unlocked keys. */
   readonly addressKeys: ReadonlyMap<string, KeyRing>;
+  /**
+   * Whether the account's keys are not unlocked yet (served offline until the API answers), as
+   * opposed to keys that failed to unlock (those addresses are missing from `addressKeys`).
+   */
+  readonly keysLocked?: boolean;
   /** The address this connector imports and drafts with by default (combined mode: primary). */
   readonly addressId: string;
   /** Whether `From` may pick another of the account's addresses (combined mode). */
