@@ -150,6 +150,11 @@ export class Store {
     return schemaVersion(this.#sql.db);
   }
 
+  /** Whether a transaction is open (an error like a full disk can end one by itself). */
+  get inTransaction(): boolean {
+    return this.#sql.inTransaction;
+  }
+
   /**
    * Runs `fn` as one transaction: everything it writes commits together, or nothing does when it
    * throws. Nested calls become savepoints. `fn` must be synchronous.

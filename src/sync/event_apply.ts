@@ -60,6 +60,7 @@ import {
   deleteMessage,
   messageUpdates,
 } from "./apply.ts";
+import { failedBuild } from "./message_build.ts";
 
 /** A message downloaded and built for the index. */
 export interface FetchedMessage {
@@ -292,6 +293,13 @@ export interface PrepareOptions {
    * the failed builds of an earlier run.
    */
   rebuildFailed?: boolean | ReadonlySet<RemoteMessageId>;
+  /**
+   * A message of the event whose download fails with an error for which this returns a reason
+   * is indexed as a failed build (a placeholder, built again at the next start and after an
+   * address change) and listed in `problems`, instead of failing the event. The loop's last
+   * attempt at an event sets it for errors that are neither transient nor of storage.
+   */
+  placeholderWhenUndownloadable?: (error: unknown) => string | undefined;
 }
 
 /**
@@ -382,12 +390,28 @@ export async function prepareEvent(
     }
   }
 
+  const metadataOf = new Map<RemoteMessageId, MessageMetadata>();
+  for (const item of event.messages) if (item.metadata) metadataOf.set(item.id, item.metadata);
   const queue = [...wanted];
   const workers = Array.from(
     { length: Math.max(1, Math.min(options.concurrency ?? 4, queue.length)) },
     async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        prepared.fetched.set(id, (await fetcher.fetch(id)) ?? null);
+        try {
+          prepared.fetched.set(id, (await fetcher.fetch(id)) ?? null);
+        } catch (error) {
+          const reason = options.placeholderWhenUndownloadable?.(error);
+          const metadata = metadataOf.get(id);
+          if (reason === undefined || metadata === undefined) throw error;
+          const { literal, compressed: _compressed, ...built } = failedBuild(
+            metadata,
+            `it could not be downloaded: ${reason}`,
+          );
+          prepared.fetched.set(id, { metadata, built, literal });
+          prepared.problems.push(
+            `message ${id}: not downloaded, kept as a placeholder to build again later: ${reason}`,
+          );
+        }
       }
     },
   );
@@ -595,8 +619,10 @@ function isolating(store: Store, out: EventApplied): Isolated {
     try {
       store.transaction(apply);
     } catch (error) {
-      // Storage trouble is not the item's fault: the whole event fails, to be retried.
-      if (isStorageFailure(error)) throw error;
+      // Storage trouble is not the item's fault: the whole event fails, to be retried. Nor can
+      // the next items go on when the error ended the event's transaction by itself (they would
+      // each commit on their own).
+      if (isStorageFailure(error) || !store.inTransaction) throw error;
       out.updates.length = lengths[0];
       out.literalsToPut.length = lengths[1];
       out.literalsToDelete.length = lengths[2];

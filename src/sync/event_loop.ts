@@ -28,9 +28,11 @@
  * - A bad event (items of the wrong shape, or an event whose application fails for another
  *   reason): logged, counted in `status().badEvent`, retried; after `maxBadEventAttempts` it is
  *   applied once more item by item, each label and message item in a savepoint of its own: items
- *   of a bad shape, messages that cannot be downloaded (for a non-transient reason) and items
- *   whose application throws are dropped and listed in a `bad-event-partially-applied` notice,
- *   the others applied. If even that fails, the event is skipped (the cursor moves past it
+ *   of a bad shape and items whose application throws are dropped, messages that cannot be
+ *   downloaded (for a reason that does not pass by waiting) are indexed as failed builds (built
+ *   again later), all listed in a `bad-event-partially-applied` notice; the others applied. A
+ *   full disk, an I/O error or a locked index is never a reason to drop: the event fails as it is
+ *   and is retried with backoff. If even that fails, the event is skipped (the cursor moves past it
  *   alone) and a `bad-event-skipped` notice is sent. A reply without an `EventID` can never be
  *   skipped and is retried with backoff.
  *
@@ -543,6 +545,11 @@ export class EventLoop {
         this.#signedOut(error);
         return "stopped";
       }
+      // A full disk passes too, and does not use up the chunk's attempts.
+      if (isStorageFailure(error)) {
+        this.#pollFailed(error, true);
+        return "error";
+      }
       if (isTransientError(error) && ++retry.attempts < RETRY_ATTEMPTS) {
         this.#pollFailed(error, true);
         return "error";
@@ -667,18 +674,13 @@ export class EventLoop {
     // A retry chunk downloads messages no event named: one that cannot be downloaded now for a
     // reason other than a transient one (a 4xx, a malformed reply) stays as it is, counted as
     // still failing, instead of failing the other 49 with it.
-    // On the last attempt at an event that keeps failing, a message that cannot be downloaded
-    // (for a reason other than a transient one) is left out like a gone one, and listed.
     let undownloadable = 0;
-    const undownloaded: string[] = [];
-    const chunkFetcher: MessageFetcher = retryBuilds === undefined && !acceptProblems ? fetcher : {
+    const chunkFetcher: MessageFetcher = retryBuilds === undefined ? fetcher : {
       fetch: (id) =>
         fetcher.fetch(id).catch((error) => {
           if (error instanceof SignedOutError || isTransientError(error)) throw error;
-          if (retryBuilds !== undefined) {
-            undownloadable++;
-            this.#o.log(`event loop ${account}: retrying a failed build: ${message(error)}`);
-          } else undownloaded.push(`message ${id}: not downloaded: ${message(error)}`);
+          undownloadable++;
+          this.#o.log(`event loop ${account}: retrying a failed build: ${message(error)}`);
           return undefined;
         }),
     };
@@ -686,6 +688,18 @@ export class EventLoop {
       acceptProblems,
       readLiteral: literals ? (id) => literals.get(id).catch(() => undefined) : undefined,
       rebuildFailed: keysReloaded || (retryBuilds ?? false),
+      // On the last attempt at an event that keeps failing, a message that cannot be downloaded
+      // (for a reason that does not pass by waiting) is indexed as a failed build, to be built
+      // again later, instead of failing the event or being left out.
+      ...(acceptProblems
+        ? {
+          placeholderWhenUndownloadable: (error: unknown) =>
+            error instanceof SignedOutError || isTransientError(error) ||
+              isStorageFailure(error)
+              ? undefined
+              : message(error),
+        }
+        : {}),
     });
     const labels = new Map(this.#labels);
     // Committed changes reach sessions only after the cache work below: the bus knows, so a
@@ -700,7 +714,7 @@ export class EventLoop {
       });
       this.#labels = labels;
       this.#status.eventsApplied++;
-      const dropped = [...prepared.problems, ...undownloaded, ...applied.dropped];
+      const dropped = [...prepared.problems, ...applied.dropped];
       if (dropped.length > 0) {
         this.#notify({ kind: "bad-event-partially-applied", eventId: applied.eventId, dropped });
         this.#o.log(

@@ -227,7 +227,7 @@ Deno.test("a malformed event is reported, retried, then applied without its bad 
   }
 });
 
-Deno.test("an event whose message keeps failing is applied without it after N attempts", async () => {
+Deno.test("an event whose message cannot be downloaded is applied with it as a placeholder", async () => {
   const t = setup({ startPaused: false, maxBadEventAttempts: 2 });
   try {
     await t.loop.start();
@@ -237,13 +237,20 @@ Deno.test("an event whose message keeps failing is applied without it after N at
     const fetch = t.f.fetcher.fetch;
     t.f.fetcher.fetch = (id) => id === "m1" ? Promise.reject(new Error("cannot build")) : fetch(id);
     await settle(t.loop);
-    assert.deepEqual(indexView(t.store).INBOX, [[1, "m3"], [2, "m2"]]);
+    // m1 is there, as a failed build (built again at the next start or address change).
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"], [2, "m3"], [3, "m2"]]);
+    assert.deepEqual(
+      t.store.messages.failedBuilds().map((f) => f.remoteId),
+      ["m1"],
+    );
     assert.equal(t.loop.status().skippedEvents, 0);
     const partial = t.notices.find((n) => n.kind === "bad-event-partially-applied");
     assert.deepEqual(partial, {
       kind: "bad-event-partially-applied",
       eventId: bad,
-      dropped: ["message m1: not downloaded: Error: cannot build"],
+      dropped: [
+        "message m1: not downloaded, kept as a placeholder to build again later: Error: cannot build",
+      ],
     });
   } finally {
     await t.done();
@@ -308,6 +315,50 @@ Deno.test("a full disk fails the event as it is: retried with backoff, never ski
     await settle(t.loop);
     assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"], [2, "m2"]]);
     assert.ok(!t.notices.some((n) => n.kind.startsWith("bad-event")));
+  } finally {
+    await t.done();
+  }
+});
+
+Deno.test("a full disk during the item-by-item attempt drops nothing: the event is retried", async () => {
+  const t = setup({ startPaused: false, maxBadEventAttempts: 2 });
+  try {
+    applyLabels(t.store, [
+      ...SYSTEM_LABELS,
+      label("F1", 3, "Work"),
+      label("F2", 3, "2024", { ParentID: "F1", Path: "Work/2024" }),
+    ]);
+    await t.loop.start();
+    t.source.push({
+      Labels: [
+        { ID: "L9", Action: 1, Label: label("L9", 1, "New") },
+        // Refused by the store on every attempt (a data reason): applied item by item at last.
+        {
+          ID: "F1",
+          Action: 2,
+          Label: label("F1", 3, "Work", { ParentID: "F2", Path: "Work/2024/Work" }),
+        },
+      ],
+      Messages: [create("m1")],
+    });
+    // The disk is full just when the item-by-item attempt creates the label's mailbox.
+    const createMailbox = t.store.mailboxes.create.bind(t.store.mailboxes);
+    let creations = 0;
+    t.store.mailboxes.create = (spec) => {
+      if (spec.remoteId === "L9" && ++creations === 3) {
+        throw new Error("database or disk is full");
+      }
+      return createMailbox(spec);
+    };
+    for (let i = 0; i < 2; i++) assert.equal(await t.loop.pollNow(), "error");
+    assert.equal(creations, 3);
+    assert.equal(t.store.sync.eventCursor(), "e0", "not committed without the label");
+    assert.equal(t.store.mailboxes.byRemoteId("L9" as never), undefined);
+    assert.ok(!t.notices.some((n) => n.kind === "bad-event-partially-applied"));
+    // Space again: the next attempt, item by item, keeps the label and the message.
+    await settle(t.loop);
+    assert.equal(t.store.mailboxes.byRemoteId("L9" as never)?.name, "Labels/New");
+    assert.deepEqual(indexView(t.store).INBOX, [[1, "m1"]]);
   } finally {
     await t.done();
   }
