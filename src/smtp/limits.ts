@@ -48,6 +48,12 @@ export interface SmtpLimits {
   authFailureWindowMs: number;
   /** Silence from the client before `421 4.4.2` and close. */
   idleTimeoutMs: number;
+  /**
+   * How long a connection may stay without authenticating, from when it opened, whatever it sends
+   * meanwhile (`421 4.4.2` and close): every transaction needs AUTH, and a connection that never
+   * authenticates would otherwise hold one of `maxConnections` for as long as it keeps talking.
+   */
+  preAuthTimeoutMs: number;
   /** Longest TLS handshake (implicit TLS or after `STARTTLS`). */
   tlsHandshakeTimeoutMs: number;
   /** On `close()`, how long sessions in the middle of a message may take to finish it. */
@@ -69,6 +75,7 @@ export const DEFAULT_LIMITS: Readonly<SmtpLimits> = Object.freeze({
   authLockoutFailures: 30,
   authFailureWindowMs: 15 * 60 * 1000,
   idleTimeoutMs: 5 * 60 * 1000,
+  preAuthTimeoutMs: 3 * 60 * 1000,
   tlsHandshakeTimeoutMs: 30 * 1000,
   shutdownGraceMs: 10 * 1000,
 });
@@ -88,6 +95,7 @@ const MINIMUMS: Readonly<SmtpLimits> = {
   authLockoutFailures: 1,
   authFailureWindowMs: 0,
   idleTimeoutMs: 10,
+  preAuthTimeoutMs: 10,
   tlsHandshakeTimeoutMs: 10,
   shutdownGraceMs: 0,
 };

@@ -34,6 +34,7 @@
  * - Wrong credentials `535 5.7.8`, answered after a per-address growing delay; after
  *   `maxAuthFailuresPerConnection`, or from a locked address, `421 4.7.0` and close. An
  *   authenticator that throws: `454 4.7.0`.
+ * - No AUTH within `preAuthTimeoutMs` of connecting: `421 4.4.2` and close.
  * - Silence for `idleTimeoutMs`: `421 4.4.2` and close (a client that stops reading replies for
  *   as long is dropped). Server shutdown while idle: `421 4.3.2`.
  * - `HELO` is treated like `EHLO` for what may follow (AUTH, MAIL parameters): refusing them
@@ -112,6 +113,7 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
   #sawInput = false;
   #greeted: "none" | "helo" | "ehlo" = "none";
   #account: A | null = null;
+  readonly #openedAt = Date.now();
   #tx: Transaction | null = null;
   #inData = false;
   #badCommands = 0;
@@ -181,8 +183,16 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
     if (this.#closed) return "closed";
     if (allowShutdown && this.#shutdown && !this.busy) return this.#shutDownNow();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Before AUTH, what is left of the pre-authentication time counts too.
+    const waitMs = this.#account !== null ? this.#limits.idleTimeoutMs : Math.max(
+      0,
+      Math.min(
+        this.#limits.idleTimeoutMs,
+        this.#openedAt + this.#limits.preAuthTimeoutMs - Date.now(),
+      ),
+    );
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), this.#limits.idleTimeoutMs);
+      timer = setTimeout(() => resolve("timeout"), waitMs);
     });
     const shutdown = allowShutdown
       ? new Promise<"shutdown">((resolve) => (this.#onShutdown = () => resolve("shutdown")))
@@ -191,8 +201,18 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
     clearTimeout(timer);
     this.#onShutdown = null;
     if (chunk === "timeout") {
-      this.#log("idle timeout");
-      this.#send(reply(421, "4.4.2", `${this.#opts.hostname} Idle timeout, closing connection`));
+      const unauthenticated = this.#account === null &&
+        Date.now() - this.#openedAt >= this.#limits.preAuthTimeoutMs;
+      this.#log(unauthenticated ? "no authentication in time" : "idle timeout");
+      this.#send(
+        reply(
+          421,
+          "4.4.2",
+          unauthenticated
+            ? `${this.#opts.hostname} No authentication in time, closing connection`
+            : `${this.#opts.hostname} Idle timeout, closing connection`,
+        ),
+      );
       await this.#close();
       return "closed";
     }

@@ -541,6 +541,26 @@ Deno.test("session: idle timeout", async () => {
   assert.ok(t.conn.closed);
 });
 
+Deno.test("session: no AUTH in time closes the connection, however busy the client keeps it", async () => {
+  const t = start({ limits: { preAuthTimeoutMs: 150, idleTimeoutMs: 10_000 } });
+  await t.conn.reply();
+  // NOOPs keep it from being idle, not from the deadline.
+  for (let i = 0; i < 3; i++) assert.match((await t.say("NOOP"))!, /^250 /);
+  assert.equal(
+    await t.conn.reply(),
+    "421 4.4.2 127.0.0.1 No authentication in time, closing connection\r\n",
+  );
+  await t.done;
+  assert.ok(t.conn.closed);
+  // Once authenticated, only the idle timeout counts.
+  const u = start({ limits: { preAuthTimeoutMs: 100, idleTimeoutMs: 10_000 } });
+  await u.login();
+  await new Promise((r) => setTimeout(r, 250));
+  assert.match((await u.say("NOOP"))!, /^250 /);
+  assert.match((await u.say("QUIT"))!, /^221 /);
+  await u.done;
+});
+
 Deno.test("session: shutdown while idle, and after the message in progress", async () => {
   const t = start();
   await t.conn.reply();

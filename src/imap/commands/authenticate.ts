@@ -48,7 +48,7 @@ export const authenticateCommand: CommandSpec = {
     if (response === undefined) {
       await session.respond((e) => e.raw("+ ").crlf());
       response = await session.readLine();
-      if (response === undefined) return bad("Connection ended during AUTHENTICATE");
+      if (response === undefined) return bad("No response in time to AUTHENTICATE");
     }
     if (response === "*") return bad("AUTHENTICATE cancelled");
     const plain = decodeSaslPlain(response === "=" ? "" : response);

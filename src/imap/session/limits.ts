@@ -14,9 +14,10 @@ export interface ImapLimits extends ReaderLimits {
   /** Autologout outside IDLE (RFC 3501 §5.4: at least 30 minutes), ms. */
   autologoutMs: number;
   /**
-   * Autologout before login, ms: RFC 3501's 30-minute minimum is for authenticated sessions, and
-   * connections that never log in would otherwise hold a slot of `maxConnections` that long
-   * (Dovecot's login processes allow 3 minutes too).
+   * How long a connection may stay without logging in, from when it opened, ms (whatever it sends
+   * meanwhile): RFC 3501's 30-minute autologout minimum is for authenticated sessions, and
+   * connections that never log in would otherwise hold a slot of `maxConnections` (Dovecot's login
+   * processes allow 3 minutes too).
    */
   preAuthAutologoutMs: number;
   /**

@@ -165,6 +165,7 @@ export class Session implements SessionApi {
 
   /** See {@link SessionApi.loginProblem}. */
   loginProblem: string | undefined;
+  readonly #openedAt = Date.now();
 
   async login(
     username: string,
@@ -227,7 +228,7 @@ export class Session implements SessionApi {
       const ev = this.#reader.readLine();
       if (ev.kind === "line") return dec.decode(ev.line);
       if (ev.kind === "error") return "";
-      if (!(await this.#fill())) return undefined;
+      if (!(await this.#fill(this.#inputTimeout()))) return undefined;
     }
   }
 
@@ -322,6 +323,17 @@ export class Session implements SessionApi {
   // ---- the loop ---------------------------------------------------------------------------
 
   /** Reads more input into the reader; false when the connection ended. */
+  /**
+   * How long to wait for input now: the autologout once logged in; before, what is left of
+   * `preAuthAutologoutMs` since the connection opened (a deadline, not an idle time, so that a
+   * client sending NOOPs, or stopping in an AUTHENTICATE exchange, does not keep its slot).
+   */
+  #inputTimeout(): number {
+    const { autologoutMs, preAuthAutologoutMs } = this.#opts.limits;
+    if (this.#state !== "not-authenticated") return autologoutMs;
+    return Math.max(0, this.#openedAt + preAuthAutologoutMs - Date.now());
+  }
+
   async #fill(timeoutMs?: number): Promise<boolean> {
     if (this.#inputEnded) return false;
     this.#pendingRead ??= this.#conn.read();
@@ -395,9 +407,7 @@ export class Session implements SessionApi {
       const ev: ReaderEvent = this.#reader.next();
       switch (ev.kind) {
         case "need-more": {
-          const { autologoutMs, preAuthAutologoutMs } = this.#opts.limits;
-          const timeout = this.#state === "not-authenticated" ? preAuthAutologoutMs : autologoutMs;
-          if (!(await this.#fill(timeout))) {
+          if (!(await this.#fill(this.#inputTimeout()))) {
             if (!this.#inputEnded) {
               await this.write(enc.encode("* BYE Autologout; idle for too long\r\n"));
             }
