@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { isLoopback } from "../tls/loopback.ts";
 
 /** One stored cookie (also the persisted shape). */
 export interface StoredCookie {
@@ -227,5 +228,5 @@ function pathMatch(reqPath: string, cookiePath: string): boolean {
 function isSecureURL(u: URL): boolean {
   if (u.protocol === "https:") return true;
   const h = canonicalHost(u.hostname);
-  return h === "localhost" || h.endsWith(".localhost") || /^127\./.test(h) || h === "::1";
+  return h.endsWith(".localhost") || isLoopback(h);
 }

@@ -12,6 +12,7 @@
  * @module
  */
 import type { ListenerStatus } from "./status_report.ts";
+import { askStatus } from "./status_command.ts";
 import type { Config } from "../config/mod.ts";
 import type { VaultAccount } from "../vault/mod.ts";
 
@@ -93,6 +94,22 @@ export function withRunningListeners(
       ? { ...s, host: connectHost(l.host), port: l.port, security: l.security }
       : s;
   return { imap: pick(settings.imap, listeners.imap), smtp: pick(settings.smtp, listeners.smtp) };
+}
+
+/**
+ * {@link mailClientSettings}, with where the serve running on `dataDir` listens when one does
+ * ({@link withRunningListeners}): what `bridge login` and `bridge info` print.
+ */
+export async function currentMailClientSettings(
+  config: Pick<Config, "imap" | "smtp">,
+  account: Pick<VaultAccount, "email" | "bridgePassword">,
+  dataDir: string,
+): Promise<MailClientSettings> {
+  const configured = mailClientSettings(config, account);
+  const running = await askStatus(dataDir);
+  return running.kind === "running"
+    ? withRunningListeners(configured, running.report.listeners)
+    : configured;
 }
 
 /** The settings as people read them: one block per server. */

@@ -23,12 +23,7 @@ import {
   positionals,
   requireAccount,
 } from "./_account_common.ts";
-import {
-  formatMailClientSettings,
-  mailClientSettings,
-  withRunningListeners,
-} from "./account_settings.ts";
-import { askStatus } from "./status_command.ts";
+import { currentMailClientSettings, formatMailClientSettings } from "./account_settings.ts";
 import { effectiveAddressMode } from "./address_mode.ts";
 
 const HELP = `Usage: bridge info EMAIL [options]
@@ -61,11 +56,7 @@ async function showInfo(flags: InfoFlags): Promise<number> {
   const { config, dataDir } = await loadCommandConfig(flags);
   const vault = await openVault(dataDir, flags.keyStore);
   const account = requireAccount(vault, flags.email);
-  const running = await askStatus(dataDir);
-  const configured = mailClientSettings(config, account);
-  const settings = running.kind === "running"
-    ? withRunningListeners(configured, running.report.listeners)
-    : configured;
+  const settings = await currentMailClientSettings(config, account, dataDir);
   if (flags.json) {
     console.log(JSON.stringify(settings));
   } else {

@@ -47,7 +47,7 @@ import {
   trustedModulusKeys,
 } from "./_account_common.ts";
 import { Prompter } from "./prompt.ts";
-import { formatMailClientSettings, mailClientSettings } from "./account_settings.ts";
+import { currentMailClientSettings, formatMailClientSettings } from "./account_settings.ts";
 import { accountSettings } from "../config/mod.ts";
 import type { VaultAccount } from "../vault/mod.ts";
 import {
@@ -207,7 +207,8 @@ async function signInAndStore(flags: LoginFlags, prompt: Prompter): Promise<numb
     }
     const serving = (await tellRunningServe(dataDir)).text;
 
-    const settings = mailClientSettings(config, account);
+    // Where a running serve listens (it may use other ports than the configured ones).
+    const settings = await currentMailClientSettings(config, account, dataDir);
     if (flags.json) {
       console.log(JSON.stringify(settings));
       if (serving) console.error(serving);

@@ -229,7 +229,6 @@ export class ServeOutput {
   }
 }
 
-/** ` (k=v …)` for the fields the message does not already show. */
 /**
  * A text log line's message with control characters written as escapes (`\n`, `\x1b`, `\u2028`):
  * messages can carry what a client sent (a user name that failed to log in), and a line break or a
@@ -248,6 +247,7 @@ export function escapeControls(text: string): string {
   });
 }
 
+/** ` (k=v …)` for the fields the message does not already show. */
 function formatFields(message: string, fields: Record<string, unknown>): string {
   const parts = Object.entries(fields)
     .filter(([, v]) => v !== undefined && !(typeof v === "string" && message.includes(v)))

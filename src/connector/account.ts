@@ -78,6 +78,8 @@ export interface AppendResult {
    * The APPEND succeeded: a client told otherwise would store it again.
    */
   pending?: string;
+  /** Set when the server keeps the stored message in no mailbox this bridge shows. */
+  nowhere?: boolean;
 }
 
 /** What APPEND hands over. */

@@ -24,6 +24,12 @@
  *
  * When the server refuses the message (anything but a network problem, a 429/5xx or a size over
  * the import limit), it goes to the recovery mailbox with the reason (`recovered`): never lost.
+ * While the account's keys are not unlocked yet (served offline), `NO [UNAVAILABLE]`.
+ *
+ * Once the server has the message, the APPEND has succeeded whatever follows: when reading it
+ * back or indexing it fails (a full disk), the result is `pending` (OK without APPENDUID; the
+ * event loop indexes it later), since a NO would make the client store it again; when the server
+ * filed it elsewhere, the mailbox it is in; when in no mailbox shown here, `nowhere`.
  *
  * @module
  */
@@ -499,7 +505,7 @@ export async function appendMessage(
             uidValidity: 0,
             uid: 0 as Uid,
             mailbox: mailbox.id,
-            pending: "the server keeps it in no mailbox this bridge shows",
+            nowhere: true,
           };
           return { updates, result, id: applied.id };
         }

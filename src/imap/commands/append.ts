@@ -76,6 +76,9 @@ export const appendCommand: CommandSpec = {
           `bridge has indexed it (${result.pending})`,
       );
     }
+    if (result.nowhere) {
+      return ok("APPEND completed; the server keeps the message in no mailbox shown here");
+    }
     if (result.mailbox !== mailbox.id) {
       // The server filed it elsewhere (a received message appended to Sent stays in INBOX): its
       // UID is one of another mailbox, which APPENDUID cannot name.
