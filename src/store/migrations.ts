@@ -221,6 +221,13 @@ function v5(db: DatabaseSync): void {
  */
 const v6 = "ALTER TABLE messages ADD COLUMN literal_sha256 BLOB;";
 
+/**
+ * Version 7: an index of the messages without a literal digest, so that looking for them (the
+ * background backfill, at every start of serve) reads those rows only: without it the query read
+ * the whole messages table (a second and 64 MiB of page cache at 100,000 messages) to find none.
+ */
+const v7 = "CREATE INDEX messages_without_digest ON messages (id) WHERE literal_sha256 IS NULL;";
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
@@ -229,6 +236,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, description: "sort keys of every message", up: v4 },
   { version: 5, description: "display sort keys in upper case", up: v5 },
   { version: 6, description: "the SHA-256 of each literal", up: v6 },
+  { version: 7, description: "an index of the messages without a literal digest", up: v7 },
 ];
 
 /** An index written by a newer bridge: this build cannot read it and leaves it untouched. */
@@ -302,9 +310,13 @@ export function migrate(
       }
       record.run(m.version, m.description, Math.floor(Date.now() / 1000));
     }
-    const violations = db.prepare("PRAGMA foreign_key_check").all();
-    if (violations.length > 0) {
-      throw new Error(`Migrations left ${violations.length} broken foreign key references`);
+    // Only after a migration ran: the check reads every table (0.8 s at 100,000 messages, at
+    // every start).
+    if (from < latest) {
+      const violations = db.prepare("PRAGMA foreign_key_check").all();
+      if (violations.length > 0) {
+        throw new Error(`Migrations left ${violations.length} broken foreign key references`);
+      }
     }
     db.exec("COMMIT");
     return { from, to: latest };
