@@ -77,8 +77,9 @@ export class ProgressMeter {
   ): SyncProgress | undefined {
     const t = this.#now();
     // The rate is the current phase's: the samples of the listing (no message done for a minute
-    // at 100,000) would make the first downloads look hours from the end.
-    if (phase !== this.#samplesPhase) {
+    // at 100,000) would make the first downloads look hours from the end. `done` keeps the rate
+    // the messages ended with.
+    if (phase !== this.#samplesPhase && phase !== "done") {
       this.#samples = [];
       this.#samplesPhase = phase;
     }

@@ -38,6 +38,9 @@ Deno.test("ProgressMeter: the rate is the current phase's (a long listing does n
   const next = meter.sample("a", "messages", 600, 100_000)!;
   assert.equal(next.rate, 600);
   assert.equal(next.eta, 165.7);
+  // The end keeps the rate the messages ran at.
+  now = 6000;
+  assert.equal(meter.sample("a", "done", 1200, 1200)!.rate, 600);
 });
 
 Deno.test("ProgressMeter: no ETA before the messages are counted, 0 only when all are done", () => {
