@@ -40,6 +40,8 @@ const HEADER_SLICE = 500;
 
 /** Missing UIDs a header query reads through rather than starting another query. */
 const RANGE_GAP = 32;
+/** Most UID ranges an index query is limited to (more: the whole mailbox is asked). */
+const MAX_QUERY_RANGES = 64;
 
 /** What a search needs besides the view. */
 export interface SearchSource {
@@ -73,8 +75,36 @@ class SearchRun {
 
   run(key: SearchKey): Promise<Uid[]> {
     const view = this.#view;
-    const present = new Set(view.store.membership.search(view.mailboxId, {}));
-    return this.#eval(key, view.uids.filter((u) => present.has(u)));
+    // A UID or sequence set at the top (`UID SEARCH UID 1:100 UNSEEN`) narrows the candidates
+    // before the store is asked which are still there: a large mailbox is not read whole.
+    let candidates = view.uids;
+    for (const set of this.#topLevelSets(key)) candidates = candidates.filter((u) => set.has(u));
+    const present = new Set(
+      view.store.membership.search(view.mailboxId, this.#within(candidates, {})),
+    );
+    return this.#eval(key, candidates.filter((u) => present.has(u)));
+  }
+
+  /** The UID and sequence sets an AND at the top of `key` (or `key` itself) requires. */
+  #topLevelSets(key: SearchKey): Set<Uid>[] {
+    const out: Set<Uid>[] = [];
+    const visit = (k: SearchKey) => {
+      if (k.kind === "and") k.keys.forEach(visit);
+      else if (k.kind === "uid") out.push(new Set(this.#view.resolve(k.set, true)));
+      else if (k.kind === "seq") out.push(new Set(this.#seqUids(k.set)));
+    };
+    visit(key);
+    return out;
+  }
+
+  /**
+   * `criteria` limited to the UID ranges of `candidates` when they are a small part of the
+   * mailbox in a few ranges (an index query over them instead of the whole mailbox).
+   */
+  #within(candidates: readonly Uid[], criteria: SearchCriteria): SearchCriteria {
+    if (candidates.length >= this.#view.uids.length / 4) return criteria;
+    const ranges = nearRanges(candidates);
+    return ranges.length <= MAX_QUERY_RANGES ? { ...criteria, uids: ranges } : criteria;
   }
 
   /** The internal message ID of a UID (loaded once for the whole mailbox). */
@@ -151,13 +181,15 @@ class SearchRun {
       }
     }
     let result = candidates;
-    if (criteria.length > 0) {
+    for (const set of sets) result = result.filter((u) => set.has(u));
+    if (criteria.length > 0 && result.length > 0) {
       const merged = mergeCriteria(criteria);
       if (merged === undefined) return [];
-      const hits = new Set(this.#view.store.membership.search(this.#view.mailboxId, merged));
+      const hits = new Set(
+        this.#view.store.membership.search(this.#view.mailboxId, this.#within(result, merged)),
+      );
       result = result.filter((u) => hits.has(u));
     }
-    for (const set of sets) result = result.filter((u) => set.has(u));
     const byCost = (cost: number) => composite.filter((k) => searchKeyCost(k) === cost);
     for (const k of byCost(0)) result = await this.#eval(k, result);
     const headerLeaves = leaves.filter((k) => k.kind !== "text");

@@ -332,3 +332,43 @@ Deno.test("runSearch: SUBJECT … FROM … reads no header block; HEADER Date do
     store.close();
   }
 });
+
+Deno.test("runSearch: a UID range narrows the store queries to it; results as without", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const box = store.mailboxes.create({ name: "INBOX", kind: "system", remoteId: null });
+    for (let n = 1; n <= 400; n++) {
+      const id = store.messages.insert({ ...sampleMessage(n), keywords: [] });
+      store.membership.add(box.id, [id]);
+    }
+    const view = new MailboxView({
+      store,
+      mailbox: store.mailboxes.require(box.id),
+      readOnly: true,
+    });
+    // Expunged elsewhere but still in this session's snapshot: never a result.
+    store.membership.remove(box.id, [5 as Uid]);
+    const asked: unknown[] = [];
+    const search = store.membership.search.bind(store.membership);
+    store.membership.search = (mailbox, criteria) => {
+      asked.push(criteria.uids ?? "all");
+      return search(mailbox, criteria);
+    };
+    const source = { view, literal: () => Promise.reject(new Error("no literal")) };
+    const range = (first: number, last: number) => ({
+      kind: "uid" as const,
+      set: { resolve: () => [[first, last]] } as never,
+    });
+    const unseen: SearchKey = { kind: "index", criteria: { flagsClear: 1 } };
+    const narrow: SearchKey = { kind: "and", keys: [range(1, 10), unseen] };
+    const got = await runSearch(source, narrow);
+    assert.deepEqual(got, [1, 2, 3, 4, 6, 7, 8, 9, 10]);
+    assert.deepEqual(asked, [[{ first: 1, last: 10 }], [{ first: 1, last: 10 }]]);
+    // The whole mailbox: one query over all of it.
+    asked.length = 0;
+    assert.equal((await runSearch(source, unseen)).length, 399);
+    assert.deepEqual(asked, ["all", "all"]);
+  } finally {
+    store.close();
+  }
+});
