@@ -24,9 +24,9 @@
  * 5. A table: median time per command on each server, the ratio bridge/Dovecot and the target
  *    (≤ 1.5×), plus cross-checks (both servers must answer the same number of messages and hits).
  *
- * The client is a minimal IMAP reader in this process: it streams responses, skips literal bytes
- * without copying them (except when filling the Maildir) and counts responses, so the figures are
- * server time plus loopback transfer, not client parsing.
+ * The client is a minimal IMAP reader in this process (`_imap_bench_client.ts`): it streams
+ * responses, skips literal bytes without copying them (except when filling the Maildir) and counts
+ * responses, so the figures are server time plus loopback transfer, not client parsing.
  *
  * ```sh
  * deno run -A scripts/bench_imap.ts [--messages 10000] [--repeat 3] [--store 1000]
@@ -48,17 +48,23 @@
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { BRIDGE_ENV, BRIDGE_V8_FLAGS } from "../src/cli/launch_settings.ts";
+import { BRIDGE_V8_FLAGS } from "../src/cli/launch_settings.ts";
 import { plainServeArgs } from "../tests/_serve_process.ts";
+import * as processes from "./_bench_processes.ts";
+import {
+  type CommandResult,
+  type ImapClient,
+  login,
+  MONTHS,
+  searchDate,
+  searchHits,
+} from "./_imap_bench_client.ts";
 import { scriptArgs, usageError } from "./_script_args.ts";
 
 const EMAIL = "bench@example.test";
 const PASSWORD = "bench-password";
 const DOVECOT_USER = "bench";
 const DOVECOT_PASSWORD = "bench-dovecot-password";
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-/** The V8 flags the product runs the bridge with (`deno.json` tasks, `launch_bundle.ts`). */
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 const fail: (message: string) => never = usageError("bench_imap");
 const values = scriptArgs("bench_imap", {
@@ -92,335 +98,35 @@ const log = (s: string) => {
 };
 
 // ---------------------------------------------------------------------------------------------
-// A minimal streaming IMAP client
-// ---------------------------------------------------------------------------------------------
-
-/** One complete server response: its text (lines joined, CRLF kept) and its literals. */
-interface Response {
-  text: string;
-  literals: Uint8Array[];
-}
-
-/** What one tagged command got back. */
-interface CommandResult {
-  status: string;
-  tagged: string;
-  /** Untagged responses and continuation requests received. */
-  responses: number;
-  /** Bytes received, literals included. */
-  bytes: number;
-  /** Milliseconds from sending the command to its tagged response. */
-  ms: number;
-  /** The untagged responses' text (not their literals), when asked for. */
-  texts: string[];
-}
-
-/**
- * A plaintext IMAP connection reading responses as a stream: lines are decoded, literals are
- * skipped (or copied out when `collect` is given) without buffering the whole response.
- */
-class ImapClient {
-  readonly #conn: Deno.TcpConn;
-  readonly #buf = new Uint8Array(256 * 1024);
-  readonly #dec = new TextDecoder();
-  #tag = 0;
-  #lineParts: Uint8Array[] = [];
-  #text: string[] = [];
-  #literals: Uint8Array[] = [];
-  #litRemaining = 0;
-  #litBuf: Uint8Array | undefined;
-  #litPos = 0;
-  #collect = false;
-  #done: Response[] = [];
-  #bytes = 0;
-
-  private constructor(conn: Deno.TcpConn) {
-    this.#conn = conn;
-  }
-
-  /** Connects and reads the greeting. */
-  static async connect(port: number): Promise<ImapClient> {
-    const c = new ImapClient(await Deno.connect({ hostname: "127.0.0.1", port }));
-    const greeting = await c.#next();
-    if (!greeting.text.startsWith("* OK")) throw new Error(`greeting: ${greeting.text.trim()}`);
-    return c;
-  }
-
-  /** The next complete response, reading as needed. */
-  async #next(): Promise<Response> {
-    while (this.#done.length === 0) {
-      const n = await this.#conn.read(this.#buf);
-      if (n === null) throw new Error("connection closed by the server");
-      this.#feed(this.#buf.subarray(0, n));
-    }
-    return this.#done.shift()!;
-  }
-
-  #feed(chunk: Uint8Array): void {
-    this.#bytes += chunk.length;
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.#litRemaining > 0) {
-        const n = Math.min(this.#litRemaining, chunk.length - i);
-        if (this.#litBuf) this.#litBuf.set(chunk.subarray(i, i + n), this.#litPos);
-        this.#litPos += n;
-        this.#litRemaining -= n;
-        i += n;
-        if (this.#litRemaining === 0 && this.#litBuf) {
-          this.#literals.push(this.#litBuf);
-          this.#litBuf = undefined;
-        }
-        continue;
-      }
-      const lf = chunk.indexOf(10, i);
-      if (lf < 0) {
-        this.#lineParts.push(chunk.slice(i));
-        break;
-      }
-      let lineBytes: Uint8Array;
-      if (this.#lineParts.length === 0) lineBytes = chunk.subarray(i, lf + 1);
-      else {
-        this.#lineParts.push(chunk.subarray(i, lf + 1));
-        lineBytes = concat(this.#lineParts);
-        this.#lineParts = [];
-      }
-      i = lf + 1;
-      const line = this.#dec.decode(lineBytes);
-      this.#text.push(line);
-      const lit = /\{(\d+)\+?\}\r?\n$/.exec(line);
-      if (lit) {
-        this.#litRemaining = Number(lit[1]);
-        this.#litPos = 0;
-        if (this.#collect) {
-          this.#litBuf = new Uint8Array(this.#litRemaining);
-          if (this.#litRemaining === 0) {
-            this.#literals.push(this.#litBuf);
-            this.#litBuf = undefined;
-          }
-        }
-        continue;
-      }
-      this.#done.push({ text: this.#text.join(""), literals: this.#literals });
-      this.#text = [];
-      this.#literals = [];
-    }
-  }
-
-  /**
-   * Sends `command` and reads up to its tagged response. `onResponse` receives every untagged
-   * response with its literals (copied); without it literals are skipped. `keepText` keeps the
-   * untagged texts in the result.
-   */
-  async command(
-    command: string,
-    opts: { onResponse?: (r: Response) => void; keepText?: boolean } = {},
-  ): Promise<CommandResult> {
-    const tag = `b${++this.#tag}`;
-    this.#collect = opts.onResponse !== undefined;
-    const bytesBefore = this.#bytes;
-    const texts: string[] = [];
-    let responses = 0;
-    const t0 = performance.now();
-    await this.#conn.write(new TextEncoder().encode(`${tag} ${command}\r\n`));
-    while (true) {
-      const r = await this.#next();
-      if (r.text.startsWith(`${tag} `)) {
-        const ms = performance.now() - t0;
-        this.#collect = false;
-        const status = r.text.slice(tag.length + 1).split(" ")[0];
-        return {
-          status,
-          tagged: r.text.trim(),
-          responses,
-          bytes: this.#bytes - bytesBefore,
-          ms,
-          texts,
-        };
-      }
-      responses++;
-      if (opts.keepText) texts.push(r.text);
-      opts.onResponse?.(r);
-    }
-  }
-
-  /** Like {@link command}, but fails unless the answer is OK. */
-  async ok(
-    command: string,
-    opts: { onResponse?: (r: Response) => void; keepText?: boolean } = {},
-  ): Promise<CommandResult> {
-    const r = await this.command(command, opts);
-    if (r.status !== "OK") throw new Error(`${command.slice(0, 60)}: ${r.tagged}`);
-    return r;
-  }
-
-  /** LOGOUT and close. */
-  async close(): Promise<void> {
-    try {
-      await this.command("LOGOUT");
-    } catch {
-      // the server may close first
-    }
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function quote(s: string): string {
-  return `"${s.replace(/[\\"]/g, (c) => "\\" + c)}"`;
-}
-
-async function login(port: number, user: string, password: string): Promise<ImapClient> {
-  const c = await ImapClient.connect(port);
-  await c.ok(`LOGIN ${quote(user)} ${quote(password)}`);
-  return c;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Processes
 // ---------------------------------------------------------------------------------------------
 
-/** Reads lines of `stream`, calling `fn` for each, until it ends. */
-async function eachLine(stream: ReadableStream<Uint8Array>, fn: (line: string) => void) {
-  let buf = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      fn(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  }
-  if (buf) fn(buf);
-}
-
-/**
- * Environment of bridge subprocesses: no BRIDGE_* but ours, XDG dirs under `home`, the launchers'
- * variables (unless `--glibc-default`, which also drops an inherited `MALLOC_MMAP_THRESHOLD_`).
- */
-function bridgeEnv(home: string): Record<string, string> {
-  const base = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) =>
-      !k.startsWith("BRIDGE_") && !(values["glibc-default"] && k in BRIDGE_ENV)
-    ),
-  );
-  return {
-    ...base,
-    ...(values["glibc-default"] ? {} : BRIDGE_ENV),
-    XDG_CONFIG_HOME: join(home, "xdg-config"),
-    XDG_DATA_HOME: join(home, "xdg-data"),
-    NO_COLOR: "1",
-  };
-}
-
-function bridgeCommand(
-  home: string,
-  args: string[],
-  piped: boolean,
-  denoFlags: string[] = [],
-): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...denoFlags, "--config", CONFIG, MAIN, ...args],
-    clearEnv: true,
-    env: bridgeEnv(home),
-    stdin: "null",
-    stdout: "piped",
-    stderr: piped ? "piped" : "inherit",
-  });
-}
-
-/** Starts `main.ts api-server` in its own process; returns its URL and modulus key. */
-async function startApiServer(home: string) {
-  const args = [
-    "api-server",
-    "--json",
-    "--seed",
-    `${EMAIL}:${PASSWORD}`,
-    "--seed-messages",
-    String(N),
-  ];
-  if (values.data) args.push("--data", values.data);
-  const started = performance.now();
-  const child = bridgeCommand(home, args, false).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) fail("the api-server exited before printing its address");
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  const info = JSON.parse(text.slice(0, text.indexOf("\n"))) as { url: string; modulusKey: string };
-  return { ...info, child, seconds: (performance.now() - started) / 1000 };
-}
-
-async function control<T>(url: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/ref/v1/${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) fail(`${method} /ref/v1/${path}: ${JSON.stringify(json).slice(0, 300)}`);
-  return json as T;
-}
-
-/**
- * Moves every message into the Inbox. The Inbox only takes received mail, so sent mail and drafts
- * first get the Received flag (as mail sent to oneself has); their content does not change.
- */
-async function everythingToInbox(url: string): Promise<{ moved: number; inbox: number }> {
-  type Meta = { ID: string; LabelIDs: string[] };
-  const list = async () =>
-    (await control<{ Messages: Meta[] }>(url, "GET", `users/${EMAIL}/messages`)).Messages;
-  const ids = (await list()).filter((m) => !m.LabelIDs.includes("0")).map((m) => m.ID);
-  for (let i = 0; i < ids.length; i += 100) {
-    const IDs = ids.slice(i, i + 100);
-    await control(url, "POST", `users/${EMAIL}/messages/flags`, { IDs, Set: 1 });
-    await control(url, "POST", `users/${EMAIL}/messages/move`, { LabelID: "0", IDs });
-  }
-  return {
-    moved: ids.length,
-    inbox: (await list()).filter((m) => m.LabelIDs.includes("0")).length,
-  };
-}
-
 /** `bridge serve --json` until its `ready` line; answers the IMAP port and password. */
 async function startBridge(home: string, apiUrl: string, data: string) {
-  const serve = bridgeCommand(
+  const serve = processes.bridgeCommand(
     home,
     [
       "serve",
       ...plainServeArgs(apiUrl, "--data-dir", data, "--key-store", "file"),
     ],
-    true,
-    [
-      `--v8-flags=${values["v8-flags"] ?? BRIDGE_V8_FLAGS}`,
-      ...(values.profile ? ["--inspect=127.0.0.1:0"] : []),
-    ],
+    {
+      stderr: "piped",
+      denoFlags: [
+        `--v8-flags=${values["v8-flags"] ?? BRIDGE_V8_FLAGS}`,
+        ...(values.profile ? ["--inspect=127.0.0.1:0"] : []),
+      ],
+      glibcDefault: values["glibc-default"],
+    },
   ).spawn();
   const started = performance.now();
   let stderr = "";
-  const stderrDone = eachLine(serve.stderr, (l) => {
+  const stderrDone = processes.eachLine(serve.stderr, (l) => {
     stderr += l + "\n";
     if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
   });
   let lastLog = 0;
   const ready = await new Promise<{ port: number; password: string }>((resolve, reject) => {
-    eachLine(serve.stdout, (line) => {
+    processes.eachLine(serve.stdout, (line) => {
       let e: Record<string, unknown>;
       try {
         e = JSON.parse(line);
@@ -447,12 +153,7 @@ async function startBridge(home: string, apiUrl: string, data: string) {
     inspector,
     seconds: (performance.now() - started) / 1000,
     stop: async () => {
-      try {
-        serve.kill("SIGTERM");
-      } catch {
-        // gone
-      }
-      await serve.status;
+      await processes.terminate(serve);
       await stderrDone;
     },
   };
@@ -599,7 +300,6 @@ const MAILDIR_FLAGS: Record<string, string> = {
   "\\Seen": "S",
   "\\Deleted": "T",
 };
-const MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(" ");
 
 /** `"05-Mar-2022 10:30:00 +0000"` → Date. */
 function parseInternalDate(s: string): Date {
@@ -608,10 +308,6 @@ function parseInternalDate(s: string): Date {
   const utc = Date.UTC(+m[3], MONTHS.indexOf(m[2]), +m[1], +m[4], +m[5], +m[6]);
   const offset = (m[7] === "-" ? -1 : 1) * (+m[8] * 60 + +m[9]) * 60_000;
   return new Date(utc - offset);
-}
-
-function searchDate(d: Date): string {
-  return `${d.getUTCDate()}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()}`;
 }
 
 /**
@@ -692,11 +388,6 @@ interface Op {
 function sortOrder(r: CommandResult): string {
   const line = r.texts.find((t) => t.startsWith("* SORT"));
   return line ? line.trim().split(" ").slice(2).join(" ") : "";
-}
-
-function searchHits(r: CommandResult): number {
-  const line = r.texts.find((t) => t.startsWith("* SEARCH"));
-  return line ? line.trim().split(" ").length - 2 : 0;
 }
 
 /** Called around each measured command of a pass (`--profile`). */
@@ -924,45 +615,33 @@ const dovecotBin = await ensureDovecot();
 const dovecotVersion = (await run(dovecotBin, ["--version"])).stdout.trim();
 const home = await Deno.makeTempDir({ prefix: "bench_imap_" });
 await Deno.chmod(home, 0o755);
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
 let exitCode = 0;
 try {
   // 1. The reference server, everything in the Inbox.
   log(`reference server: seeding ${N} messages (skipped when --data already has them)`);
-  const api = await startApiServer(home);
-  cleanups.push(async () => {
-    try {
-      api.child.kill("SIGTERM");
-    } catch {
-      // gone
-    }
-    await api.child.status;
+  const api = await processes.startApiServer({
+    home,
+    glibcDefault: values["glibc-default"],
+    email: EMAIL,
+    password: PASSWORD,
+    messages: N,
+    data: values.data,
+    onChild: (child) => cleanups.push(() => processes.terminate(child)),
   });
-  log(`  ready in ${api.seconds.toFixed(1)} s`);
-  const moved = await everythingToInbox(api.url);
-  log(`  ${moved.moved} messages moved into the Inbox, which holds ${moved.inbox}`);
+  log(`  ready in ${(api.ms / 1000).toFixed(1)} s`);
+  const moved = await processes.everythingToInbox(api.url, EMAIL);
+  log(`  ${moved.moved} messages moved into the Inbox, which holds ${moved.inboxTimes.length}`);
 
   // 2. bridge.
-  const keyFile = join(home, "modulus.asc");
-  await Deno.writeTextFile(keyFile, api.modulusKey);
-  const passwordFile = join(home, "password");
-  await Deno.writeTextFile(passwordFile, PASSWORD + "\n");
   const data = join(home, "bridge-data");
-  const loginOut = await bridgeCommand(home, [
-    "login",
-    EMAIL,
-    "--api-url",
-    api.url,
-    "--password-file",
-    passwordFile,
-    "--trust-modulus-key",
-    keyFile,
-    "--data-dir",
+  await processes.bridgeLogin(home, {
+    glibcDefault: values["glibc-default"],
+    api,
+    email: EMAIL,
+    password: PASSWORD,
     data,
-    "--key-store",
-    "file",
-  ], true).output();
-  if (!loginOut.success) fail(`bridge login: ${new TextDecoder().decode(loginOut.stderr)}`);
+  });
   log("bridge serve: first sync");
   const bridge = await startBridge(home, api.url, data);
   cleanups.unshift(bridge.stop);
@@ -989,14 +668,7 @@ try {
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  cleanups.unshift(async () => {
-    try {
-      dovecot.kill("SIGTERM");
-    } catch {
-      // gone
-    }
-    await dovecot.status;
-  });
+  cleanups.unshift(() => processes.terminate(dovecot));
   await waitForPort(dovecotPort, 15_000, "dovecot");
   log(`dovecot: ${dovecotVersion} on 127.0.0.1:${dovecotPort}`);
 
