@@ -544,8 +544,8 @@ Deno.test("mode and reset-password change the vault", async () => {
     const overruled = await bridge(f, ["mode", ALICE, "split", "--config", config, ...common(f)]);
     assert.equal(overruled.code, 1);
     assert.equal(overruled.stdout, "");
-    assert.match(overruled.stderr, /stays in combined mode until you change it there/);
-    await bridge(f, ["mode", ALICE, "combined", ...common(f)]);
+    assert.match(overruled.stderr, /stays in combined mode; change it there\. Nothing was changed/);
+    assert.equal((await vaultAccount(f, ALICE))!.addressMode, "combined", "the vault untouched");
 
     const badMode = await bridge(f, ["mode", ALICE, "both", ...common(f)]);
     assert.equal(badMode.code, 2);

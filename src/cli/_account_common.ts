@@ -199,8 +199,9 @@ export function sessionServerMismatch(account: VaultAccount, apiUrl: string): st
     if (isLoopback(issued.hostname) && isLoopback(target.hostname)) return undefined;
   }
   return `${account.email} was signed in at ${account.apiUrl}; its session is not sent to ` +
-    `${apiUrl}. Sign in there with \`bridge login ${account.email}\`, or use the API URL it ` +
-    "was signed in at (api.url, --api-url)";
+    `${apiUrl}. Use the API URL it was signed in at (api.url, --api-url), or, to move it to ` +
+    `${apiUrl}, \`bridge logout ${account.email}\` and \`bridge login ${account.email}\` there ` +
+    "(its mail is then synced again)";
 }
 
 /** An API client for the configured URL, app version and timeout. */

@@ -65,20 +65,20 @@ async function setMode(flags: ModeFlags): Promise<number> {
     console.log(`${account.email} is already in ${flags.mode} address mode.`);
     return 0;
   }
-  vault.setAddressMode(account.email, flags.mode);
-  await saveVault(vault);
-  const serving = (await tellRunningServe(dataDir)).text;
   const key = configAccountKey(config, account.email);
   if (key !== undefined && config.accounts[key].address_mode !== flags.mode) {
-    // The file wins: saying "is now in split mode" would be untrue.
+    // The file wins: changing the vault would say "split" where "combined" is in force. Nothing
+    // is changed.
     console.error(
-      `bridge mode: ${flags.mode} address mode is stored in the vault, but the configuration ` +
-        `file sets accounts."${key}".address_mode = "${config.accounts[key].address_mode}", ` +
-        `which wins: ${account.email} stays in ${config.accounts[key].address_mode} mode until ` +
-        "you change it there.",
+      `bridge mode: the configuration file sets accounts."${key}".address_mode = ` +
+        `"${config.accounts[key].address_mode}", which wins over the vault: ${account.email} ` +
+        `stays in ${config.accounts[key].address_mode} mode; change it there. Nothing was changed.`,
     );
     return 1;
   }
+  vault.setAddressMode(account.email, flags.mode);
+  await saveVault(vault);
+  const serving = (await tellRunningServe(dataDir)).text;
   console.log(
     `${account.email} is now in ${flags.mode} address mode (mailboxes, UIDs and UIDVALIDITY ` +
       "stay the same, so mail clients need no resync" +

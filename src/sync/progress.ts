@@ -84,7 +84,9 @@ export class ProgressMeter {
       this.#samplesPhase = phase;
     }
     this.#samples.push({ t, done });
-    while (this.#samples.length > 2 && t - this.#samples[1].t >= this.#windowMs) {
+    // Only the window's samples: after a stall (the server slow for a minute) the rate is the one
+    // since it ended, not an average over the stall.
+    while (this.#samples.length > 1 && t - this.#samples[0].t > this.#windowMs) {
       this.#samples.shift();
     }
     const due = force || phase !== this.#lastPhase || t - this.#lastReport >= this.#intervalMs ||
@@ -99,7 +101,8 @@ export class ProgressMeter {
     // Known only once the messages are counted: before that (labels, counting) the total is 0
     // and "nothing left" would be a lie.
     const counted = phase === "done" || (phase === "messages" && total > 0);
-    const eta = !counted ? null : left === 0 ? 0 : rate > 0 ? left / rate : null;
+    // No ETA from a rate that shows as 0 (a crawl would read as days).
+    const eta = !counted ? null : left === 0 ? 0 : round(rate) > 0 ? left / rate : null;
     return {
       account,
       phase,

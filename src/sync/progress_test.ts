@@ -43,6 +43,22 @@ Deno.test("ProgressMeter: the rate is the current phase's (a long listing does n
   assert.equal(meter.sample("a", "done", 1200, 1200)!.rate, 600);
 });
 
+Deno.test("ProgressMeter: after a stall the rate is the one since, never 0 with an ETA", () => {
+  let now = 0;
+  const meter = new ProgressMeter({ now: () => now, intervalMs: 0, windowMs: 5000 });
+  meter.sample("a", "messages", 0, 1500);
+  now = 4000;
+  assert.equal(meter.sample("a", "messages", 740, 1500)!.rate, 185);
+  // Nothing for 60 s, then one message.
+  now = 64_000;
+  const after = meter.sample("a", "messages", 741, 1500)!;
+  assert.deepEqual([after.rate, after.eta], [0, null]);
+  now = 65_000;
+  const resumed = meter.sample("a", "messages", 805, 1500)!;
+  assert.equal(resumed.rate, 64);
+  assert.equal(resumed.eta, 10.9);
+});
+
 Deno.test("ProgressMeter: no ETA before the messages are counted, 0 only when all are done", () => {
   let now = 0;
   const meter = new ProgressMeter({ now: () => now, intervalMs: 0, windowMs: 5000 });
