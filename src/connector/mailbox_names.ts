@@ -19,7 +19,8 @@
  * - Collisions (two labels that come out under the same name, e.g. `a/b` and `a∕b`, or a stale name
  *   during a rename): the label whose mailbox already has the name keeps it, else the first in ID
  *   order; the others get ` (<label ID>)` appended, which is unique because label IDs are
- *   ({@link assignMailboxNames}). So a name never moves to another mailbox by itself: its
+ *   ({@link assignMailboxNames}), and keep that name after the collision ended, until the label
+ *   is renamed ({@link isNameFor}). So a name never moves to another mailbox by itself: its
  *   UIDVALIDITY and UIDs stay what clients have (IMAP.md invariant on UIDVALIDITY).
  *
  * Visibility is decided at LIST time, not here: All Mail may be hidden by configuration and
@@ -226,6 +227,19 @@ export function disambiguatedName(name: string, labelId: string): string {
 }
 
 /**
+ * Whether `current` is a name the label may have for the preferred name `name`: that name, or
+ * its collision-suffixed form ({@link disambiguatedName}, with or without a counter). A mailbox
+ * that has one keeps it: a name it got in a collision stays its name after the collision ends,
+ * so that no name passes to another mailbox (with another UIDVALIDITY) without a rename.
+ */
+export function isNameFor(name: string, labelId: string, current: string): boolean {
+  if (current === name) return true;
+  const suffixed = disambiguatedName(name, labelId);
+  return current === suffixed ||
+    (current.startsWith(`${suffixed} `) && /^\d+$/.test(current.slice(suffixed.length + 1)));
+}
+
+/**
  * Every mailbox the account's labels call for: the placeholders, then system mailboxes in LIST
  * order, then folders (parents before children), then labels. Names are unique: on a collision
  * the label whose mailbox has the name now (`currentName`, from the index) keeps it, else the
@@ -251,14 +265,20 @@ export function assignMailboxNames(
       : compare(a.name, b.name) || compare(a.remoteId!, b.remoteId!))
   );
   const taken = new Set(PLACEHOLDER_MAILBOXES.map((p) => p.name));
-  // A label that holds its preferred name keeps it; the other names are claimed in ID order so
-  // the winner of a collision does not depend on listing order; then the losers get their
-  // suffixed names.
-  const winners = new Map<string, string>();
+  // A label whose mailbox has a name for its preferred one (that name, or its suffixed form from
+  // an earlier collision) keeps it; the other preferred names are claimed in ID order, so the
+  // winner of a collision does not depend on listing order; then the losers get suffixed names.
+  const kept = new Map<string, string>();
   for (const s of specs) {
-    if (!taken.has(s.name) && currentName(s.remoteId!) === s.name) winners.set(s.name, s.remoteId!);
+    const current = currentName(s.remoteId!);
+    if (current !== undefined && !taken.has(current) && isNameFor(s.name, s.remoteId!, current)) {
+      kept.set(s.remoteId!, current);
+      taken.add(current);
+    }
   }
+  const winners = new Map<string, string>();
   for (const s of [...specs].sort((a, b) => compare(a.remoteId!, b.remoteId!))) {
+    if (kept.has(s.remoteId!)) continue;
     if (!taken.has(s.name) && !winners.has(s.name)) winners.set(s.name, s.remoteId!);
   }
   for (const name of winners.keys()) taken.add(name);
@@ -267,7 +287,9 @@ export function assignMailboxNames(
     attributes: [...p.attributes],
   }));
   for (const s of specs) {
-    if (winners.get(s.name) !== s.remoteId) {
+    const keep = kept.get(s.remoteId!);
+    if (keep !== undefined) s.name = keep;
+    else if (winners.get(s.name) !== s.remoteId) {
       let name = disambiguatedName(s.name, s.remoteId!);
       for (let i = 2; taken.has(name); i++) name = `${disambiguatedName(s.name, s.remoteId!)} ${i}`;
       taken.add(name);

@@ -4,6 +4,7 @@ import {
   assignMailboxNames,
   isExposedLabel,
   isExposedLabelId,
+  isNameFor,
   mailboxFlags,
   mailboxForLabel,
   mailboxVisible,
@@ -137,6 +138,18 @@ Deno.test("collisions: the label whose mailbox has the name keeps it, whatever i
     (id) => current.get(id),
   );
   assert.deepEqual(new Map(specs.slice(2).map((s) => [s.remoteId, s.name])), current);
+});
+
+Deno.test("isNameFor: the preferred name or its suffixed forms, nothing else", () => {
+  assert.ok(isNameFor("Labels/x", "L2", "Labels/x"));
+  assert.ok(isNameFor("Labels/x", "L2", "Labels/x (L2)"));
+  assert.ok(isNameFor("Labels/x", "L2", "Labels/x (L2) 3"));
+  assert.ok(!isNameFor("Labels/x", "L2", "Labels/x (L3)"));
+  assert.ok(!isNameFor("Labels/x", "L2", "Labels/x (L2) a"));
+  assert.ok(!isNameFor("Labels/x", "L2", "Labels/y"));
+  // assignMailboxNames keeps a suffixed name whose collision has ended.
+  const specs = assignMailboxNames([label("L2", 1, "x")], () => "Labels/x (L2)");
+  assert.equal(specs.at(-1)!.name, "Labels/x (L2)");
 });
 
 Deno.test("a lone surrogate in a name is U+FFFD, as the index stores it", () => {

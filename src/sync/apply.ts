@@ -27,6 +27,7 @@ import {
   assignMailboxNames,
   disambiguatedName,
   isExposedLabelId,
+  isNameFor,
   MAILBOX_DELIMITER,
   mailboxForLabel,
   type MailboxSpec,
@@ -227,6 +228,7 @@ export function applyLabel(
   store: Store,
   label: Label,
   labelsById?: ReadonlyMap<string, Label>,
+  options: { promote?: boolean } = {},
 ): LabelApplied {
   const spec = mailboxForLabel(label, labelsById);
   if (!spec || spec.remoteId === null) return { mailbox: undefined, created: false, renamed: [] };
@@ -252,11 +254,18 @@ export function applyLabel(
       return { mailbox, created: true, renamed: [] };
     }
     let renamed: MailboxRenamed[] = [];
-    if (existing.name !== spec.name) {
+    // A name the label may have (its preferred one, or the suffixed form a collision gave it) is
+    // kept (see `isNameFor`), unless `promote` asks for the preferred one where it is free (the
+    // second look at a label whose name collided within the same event: a swap of two names).
+    const keep = isNameFor(spec.name, spec.remoteId!, existing.name) &&
+      !(options.promote && existing.name !== spec.name);
+    if (!keep) {
       const name = freeName(store, spec, existing.name);
-      renamed = store.mailboxes.rename(existing.id, name, {
-        delimiter: spec.kind === "folder" ? MAILBOX_DELIMITER : undefined,
-      });
+      if (name !== existing.name) {
+        renamed = store.mailboxes.rename(existing.id, name, {
+          delimiter: spec.kind === "folder" ? MAILBOX_DELIMITER : undefined,
+        });
+      }
     }
     const sink: LabelsApplied = { created: [], renamed: [], updated: [], deleted: [] };
     updateKind(store, store.mailboxes.require(existing.id), spec, sink);

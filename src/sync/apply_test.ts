@@ -101,6 +101,29 @@ Deno.test("applyLabels keeps a disputed name with the mailbox that has it (no sw
   }
 });
 
+Deno.test("a name a collision gave stays after the collision ends, until the label is renamed", () => {
+  const store = Store.open(":memory:");
+  try {
+    applyLabels(store, [...SYSTEM, label("F1", 3, "A"), label("F2", 3, "q x")]);
+    applyLabel(store, label("F1", 3, "q\tx")); // collides with F2: "Folders/q x (F1)"
+    const f2 = store.mailboxes.byRemoteId("F2" as never)!;
+    applyLabel(store, label("F2", 3, "qq")); // the name is free now
+    assert.equal(store.mailboxes.byName("Folders/q x"), undefined);
+    // An update of F1 (say its colour), and the full list at a restart: F1 keeps its name, so
+    // "Folders/q x" (F2's until now, with F2's UIDVALIDITY) does not come back as another mailbox.
+    applyLabel(store, label("F1", 3, "q\tx"));
+    const result = applyLabels(store, [...SYSTEM, label("F1", 3, "q\tx"), label("F2", 3, "qq")]);
+    assert.deepEqual(result.renamed, []);
+    assert.equal(store.mailboxes.byRemoteId("F1" as never)!.name, "Folders/q x (F1)");
+    assert.equal(store.mailboxes.byRemoteId("F2" as never)!.uidValidity, f2.uidValidity);
+    // Renamed, it takes the new name.
+    applyLabel(store, label("F1", 3, "Work"));
+    assert.equal(store.mailboxes.byRemoteId("F1" as never)!.name, "Folders/Work");
+  } finally {
+    store.close();
+  }
+});
+
 Deno.test("a label name with a lone surrogate is applied again without a rename", () => {
   const store = Store.open(":memory:");
   try {

@@ -34,7 +34,7 @@ import {
   type MessageMetadata,
   SystemLabel,
 } from "../api/mod.ts";
-import { PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
+import { mailboxForLabel, PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
 import type { UpdateData } from "../connector/updates.ts";
 import { bytesEqual } from "../mime/mod.ts";
 import {
@@ -642,10 +642,16 @@ function applyLabelItems(
   updates: UpdateData[],
   isolated?: Isolated,
 ): void {
-  const touched = new Set<string>();
-  const upsert = (label: Label) => {
+  // Labels whose new name collided in this event (their mailbox got a suffixed name now): a later
+  // item may free the name (a swap), so they are looked at again below.
+  const collided = new Set<string>();
+  const upsert = (label: Label, promote = false) => {
     const missing = PLACEHOLDER_MAILBOXES.filter((p) => !store.mailboxes.byName(p.name));
-    const r = applyLabel(store, label, labels);
+    const r = applyLabel(store, label, labels, { promote });
+    const own = r.renamed.find((rn) => rn.id === r.mailbox?.id);
+    if (own && r.mailbox && own.newName !== mailboxForLabel(label, labels)?.name) {
+      collided.add(label.ID);
+    }
     // applyLabel creates missing placeholders (only when an event comes before any label sync).
     for (const p of missing) {
       const made = store.mailboxes.byName(p.name);
@@ -681,17 +687,17 @@ function applyLabelItems(
     isolated ? isolated(what, apply, undo) : apply();
   for (const item of items) {
     const before = labels.get(item.id);
-    const wasTouched = touched.has(item.id);
+    const hadCollided = collided.has(item.id);
     const undo = () => {
       if (before) labels.set(item.id, before);
       else labels.delete(item.id);
-      if (wasTouched) touched.add(item.id);
-      else touched.delete(item.id);
+      if (hadCollided) collided.add(item.id);
+      else collided.delete(item.id);
     };
     if (item.action === EventAction.Delete) {
       run(`label ${item.id}`, () => {
         labels.delete(item.id);
-        touched.delete(item.id);
+        collided.delete(item.id);
         for (const m of deleteLabel(store, item.id)) {
           updates.push({ kind: "MailboxDeleted", mailbox: m.id, name: m.name });
         }
@@ -700,15 +706,14 @@ function applyLabelItems(
     }
     run(`label ${item.id}`, () => {
       labels.set(item.id, item.label!);
-      touched.add(item.id);
       upsert(item.label!);
     }, undo);
   }
   // A name that was taken when a label was applied may have been freed by a later item (a swap
-  // of two names in one event): apply the touched labels once more to take their proper names.
-  for (const id of touched) {
+  // of two names in one event): those labels take their proper names where free now.
+  for (const id of collided) {
     const label = labels.get(id);
-    if (label) run(`label ${id}`, () => upsert(label));
+    if (label) run(`label ${id}`, () => upsert(label, true));
   }
 }
 
