@@ -61,15 +61,43 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       }),
     );
   };
+  // Implicit TLS: connections still in their handshake, by remote address and port, each with
+  // the timer that ends it. (Deno's tls.Server does not apply `handshakeTimeout`: a client that
+  // connected and sent nothing held its connection, and a slot, for ever.)
+  const handshaking = new Map<string, ReturnType<typeof setTimeout>>();
+  const peer = (s: net.Socket) => `${s.remoteAddress}:${s.remotePort}`;
   const server: net.Server = security === "ssl"
     ? tls.createServer({
       // Deno's tls.createServer wants the PEM pair itself, not a secureContext.
       cert: options.tls!.certPem,
       key: options.tls!.keyPem,
-      handshakeTimeout: options.handshakeTimeoutMs,
-    }, (s) => accept(s, true))
+    }, (s) => {
+      const key = peer(s);
+      clearTimeout(handshaking.get(key));
+      handshaking.delete(key);
+      accept(s, true);
+    })
     : net.createServer((s) => accept(s, false));
   if (security === "ssl") {
+    server.on("connection", (raw: net.Socket) => {
+      const key = peer(raw);
+      raw.on("error", () => {});
+      handshaking.set(
+        key,
+        setTimeout(() => {
+          handshaking.delete(key);
+          options.log(
+            `${protocol.toLowerCase()} ${raw.remoteAddress}: no TLS handshake within ` +
+              `${options.handshakeTimeoutMs} ms; closed`,
+          );
+          raw.destroy();
+        }, options.handshakeTimeoutMs),
+      );
+      raw.once("close", () => {
+        clearTimeout(handshaking.get(key));
+        handshaking.delete(key);
+      });
+    });
     server.on(
       "tlsClientError",
       (e: Error) => options.log(`${protocol.toLowerCase()}: TLS handshake failed: ${e.message}`),
@@ -102,6 +130,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     port,
     security,
     close() {
+      for (const timer of handshaking.values()) clearTimeout(timer);
+      handshaking.clear();
       closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
       return closed;
     },
