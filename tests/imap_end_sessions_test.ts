@@ -52,6 +52,30 @@ async function client(port: number) {
   };
 }
 
+/**
+ * Logs `c` in and starts `b2 APPEND` of a message with `subject`, whose import waits on the
+ * "server" until the returned function releases it.
+ */
+async function appendUnderWay(
+  t: Awaited<ReturnType<typeof startTestServer>>,
+  c: Awaited<ReturnType<typeof client>>,
+  subject: string,
+): Promise<() => void> {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const append = t.account.append.bind(t.account);
+  t.account.append = async (...args: Parameters<typeof append>) => {
+    await gate;
+    return await append(...args);
+  };
+  const message = `Subject: ${subject}\r\n\r\nbody\r\n`;
+  await c.send(`b1 LOGIN ${USER} ${PASSWORD}\r\n`);
+  await c.line((l) => l.startsWith("b1 OK"));
+  await c.send(`b2 APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
+  await new Promise((r) => setTimeout(r, 50)); // the APPEND is under way
+  return release;
+}
+
 Deno.test("endSessions: IDLE ends at once, an APPEND in progress gets its answer first, then BYE", async () => {
   const t = await startTestServer();
   const idling = await client(t.port);
@@ -59,19 +83,7 @@ Deno.test("endSessions: IDLE ends at once, an APPEND in progress gets its answer
   try {
     await idling.send(`a1 LOGIN ${USER} ${PASSWORD}\r\na2 SELECT INBOX\r\na3 IDLE\r\n`);
     await idling.line((l) => l.startsWith("+ "));
-    // An APPEND whose import waits on the "server" until released.
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const append = t.account.append.bind(t.account);
-    t.account.append = async (...args: Parameters<typeof append>) => {
-      await gate;
-      return await append(...args);
-    };
-    const message = "Subject: kept\r\n\r\nbody\r\n";
-    await appending.send(`b1 LOGIN ${USER} ${PASSWORD}\r\n`);
-    await appending.line((l) => l.startsWith("b1 OK"));
-    await appending.send(`b2 APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
-    await new Promise((r) => setTimeout(r, 50)); // the APPEND is under way
+    const release = await appendUnderWay(t, appending, "kept");
 
     const ended = t.server.endSessions(t.account.id, "The account was signed out of the bridge");
     assert.match(await idling.line((l) => l.startsWith("* BYE")), /signed out of the bridge/);
@@ -101,18 +113,7 @@ Deno.test("server close: an APPEND in progress gets its answer before BYE; idle 
   try {
     await idle.send(`a1 LOGIN ${USER} ${PASSWORD}\r\n`);
     await idle.line((l) => l.startsWith("a1 OK"));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const append = t.account.append.bind(t.account);
-    t.account.append = async (...args: Parameters<typeof append>) => {
-      await gate;
-      return await append(...args);
-    };
-    const message = "Subject: kept at shutdown\r\n\r\nbody\r\n";
-    await appending.send(`b1 LOGIN ${USER} ${PASSWORD}\r\n`);
-    await appending.line((l) => l.startsWith("b1 OK"));
-    await appending.send(`b2 APPEND INBOX {${message.length}+}\r\n${message}\r\n`);
-    await new Promise((r) => setTimeout(r, 50)); // the APPEND is under way
+    const release = await appendUnderWay(t, appending, "kept at shutdown");
 
     closed = t.server.close();
     assert.match(await idle.line((l) => l.startsWith("* BYE")), /shutting down/);

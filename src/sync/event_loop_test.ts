@@ -320,27 +320,34 @@ Deno.test("a full disk fails the event as it is: retried with backoff, never ski
   }
 });
 
+/**
+ * Folders Work and Work/2024, the loop started, and one event that creates label L9, moves Work
+ * under its own child (the store refuses it on every attempt: a RangeError) and creates m1.
+ */
+async function startWithRefusedFolderMove(t: ReturnType<typeof setup>): Promise<void> {
+  applyLabels(t.store, [
+    ...SYSTEM_LABELS,
+    label("F1", 3, "Work"),
+    label("F2", 3, "2024", { ParentID: "F1", Path: "Work/2024" }),
+  ]);
+  await t.loop.start();
+  t.source.push({
+    Labels: [
+      { ID: "L9", Action: 1, Label: label("L9", 1, "New") },
+      {
+        ID: "F1",
+        Action: 2,
+        Label: label("F1", 3, "Work", { ParentID: "F2", Path: "Work/2024/Work" }),
+      },
+    ],
+    Messages: [create("m1")],
+  });
+}
+
 Deno.test("a full disk during the item-by-item attempt drops nothing: the event is retried", async () => {
   const t = setup({ startPaused: false, maxBadEventAttempts: 2 });
   try {
-    applyLabels(t.store, [
-      ...SYSTEM_LABELS,
-      label("F1", 3, "Work"),
-      label("F2", 3, "2024", { ParentID: "F1", Path: "Work/2024" }),
-    ]);
-    await t.loop.start();
-    t.source.push({
-      Labels: [
-        { ID: "L9", Action: 1, Label: label("L9", 1, "New") },
-        // Refused by the store on every attempt (a data reason): applied item by item at last.
-        {
-          ID: "F1",
-          Action: 2,
-          Label: label("F1", 3, "Work", { ParentID: "F2", Path: "Work/2024/Work" }),
-        },
-      ],
-      Messages: [create("m1")],
-    });
+    await startWithRefusedFolderMove(t);
     // The disk is full just when the item-by-item attempt creates the label's mailbox.
     const createMailbox = t.store.mailboxes.create.bind(t.store.mailboxes);
     let creations = 0;
@@ -766,24 +773,7 @@ Deno.test("storage figures of an event reach their hook: UsedSpace, and a User's
 Deno.test("a failure inside an event rolls back all of it, the cursor included (invariant 4)", async () => {
   const t = setup({ startPaused: false, maxBadEventAttempts: 5 });
   try {
-    applyLabels(t.store, [
-      ...SYSTEM_LABELS,
-      label("F1", 3, "Work"),
-      label("F2", 3, "2024", { ParentID: "F1", Path: "Work/2024" }),
-    ]);
-    await t.loop.start();
-    t.source.push({
-      Labels: [
-        { ID: "L9", Action: 1, Label: label("L9", 1, "New") },
-        // Moving a folder under its own child: the store refuses (RangeError).
-        {
-          ID: "F1",
-          Action: 2,
-          Label: label("F1", 3, "Work", { ParentID: "F2", Path: "Work/2024/Work" }),
-        },
-      ],
-      Messages: [create("m1")],
-    });
+    await startWithRefusedFolderMove(t);
     assert.equal(await t.loop.pollNow(), "error");
     assert.equal(t.store.sync.eventCursor(), "e0");
     assert.equal(t.store.mailboxes.byRemoteId("L9" as never), undefined);
