@@ -14,22 +14,8 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** `deno.json` of the repository (import map), whichever the working directory. */
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
-/** Reads lines of `stream` (without their `\n`), calling `fn` for each, until it ends. */
-export async function eachLine(
-  stream: ReadableStream<Uint8Array>,
-  fn: (line: string) => void,
-): Promise<void> {
-  let buf = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf("\n")) >= 0) {
-      fn(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  }
-  if (buf) fn(buf);
-}
+/** Reads a process's output line by line (the end-to-end tests' reader). */
+export { eachLine } from "../tests/_serve_process.ts";
 
 /** Options of {@link bridgeEnv}. */
 export interface BridgeEnvOptions {

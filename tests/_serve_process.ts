@@ -7,6 +7,23 @@
  */
 import { bridgeArgv, bridgeEnv } from "../src/cli/_cli_test_utils.ts";
 
+/** Reads lines of `stream` (without their `\n`), calling `fn` for each, until it ends. */
+export async function eachLine(
+  stream: ReadableStream<Uint8Array>,
+  fn: (line: string) => void,
+): Promise<void> {
+  let buf = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      fn(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  }
+  if (buf) fn(buf);
+}
+
 /** One JSON line `bridge serve --json` printed (a line that is not JSON is `{event:"not-json"}`). */
 export type ServeEvent = Record<string, unknown>;
 
@@ -112,17 +129,10 @@ export class ServeProcess {
   }
 
   async #lines(stream: ReadableStream<Uint8Array>, fn: (line: string) => void): Promise<void> {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        fn(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
+    await eachLine(stream, (line) => {
+      fn(line);
       this.#wake();
-    }
-    if (buf) fn(buf);
+    });
     this.#wake();
   }
 
