@@ -91,6 +91,8 @@ export interface LabelApplied {
   created: boolean;
   /** The mailbox and, for a folder, its inferiors that moved along. */
   renamed: MailboxRenamed[];
+  /** The mailbox's name is the collision-suffixed form of the label's, not the label's own. */
+  suffixed: boolean;
 }
 
 /** What {@link applyMessage} and {@link applyMessageMetadata} did. */
@@ -231,7 +233,9 @@ export function applyLabel(
   options: { promote?: boolean } = {},
 ): LabelApplied {
   const spec = mailboxForLabel(label, labelsById);
-  if (!spec || spec.remoteId === null) return { mailbox: undefined, created: false, renamed: [] };
+  if (!spec || spec.remoteId === null) {
+    return { mailbox: undefined, created: false, renamed: [], suffixed: false };
+  }
   return store.transaction(() => {
     for (const placeholder of PLACEHOLDER_MAILBOXES) {
       if (!store.mailboxes.byName(placeholder.name)) {
@@ -251,7 +255,7 @@ export function applyLabel(
         remoteId: spec.remoteId,
         attributes: spec.attributes,
       });
-      return { mailbox, created: true, renamed: [] };
+      return { mailbox, created: true, renamed: [], suffixed: mailbox.name !== spec.name };
     }
     let renamed: MailboxRenamed[] = [];
     // A name the label may have (its preferred one, or the suffixed form a collision gave it) is
@@ -269,7 +273,8 @@ export function applyLabel(
     }
     const sink: LabelsApplied = { created: [], renamed: [], updated: [], deleted: [] };
     updateKind(store, store.mailboxes.require(existing.id), spec, sink);
-    return { mailbox: store.mailboxes.require(existing.id), created: false, renamed };
+    const mailbox = store.mailboxes.require(existing.id);
+    return { mailbox, created: false, renamed, suffixed: mailbox.name !== spec.name };
   });
 }
 

@@ -34,7 +34,7 @@ import {
   type MessageMetadata,
   SystemLabel,
 } from "../api/mod.ts";
-import { mailboxForLabel, PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
+import { PLACEHOLDER_MAILBOXES } from "../connector/mailbox_names.ts";
 import type { UpdateData } from "../connector/updates.ts";
 import { bytesEqual } from "../mime/mod.ts";
 import {
@@ -648,10 +648,7 @@ function applyLabelItems(
   const upsert = (label: Label, promote = false) => {
     const missing = PLACEHOLDER_MAILBOXES.filter((p) => !store.mailboxes.byName(p.name));
     const r = applyLabel(store, label, labels, { promote });
-    const own = r.renamed.find((rn) => rn.id === r.mailbox?.id);
-    if (own && r.mailbox && own.newName !== mailboxForLabel(label, labels)?.name) {
-      collided.add(label.ID);
-    }
+    if (r.suffixed && r.renamed.some((rn) => rn.id === r.mailbox?.id)) collided.add(label.ID);
     // applyLabel creates missing placeholders (only when an event comes before any label sync).
     for (const p of missing) {
       const made = store.mailboxes.byName(p.name);
