@@ -103,6 +103,19 @@ export function isSelectable(mailbox: Mailbox): boolean {
 }
 
 /**
+ * The attributes a mailbox has of its own, as LIST and LSUB show them: the stored ones, plus
+ * `\Noinferiors` on labels — labels have no sub-labels (CREATE Labels/a/b is refused), and
+ * without it clients offer "new subfolder" and fail.
+ */
+export function ownAttributes(mailbox: Mailbox): string[] {
+  const out = [...mailbox.attributes];
+  if (mailbox.kind === "label" && !out.some((a) => a.toLowerCase() === "\\noinferiors")) {
+    out.push("\\Noinferiors");
+  }
+  return out;
+}
+
+/**
  * Looks up a mailbox that must exist and hold messages (SELECT, STATUS, COPY/MOVE/APPEND
  * destinations). `missingCode` is `NONEXISTENT` for SELECT and STATUS, `TRYCREATE` for the
  * destination of COPY, MOVE and APPEND (RFC 3501 §6.3.11, §6.4.7). A `\Noselect` mailbox is

@@ -36,7 +36,13 @@ import {
   ok,
 } from "../session/context.ts";
 import type { Decoder } from "../wire/mod.ts";
-import { accountOf, DELIMITER, isSelectable, syntaxError } from "./command_support.ts";
+import {
+  accountOf,
+  DELIMITER,
+  isSelectable,
+  ownAttributes,
+  syntaxError,
+} from "./command_support.ts";
 import { canonicalPattern, MailboxPattern } from "./mailbox_match.ts";
 import { MailboxTree, type TreeEntry } from "./mailbox_tree.ts";
 import { parseStatusItems, statusContext, type StatusItem, writeStatus } from "./status_items.ts";
@@ -58,11 +64,6 @@ const SPECIAL_USE_LOWER = new Set(SPECIAL_USE_ATTRIBUTES.map((a) => a.toLowerCas
 /** Whether `mailbox` carries an RFC 6154 special-use attribute. */
 export function isSpecialUse(mailbox: Mailbox): boolean {
   return mailbox.attributes.some((a) => SPECIAL_USE_LOWER.has(a.toLowerCase()));
-}
-
-function hasAttribute(mailbox: Mailbox, attribute: string): boolean {
-  const lower = attribute.toLowerCase();
-  return mailbox.attributes.some((a) => a.toLowerCase() === lower);
 }
 
 /** A parsed LIST command. */
@@ -169,13 +170,8 @@ function attributesOf(
   tree: MailboxTree,
   withSubscribed: boolean,
 ): string[] {
-  const out = [...mailbox.attributes];
-  // Labels have no sub-labels (CREATE Labels/a/b is refused): say so, or clients offer "new
-  // subfolder" and fail.
-  if (mailbox.kind === "label" && !hasAttribute(mailbox, "\\Noinferiors")) {
-    out.push("\\Noinferiors");
-  }
-  if (!hasAttribute(mailbox, "\\Noinferiors") && mailbox.kind !== "label") {
+  const out = ownAttributes(mailbox);
+  if (!out.some((a) => a.toLowerCase() === "\\noinferiors")) {
     out.push(tree.hasChildren(mailbox.name) ? "\\HasChildren" : "\\HasNoChildren");
   }
   if (withSubscribed && mailbox.subscribed) out.push("\\Subscribed");

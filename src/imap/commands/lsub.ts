@@ -1,6 +1,6 @@
 /**
  * LSUB (RFC 3501 §6.3.9): the subscribed mailboxes whose names match, as `* LSUB (<attributes>)
- * "/" <name>`, with `\Noselect` and `\Noinferiors` as the mailbox has them. When `%` stops at a
+ * "/" <name>`, with `\Noselect` and `\Noinferiors` as LIST shows them (labels are `\Noinferiors`). When `%` stops at a
  * level whose name is not subscribed but has subscribed mailboxes below, that name is listed with
  * `\Noselect` (RFC 3501 §6.3.9). INBOX is subscribed unless the client unsubscribed it: Evolution
  * hides every folder when `LSUB "" INBOX` is empty (gluon #331).
@@ -22,14 +22,14 @@ import {
   type CommandSpec,
   ok,
 } from "../session/context.ts";
-import { accountOf, DELIMITER, referenceAndPattern } from "./command_support.ts";
+import { accountOf, DELIMITER, ownAttributes, referenceAndPattern } from "./command_support.ts";
 import { canonicalPattern, MailboxPattern } from "./mailbox_match.ts";
 import { MailboxTree } from "./mailbox_tree.ts";
 
 const LSUB_ATTRIBUTES = new Set(["\\noselect", "\\noinferiors"]);
 
 function lsubAttributes(mailbox: Mailbox): string[] {
-  return mailbox.attributes.filter((a) => LSUB_ATTRIBUTES.has(a.toLowerCase()));
+  return ownAttributes(mailbox).filter((a) => LSUB_ATTRIBUTES.has(a.toLowerCase()));
 }
 
 /** The LSUB command. */

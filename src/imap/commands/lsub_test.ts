@@ -21,7 +21,7 @@ Deno.test('LSUB "" INBOX and LSUB "" *: INBOX is subscribed (Evolution, gluon #3
         '* LSUB (\\Noinferiors) "/" "Drafts"',
         '* LSUB (\\Noselect) "/" "Folders"',
         '* LSUB (\\Noselect) "/" "Labels"',
-        '* LSUB () "/" "Labels/Caf&AOk-"',
+        '* LSUB (\\Noinferiors) "/" "Labels/Caf&AOk-"',
         '* LSUB (\\Noinferiors) "/" "Sent"',
         '* LSUB (\\Noinferiors) "/" "Starred"',
         '* LSUB (\\Noinferiors) "/" "Trash"',
