@@ -37,7 +37,7 @@ import {
   unlockKey,
 } from "../crypto/mod.ts";
 import { generateVerifier, SrpServerSession } from "../crypto/srp_server.ts";
-import { verifyTotp } from "../crypto/totp.ts";
+import { totpStep } from "../crypto/totp.ts";
 
 /** Options of {@link Accounts.createUser}. */
 export interface CreateUserOptions {
@@ -95,6 +95,8 @@ interface UserRecord extends Doc {
   SrpSalt: string;
   SrpVerifier: string;
   TotpSecret: string | null;
+  /** The time step of the last TOTP code accepted: a code is good once (RFC 6238 §5.2). */
+  TotpLastStep?: number;
   Keys: StoredKey[];
   MaxSpace: number;
 }
@@ -432,6 +434,7 @@ export class Accounts implements AccountDirectory {
   setTotpSecret(userID: string, secret: string | null): void {
     const user = this.#user(userID);
     user.TotpSecret = secret;
+    delete user.TotpLastStep;
     this.#db.put("user", user.ID, user);
   }
 
@@ -691,9 +694,16 @@ export class Accounts implements AccountDirectory {
       throw new ApiServerError(422, 2001, "Two-factor authentication is not enabled");
     }
     if (!s.TwoFactorPending) return { Scope: FULL_SCOPE };
-    if (typeof code !== "string" || !verifyTotp(u.TotpSecret, code, this.#now() / 1000)) {
+    const step = typeof code === "string"
+      ? totpStep(u.TotpSecret, code, this.#now() / 1000)
+      : undefined;
+    if (step === undefined || step <= (u.TotpLastStep ?? -1)) {
+      // A code already used (or an older one) is refused like a wrong one: a code seen on the
+      // wire cannot open a second session.
       throw new ApiServerError(422, 8002, "Incorrect login credentials. Please try again.");
     }
+    u.TotpLastStep = step;
+    this.#db.put("user", u.ID, u);
     s.TwoFactorPending = false;
     this.#db.put("session", s.UID, s);
     return { Scope: FULL_SCOPE };

@@ -151,6 +151,19 @@ Deno.test("Accounts: one-password mode, SRP login, TOTP, refresh rotation, expir
   );
   assert.equal(accounts.submitTwoFactor(auth.UID, right).Scope, FULL_SCOPE);
   assert.equal(accounts.verifyAccess(auth.UID, auth.AccessToken)?.TwoFactorPending, false);
+  // A code is good once (RFC 6238 §5.2): a second login cannot reuse it, nor an older code.
+  const second = srpLogin(accounts, "bob", "pw");
+  for (const used of [right, totpCode(secret, now / 1000 - 30)]) {
+    assert.throws(
+      () => accounts.submitTwoFactor(second.UID, used),
+      (e) => e instanceof ApiServerError && e.code === 8002,
+    );
+  }
+  assert.equal(
+    accounts.submitTwoFactor(second.UID, totpCode(secret, now / 1000 + 30)).Scope,
+    FULL_SCOPE,
+  );
+  accounts.deleteSession(second.UID);
 
   // Refresh rotates both tokens.
   const next = accounts.refresh(auth.UID, auth.RefreshToken);

@@ -88,14 +88,27 @@ export function verifyTotp(
   time = Date.now() / 1000,
   window = 1,
 ): boolean {
+  return totpStep(secretBase32, code, time, window) !== undefined;
+}
+
+/**
+ * The time step (RFC 6238 §4.2 counter) whose code `code` is, within `window` steps of `time`,
+ * or `undefined`: a verifier records it so that a code is accepted once (RFC 6238 §5.2).
+ */
+export function totpStep(
+  secretBase32: string,
+  code: string,
+  time = Date.now() / 1000,
+  window = 1,
+): number | undefined {
   const trimmed = code.trim();
-  if (!/^\d{6}$/.test(trimmed)) return false;
+  if (!/^\d{6}$/.test(trimmed)) return undefined;
   const key = base32Decode(secretBase32);
   const step = Math.floor(time / TOTP_STEP_SECONDS);
   for (let d = -window; d <= window; d++) {
-    if (step + d >= 0 && hotp(key, step + d) === trimmed) return true;
+    if (step + d >= 0 && hotp(key, step + d) === trimmed) return step + d;
   }
-  return false;
+  return undefined;
 }
 
 /** A fresh random TOTP secret: 20 bytes (160 bits, RFC 4226 §4 recommendation) in base32. */
