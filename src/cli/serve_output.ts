@@ -230,21 +230,25 @@ export class ServeOutput {
 }
 
 /**
- * A text log line's message with control characters written as escapes (`\n`, `\x1b`, `\u2028`):
- * messages can carry what a client sent (a user name that failed to log in), and a line break or a
- * terminal escape in it must not forge a line or reach the terminal.
+ * A text log line's message with control characters written as escapes (`\n`, `\x1b`, `\u2028`,
+ * `\u202e`): messages can carry what a client sent (a user name that failed to log in), and a line
+ * break, a terminal escape or a bidirectional override in it must not forge a line, reach the
+ * terminal or make the line read in another order than it is written.
  */
 export function escapeControls(text: string): string {
   // deno-lint-ignore no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    const code = c.charCodeAt(0);
-    if (c === "\n") return "\\n";
-    if (c === "\r") return "\\r";
-    if (c === "\t") return "\\t";
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (c) => {
+      const code = c.charCodeAt(0);
+      if (c === "\n") return "\\n";
+      if (c === "\r") return "\\r";
+      if (c === "\t") return "\\t";
+      return code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : `\\u${code.toString(16).padStart(4, "0")}`;
+    },
+  );
 }
 
 /** ` (k=v …)` for the fields the message does not already show. */

@@ -46,12 +46,14 @@ Deno.test("serve output: levels, text lines on stderr, fields the message lacks"
 
 Deno.test("serve output: a text line cannot be split or carry terminal escapes", () => {
   const { output, err } = capture();
-  output.warn("smtp: authentication failed for evil\n2024-01-01 info  forged\x1b[31m\u2028x\ty");
+  output.warn(
+    "smtp: authentication failed for evil\n2024-01-01 info  forged\x1b[31m\u2028x\ty\u202egpj.exe",
+  );
   assert.equal(err.length, 1);
   assert.equal(
     err[0],
     "2024-01-01T00:00:00.000Z warn  smtp: authentication failed for " +
-      "evil\\n2024-01-01 info  forged\\x1b[31m\\u2028x\\ty\n",
+      "evil\\n2024-01-01 info  forged\\x1b[31m\\u2028x\\ty\\u202egpj.exe\n",
   );
 });
 
