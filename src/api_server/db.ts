@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 /** A JSON-serialisable record stored under `(kind, id)`. */
 export type Doc = Record<string, unknown>;
@@ -60,6 +60,7 @@ export class MemoryDb implements Db {
 export class SqliteDb implements Db {
   #db: DatabaseSync;
   #depth = 0;
+  #statements = new Map<string, StatementSync>();
 
   /** Opens (creating if needed) the database in `dir`. */
   constructor(dir: string) {
@@ -75,7 +76,7 @@ export class SqliteDb implements Db {
   }
 
   get<T extends Doc>(kind: string, id: string): T | undefined {
-    const row = this.#db.prepare("SELECT value FROM docs WHERE kind = ? AND id = ?").get(
+    const row = this.#statement("SELECT value FROM docs WHERE kind = ? AND id = ?").get(
       kind,
       id,
     ) as
@@ -85,14 +86,14 @@ export class SqliteDb implements Db {
   }
 
   put(kind: string, id: string, value: Doc): void {
-    this.#db.prepare(
+    this.#statement(
       `INSERT INTO docs (kind, id, value) VALUES (?, ?, ?)
        ON CONFLICT (kind, id) DO UPDATE SET value = excluded.value`,
     ).run(kind, id, JSON.stringify(value));
   }
 
   delete(kind: string, id: string): void {
-    this.#db.prepare("DELETE FROM docs WHERE kind = ? AND id = ?").run(kind, id);
+    this.#statement("DELETE FROM docs WHERE kind = ? AND id = ?").run(kind, id);
   }
 
   list<T extends Doc>(kind: string): T[] {
@@ -119,6 +120,17 @@ export class SqliteDb implements Db {
   }
 
   close(): void {
+    this.#statements.clear();
     this.#db.close();
+  }
+
+  /** The prepared statement for `sql`, prepared once. */
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 }

@@ -696,17 +696,20 @@ export class MailBackend {
   ): MultiResponseItem[] {
     const u = this.#user(userID);
     const events: MessageEvent[] = [];
-    const responses = ids.map((id) => {
-      const m = u.messages.get(id);
-      if (!m) return missingItem(id);
-      if (change(m)) {
-        this.db.put("message", m.ID, m);
-        events.push(this.#flagsEvent(m));
-      }
-      return okItem(id);
+    // One transaction for the whole request, not one per message.
+    return this.db.transaction(() => {
+      const responses = ids.map((id) => {
+        const m = u.messages.get(id);
+        if (!m) return missingItem(id);
+        if (change(m)) {
+          this.db.put("message", m.ID, m);
+          events.push(this.#flagsEvent(m));
+        }
+        return okItem(id);
+      });
+      if (events.length) this.#emit(userID, { Messages: events });
+      return responses;
     });
-    if (events.length) this.#emit(userID, { Messages: events });
-    return responses;
   }
 
   /** Marks messages read (`unread` false) or unread. */
