@@ -39,6 +39,7 @@ import {
   getUser,
   type MailSettings,
   NetworkError,
+  type RequestEvent,
   resumeSession,
   SignedOutError,
   type UnlockedAccount,
@@ -823,7 +824,10 @@ export class AccountRuntime {
       appVersion: config.api.app_version,
       timeoutMs: config.api.timeout_seconds * 1000,
       cookieJar: account.cookies ? CookieJar.deserialize(account.cookies) : undefined,
-      onRequest: (e) => this.#throttle.observe(e),
+      onRequest: (e) => {
+        this.#throttle.observe(e);
+        this.#noteServerTrouble(e);
+      },
       onAuth: async (uid, refreshToken) => {
         const cookies = this.#client?.cookieJar.serialize() ?? "";
         try {
@@ -1018,6 +1022,23 @@ export class AccountRuntime {
         this.#o.reporter.progress(p);
       },
     };
+  }
+
+  /**
+   * While the first sync runs, a request the server refused for now (429, 5xx) or never answered
+   * says why progress stopped at once, as the account's reason: the API client retries it itself,
+   * after a `Retry-After` of up to a minute, before the sync hears of it. The next progress clears
+   * the reason.
+   */
+  #noteServerTrouble(e: RequestEvent): void {
+    if (this.#state !== "syncing") return;
+    const trouble = e.error !== undefined
+      ? e.error
+      : e.status === 429 || (e.status ?? 0) >= 500
+      ? `HTTP ${e.status}`
+      : undefined;
+    if (trouble === undefined) return;
+    this.#setState("syncing", `waiting for the server: a request failed (${trouble}); retrying`);
   }
 
   #notice(n: EventLoopNotice): void {
