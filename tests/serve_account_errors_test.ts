@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { withClientFixture } from "./_client_fixture.ts";
 import type { ServeProcess } from "./_serve_process.ts";
+import { openKeyStore, Vault } from "../src/vault/mod.ts";
 
 /** Waits for the account's `error` state and checks it is not retried. */
 async function permanentError(serve: ServeProcess): Promise<string> {
@@ -64,5 +65,25 @@ Deno.test({
       reason,
       /^elsewhere@example\.test was signed in at http:\/\/127\.0\.0\.1:\d+; its session is not sent to https:\/\/mail-api\.example\.invalid/,
     );
+  });
+});
+
+Deno.test({
+  name: "serve: an account from before servers were recorded records the one that renews it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withClientFixture("bridge_unrecorded_", "unrecorded@example.test", 3, async (f) => {
+    const dataDir = f.dataArgs[f.dataArgs.indexOf("--data-dir") + 1];
+    const open = async () => Vault.open(dataDir, await openKeyStore(dataDir, { choice: "file" }));
+    const before = await open();
+    before.setApiUrl(f.email, ""); // as a vault written before the API URL was kept
+    await before.save();
+    await f.start();
+    await f.stop();
+    assert.equal((await open()).getAccount(f.email)!.apiUrl, f.server.url);
+    // From then on the session goes to that server only.
+    const serve = f.spawn("--api-url", "https://mail-api.example.invalid");
+    assert.match(await permanentError(serve), /its session is not sent to/);
   });
 });

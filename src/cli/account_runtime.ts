@@ -834,6 +834,9 @@ export class AccountRuntime {
           await this.#o.vault.updateAccount(this.userId, (vault, email) => {
             vault.setAuth(email, uid, refreshToken);
             vault.setCookies(email, cookies);
+            // An account signed in before the issuing server was recorded: the server that
+            // just renewed its session is that server.
+            if (vault.getAccount(email)?.apiUrl === "") vault.setApiUrl(email, config.api.url);
           });
         } catch (err) {
           this.#o.output.failure(

@@ -380,6 +380,14 @@ export class Vault {
   }
 
   /**
+   * Records the API server that issued the account's session (`""`: not known), the only one
+   * its tokens are sent to.
+   */
+  setApiUrl(email: string, apiUrl: string): void {
+    this.#mustFind(email).apiUrl = apiUrl;
+  }
+
+  /**
    * Forgets an account's API session (the server revoked it): the account, its bridge password,
    * cache secret and sync state stay, and `bridge login` may sign it in again.
    */
