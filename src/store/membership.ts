@@ -562,8 +562,9 @@ export class Membership {
       if ((criteria.flagsClear ?? 0) & bit) where.push(`mm.flags & ${bit} = 0`);
     }
     if (criteria.deleted !== undefined) where.push(`mm.deleted = ${criteria.deleted ? 1 : 0}`);
+    // Keywords are atoms, compared without regard to case (RFC 3501 §9), as STORE does.
     const keyword = "SELECT 1 FROM message_keywords k WHERE k.message_id = mm.message_id AND " +
-      "k.keyword = ?";
+      "k.keyword = ? COLLATE NOCASE";
     for (const k of criteria.keywords ?? []) {
       where.push(`EXISTS (${keyword})`);
       params.push(k);

@@ -136,6 +136,8 @@ Deno.test("SEARCH: every RFC 3501 key", async () => {
       ["OLD", "1 2 3 4"],
       ["KEYWORD $Label1", "2"],
       ["UNKEYWORD $Label1", "1 3 4"],
+      ["KEYWORD $LABEL1", "2"],
+      ["UNKEYWORD $label1", "1 3 4"],
       ["KEYWORD $Forwarded", "3"],
       ["KEYWORD Forwarded", "3"],
       ["UNKEYWORD $Forwarded", "1 2 4"],
