@@ -465,11 +465,20 @@ export class FakeSession implements SessionApi {
 
   /**
    * Runs `spec` for one command line (e.g. `a1 UID FETCH 1:* (FLAGS)`; literals as `{n}\r\n…`),
-   * then the flush its spec asks for; returns the result and the output of this command.
+   * then the flush its spec asks for; returns the result and the output of this command. Bytes
+   * are sent as they are (8-bit strings in another charset), with CRLF added.
    */
-  async run(spec: CommandSpec, line: string): Promise<{ result: CommandResult; output: string }> {
+  async run(
+    spec: CommandSpec,
+    line: string | Uint8Array,
+  ): Promise<{ result: CommandResult; output: string }> {
     const reader = new Reader({ detectTls: false });
-    reader.feed(enc.encode(line.endsWith("\r\n") ? line : line + "\r\n"));
+    if (typeof line === "string") {
+      reader.feed(enc.encode(line.endsWith("\r\n") ? line : line + "\r\n"));
+    } else {
+      reader.feed(line);
+      reader.feed(enc.encode("\r\n"));
+    }
     let ev = reader.next();
     while (ev.kind === "continue") ev = reader.next();
     if (ev.kind !== "command") throw new Error(`not a command: ${JSON.stringify(ev)}`);

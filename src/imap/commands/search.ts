@@ -31,11 +31,13 @@ import {
   ok,
 } from "../session/context.ts";
 import { compactUidSet } from "../wire/mod.ts";
-import { parseSearchRequest, type SearchKey, type SearchReturnOption } from "./search_keys.ts";
+import {
+  parseSearchRequest,
+  SEARCH_CHARSETS,
+  type SearchKey,
+  type SearchReturnOption,
+} from "./search_keys.ts";
 import { runSearch } from "./search_query.ts";
-
-/** Charsets SEARCH accepts. */
-export const SEARCH_CHARSETS: readonly string[] = ["UTF-8", "US-ASCII"];
 
 /** SEARCH and UID SEARCH. */
 export const searchCommand: CommandSpec = {
@@ -51,9 +53,10 @@ async function handleSearch(ctx: CommandContext): Promise<CommandResult> {
   const account = session.account;
   if (!view || !account) throw new Error("SEARCH ran without a selected mailbox");
   const request = parseSearchRequest(args);
-  if (!args.end()) return bad(args.error?.message ?? "Invalid SEARCH arguments", "CLIENTBUG");
+  // Before the keys, which were not read in a charset refused.
   const refused = request.charset === undefined ? undefined : charsetRefusal(request.charset);
-  if (refused) return refused;
+  if (refused && args.ok) return refused;
+  if (!args.end()) return bad(args.error?.message ?? "Invalid SEARCH arguments", "CLIENTBUG");
   const found = await searchSelected(ctx, request.key, request.modseq);
   if (!("uids" in found)) return found;
   const { uids } = found;

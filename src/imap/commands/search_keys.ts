@@ -84,9 +84,13 @@ const FLAG_KEYS: Record<string, [number, boolean]> = {
 
 const SEQUENCE_SET_REGEXP = /^[0-9*:,]+$/;
 
+/** The charsets SEARCH and SORT take (strings are read as UTF-8 for both). */
+export const SEARCH_CHARSETS: readonly string[] = ["UTF-8", "US-ASCII"];
+
 /**
  * Parses the SEARCH arguments. Errors are recorded on `args` (check `args.end()`); the request
- * returned then is meaningless.
+ * returned then is meaningless. With a `CHARSET` not in {@link SEARCH_CHARSETS} the keys are left
+ * unread (the caller refuses the charset).
  */
 export function parseSearchRequest(args: Decoder): SearchRequest {
   let returnOptions: Set<SearchReturnOption> | undefined;
@@ -106,6 +110,12 @@ export function parseSearchRequest(args: Decoder): SearchRequest {
   }
   let charset: string | undefined;
   if (args.optionalKeyword("CHARSET")) charset = args.expectAString().toUpperCase();
+  if (charset !== undefined && !SEARCH_CHARSETS.includes(charset)) {
+    // Not read: the strings are in that charset, not UTF-8. The caller answers NO [BADCHARSET]
+    // (RFC 3501 §6.4.4: NO, not BAD), which lets a client convert them and try again.
+    const refused: SearchRequest = { key: { kind: "and", keys: [] }, modseq: false, charset };
+    return refused;
+  }
   const { key, modseq } = parseSearchKeys(args);
   const request: {
     key: SearchKey;

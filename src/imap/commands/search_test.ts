@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { FakeSession, LocalAccount } from "../_test_account.ts";
 import { searchCommand } from "./search.ts";
+import { sortCommand } from "./sort.ts";
 
 const enc = new TextEncoder();
 const day = (y: number, m: number, d: number, h = 12) => Date.UTC(y, m - 1, d, h) / 1000;
@@ -229,12 +230,22 @@ Deno.test("SEARCH: CHARSET UTF-8 and US-ASCII are accepted, others BADCHARSET", 
     assert.equal(r.output, "* SEARCH 1\r\n");
     r = await s.run(searchCommand, "a SEARCH CHARSET us-ascii FROM bob");
     assert.equal(r.output, "* SEARCH 2\r\n");
-    r = await s.run(searchCommand, "a SEARCH CHARSET ISO-8859-1 FROM bob");
-    assert.deepEqual(r.result, {
+    const refused = {
       status: "NO",
       text: "Unsupported charset",
       code: "BADCHARSET (UTF-8 US-ASCII)",
-    });
+    };
+    r = await s.run(searchCommand, "a SEARCH CHARSET ISO-8859-1 FROM bob");
+    assert.deepEqual(r.result, refused);
+    assert.equal(r.output, "");
+    // A string in that charset is not UTF-8: still NO [BADCHARSET], not BAD (RFC 3501 §6.4.4),
+    // so the client can convert it and try again.
+    const latin1 = new Uint8Array([
+      ...new TextEncoder().encode("a SEARCH CHARSET ISO-8859-1 SUBJECT {4}\r\ncaf"),
+      0xe9,
+    ]);
+    r = await s.run(searchCommand, latin1);
+    assert.deepEqual(r.result, refused);
     assert.equal(r.output, "");
   });
 });
@@ -375,4 +386,21 @@ Deno.test("SEARCH header keys over a large mailbox with holes find every match, 
   } finally {
     account.close();
   }
+});
+
+Deno.test("SORT: a charset it does not take is NO [BADCHARSET], also with 8-bit strings", async () => {
+  await withMailbox(async (s) => {
+    const latin1 = new Uint8Array([
+      ...new TextEncoder().encode("a SORT (SUBJECT) ISO-8859-1 BODY {7}\r\nM"),
+      0xfc,
+      ...new TextEncoder().encode("nchen"),
+    ]);
+    const r = await s.run(sortCommand, latin1);
+    assert.deepEqual(r.result, {
+      status: "NO",
+      text: "Unsupported charset",
+      code: "BADCHARSET (UTF-8 US-ASCII)",
+    });
+    assert.equal(r.output, "");
+  });
 });

@@ -96,10 +96,11 @@ async function handleSort(ctx: CommandContext): Promise<CommandResult> {
   }
   const criteria = parseSortCriteria(args);
   const charset = args.ok ? args.expectAString().toUpperCase() : "";
+  // Refused before the keys are read: their strings are in that charset, not UTF-8.
+  const refused = charsetRefusal(charset);
+  if (refused && args.ok) return refused;
   const { key, modseq } = args.ok ? parseSearchKeys(args) : { key: undefined, modseq: false };
   if (!args.end() || !key) return bad(args.error?.message ?? "Invalid SORT arguments", "CLIENTBUG");
-  const refused = charsetRefusal(charset);
-  if (refused) return refused;
   const searched = await searchSelected(ctx, key, modseq);
   if (!("uids" in searched)) return searched;
   const found = searched.uids;
