@@ -1,7 +1,8 @@
 /**
  * The text a header field is searched as (IMAP SEARCH FROM, TO, CC, BCC, SUBJECT and HEADER,
  * RFC 3501 §6.4.4): its unfolded value with 8-bit bytes read as UTF-8 (else windows-1252) and
- * RFC 2047 encoded words decoded, then case-folded with {@link searchFold}. A search string
+ * RFC 2047 encoded words decoded, then folded with {@link searchFold} (whitespace runs as one
+ * space, lower case). A search string
  * matches a field when its {@link searchFold} is a substring of the field's search text.
  *
  * The IMAP search (`src/imap/commands/header_match.ts`) and the index (`src/store`, which keeps
@@ -29,12 +30,16 @@ export type IndexedSearchField = typeof INDEXED_SEARCH_FIELDS[number];
 export const SEARCH_TEXT_SEPARATOR = "\n";
 
 /**
- * Case folding for SEARCH: the same for field texts and search strings (`toLowerCase`, which
- * is context-sensitive, so fold each field on its own, never a joined text).
+ * Folding for SEARCH, the same for field texts and search strings: every run of spaces, tabs and
+ * line breaks becomes one space — as ENVELOPE shows the field (`imap_string.ts`), so that a
+ * subject folded with a tab or holding "AW:  Angebot" is found as the client displays it — then
+ * `toLowerCase` (context-sensitive: fold each field on its own, never a joined text).
  */
 export function searchFold(text: string): string {
-  return text.toLowerCase();
+  return text.replace(WHITESPACE_RUN, " ").toLowerCase();
 }
+
+const WHITESPACE_RUN = /[ \t\r\n]{2,}|[\t\r\n]/g;
 
 /**
  * The search text of one field value: `rawValue` is an unfolded binary string (as

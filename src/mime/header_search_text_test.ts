@@ -17,9 +17,16 @@ Deno.test("fieldSearchText: 8-bit as UTF-8 else windows-1252, encoded words deco
   assert.equal(searchFold("İ"), "i\u0307");
 });
 
+Deno.test("searchFold: a run of spaces, tabs or line breaks is one space, as ENVELOPE shows it", () => {
+  assert.equal(fieldSearchText("AW:  Angebot\t2024"), "aw: angebot 2024");
+  assert.equal(fieldSearchText("=?utf-8?q?a=09=09b?=   c"), "a b c"); // also once decoded
+  assert.equal(searchFold("AW:  Angebot 2024"), "aw: angebot 2024");
+  assert.equal(searchFold(" x "), " x "); // single spaces stay
+});
+
 Deno.test("headerSearchText: every field of the name, unfolded, in order; null without one", () => {
   const { header } = parseHeader(block("To: A\n  B\nX-To: no\nTO : C\nCc:\nSubject: s\n\n"));
-  assert.equal(headerSearchText(header, "to"), "a  b\nc");
+  assert.equal(headerSearchText(header, "to"), "a b\nc");
   assert.equal(headerSearchText(header, "cc"), "");
   assert.equal(headerSearchText(header, "bcc"), null);
 });

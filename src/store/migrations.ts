@@ -228,6 +228,34 @@ const v6 = "ALTER TABLE messages ADD COLUMN literal_sha256 BLOB;";
  */
 const v7 = "CREATE INDEX messages_without_digest ON messages (id) WHERE literal_sha256 IS NULL;";
 
+/**
+ * Version 8: the search texts again where whitespace folding changed them: SEARCH now folds every
+ * run of spaces, tabs and line breaks into one space, as ENVELOPE shows a field, in the stored
+ * texts and in search strings alike. Only the rows holding a tab, a line break or two spaces in a
+ * row are computed again (a line break also joins two fields of one name: those rows are
+ * computed again for nothing).
+ */
+function v8(db: DatabaseSync): void {
+  const columns = ["subject_text", "from_text", "to_text", "cc_text", "bcc_text"];
+  const stale = columns.map((c) =>
+    `instr(${c}, x'09') OR instr(${c}, x'0a') OR instr(${c}, x'0d') OR instr(${c}, x'2020')`
+  ).join(" OR ");
+  const rows = db.prepare(
+    `SELECT m.id, m.header FROM message_search_fields f JOIN messages m ON m.id = f.message_id
+     WHERE ${stale} ORDER BY m.id`,
+  ).all() as { id: number; header: Uint8Array }[];
+  const update = db.prepare(
+    `UPDATE message_search_fields SET subject_text = ?, from_text = ?, to_text = ?, cc_text = ?,
+       bcc_text = ? WHERE message_id = ?`,
+  );
+  const utf8 = new TextEncoder();
+  const bytes = (text: string | null) => text === null ? null : utf8.encode(text);
+  for (const row of rows) {
+    const t = indexedSearchTexts(row.header);
+    update.run(bytes(t.subject), bytes(t.from), bytes(t.to), bytes(t.cc), bytes(t.bcc), row.id);
+  }
+}
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
@@ -237,6 +265,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, description: "display sort keys in upper case", up: v5 },
   { version: 6, description: "the SHA-256 of each literal", up: v6 },
   { version: 7, description: "an index of the messages without a literal digest", up: v7 },
+  { version: 8, description: "search texts with whitespace runs folded", up: v8 },
 ];
 
 /** An index written by a newer bridge: this build cannot read it and leaves it untouched. */

@@ -44,7 +44,20 @@ function seedV1(db: DatabaseSync): void {
      VALUES (5, 'remote-5', 'addr', 1700000000, 42, 0, 4, 'ENV', 'BS', 'B', ?, 'ok')`,
   ).run(SEARCHABLE_HEADER);
   db.exec("INSERT INTO mailbox_messages VALUES (1, 6, 5, 0, 0, 4, 1700000000, 42)");
+  // Message 9, in a folder of its own: a Subject with a tab and a run of spaces.
+  db.exec(`
+    INSERT INTO mailboxes (id, remote_id, name, kind, attributes, uid_validity, uid_next,
+      highest_modseq) VALUES (2, 'f1', 'Folders/W', 'folder', '[]', 70, 2, 5);`);
+  db.prepare(
+    `INSERT INTO messages (id, remote_id, address_id, internal_date, size, flags, modseq,
+       envelope, body_structure, body, header, build_status)
+     VALUES (9, 'remote-9', 'addr', 1700000000, 42, 0, 4, 'ENV', 'BS', 'B', ?, 'ok')`,
+  ).run(SPACED_HEADER);
+  db.exec("INSERT INTO mailbox_messages VALUES (2, 1, 9, 0, 0, 4, 1700000000, 42)");
 }
+
+/** Message 9's header block. */
+const SPACED_HEADER = new TextEncoder().encode("Subject: AW:  Angebot\r\n\t2024\r\n\r\n");
 
 /** Message 5's header block: an encoded Subject, two To fields, an empty Cc, no Bcc or From. */
 const SEARCHABLE_HEADER = new TextEncoder().encode(
@@ -71,6 +84,16 @@ function checkSearchFields(store: Store): void {
   assert.deepEqual(find("bcc", ""), []);
   assert.deepEqual(find("from", ""), []);
   assert.deepEqual(find("subject", "nothing"), []);
+  // Whitespace runs are one space, as ENVELOPE shows them (version 8 folded the older texts).
+  const folder = (needle: string) =>
+    store.membership.searchField(
+      2 as MailboxId,
+      [{ first: 1 as Uid, last: 100 as Uid }],
+      "subject",
+      needle,
+    );
+  assert.deepEqual(folder("AW: Angebot 2024"), [1]);
+  assert.deepEqual(folder("angebot  2024"), [1]);
 }
 
 const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: Store) => void }> = {
@@ -122,11 +145,13 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
       db.prepare(
         `INSERT INTO message_search_fields
            (message_id, subject_text, from_text, to_text, cc_text, bcc_text)
-         VALUES (3, NULL, NULL, NULL, NULL, NULL), (5, ?, NULL, ?, ?, NULL)`,
+         VALUES (3, NULL, NULL, NULL, NULL, NULL), (5, ?, NULL, ?, ?, NULL),
+           (9, ?, NULL, NULL, NULL, NULL)`,
       ).run(
         utf8.encode("grüße aus berlin"),
         utf8.encode("a@x.example\nélodie <e@y.example>"),
         new Uint8Array(),
+        utf8.encode("aw:  angebot\t2024"), // whitespace kept, as versions 2 to 7 wrote it
       );
     },
     check(store) {
@@ -162,6 +187,17 @@ const SEEDS: Record<number, { seed: (db: DatabaseSync) => void; check: (store: S
     seed(db) {
       SEEDS[3].seed(db);
       seedSortKeys(db, "A@X.EXAMPLE");
+    },
+    check(store) {
+      SEEDS[3].check(store);
+    },
+  },
+  8: {
+    // Version 8's data: version 5's, message 9's Subject with its whitespace folded.
+    seed(db) {
+      SEEDS[5].seed(db);
+      db.prepare("UPDATE message_search_fields SET subject_text = ? WHERE message_id = 9")
+        .run(new TextEncoder().encode("aw: angebot 2024"));
     },
     check(store) {
       SEEDS[3].check(store);

@@ -41,15 +41,14 @@ const utf8 = new TextEncoder();
 
 /**
  * Whether `Membership.searchField` answers SEARCH for header `field` (lower case, as the
- * SEARCH parser gives it) containing `needle`: the field is indexed and the folded string
- * neither can straddle two fields (no CR or LF) nor holds a lone surrogate (which UTF-8 cannot
- * carry).
+ * SEARCH parser gives it) containing `needle`: the field is indexed and the folded string holds
+ * no lone surrogate (which UTF-8 cannot carry). A folded string has no line break, so it cannot
+ * straddle two fields joined by `SEARCH_TEXT_SEPARATOR`.
  */
 export function isIndexedSearch(field: string, needle: string): field is IndexedSearchField {
   if (!(INDEXED_SEARCH_FIELDS as readonly string[]).includes(field)) return false;
   const folded = searchFold(needle);
-  return folded.isWellFormed() && !folded.includes(SEARCH_TEXT_SEPARATOR) &&
-    !folded.includes("\r");
+  return folded.isWellFormed() && !folded.includes(SEARCH_TEXT_SEPARATOR);
 }
 
 /** The folded search string as the table compares it. */

@@ -18,6 +18,14 @@ Deno.test("HeaderSearch: decoded, unfolded, case-insensitive, every field of the
   assert.ok(!h.contains("cc", ""));
 });
 
+Deno.test("HeaderSearch: whitespace runs match one space, as the client sees the field", () => {
+  const h = header("Subject: Re: Quarterly review for the\n\tnorthern region\nX-Tag: a \t b\n\n");
+  assert.ok(h.contains("subject", "for the northern"));
+  assert.ok(h.contains("subject", "FOR  THE\tNORTHERN"));
+  assert.ok(h.contains("x-tag", "a b"));
+  assert.ok(!h.contains("subject", "thenorthern"));
+});
+
 Deno.test("HeaderSearch: the raw pre-check never hides a match inside an encoded word", () => {
   const h = header("Subject: =?utf-8?b?SW52b2ljZQ==?=\n\n");
   assert.ok(h.contains("subject", "invoice"));
