@@ -158,6 +158,9 @@ interface RawReply {
   tokenUsed: string;
 }
 
+/** The runtime's fetch (requests that must not be repeated get a connection of their own). */
+const defaultFetch: typeof fetch = (input, init) => fetch(input, init);
+
 /** Status codes retried with `Retry-After` (go-proton-api `catchTooManyRequests`). */
 const RETRY_AFTER_STATUSES = new Set([429, 503]);
 /** `Retry-After` default when absent or unreadable, in seconds (go-proton-api `catchRetryAfter`). */
@@ -196,7 +199,7 @@ export class ApiClient {
       backoffBaseMs: options.backoffBaseMs ?? 500,
       backoffMaxMs: options.backoffMaxMs ?? 8_000,
       jitterMs: options.jitterMs ?? 1_000,
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: options.fetch ?? defaultFetch,
       sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
       random: options.random ?? Math.random,
       now: options.now ?? Date.now,
@@ -464,7 +467,15 @@ export class ApiClient {
       const started = o.now();
       let reply: RawReply;
       try {
-        reply = await this.#fetchOnce(url, method, headers, body, timeoutMs, options.signal);
+        reply = await this.#fetchOnce(
+          url,
+          method,
+          headers,
+          body,
+          timeoutMs,
+          options.signal,
+          options.once === true || maxRetries === 0,
+        );
       } catch (e) {
         if (options.signal?.aborted) throw options.signal.reason ?? e;
         const err = e instanceof TimeoutError
@@ -515,7 +526,8 @@ export class ApiClient {
     headers: Headers,
     body: BodyInit | undefined,
     timeoutMs: number,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    freshConnection: boolean,
   ): Promise<RawReply> {
     const ctrl = new AbortController();
     let timedOut = false;
@@ -528,14 +540,22 @@ export class ApiClient {
       if (signal.aborted) ctrl.abort(signal.reason);
       else signal.addEventListener("abort", onAbort, { once: true });
     }
+    // A request that must not be repeated goes on a connection of its own: on a kept-alive
+    // connection the server closes before answering, Deno's fetch sends the request again by
+    // itself (a send or an import the server had already done would be done twice).
+    const client = freshConnection && this.#opts.fetch === defaultFetch
+      ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+      : undefined;
     try {
-      const res = await this.#opts.fetch(url, {
+      const init: RequestInit & { client?: Deno.HttpClient } = {
         method,
         headers,
         body,
         signal: ctrl.signal,
         redirect: "follow",
-      });
+      };
+      if (client) init.client = client;
+      const res = await this.#opts.fetch(url, init);
       const bytes = new Uint8Array(await res.arrayBuffer());
       return {
         status: res.status,
@@ -550,6 +570,7 @@ export class ApiClient {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+      client?.close();
     }
   }
 

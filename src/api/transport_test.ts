@@ -627,3 +627,55 @@ Deno.test("auth: true without a session is a SignedOutError, no request made", a
   assert.ok(e instanceof SignedOutError);
   assert.equal(calls, 0);
 });
+
+Deno.test("a request that must not be repeated is sent once when the connection drops unanswered", async () => {
+  // A server that answers on a kept-alive connection, then closes one without answering the
+  // request it received: Deno's fetch sends a request again by itself when that happens on a
+  // reused connection, so a send or an import would reach the server twice.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const seen: string[] = [];
+  const serve = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const dec = new TextDecoder();
+        let text = "";
+        const buf = new Uint8Array(65536);
+        try {
+          for (;;) {
+            const end = text.indexOf("\r\n\r\n");
+            if (end >= 0) {
+              const head = text.slice(0, end);
+              const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+              if (text.length >= end + 4 + length) {
+                text = text.slice(end + 4 + length);
+                const line = head.split("\r\n")[0];
+                seen.push(line);
+                if (line.includes("/drop")) break;
+                await conn.write(
+                  new TextEncoder().encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"),
+                );
+                continue;
+              }
+            }
+            const n = await conn.read(buf);
+            if (n === null) break;
+            text += dec.decode(buf.subarray(0, n));
+          }
+        } finally {
+          conn.close();
+        }
+      })();
+    }
+  })();
+  try {
+    const port = (listener.addr as Deno.NetAddr).port;
+    const client = new ApiClient({ baseURL: `http://127.0.0.1:${port}`, appVersion: "x@1" });
+    await client.request("GET", "/warm"); // leaves a kept-alive connection in the pool
+    await assert.rejects(client.request("POST", "/drop", { body: { a: 1 }, once: true }));
+    await new Promise((r) => setTimeout(r, 300)); // a repeat would arrive by now
+    assert.deepEqual(seen.filter((l) => l.includes("/drop")), ["POST /drop HTTP/1.1"]);
+  } finally {
+    listener.close();
+    await serve.catch(() => {});
+  }
+});
