@@ -977,6 +977,26 @@ out(submit(raw, "alice@example.test", ["carol@outside.test"]))
     const second = sentID(await send("not-out"));
     assert.equal((await outbox("not-out")).length, 1);
     assert.deepEqual((await messages("not-out")).map((m) => m.ID), [second]);
+
+    // The send was done and answered with a refusal, as a repeated send is ("Message is not a
+    // draft"): the message went out, so 250 with its ID, and the Sent copy stays.
+    await h.control("POST", "/ref/v1/faults", {
+      Method: "POST",
+      Path: "/mail/v4/messages/:id",
+      Status: 422,
+      Code: 2001,
+      Error: "Message is not a draft",
+      Count: 1,
+      AfterHandling: true,
+    });
+    const refused = sentID(await send("refused-after"));
+    assert.equal((await outbox("refused-after")).length, 1);
+    const kept = await messages("refused-after");
+    assert.deepEqual(kept.map((m) => m.ID), [refused], "the Sent copy stays");
+    assert.ok(
+      kept[0].LabelIDs.includes("2") || kept[0].LabelIDs.includes("7"),
+      kept[0].LabelIDs.join(),
+    );
   });
 });
 

@@ -65,7 +65,12 @@ import { lookupRecipient } from "./recipient_lookup.ts";
 import { chooseScheme, type RecipientScheme } from "./recipient_scheme.ts";
 import { type ResolvedSender, resolveSender } from "./sender_address.ts";
 import type { SendingAccount } from "./sending_account.ts";
-import { certainlyNotSent, toSubmissionError, UnconfirmedSendError } from "./send_error.ts";
+import {
+  certainlyNotSent,
+  isApiRefusal,
+  toSubmissionError,
+  UnconfirmedSendError,
+} from "./send_error.ts";
 import { type Submission, SubmissionError, type SubmissionHandler } from "./submission.ts";
 
 /** Options of {@link createSubmissionHandler}. */
@@ -300,6 +305,20 @@ async function earlierSend(
   return earlier.retry();
 }
 
+/**
+ * Whether the message `id` (a draft a send was made from: a sent message keeps its ID) went out,
+ * from its metadata; `unknown` when that cannot be read.
+ */
+async function sendState(client: ApiClient, id: string): Promise<"sent" | "draft" | "unknown"> {
+  try {
+    const page = await getMessageMetadataPage(client, 0, 1, { ID: [id] });
+    const found = page.Messages.find((m) => m.ID === id);
+    return found && (found.Flags & MessageFlag.Sent) !== 0 ? "sent" : "draft";
+  } catch {
+    return "unknown";
+  }
+}
+
 async function send(
   account: SendingAccount,
   submission: Submission<SendingAccount>,
@@ -410,6 +429,18 @@ async function send(
     // unavailable): do not leave the draft behind. After a lost reply, a time-out or another
     // server error the message may have gone out, so the draft stays.
     const cause = e instanceof SubmissionError ? e.cause : e;
+    if (sending && isApiRefusal(cause)) {
+      // A refusal is also what a send the server had already done gets when it reaches the
+      // server again (a proxy repeating it after a lost reply: "Message is not a draft"): look
+      // before deleting what may be the sent message.
+      const state = await sendState(client, draft.ID);
+      if (state === "unknown") throw new UnconfirmedSendError(draft.ID, cause);
+      if (state === "sent") {
+        log(`smtp: the send of ${draft.ID} was refused, but the message had gone out`);
+        await deleteDrafts(client, parent, log);
+        return { messageID: draft.ID };
+      }
+    }
     if (!sending || certainlyNotSent(cause)) {
       await deleteMessages(client, [draft.ID]).catch(() => {});
       throw e;
