@@ -24,6 +24,8 @@ export class FakeAccountApi implements AccountApi {
   labelList: Label[] = [...SYSTEM_LABELS, label("L", 1, "Tag"), label("F", 3, "Work")];
   calls: string[] = [];
   fail: Error | undefined;
+  /** The next call of this name (`delete`, `unlabel 3`…) throws, whatever came before it. */
+  failOn: string | undefined;
   /** Unlabelling an ID the fake does not have fails as the API does (else it is ignored). */
   missingFails = false;
   /** Labelling answers OK but leaves out what this says (the API keeps drafts out of INBOX). */
@@ -31,6 +33,10 @@ export class FakeAccountApi implements AccountApi {
 
   #check(call: string): void {
     this.calls.push(call);
+    if (this.failOn === call) {
+      this.failOn = undefined;
+      throw new Error(`${call} failed`);
+    }
     const error = this.fail;
     if (error) {
       this.fail = undefined;

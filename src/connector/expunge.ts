@@ -4,10 +4,11 @@
  *
  * - The `\Deleted` messages of the mailbox (only those among `uids` when given) are unlabelled
  *   from it on the server; a folder or label then no longer holds them (they stay in All Mail).
- * - In Trash and Drafts, messages left with no label but All Mail / All Drafts / All Sent / All
- *   Scheduled are then deleted permanently (`PUT …/delete`), and leave the index altogether; a
- *   draft expunged from Drafts also when it is left in Starred only and a later version of it
- *   stays in Drafts or is in Sent (see {@link leftNowhere}).
+ * - In Trash and Drafts, messages that would be left with no label but All Mail / All Drafts /
+ *   All Sent / All Scheduled are deleted permanently instead (`PUT …/delete`, before the others
+ *   are unlabelled, so that a failure leaves every message where it was), and leave the index
+ *   altogether; a draft expunged from Drafts also when it would be left in Starred only and a
+ *   later version of it stays in Drafts or is in Sent (see {@link leftNowhere}).
  * - All Mail and Scheduled cannot be expunged (STORE does not keep `\Deleted` there, and an
  *   EXPUNGE or CLOSE with nothing `\Deleted` succeeds, as everywhere).
  * - In a mailbox that exists only here (the recovery mailbox), and for messages that exist only
@@ -146,40 +147,59 @@ export async function expungeMailbox(
   /** Messages the server no longer has at all. */
   const vanished = new Set<string>();
   if (remoteIds.length > 0) {
-    await callApi(`Removing messages from ${mailbox.name}`, async () => {
-      try {
-        await ctx.api.unlabel(remoteIds, mailbox.remoteId!);
-      } catch (error) {
-        const gone = goneIds(error);
-        if (!gone) throw error;
-        for (const id of gone) vanished.add(id);
-        const rest = remoteIds.filter((id) => !vanished.has(id));
-        if (rest.length > 0) await ctx.api.unlabel(rest, mailbox.remoteId!);
-      }
-    });
-    metadata = await fetchMetadata(ctx, remoteIds.filter((id) => !vanished.has(id)));
+    let unlabel = remoteIds;
     if (expungeDeletesPermanently(mailbox.remoteId)) {
+      // What goes for good is decided first and deleted before anything is unlabelled: when a
+      // call fails, every message is still where it was, so the client's retry finds it there.
+      // (Unlabelling first left messages in no mailbox at all when the delete then failed, and
+      // the retry found nothing to expunge.)
+      const before = await fetchMetadata(ctx, remoteIds);
+      const found = new Set(before.map((m) => m.ID));
+      for (const id of remoteIds) if (!found.has(id)) vanished.add(id);
       // Read only when a starred draft would otherwise stay (it reads Drafts and Sent).
       let later: Map<string, number> | undefined;
-      for (const m of metadata) {
-        if (leftNowhere(m)) {
+      for (const m of before) {
+        const after = { LabelIDs: (m.LabelIDs ?? []).filter((l) => l !== mailbox.remoteId) };
+        if (leftNowhere(after)) {
           permanent.add(m.ID);
           continue;
         }
         if (
           mailbox.remoteId !== SystemLabel.Drafts || !isDraft(m) || !m.ExternalID ||
-          !leftNowhere(m, true)
+          !leftNowhere(after, true)
         ) continue;
         later ??= laterVersions(ctx, mailboxId, new Set(remoteIds));
         const self = store.messages.byRemoteId(m.ID as RemoteMessageId) ?? Infinity;
         if ((later.get(m.ExternalID) ?? 0) > self) permanent.add(m.ID);
       }
       if (permanent.size > 0) {
-        await callApi(
-          "Deleting messages permanently",
-          () => ctx.api.deleteMessages([...permanent]),
-        );
+        await callApi("Deleting messages permanently", async () => {
+          try {
+            await ctx.api.deleteMessages([...permanent]);
+          } catch (error) {
+            // Deleted elsewhere meanwhile: gone either way.
+            const gone = goneIds(error);
+            if (!gone) throw error;
+            const rest = [...permanent].filter((id) => !gone.includes(id));
+            if (rest.length > 0) await ctx.api.deleteMessages(rest);
+          }
+        });
       }
+      unlabel = remoteIds.filter((id) => !permanent.has(id) && !vanished.has(id));
+    }
+    if (unlabel.length > 0) {
+      await callApi(`Removing messages from ${mailbox.name}`, async () => {
+        try {
+          await ctx.api.unlabel(unlabel, mailbox.remoteId!);
+        } catch (error) {
+          const gone = goneIds(error);
+          if (!gone) throw error;
+          for (const id of gone) vanished.add(id);
+          const rest = unlabel.filter((id) => !vanished.has(id));
+          if (rest.length > 0) await ctx.api.unlabel(rest, mailbox.remoteId!);
+        }
+      });
+      metadata = await fetchMetadata(ctx, unlabel.filter((id) => !vanished.has(id)));
     }
   }
 

@@ -55,9 +55,20 @@ Deno.test("expunge: Trash deletes for good what is left nowhere; failures change
     await assert.rejects(expungeMailbox(f.ctx, "s", trash.id), MailboxOperationError);
     assert.deepEqual(store.membership.uids(trash.id), uids);
 
+    // The delete fails: nothing was unlabelled before it, so both messages are still in Trash
+    // on the server and here, for the client's retry (it used to leave them in no mailbox).
+    f.api.calls = [];
+    f.api.failOn = "delete";
+    await assert.rejects(expungeMailbox(f.ctx, "s", trash.id), MailboxOperationError);
+    assert.deepEqual(f.api.calls, ["metadata", "delete"]);
+    assert.deepEqual(f.api.messages.get("gone")!.LabelIDs, ["3", "5"]);
+    assert.deepEqual(f.api.messages.get("kept")!.LabelIDs, ["3", "5", "L"]);
+    assert.deepEqual(store.membership.uids(trash.id), uids);
+
+    f.api.calls = [];
     const out = await expungeMailbox(f.ctx, "s", trash.id);
     assert.deepEqual(out, uids);
-    assert.deepEqual(f.api.calls.slice(1), ["unlabel 3", "metadata", "delete"]);
+    assert.deepEqual(f.api.calls, ["metadata", "delete", "unlabel 3", "metadata"]);
     assert.equal(store.messages.get(gone), undefined);
     assert.equal(f.literals.has(gone), false);
     assert.ok(store.messages.get(kept));
@@ -141,11 +152,23 @@ Deno.test("expunge: a message the server no longer has does not fail the rest", 
     f.api.messages.delete("sent-draft");
 
     assert.deepEqual(await expungeMailbox(f.ctx, "s", drafts.id), uids);
-    assert.deepEqual(f.api.calls, ["unlabel 8", "unlabel 8", "metadata", "delete"]);
+    assert.deepEqual(f.api.calls, ["metadata", "delete"]);
     assert.deepEqual(store.membership.uids(drafts.id), []);
     assert.equal(store.messages.get(sent), undefined, "gone from the index too");
     assert.equal(store.messages.get(other), undefined, "deleted for good, as before");
     assert.ok(!f.api.messages.has("other"));
+
+    // In a folder: the unlabel's "does not exist" item, and the others unlabelled again.
+    const work = store.mailboxes.byName("Folders/Work")!;
+    const lost = f.add("lost", { LabelIDs: ["F", "5"] });
+    const stays = f.add("stays", { LabelIDs: ["F", "5"] });
+    store.membership.setDeleted(work.id, store.membership.uids(work.id), true);
+    f.api.messages.delete("lost");
+    f.api.calls = [];
+    assert.equal((await expungeMailbox(f.ctx, "s", work.id)).length, 2);
+    assert.deepEqual(f.api.calls, ["unlabel F", "unlabel F", "metadata"]);
+    assert.equal(store.messages.get(lost), undefined);
+    assert.ok(store.messages.get(stays), "in All Mail");
   } finally {
     store.close();
   }
