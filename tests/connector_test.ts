@@ -36,6 +36,7 @@ import {
   createAccountConnector,
 } from "../src/connector/account_connector.ts";
 import { RECOVERY_MAILBOX_NAME } from "../src/connector/recovery_mailbox.ts";
+import { SerialQueue } from "../src/connector/serial_queue.ts";
 import { UpdateBus } from "../src/connector/update_bus.ts";
 import type { UpdateData } from "../src/connector/updates.ts";
 import {
@@ -147,7 +148,10 @@ async function harness(): Promise<Harness> {
     });
     const labels: Label[] = await getLabels(client);
     const fetcher = eventMessageFetcher(syncApiFor(client), pool);
+    // The account's change queue, as serve shares it between the connector and the loop.
+    const queue = new SerialQueue();
     const loop = new EventLoop({
+      exclusive: (commit) => queue.run(commit),
       account: "acc",
       store,
       source: apiEventSource(client),
@@ -175,6 +179,7 @@ async function harness(): Promise<Harness> {
       literals: cache,
       builder: pool,
       log: () => {},
+      queue,
     });
     return {
       server,
@@ -951,6 +956,45 @@ Deno.test({
           (e) => e instanceof MailboxOperationError && e.code === "CANNOT",
         );
       });
+    } finally {
+      await h.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "connector: an event that comes while a change waits for its read-back is applied after it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const h = await harness();
+    try {
+      const { connector: c, ids } = h;
+      const inbox = box(h, "INBOX");
+      const tag = await c.createMailbox(ORIGIN, "Labels/Tag");
+      await settle();
+      await catchUp(h);
+      h.seen.splice(0);
+      const uid = uidIn(h, "INBOX", ids.m1)!;
+      // The COPY's read-back of the message is slow; meanwhile another client reads it and
+      // the event loop sees that. The read-back (from before) must not land over it.
+      await h.control("POST", "faults", {
+        Method: "POST",
+        Path: "/mail/v4/messages",
+        LatencyMs: 1500,
+        AfterHandling: true, // read at once, answered late
+        Count: 1,
+      });
+      const copying = c.copy(ORIGIN, inbox.id, [uid], tag.id);
+      await new Promise((r) => setTimeout(r, 600)); // labelled; the read-back is under way
+      await h.control("POST", `users/${EMAIL}/messages/read`, { IDs: [ids.m1] });
+      await catchUp(h);
+      await copying;
+      await h.control("DELETE", "faults");
+      assert.equal((await remote(h, ids.m1))!.Unread, 0);
+      const flags = h.store.messages.get(internal(h, ids.m1))!.flags;
+      assert.ok((flags & MessageFlag.Seen) !== 0, "read, as the server has it");
+      assert.ok(uidIn(h, "Labels/Tag", ids.m1) !== undefined);
     } finally {
       await h.close();
     }

@@ -10,7 +10,9 @@
  * `Status` (default 500), `Code` (default 2001, as go-proton-api's status hooks answer) and, with
  * `RetryAfter`, a `Retry-After` header; or, with `Drop`, a reply whose body stream errors so the
  * client sees the connection break while reading. With `AfterHandling` the request is handled
- * first (its effects stay) and the failure replaces the reply: a lost answer. `Count` limits the
+ * first (its effects stay) and the failure replaces the reply: a lost answer; with
+ * `AfterHandling` and `LatencyMs` alone the reply, made at once, is sent that much later (a slow
+ * answer whose content is older than the wait). `Count` limits the
  * rule to its next N failures (latency-only rules: to the next N matching requests); the rule
  * disappears after that.
  *
@@ -191,21 +193,31 @@ export class Faults {
   }
 
   /**
-   * The failure that replaces the reply of a request already handled (rules with
-   * `AfterHandling`), or `undefined` to send the reply.
+   * For a request already handled (rules with `AfterHandling`): waits for matching delays (rules
+   * with `LatencyMs`: the reply, made before, arrives late), then returns the failure that
+   * replaces the reply, or `undefined` to send the reply.
    */
-  after(req: Request, path: string): Response | undefined {
+  async after(req: Request, path: string): Promise<Response | undefined> {
     const method = req.method.toUpperCase();
+    let latency = 0;
+    let failure: Response | undefined;
     for (const rule of [...this.#rules]) {
       if (!rule.AfterHandling) continue;
       if (rule.Method && rule.Method.toUpperCase() !== method) continue;
       if (rule.Path && !pathMatches(rule.Path, path)) continue;
+      if (rule.LatencyMs !== undefined) {
+        latency = Math.max(latency, rule.LatencyMs);
+        this.#useUp(rule);
+        continue;
+      }
+      if (failure) continue;
       const rate = rule.ErrorRate ?? 1;
       if (rate < 1 && this.random() >= rate) continue;
       this.#useUp(rule);
-      return rule.Drop ? droppedResponse() : errorReply(rule);
+      failure = rule.Drop ? droppedResponse() : errorReply(rule);
     }
-    return undefined;
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+    return failure;
   }
 
   #useUp(rule: StoredFaultRule) {
@@ -272,7 +284,10 @@ function validateRule(rule: FaultRule): void {
   if (rule.AfterHandling !== undefined && typeof rule.AfterHandling !== "boolean") {
     throw new TypeError("AfterHandling must be a boolean");
   }
-  if (rule.AfterHandling && rule.LatencyMs !== undefined) {
-    throw new RangeError("AfterHandling rules fail the reply; they take no LatencyMs");
+  if (
+    rule.AfterHandling && rule.LatencyMs !== undefined &&
+    (rule.Status !== undefined || rule.Drop || rule.ErrorRate !== undefined)
+  ) {
+    throw new RangeError("an AfterHandling rule either fails the reply or delays it, not both");
   }
 }

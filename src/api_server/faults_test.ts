@@ -73,15 +73,21 @@ Deno.test("Faults: AfterHandling rules fail the reply of a handled request, not 
   const post = new Request("http://x/mail/v4/messages/d1", { method: "POST" });
   // Not before the handler…
   assert.equal(await f.apply(post, "/mail/v4/messages/d1"), undefined);
-  assert.equal(f.after(get("/mail/v4/messages/d1"), "/mail/v4/messages/d1"), undefined);
+  assert.equal(await f.after(get("/mail/v4/messages/d1"), "/mail/v4/messages/d1"), undefined);
   // …but after it, once.
-  const lost = f.after(post, "/mail/v4/messages/d1");
+  const lost = await f.after(post, "/mail/v4/messages/d1");
   assert.ok(lost);
   await assert.rejects(() => lost.text());
-  assert.equal(f.after(post, "/mail/v4/messages/d1"), undefined);
+  assert.equal(await f.after(post, "/mail/v4/messages/d1"), undefined);
   f.add({ AfterHandling: true, Status: 504, Count: 1 });
-  assert.equal(f.after(get("/a"), "/a")?.status, 504);
-  assert.throws(() => f.add({ AfterHandling: true, LatencyMs: 5 }), RangeError);
+  assert.equal((await f.after(get("/a"), "/a"))?.status, 504);
+  assert.throws(() => f.add({ AfterHandling: true, LatencyMs: 5, Status: 500 }), RangeError);
+  // With LatencyMs alone: the reply made at once arrives late, unchanged.
+  f.add({ AfterHandling: true, LatencyMs: 150, Count: 1 });
+  const started = Date.now();
+  assert.equal(await f.after(get("/b"), "/b"), undefined);
+  assert.ok(Date.now() - started >= 140);
+  assert.equal(await f.after(get("/b"), "/b"), undefined); // used up
 });
 
 Deno.test("Faults: human verification demands a token, then passes", async () => {

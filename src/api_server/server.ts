@@ -257,7 +257,7 @@ async function assemble(db: Db, opts: ApiServerOptions): Promise<ApiServer> {
       },
     };
     const reply = await route.handler(req);
-    return (!isControl && faults.after(request, path)) || reply;
+    return (!isControl && await faults.after(request, path)) || reply;
   };
 
   const handler = async (request: Request): Promise<Response> => {

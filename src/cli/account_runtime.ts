@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { SerialQueue } from "../connector/serial_queue.ts";
 import {
   type Address,
   AddressStatus,
@@ -166,6 +167,8 @@ export class AccountRuntime {
   #backfill: Promise<void> | undefined;
   #synced = false;
   #mail: MailAccount | undefined;
+  /** Mail clients' changes and the event loop's commits, one at a time (`serial_queue.ts`). */
+  readonly #changes = new SerialQueue();
   /** Split mode: address ID → that address's view of {@link #mail}. */
   readonly #split = new Map<string, MailAccount>();
   /** Mail settings as the API or the last `MailSettings` event gave them, and when. */
@@ -724,6 +727,7 @@ export class AccountRuntime {
         addressMode: this.#addressMode,
         sentLookup: o.recorder.lookupFor(this.userId, 10_000),
         log: (m) => o.output.info(`${this.email}: ${m}`, { account: this.email }),
+        queue: this.#changes,
       };
     }
     if (!this.#mail && o.parts.connector) {
@@ -866,6 +870,7 @@ export class AccountRuntime {
       intervalMs: config.events.poll_interval_seconds * 1000,
       jitterMs: config.events.jitter_seconds * 1000,
       resync: () => this.#resync(),
+      exclusive: (commit) => this.#changes.run(commit),
       onAddresses: () => this.#refreshAddresses(),
       onMailSettings: (settings) => {
         // Merged into what the API gave (an event carries the whole object; a partial one must

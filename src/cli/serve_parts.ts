@@ -19,6 +19,7 @@ import type { SubmissionHandler } from "../smtp/mod.ts";
 import type { SendRecorder } from "../connector/send_recorder.ts";
 import { createSubmissionHandler } from "../smtp/send_pipeline.ts";
 import { createAccountConnector } from "../connector/account_connector.ts";
+import type { SerialQueue } from "../connector/serial_queue.ts";
 import { startImapServer } from "../imap/server.ts";
 import { VERSION } from "./version.ts";
 import type { SendingAccount } from "../smtp/sending_account.ts";
@@ -44,6 +45,8 @@ export interface AccountParts {
   sentLookup: SentMessageLookup;
   /** Log sink (no secrets, no contents). */
   log: (message: string) => void;
+  /** The account's change queue, shared by the connector and the event loop's commits. */
+  queue: SerialQueue;
 }
 
 /** What the IMAP server needs from serve (mirrors `startSmtpServer`'s options). */
@@ -106,6 +109,7 @@ export const SERVE_PARTS: ServeParts = {
       showAllMail: p.showAllMail,
       sentLookup: p.sentLookup,
       log: p.log,
+      queue: p.queue,
     }),
   imap: (o) => startImapServer({ ...o, identity: { name: "bridge", version: VERSION } }),
   submission: (o) => createSubmissionHandler({ recorder: o.recorder, log: o.log }),

@@ -33,6 +33,7 @@
  *
  * @module
  */
+import { SerialQueue } from "./serial_queue.ts";
 import { type Address, AddressStatus, type ApiClient, type User } from "../api/mod.ts";
 import type { KeyRing } from "../crypto/mod.ts";
 import type {
@@ -135,6 +136,11 @@ export interface AccountConnectorOptions {
   sentLookup?: SentLookup;
   /** Log lines (never message contents); default `console.warn`. */
   log?: (message: string) => void;
+  /**
+   * The account's change queue, shared with the event loop's commits (`serial_queue.ts`);
+   * default: a queue of this connector's own.
+   */
+  queue?: SerialQueue;
 }
 
 /** The builder used when none is given: in-process `buildFromApi` with the address keys. */
@@ -143,17 +149,6 @@ export function keyedBuilder(addressKeys: ReadonlyMap<string, KeyRing>): Message
     build: (message, attachments) =>
       buildFromApi(message, attachments, addressKeys.get(message.AddressID)),
   };
-}
-
-/** A queue that runs one task at a time, in order; a failed task does not stop the next. */
-class SerialQueue {
-  #tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(task, task);
-    this.#tail = next.catch(() => {});
-    return next;
-  }
 }
 
 /** What the connectors of one account share (see {@link AccountConnector.forAddress}). */
@@ -182,7 +177,11 @@ export class AccountConnector implements MailAccount {
     this.primaryEmail = options.primaryEmail;
     this.bus = options.bus;
     this.#shared = shared ??
-      { queue: new SerialQueue(), literals: undefined, showAllMail: options.showAllMail ?? true };
+      {
+        queue: options.queue ?? new SerialQueue(),
+        literals: undefined,
+        showAllMail: options.showAllMail ?? true,
+      };
     this.#sentLookup = options.sentLookup;
     const api = options.api ?? (options.client ? accountApiFor(options.client) : undefined);
     if (!api) throw new TypeError("createAccountConnector needs `client` or `api`");

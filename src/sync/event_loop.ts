@@ -147,6 +147,12 @@ export interface EventLoopOptions {
   /** A full resync after a Refresh (the first sync); the loop waits for it. */
   resync?: () => Promise<void>;
   /**
+   * Runs the commit of each event (one synchronous index transaction) where no change of a mail
+   * client is under way: the account's change queue (`src/connector/serial_queue.ts`), so that
+   * a change's read-back never lands after, and over, a newer event. Default: at once.
+   */
+  exclusive?: <T>(commit: () => T) => Promise<T>;
+  /**
    * Address items of an event, in order, **before** the event's messages are downloaded and built
    * (so a new address's keys are unlocked in time for mail sent to it in the same event). Called
    * again if the event is retried; a failure is logged and the event still applies.
@@ -702,16 +708,20 @@ export class EventLoop {
         : {}),
     });
     const labels = new Map(this.#labels);
-    // Committed changes reach sessions only after the cache work below: the bus knows, so a
-    // session can wait for them (UpdateBus.settled) before it names a HIGHESTMODSEQ.
-    const release = bus.hold(account);
+    let release = () => {};
     let applied: EventApplied;
     try {
-      applied = store.transaction(() => {
-        const r = applyPreparedEvent(store, prepared, labels, { isolate: acceptProblems });
-        store.sync.setEventCursor(prepared.event.eventId);
-        return r;
-      });
+      const commit = () => {
+        // Committed changes reach sessions only after the cache work below: the bus knows, so
+        // a session can wait for them (UpdateBus.settled) before it names a HIGHESTMODSEQ.
+        release = bus.hold(account);
+        return store.transaction(() => {
+          const r = applyPreparedEvent(store, prepared, labels, { isolate: acceptProblems });
+          store.sync.setEventCursor(prepared.event.eventId);
+          return r;
+        });
+      };
+      applied = this.#opts.exclusive ? await this.#opts.exclusive(commit) : commit();
       this.#labels = labels;
       this.#status.eventsApplied++;
       const dropped = [...prepared.problems, ...applied.dropped];
