@@ -1000,3 +1000,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "connector: CREATE and DELETE whose reply was lost (the call repeated) answer OK",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const h = await harness();
+    try {
+      const c = h.connector;
+      const loseReply = (method: string, path: string) =>
+        h.control("POST", "faults", {
+          Method: method,
+          Path: path,
+          Status: 503,
+          Count: 1,
+          AfterHandling: true,
+        });
+      // Created, the reply lost: the client's API retry hears "already exists", which is this
+      // command's own folder.
+      await loseReply("POST", "/core/v4/labels");
+      const made = await c.createMailbox(ORIGIN, "Folders/Lost reply");
+      assert.equal(made.name, "Folders/Lost reply");
+      const labels = await getLabels(h.client);
+      const label = labels.find((l) => l.Name === "Lost reply")!;
+      assert.equal(made.remoteId, label.ID);
+      assert.equal(labels.filter((l) => l.Name === "Lost reply").length, 1);
+      // A name the index has is still refused before any call.
+      await assert.rejects(
+        c.createMailbox(ORIGIN, "Folders/Lost reply"),
+        (e) => e instanceof MailboxOperationError && e.code === "ALREADYEXISTS",
+      );
+      await done(h);
+      // Deleted, the reply lost: the retry hears "does not exist": it is gone, as asked.
+      await loseReply("DELETE", "/core/v4/labels/:id");
+      await c.deleteMailbox(ORIGIN, made.id);
+      assert.equal(h.store.mailboxes.byName("Folders/Lost reply"), undefined);
+      assert.ok(!(await getLabels(h.client)).some((l) => l.Name === "Lost reply"));
+      await done(h);
+    } finally {
+      await h.close();
+    }
+  },
+});

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { SystemLabel } from "../api/mod.ts";
+import { type MessageMetadata, SystemLabel } from "../api/mod.ts";
 import type { Mailbox, MailboxId, Uid } from "../store/mod.ts";
 import type { CopyResult } from "./account.ts";
 import {
@@ -111,19 +111,37 @@ async function transfer(
     `${verb} to ${destination.name}`,
     () => ctx.api.label(remoteIds, destination.remoteId!),
   );
-  let metadata = await fetchMetadata(ctx, remoteIds);
+  const unlabelsSource = mode === "move" && moveUnlabelsSource(source, destination);
+  // The change is made: when reading it back fails and nothing is left to do, the client is told
+  // OK without COPYUID (RFC 4315 allows that) and the index follows with the change's event; a
+  // NO would make it try again what the server has done.
+  const readBack = async (done: boolean): Promise<MessageMetadata[] | undefined> => {
+    try {
+      return await fetchMetadata(ctx, remoteIds);
+    } catch (error) {
+      if (!done) throw error;
+      ctx.log(
+        `connector: ${verb.toLowerCase()} to ${destination.name} done; reading it back failed ` +
+          `(${error instanceof Error ? error.message : error}): the event will bring it`,
+      );
+      return undefined;
+    }
+  };
+  let metadata = await readBack(!unlabelsSource);
+  if (!metadata) return empty;
   // The API may take a message silently without putting it there (a draft into INBOX, a sent
   // message into Drafts): only what landed counts, and only that leaves the source.
   const landed = metadata.filter((m) => m.LabelIDs.includes(destination.remoteId!));
   if (landed.length === 0) {
     refuse("CANNOT", `The server did not accept these messages in ${destination.name}`);
   }
-  if (mode === "move" && moveUnlabelsSource(source, destination)) {
+  if (unlabelsSource) {
     await callApi(
       `${verb} out of ${source.name}`,
       () => ctx.api.unlabel(landed.map((m) => m.ID), source.remoteId!),
     );
-    metadata = await fetchMetadata(ctx, remoteIds);
+    metadata = await readBack(true);
+    if (!metadata) return empty;
   }
   const { updates, result } = store.transaction(() => {
     const { updates } = applyMetadata(store, metadata);

@@ -174,3 +174,37 @@ Deno.test("copy: local-only messages are refused", async () => {
     store.close();
   }
 });
+
+Deno.test("copy/move: done on the server, read-back failed: OK without COPYUID, not NO", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const id = f.add("m1");
+    const inbox = byName(store, "INBOX");
+    const tag = byName(store, "Labels/Tag");
+    const work = byName(store, "Folders/Work");
+    const uid = store.membership.uidOf(inbox.id, id)!;
+    // COPY: labelled, the read-back fails: nothing is left to do, so OK (a NO would make the
+    // client try again what is done); the index follows with the event.
+    f.api.failOn = "metadata";
+    const r = await copyMessages(f.ctx, "s", inbox.id, [uid], tag.id);
+    assert.deepEqual([r.sourceUids, r.destUids, r.expunged], [[], [], []]);
+    assert.ok(f.api.messages.get("m1")!.LabelIDs.includes("L"));
+    assert.equal(store.membership.uidOf(tag.id, id), undefined, "the event brings it");
+    // MOVE from a folder into a label (the folder stays): the label call is the whole move.
+    const inWork = store.membership.uidOf(work.id, f.add("m2", { LabelIDs: ["F", "5"] }))!;
+    f.api.failOn = "metadata";
+    const m = await moveMessages(f.ctx, "s", work.id, [inWork], tag.id);
+    assert.deepEqual(m.expunged, []);
+    assert.ok(f.api.messages.get("m2")!.LabelIDs.includes("L"));
+    // MOVE out of INBOX needs the read-back to know what landed and may leave: still NO (the
+    // retry finds the messages and finishes the move).
+    f.api.failOn = "metadata";
+    await assert.rejects(
+      moveMessages(f.ctx, "s", inbox.id, [uid], work.id),
+      MailboxOperationError,
+    );
+  } finally {
+    store.close();
+  }
+});

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type Label, LabelType } from "../api/mod.ts";
+import { ApiError, ErrorCode, type Label, LabelType } from "../api/mod.ts";
 import type { Mailbox, MailboxId, RemoteLabelId, Store } from "../store/mod.ts";
 import { applyLabel, deleteLabel } from "../sync/apply.ts";
 import {
@@ -106,16 +106,28 @@ export async function createMailbox(
   const parent = target.type === LabelType.Folder ? parentFolder(store, name) : undefined;
   const leaf = target.path[target.path.length - 1];
   const kind = target.type === LabelType.Folder ? "folder" : "label";
-  const label = await callApi(
-    `Creating the ${kind} ${name}`,
-    () =>
-      ctx.api.createLabel({
+  const label = await callApi(`Creating the ${kind} ${name}`, async () => {
+    try {
+      return await ctx.api.createLabel({
         Name: leaf,
         Color: NEW_LABEL_COLOR,
         Type: target.type,
         ...(parent ? { ParentID: parent.remoteId! } : {}),
-      }),
-  );
+      });
+    } catch (error) {
+      // "Already exists" for a name this index does not have: the create was repeated after
+      // its reply was lost (so it is this command's), or the label was made elsewhere and its
+      // event has not come yet. Either way it is there, as the client asked: take it.
+      if (!(error instanceof ApiError && error.code === ErrorCode.AlreadyExists)) throw error;
+      const made = (await ctx.api.labels(target.type)).find((l) =>
+        l.Type === target.type && l.Name === leaf &&
+        (l.ParentID || undefined) === (parent?.remoteId ?? undefined) &&
+        store.mailboxes.byRemoteId(l.ID as RemoteLabelId) === undefined
+      );
+      if (!made) throw error;
+      return made;
+    }
+  });
   const { mailbox, updates } = store.transaction(() => {
     const applied = applyLabel(store, label, labelsFor(store, label, parent));
     if (!applied.mailbox) refuse("SERVERBUG", "The server answered with a label of another kind");
@@ -214,7 +226,15 @@ export async function deleteMailbox(
       `${mailbox.name} has subfolders: delete or move them first (the server would delete them too)`,
     );
   }
-  await callApi(`Deleting ${mailbox.name}`, () => ctx.api.deleteLabel(mailbox.remoteId));
+  await callApi(`Deleting ${mailbox.name}`, async () => {
+    try {
+      await ctx.api.deleteLabel(mailbox.remoteId);
+    } catch (error) {
+      // Not there: deleted already (a repeated delete whose first reply was lost, or another
+      // client): gone, as the client asked.
+      if (!(error instanceof ApiError && error.code === ErrorCode.NotFound)) throw error;
+    }
+  });
   const updates = store.transaction(() =>
     deleteLabel(store, mailbox.remoteId).map((m): UpdateData => ({
       kind: "MailboxDeleted",
