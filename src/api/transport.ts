@@ -304,6 +304,23 @@ export class ApiClient {
     return copy;
   }
 
+  /**
+   * A view of this client (same session, same jar) with other retry limits: what a mail client
+   * waits on (an IMAP command) gives up sooner than the sync, rather than wait minutes through
+   * the default retries while the account's other changes queue behind it.
+   */
+  withLimits(limits: { maxRetries?: number; maxRetryAfterMs?: number }): ApiClient {
+    const copy = new ApiClient({
+      ...this.#opts,
+      ...limits,
+      cookieJar: this.cookieJar,
+      onRequest: this.#onRequest,
+    });
+    copy.#shared = this.#shared;
+    copy.#extraHeaders = { ...this.#extraHeaders };
+    return copy;
+  }
+
   /** `GET path` → decoded JSON. */
   get<T = ApiReply>(path: string, options: RequestOptions = {}): Promise<T> {
     return this.request<T>("GET", path, options);

@@ -679,3 +679,27 @@ Deno.test("a request that must not be repeated is sent once when the connection 
     await serve.catch(() => {});
   }
 });
+
+Deno.test("withLimits: a view with its own retry limits, on the same session", async () => {
+  let n = 0;
+  const srv = fake(() => {
+    n++;
+    return json({ Code: 2028, Error: "Too many" }, 429, { "Retry-After": "600" });
+  });
+  try {
+    const { c, sleeps } = client(srv.url, { maxRetries: 3 });
+    c.setAuth({ uid: "u1", accessToken: "a1", refreshToken: "r1" });
+    const quick = c.withLimits({ maxRetries: 1, maxRetryAfterMs: 10_000 });
+    await assert.rejects(quick.get("/x"), (e) => e instanceof ApiError && e.status === 429);
+    assert.equal(n, 2);
+    assert.deepEqual(sleeps, [10_000]);
+    assert.equal(quick.uid, "u1");
+    n = 0;
+    sleeps.length = 0;
+    await assert.rejects(c.get("/x"));
+    assert.equal(n, 4, "the client itself keeps its limits");
+    assert.deepEqual(sleeps, [60_000, 60_000, 60_000]);
+  } finally {
+    await srv.close();
+  }
+});

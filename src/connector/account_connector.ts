@@ -143,6 +143,13 @@ export interface AccountConnectorOptions {
   queue?: SerialQueue;
 }
 
+/**
+ * Retry limits of the API calls a mail client waits on: one retry, after at most 10 s of
+ * `Retry-After`. A server that asks for longer gets the command answered `NO [UNAVAILABLE]` (try
+ * again later) instead of holding it, and every change queued behind it, for minutes.
+ */
+export const INTERACTIVE_LIMITS = { maxRetries: 1, maxRetryAfterMs: 10_000 } as const;
+
 /** The builder used when none is given: in-process `buildFromApi` with the address keys. */
 export function keyedBuilder(addressKeys: ReadonlyMap<string, KeyRing>): MessageBuilder {
   return {
@@ -183,7 +190,8 @@ export class AccountConnector implements MailAccount {
         showAllMail: options.showAllMail ?? true,
       };
     this.#sentLookup = options.sentLookup;
-    const api = options.api ?? (options.client ? accountApiFor(options.client) : undefined);
+    const api = options.api ??
+      (options.client ? accountApiFor(options.client.withLimits(INTERACTIVE_LIMITS)) : undefined);
     if (!api) throw new TypeError("createAccountConnector needs `client` or `api`");
     const builder = options.builder ?? keyedBuilder(options.keys.addressKeys);
     const fetcher = options.fetcher ??

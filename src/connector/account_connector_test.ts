@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ApiClient } from "../api/mod.ts";
 import { Store, type Uid } from "../store/mod.ts";
 import { MailboxOperationError } from "./account.ts";
 import { createAccountConnector } from "./account_connector.ts";
@@ -255,6 +256,56 @@ Deno.test("connector: UNCHANGEDSINCE is checked when the STORE runs, after mutat
     });
     assert.deepEqual(third.modified, []);
     assert.deepEqual(store.messages.get(id)!.keywords, ["kw"]);
+  } finally {
+    store.close();
+  }
+});
+
+Deno.test("connector: its API calls give up after one retry and 10 s of Retry-After", async () => {
+  const store = Store.open(":memory:");
+  try {
+    const f = fakeContext(store);
+    const id = f.add("m1");
+    const inbox = store.mailboxes.byName("INBOX")!;
+    let calls = 0;
+    const sleeps: number[] = [];
+    const client = new ApiClient({
+      baseURL: "http://api.invalid",
+      appVersion: "linux-bridge@3.21.1",
+      maxRetries: 3,
+      random: () => 0,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+      fetch: () => {
+        calls++;
+        return Promise.resolve(
+          new Response(JSON.stringify({ Code: 2028, Error: "Too many requests" }), {
+            status: 429,
+            headers: { "Retry-After": "600" },
+          }),
+        );
+      },
+    });
+    const c = createAccountConnector({
+      id: "acc",
+      primaryEmail: "me@example.test",
+      store,
+      bus: f.ctx.bus,
+      client,
+      fetcher: f.ctx.fetcher,
+      keys: { addresses: [], addressKeys: new Map() },
+      literals: f.ctx.literals,
+      log: () => {},
+    });
+    const uid = store.membership.uidOf(inbox.id, id)!;
+    await assert.rejects(
+      c.storeFlags("s", inbox.id, [uid], { mode: "add", flags: ["\\Seen"] }),
+      (e) => e instanceof MailboxOperationError && e.code === "UNAVAILABLE",
+    );
+    assert.equal(calls, 2, "one retry, not three");
+    assert.deepEqual(sleeps, [10_000], "not 60 s, let alone 600");
   } finally {
     store.close();
   }
