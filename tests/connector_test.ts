@@ -1043,3 +1043,73 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "connector: an APPEND retried after an import in doubt does not store the message twice",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const h = await harness();
+    try {
+      const c = h.connector;
+      const inbox = box(h, "INBOX");
+      const message = (subject: string) =>
+        new TextEncoder().encode(
+          `From: a@elsewhere.test\r\nSubject: ${subject}\r\n` +
+            `Message-ID: <${crypto.randomUUID()}@elsewhere.test>\r\n\r\nOnce\r\n`,
+        );
+      const imported = async (subject: string) =>
+        (await getMessageMetadataPage(h.client, 0, 10, { Subject: subject })).Messages;
+      // The lookup by Message-ID right after an import in doubt fails.
+      const lookupFails = () =>
+        h.control("POST", "faults", {
+          Method: "POST",
+          Path: "/mail/v4/messages",
+          Exact: true,
+          Status: 503,
+          Count: 2, // the call and its one retry
+        });
+
+      // Imported, the reply lost, and not found right after: NO (try again); the retry finds
+      // the first import instead of storing the message again.
+      const landed = message("Import in doubt, landed");
+      await h.control("POST", "faults", {
+        Method: "POST",
+        Path: "/mail/v4/messages/import",
+        Status: 503,
+        Count: 1,
+        AfterHandling: true,
+      });
+      await lookupFails();
+      await assert.rejects(
+        c.append(ORIGIN, inbox.id, { literal: landed, flags: [] }),
+        (e) => e instanceof MailboxOperationError && e.code === "UNAVAILABLE",
+      );
+      const r = await c.append(ORIGIN, inbox.id, { literal: landed, flags: [] });
+      const found = await imported("Import in doubt, landed");
+      assert.equal(found.length, 1, "stored once");
+      const id = h.store.membership.messageAt(inbox.id, r.uid)!;
+      assert.equal(h.store.messages.get(id)!.remoteId, found[0].ID);
+
+      // Not imported at all, and the outcome unknown: a retry at once is put off (the first
+      // attempt may still be under way on the server) rather than risk a second copy.
+      const lost = message("Import in doubt, not landed");
+      await h.control("POST", "faults", {
+        Method: "POST",
+        Path: "/mail/v4/messages/import",
+        Status: 503,
+        Count: 1,
+      });
+      await lookupFails();
+      await assert.rejects(c.append(ORIGIN, inbox.id, { literal: lost, flags: [] }));
+      await assert.rejects(
+        c.append(ORIGIN, inbox.id, { literal: lost, flags: [] }),
+        (e) => e instanceof MailboxOperationError && /may still be under way/.test(e.message),
+      );
+      assert.equal((await imported("Import in doubt, not landed")).length, 0);
+      await h.control("DELETE", "faults");
+    } finally {
+      await h.close();
+    }
+  },
+});

@@ -309,7 +309,9 @@ export class ApiClient {
    * waits on (an IMAP command) gives up sooner than the sync, rather than wait minutes through
    * the default retries while the account's other changes queue behind it.
    */
-  withLimits(limits: { maxRetries?: number; maxRetryAfterMs?: number }): ApiClient {
+  withLimits(
+    limits: { maxRetries?: number; maxRetryAfterMs?: number; timeoutMs?: number },
+  ): ApiClient {
     const copy = new ApiClient({
       ...this.#opts,
       ...limits,

@@ -32,6 +32,8 @@ export interface FaultRule {
   Method?: string;
   /** Path prefix, or route pattern with `:name` segments (any path when absent). */
   Path?: string;
+  /** Match `Path` exactly, not as a prefix (`/mail/v4/messages` without `…/import`). */
+  Exact?: boolean;
   /** Delay before answering, in milliseconds. */
   LatencyMs?: number;
   /** Probability 0..1 that a matching request fails. */
@@ -175,7 +177,7 @@ export class Faults {
     for (const rule of [...this.#rules]) {
       if (rule.AfterHandling) continue;
       if (rule.Method && rule.Method.toUpperCase() !== method) continue;
-      if (rule.Path && !pathMatches(rule.Path, path)) continue;
+      if (rule.Path && !pathMatches(rule.Path, path, rule.Exact === true)) continue;
       const fails = rule.Status !== undefined || rule.Drop || rule.ErrorRate !== undefined;
       latency = Math.max(latency, rule.LatencyMs ?? 0);
       if (!fails) {
@@ -204,7 +206,7 @@ export class Faults {
     for (const rule of [...this.#rules]) {
       if (!rule.AfterHandling) continue;
       if (rule.Method && rule.Method.toUpperCase() !== method) continue;
-      if (rule.Path && !pathMatches(rule.Path, path)) continue;
+      if (rule.Path && !pathMatches(rule.Path, path, rule.Exact === true)) continue;
       if (rule.LatencyMs !== undefined) {
         latency = Math.max(latency, rule.LatencyMs);
         this.#useUp(rule);
@@ -280,6 +282,9 @@ function validateRule(rule: FaultRule): void {
   }
   if (rule.Path !== undefined && (typeof rule.Path !== "string" || !rule.Path.startsWith("/"))) {
     throw new TypeError("Path must be a string starting with /");
+  }
+  if (rule.Exact !== undefined && typeof rule.Exact !== "boolean") {
+    throw new TypeError("Exact must be a boolean");
   }
   if (rule.AfterHandling !== undefined && typeof rule.AfterHandling !== "boolean") {
     throw new TypeError("AfterHandling must be a boolean");

@@ -90,6 +90,18 @@ Deno.test("Faults: AfterHandling rules fail the reply of a handled request, not 
   assert.equal(await f.after(get("/b"), "/b"), undefined); // used up
 });
 
+Deno.test("Faults: Exact matches the path itself, not what is below it", async () => {
+  const f = new Faults();
+  f.add({ Method: "POST", Path: "/mail/v4/messages", Exact: true, Status: 503 });
+  const post = (path: string) => new Request(`http://x${path}`, { method: "POST" });
+  assert.equal(
+    await f.apply(post("/mail/v4/messages/import"), "/mail/v4/messages/import"),
+    undefined,
+  );
+  assert.equal((await f.apply(post("/mail/v4/messages"), "/mail/v4/messages"))?.status, 503);
+  assert.throws(() => f.add({ Exact: "yes" as unknown as boolean }), TypeError);
+});
+
 Deno.test("Faults: human verification demands a token, then passes", async () => {
   const f = new Faults();
   f.requireHumanVerification({ Count: 1 });

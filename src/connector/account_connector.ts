@@ -34,6 +34,7 @@
  * @module
  */
 import { SerialQueue } from "./serial_queue.ts";
+import { InDoubtImports } from "./in_doubt_imports.ts";
 import { type Address, AddressStatus, type ApiClient, type User } from "../api/mod.ts";
 import type { KeyRing } from "../crypto/mod.ts";
 import type {
@@ -161,6 +162,7 @@ export function keyedBuilder(addressKeys: ReadonlyMap<string, KeyRing>): Message
 /** What the connectors of one account share (see {@link AccountConnector.forAddress}). */
 interface Shared {
   queue: SerialQueue;
+  inDoubt: InDoubtImports;
   literals: LiteralSource | undefined;
   showAllMail: boolean;
 }
@@ -186,6 +188,7 @@ export class AccountConnector implements MailAccount {
     this.#shared = shared ??
       {
         queue: options.queue ?? new SerialQueue(),
+        inDoubt: new InDoubtImports(),
         literals: undefined,
         showAllMail: options.showAllMail ?? true,
       };
@@ -225,6 +228,7 @@ export class AccountConnector implements MailAccount {
         : options.addressMode === "combined" || options.addressId === undefined ||
           options.addressId === primary,
       log: options.log ?? ((m) => console.warn(m)),
+      inDoubt: this.#shared.inDoubt,
     };
     this.#literals = this.#shared.literals ??= new LiteralSource(this.#ctx);
   }

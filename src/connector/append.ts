@@ -58,6 +58,7 @@ import {
 import { applyMessage, currentFlagsChange, messageUpdates } from "../sync/apply.ts";
 import type { FetchedMessage } from "../sync/event_apply.ts";
 import { type AppendRequest, type AppendResult, MailboxOperationError } from "./account.ts";
+import { IN_DOUBT_GRACE_MS, InDoubtImports } from "./in_doubt_imports.ts";
 import {
   apiFailure,
   type ConnectorContext,
@@ -285,6 +286,24 @@ async function importOne(
   if ((flags.bits & MessageFlag.Flagged) && mailboxRemoteId !== SystemLabel.Starred) {
     labelIds.push(SystemLabel.Starred);
   }
+  // A retry of an import whose outcome is not known: the earlier one may have landed.
+  const doubtKey = InDoubtImports.key(mailboxRemoteId, literal);
+  const earlier = ctx.inDoubt?.find(doubtKey);
+  if (earlier) {
+    const adopted = await importedAnyway(ctx, literal, mailboxRemoteId, earlier.knownBefore);
+    if (adopted !== undefined) {
+      ctx.inDoubt!.forget(doubtKey);
+      return adopted;
+    }
+    if (earlier.ageMs < IN_DOUBT_GRACE_MS) {
+      refuse(
+        "UNAVAILABLE",
+        "An earlier attempt to store this message may still be under way on the server; " +
+          "try again in a few minutes",
+      );
+    }
+    ctx.inDoubt!.forget(doubtKey);
+  }
   let results;
   const known = ctx.store.messages.knownAsOfNow();
   try {
@@ -304,6 +323,7 @@ async function importOne(
     if (transient(error)) {
       const adopted = await importedAnyway(ctx, literal, mailboxRemoteId, known);
       if (adopted !== undefined) return adopted;
+      ctx.inDoubt?.record(doubtKey, known);
       throw apiFailure("Importing the message", error);
     }
     throw new Refused(error instanceof Error ? error.message : String(error));

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { InDoubtImports } from "./in_doubt_imports.ts";
 import {
   type Address,
   ApiError,
@@ -53,6 +54,8 @@ export interface ConnectorContext {
   /** Whether `From` may pick another of the account's addresses (combined mode). */
   readonly combined: boolean;
   readonly log: (message: string) => void;
+  /** The account's imports whose outcome is not known (`in_doubt_imports.ts`). */
+  readonly inDoubt?: InDoubtImports;
 }
 
 /** A message of a mailbox picked by UID. */
