@@ -4,9 +4,10 @@
  *
  * - References are `References` plus `In-Reply-To` (when not already listed). Those ending in
  *   `@protonmail.internalid` (what the bridge puts into every message it builds) name a message ID:
- *   looked up by `ID` (and by the sending address in split mode). A non-draft hit is the parent;
- *   draft hits are remembered so the caller can delete them after a successful send (a client that
- *   sends a saved draft leaves it behind otherwise).
+ *   looked up by `ID` (and by the sending address in split mode), every one of them. The first
+ *   non-draft hit is the parent; draft hits, wherever in the list, are remembered so the caller can
+ *   delete them after a successful send (a client that sends a saved draft leaves it behind
+ *   otherwise).
  * - Otherwise `In-Reply-To`, then the last external reference (the official bridge looks at that
  *   one only) is looked up by `ExternalID`: one hit is the parent; several → the one sent by this
  *   account, if exactly one was.
@@ -81,17 +82,18 @@ export async function findParent(
       return [];
     }
   };
-  for (const id of internal) {
+  // Every internal reference is looked at, also after the parent: a draft named later in the list
+  // (made in one client, edited in another, sent from the first) is deleted after the send too.
+  let parentID: string | undefined;
+  for (const id of new Set(internal)) {
     if (!id) continue;
     const hits = (await lookup({ ID: [id] })).filter((m) => m.ID === id);
     const hit = hits[0];
     if (!hit) continue;
-    if (isDraft(hit)) {
-      draftIDs.push(hit.ID);
-      continue;
-    }
-    return { parentID: hit.ID, action, draftIDs };
+    if (isDraft(hit)) draftIDs.push(hit.ID);
+    else parentID ??= hit.ID;
   }
+  if (parentID !== undefined) return { parentID, action, draftIDs };
   const candidates = new Set<string>();
   if (refs.inReplyTo && !refs.inReplyTo.endsWith(suffix)) candidates.add(refs.inReplyTo);
   const last = refs.references.filter((r) => !r.endsWith(suffix)).at(-1) ?? external.at(-1);

@@ -65,6 +65,14 @@ Deno.test("findParent: internal IDs first, drafts remembered, then the last exte
       }),
       { parentID: "msg1", action: DraftAction.Reply, draftIDs: ["draft1"] },
     );
+    // A draft named after the parent is found too (the parent comes first in References).
+    assert.deepEqual(
+      await findParent(c, {
+        references: ["msg1@protonmail.internalid", "one@x", "draft1@protonmail.internalid"],
+        inReplyTo: "one@x",
+      }),
+      { parentID: "msg1", action: DraftAction.Reply, draftIDs: ["draft1"] },
+    );
     assert.deepEqual(
       await findParent(c, { references: ["one@x", "nothing@x"], inReplyTo: "one@x" }),
       { parentID: "msg1", action: DraftAction.Reply, draftIDs: [] },
