@@ -5,11 +5,14 @@
  *
  * Only `CRLF . CRLF` ends the data. A bare LF or bare CR never starts a line for this purpose,
  * so `LF . CRLF` or `CR . CRLF` cannot end a message early (the "SMTP smuggling" confusion of
- * 2023; RFC 5321 §2.3.8 allows no other line ending). What the session learns:
+ * 2023; RFC 5321 §2.3.8 allows no other line ending). In the message, a bare LF or bare CR is
+ * written as CRLF (what Postfix and the official bridge accept: Python's `smtplib.sendmail` sends
+ * `as_bytes()` with LF line ends), and a dot-stuffed dot after it is removed too; it still never
+ * ends the data. What the session learns:
  * - `tooBig`: more than `maxMessageSize` octets after unstuffing; storing stops at the limit
  *   (memory stays bounded) but reading continues to the end.
  * - `bareLineEnd`: the first line (1-based) with a LF not preceded by CR, or a CR not followed
- *   by LF.
+ *   by LF (written as CRLF).
  * - `longLine`: the first line longer than `maxLineLength` octets including CRLF.
  * - `eightBit`: an octet above 0x7F was seen (needs `BODY=8BITMIME` or `SMTPUTF8`).
  *
@@ -50,6 +53,9 @@ const AFTER_CR = 2;
 const AFTER_DOT = 3;
 const AFTER_DOT_CR = 4;
 const DONE = 5;
+/** After a bare LF or CR (written as CRLF): a line start for unstuffing, never for the end. */
+const BARE_LINE_START = 6;
+const BARE_AFTER_DOT = 7;
 
 /**
  * Incremental `DATA` reader: feed it what arrives until {@link done}.
@@ -97,8 +103,9 @@ export class DataReader {
    */
   push(bytes: Uint8Array): number {
     if (this.#state === DONE) return 0;
-    // +1: a CR held back after a line-start dot may be emitted with this chunk.
-    const out = new Uint8Array(bytes.length + 1);
+    // ×2: a bare LF or CR is written as CRLF; +2: a CR and a dot held back may be emitted with
+    // this chunk.
+    const out = new Uint8Array(bytes.length * 2 + 2);
     let n = 0;
     let state = this.#state;
     let lineLen = this.#lineLen;
@@ -142,9 +149,29 @@ export class DataReader {
             state = LINE_START;
             continue;
           }
+          // A bare CR: written as CRLF.
           this.#bareLineEnd ??= this.#line;
+          out[n++] = LF;
+          this.#line++;
+          lineLen = 0;
+          state = BARE_LINE_START;
+          i--;
+          continue;
+        case BARE_LINE_START:
+          if (b === DOT) {
+            state = BARE_AFTER_DOT;
+            continue;
+          }
           state = IN_LINE;
           i--;
+          continue;
+        case BARE_AFTER_DOT:
+          // The dot is content (this is no line start for the end marker); a second dot was
+          // stuffed after it.
+          out[n++] = DOT;
+          lineLen++;
+          state = IN_LINE;
+          if (b !== DOT) i--;
           continue;
         default: // IN_LINE
           if (b === CR) {
@@ -153,11 +180,14 @@ export class DataReader {
             continue;
           }
           if (b === LF) {
-            // A bare LF ends nothing: the next octet is not at a line start.
+            // A bare LF: written as CRLF; it ends nothing (the next octet is no line start for
+            // the end marker).
+            out[n++] = CR;
             out[n++] = LF;
             this.#bareLineEnd ??= this.#line;
             this.#line++;
             lineLen = 0;
+            state = BARE_LINE_START;
             continue;
           }
           out[n++] = b;

@@ -38,16 +38,25 @@ Deno.test("data reader: only CRLF.CRLF ends the data", () => {
     const { r } = readAll(tricky, 1);
     assert.equal(r.done, false, JSON.stringify(tricky));
   }
-  const { out } = readAll("a\n.\r\nb\r\n.\r\n", 3);
-  assert.equal(out.bareLineEnd, 1);
-  assert.equal(dec.decode(out.data!), "a\n.\r\nb\r\n");
+  for (const size of [1, 3, 64]) {
+    const { out } = readAll("a\n.\r\nb\r\n.\r\n", size);
+    assert.equal(out.bareLineEnd, 1);
+    // The bare LF is written as CRLF; the dot line after it is content, not the end.
+    assert.equal(dec.decode(out.data!), "a\r\n.\r\nb\r\n");
+  }
 });
 
-Deno.test("data reader: bare CR, a stuffed dot before a bare CR", () => {
-  assert.equal(readAll("ok\r\nx\ry\r\n.\r\n", 1).out.bareLineEnd, 2);
-  const { out } = readAll(".\rz\r\n.\r\n", 1);
-  assert.equal(out.bareLineEnd, 1);
-  assert.equal(dec.decode(out.data!), "\rz\r\n");
+Deno.test("data reader: bare CR and LF become CRLF; a stuffed dot after them is unstuffed", () => {
+  for (const size of [1, 2, 64]) {
+    assert.equal(readAll("ok\r\nx\ry\r\n.\r\n", size).out.bareLineEnd, 2);
+    assert.equal(dec.decode(readAll("ok\r\nx\ry\r\n.\r\n", size).out.data!), "ok\r\nx\r\ny\r\n");
+    const { out } = readAll(".\rz\r\n.\r\n", size);
+    assert.equal(out.bareLineEnd, 1);
+    assert.equal(dec.decode(out.data!), "\r\nz\r\n");
+    // What Python's smtplib sends for as_bytes() with LF ends: stuffed after each LF.
+    const python = readAll("Subject: x\n\n..dot\n.. two\nend\n\r\n.\r\n", size).out;
+    assert.equal(dec.decode(python.data!), "Subject: x\r\n\r\n.dot\r\n. two\r\nend\r\n\r\n");
+  }
 });
 
 Deno.test("data reader: line length counted after unstuffing", () => {

@@ -21,7 +21,10 @@
 export interface SmtpLimits {
   /** Largest message accepted after dot-unstuffing, announced as `SIZE <n>`. */
   maxMessageSize: number;
-  /** Longest text line of a message, CRLF included (1000 → 998 characters of content). */
+  /**
+   * The RFC 5322 line length, CRLF included (1000 → 998 characters of content): a message line
+   * longer than that is accepted and noted in the log (the message size is the limit).
+   */
   maxLineLength: number;
   /** Longest command line, CRLF included. */
   maxCommandLineLength: number;

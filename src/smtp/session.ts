@@ -696,20 +696,19 @@ export class SmtpSession<A extends AccountRef = AccountRef> {
         `Message size exceeds fixed maximum message size (${this.#limits.maxMessageSize} octets)`,
       );
     }
+    // A bare LF or CR was written as CRLF, and a line over 998 characters is taken as it is (RFC
+    // 5321 §4.5.3.1 asks servers not to refuse what they can handle; the API takes the content
+    // as data, not as lines of another SMTP hop): scripts send both, and a permanent refusal
+    // lost their mail. The message size stays the limit.
     if (out.bareLineEnd !== undefined) {
-      return reply(
-        554,
-        "5.6.0",
-        `Line ${out.bareLineEnd} ends in a bare LF or CR; lines must end with CRLF (RFC 5321 2.3.8)`,
+      this.#log(
+        `message has bare LF or CR line ends (first on line ${out.bareLineEnd}): taken as CRLF`,
       );
     }
     if (out.longLine !== undefined) {
-      return reply(
-        554,
-        "5.6.0",
-        `Line ${out.longLine} is longer than ${
-          this.#limits.maxLineLength - 2
-        } characters (RFC 5322 2.1.1); use a quoted-printable or base64 transfer encoding`,
+      this.#log(
+        `message has lines over ${this.#limits.maxLineLength - 2} characters ` +
+          `(first: line ${out.longLine})`,
       );
     }
     if (
