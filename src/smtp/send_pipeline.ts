@@ -142,7 +142,12 @@ export function draftRecipients(
       const key = addressKey(a.address);
       if (!envelope.has(key) || placed.has(key)) continue;
       placed.add(key);
-      out.push({ Name: a.name, Address: a.address });
+      // The header's spelling, unless it differs from RCPT's by more than case: the header
+      // parser's form drops the quotes of a quoted local part (`"john smith"@x` would go out as
+      // another, invalid address), RCPT keeps them.
+      const rcpt = envelope.get(key)!;
+      const same = rcpt.toLowerCase() === a.address.toLowerCase();
+      out.push({ Name: a.name, Address: same ? a.address : rcpt });
     }
     return out;
   };

@@ -27,12 +27,13 @@ Deno.test("draftRecipients: no header recipients at all", () => {
 
 Deno.test("draftRecipients: a quoted local part in the envelope matches the header's address", () => {
   // RCPT TO:<"john doe"@x.test> with `To: "john doe"@x.test`, which the header parser reads as
-  // the address `john doe@x.test`: it stays in To (it moved to Bcc).
+  // the address `john doe@x.test`: it stays in To (it moved to Bcc), with its quotes (they were
+  // lost: another, invalid address).
   const lists = draftRecipients(
     { to: [a("john doe@x.test", "John")], cc: [a('a"b@x.test')], bcc: [] },
     ['"john doe"@x.test', '"a\\"b"@x.test'],
   );
-  assert.deepEqual(lists.to, [{ Name: "John", Address: "john doe@x.test" }]);
-  assert.deepEqual(lists.cc, [{ Name: "", Address: 'a"b@x.test' }]);
+  assert.deepEqual(lists.to, [{ Name: "John", Address: '"john doe"@x.test' }]);
+  assert.deepEqual(lists.cc, [{ Name: "", Address: '"a\\"b"@x.test' }]);
   assert.deepEqual(lists.bcc, []);
 });
