@@ -22,7 +22,7 @@ import { SubmissionError } from "./submission.ts";
 export interface ResolvedSender {
   /** The account address sending the message. */
   address: Address;
-  /** The sender address as written (a `+tag` kept). */
+  /** The sender address: the account's spelling, or as written when it has a `+tag`. */
   email: string;
   /** The display name: from the `From:` header, else the address' display name. */
   name: string;
@@ -90,5 +90,8 @@ export function resolveSender(input: SenderInput): ResolvedSender {
       );
     }
   }
-  return { address, email, name: input.from?.name || address.DisplayName || "" };
+  // The account's own spelling of the address (`ALICE@Example.com` goes out as the account has
+  // it), unless a `+tag` makes it another string.
+  const spelled = email.toLowerCase() === address.Email.toLowerCase() ? address.Email : email;
+  return { address, email: spelled, name: input.from?.name || address.DisplayName || "" };
 }

@@ -60,6 +60,13 @@ Deno.test("resolveSender: From wins over MAIL FROM, +tag kept, display name", ()
   assert.equal(alias.address.ID, "a2");
   assert.equal(alias.name, "Ally");
   assert.equal(resolveSender({ ...base, mailFrom: "alice@example.test" }).address.ID, "a1");
+  // Written in another case: sent as the account spells it.
+  const shouted = resolveSender({
+    ...base,
+    from: { name: "", address: "ALICE@Example.TEST" },
+    mailFrom: "",
+  });
+  assert.equal(shouted.email, "alice@example.test");
 });
 
 Deno.test("resolveSender refuses unknown, disabled, non-sending and missing senders", () => {
