@@ -37,6 +37,7 @@ import {
 } from "../src/connector/account_connector.ts";
 import { RECOVERY_MAILBOX_NAME } from "../src/connector/recovery_mailbox.ts";
 import { SerialQueue } from "../src/connector/serial_queue.ts";
+import { ReadBacks } from "../src/connector/read_backs.ts";
 import { UpdateBus } from "../src/connector/update_bus.ts";
 import type { UpdateData } from "../src/connector/updates.ts";
 import {
@@ -148,10 +149,12 @@ async function harness(): Promise<Harness> {
     });
     const labels: Label[] = await getLabels(client);
     const fetcher = eventMessageFetcher(syncApiFor(client), pool);
-    // The account's change queue, as serve shares it between the connector and the loop.
+    // The account's change queue and read-backs, as serve shares them with the loop.
     const queue = new SerialQueue();
+    const readBacks = new ReadBacks();
     const loop = new EventLoop({
       exclusive: (commit) => queue.run(commit),
+      readBacks,
       account: "acc",
       store,
       source: apiEventSource(client),
@@ -180,6 +183,7 @@ async function harness(): Promise<Harness> {
       builder: pool,
       log: () => {},
       queue,
+      readBacks,
     });
     return {
       server,
@@ -1108,6 +1112,51 @@ Deno.test({
       );
       assert.equal((await imported("Import in doubt, not landed")).length, 0);
       await h.control("DELETE", "faults");
+    } finally {
+      await h.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "connector: an event fetched during a MOVE does not bring the message back to the source",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const h = await harness();
+    try {
+      const { connector: c, ids } = h;
+      const inbox = box(h, "INBOX");
+      const tag = await c.createMailbox(ORIGIN, "Labels/Tag");
+      const work = await c.createMailbox(ORIGIN, "Folders/Work");
+      await c.copy(ORIGIN, inbox.id, [uidIn(h, "INBOX", ids.m2)!], tag.id);
+      await settle();
+      await catchUp(h);
+      h.seen.splice(0);
+      const uidNext = box(h, "Labels/Tag").uidNext;
+      // MOVE out of the label is two calls (label into the folder, unlabel from the label); the
+      // event loop polls between them and gets the first one's event, which still shows the
+      // message in the label. Applied after the MOVE, it put it back there under a new UID.
+      await h.control("POST", "faults", {
+        Method: "PUT",
+        Path: "/mail/v4/messages/unlabel",
+        LatencyMs: 1200,
+        Count: 1,
+      });
+      const moving = c.move(ORIGIN, tag.id, [uidIn(h, "Labels/Tag", ids.m2)!], work.id);
+      await new Promise((r) => setTimeout(r, 400)); // labelled; the unlabel is under way
+      await catchUp(h);
+      await moving;
+      await catchUp(h);
+      await h.control("DELETE", "faults");
+      assert.equal(uidIn(h, "Labels/Tag", ids.m2), undefined);
+      assert.ok(uidIn(h, "Folders/Work", ids.m2) !== undefined);
+      assert.equal(box(h, "Labels/Tag").uidNext, uidNext, "no UID given in Tag again");
+      const back = h.seen.filter((s) =>
+        s.origin === undefined && s.update.kind === "MembershipChanged" &&
+        s.update.added.some((a) => a.mailbox === tag.id)
+      );
+      assert.deepEqual(back, [], "the loop did not put it back");
     } finally {
       await h.close();
     }

@@ -29,6 +29,7 @@
  * @module
  */
 import { SerialQueue } from "../connector/serial_queue.ts";
+import { ReadBacks } from "../connector/read_backs.ts";
 import {
   type Address,
   AddressStatus,
@@ -169,6 +170,8 @@ export class AccountRuntime {
   #mail: MailAccount | undefined;
   /** Mail clients' changes and the event loop's commits, one at a time (`serial_queue.ts`). */
   readonly #changes = new SerialQueue();
+  /** When mail clients' changes were read back (`read_backs.ts`), for the event loop. */
+  readonly #readBacks = new ReadBacks();
   /** Split mode: address ID → that address's view of {@link #mail}. */
   readonly #split = new Map<string, MailAccount>();
   /** Mail settings as the API or the last `MailSettings` event gave them, and when. */
@@ -728,6 +731,7 @@ export class AccountRuntime {
         sentLookup: o.recorder.lookupFor(this.userId, 10_000),
         log: (m) => o.output.info(`${this.email}: ${m}`, { account: this.email }),
         queue: this.#changes,
+        readBacks: this.#readBacks,
       };
     }
     if (!this.#mail && o.parts.connector) {
@@ -871,6 +875,7 @@ export class AccountRuntime {
       jitterMs: config.events.jitter_seconds * 1000,
       resync: () => this.#resync(),
       exclusive: (commit) => this.#changes.run(commit),
+      readBacks: this.#readBacks,
       onAddresses: () => this.#refreshAddresses(),
       onMailSettings: (settings) => {
         // Merged into what the API gave (an event carries the whole object; a partial one must

@@ -20,6 +20,7 @@ import type { SendRecorder } from "../connector/send_recorder.ts";
 import { createSubmissionHandler } from "../smtp/send_pipeline.ts";
 import { createAccountConnector } from "../connector/account_connector.ts";
 import type { SerialQueue } from "../connector/serial_queue.ts";
+import type { ReadBacks } from "../connector/read_backs.ts";
 import { startImapServer } from "../imap/server.ts";
 import { VERSION } from "./version.ts";
 import type { SendingAccount } from "../smtp/sending_account.ts";
@@ -47,6 +48,8 @@ export interface AccountParts {
   log: (message: string) => void;
   /** The account's change queue, shared by the connector and the event loop's commits. */
   queue: SerialQueue;
+  /** The account's read-backs, shared by the connector and the event loop. */
+  readBacks: ReadBacks;
 }
 
 /** What the IMAP server needs from serve (mirrors `startSmtpServer`'s options). */
@@ -110,6 +113,7 @@ export const SERVE_PARTS: ServeParts = {
       sentLookup: p.sentLookup,
       log: p.log,
       queue: p.queue,
+      readBacks: p.readBacks,
     }),
   imap: (o) => startImapServer({ ...o, identity: { name: "bridge", version: VERSION } }),
   submission: (o) => createSubmissionHandler({ recorder: o.recorder, log: o.log }),

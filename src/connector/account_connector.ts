@@ -35,6 +35,7 @@
  */
 import { SerialQueue } from "./serial_queue.ts";
 import { InDoubtImports } from "./in_doubt_imports.ts";
+import type { ReadBacks } from "./read_backs.ts";
 import { type Address, AddressStatus, type ApiClient, type User } from "../api/mod.ts";
 import type { KeyRing } from "../crypto/mod.ts";
 import type {
@@ -142,6 +143,8 @@ export interface AccountConnectorOptions {
    * default: a queue of this connector's own.
    */
   queue?: SerialQueue;
+  /** The account's read-backs, shared with the event loop (`read_backs.ts`). */
+  readBacks?: ReadBacks;
 }
 
 /**
@@ -229,6 +232,7 @@ export class AccountConnector implements MailAccount {
           options.addressId === primary,
       log: options.log ?? ((m) => console.warn(m)),
       inDoubt: this.#shared.inDoubt,
+      readBacks: options.readBacks,
     };
     this.#literals = this.#shared.literals ??= new LiteralSource(this.#ctx);
   }

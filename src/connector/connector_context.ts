@@ -6,6 +6,7 @@
  * @module
  */
 import type { InDoubtImports } from "./in_doubt_imports.ts";
+import type { ReadBacks } from "./read_backs.ts";
 import {
   type Address,
   ApiError,
@@ -56,6 +57,8 @@ export interface ConnectorContext {
   readonly log: (message: string) => void;
   /** The account's imports whose outcome is not known (`in_doubt_imports.ts`). */
   readonly inDoubt?: InDoubtImports;
+  /** When the index took messages as read back (`read_backs.ts`), shared with the event loop. */
+  readonly readBacks?: ReadBacks;
 }
 
 /** A message of a mailbox picked by UID. */

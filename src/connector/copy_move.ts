@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { type MessageMetadata, SystemLabel } from "../api/mod.ts";
+import { SystemLabel } from "../api/mod.ts";
 import type { Mailbox, MailboxId, Uid } from "../store/mod.ts";
 import type { CopyResult } from "./account.ts";
 import {
@@ -37,7 +37,7 @@ import {
   refuse,
   requireSelectable,
 } from "./connector_context.ts";
-import { applyMetadata, fetchMetadata } from "./remote_refresh.ts";
+import { applyMetadata, fetchMetadata, type ReadBack, tookReadBack } from "./remote_refresh.ts";
 
 /** Why COPY into `destination` is refused, or `undefined` when it is allowed. */
 export function copyRefusal(destination: Mailbox): string | undefined {
@@ -115,7 +115,7 @@ async function transfer(
   // The change is made: when reading it back fails and nothing is left to do, the client is told
   // OK without COPYUID (RFC 4315 allows that) and the index follows with the change's event; a
   // NO would make it try again what the server has done.
-  const readBack = async (done: boolean): Promise<MessageMetadata[] | undefined> => {
+  const readBack = async (done: boolean): Promise<ReadBack | undefined> => {
     try {
       return await fetchMetadata(ctx, remoteIds);
     } catch (error) {
@@ -158,6 +158,7 @@ async function transfer(
     }
     return { updates, result };
   });
+  tookReadBack(ctx, metadata);
   publish(ctx, updates, origin);
   return result;
 }

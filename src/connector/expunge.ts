@@ -48,7 +48,7 @@ import {
   refuse,
   requireSelectable,
 } from "./connector_context.ts";
-import { applyMetadata, fetchMetadata } from "./remote_refresh.ts";
+import { applyMetadata, fetchMetadata, type ReadBack, tookReadBack } from "./remote_refresh.ts";
 import type { UpdateData } from "./updates.ts";
 
 /** Labels that do not count as a location when deciding a permanent delete. */
@@ -142,7 +142,7 @@ export async function expungeMailbox(
   const remote = mailbox.remoteId === null ? [] : picked.filter((p) => p.remoteId !== null);
   const local = picked.filter((p) => !remote.includes(p));
   const remoteIds = [...new Set(remote.map((p) => p.remoteId!))];
-  let metadata: MessageMetadata[] = [];
+  let metadata: ReadBack = [];
   const permanent = new Set<string>();
   /** Messages the server no longer has at all. */
   const vanished = new Set<string>();
@@ -230,6 +230,7 @@ export async function expungeMailbox(
     const expunged = picked.map((p) => p.uid).filter((uid) => !still.has(uid));
     return { updates, expunged };
   });
+  tookReadBack(ctx, metadata);
   // Sessions first (nothing may sit between the commit and them: see UpdateBus.hold), then the
   // cache entries nobody can ask for any more.
   publish(ctx, updates, origin);

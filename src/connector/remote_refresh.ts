@@ -13,13 +13,31 @@ import { applyMessageMetadata, type MessageApplied, messageUpdates } from "../sy
 import { callApi, type ConnectorContext } from "./connector_context.ts";
 import type { UpdateData } from "./updates.ts";
 
+/** Metadata read back, with when it was asked for (by the read-backs' clock). */
+export type ReadBack = MessageMetadata[] & { sentAt?: number };
+
 /** Reads the current metadata of messages (those the server still has). */
 export async function fetchMetadata(
   ctx: ConnectorContext,
   remoteIds: readonly string[],
-): Promise<MessageMetadata[]> {
+): Promise<ReadBack> {
   if (remoteIds.length === 0) return [];
-  return await callApi("Reading the messages back", () => ctx.api.metadata(remoteIds));
+  const sentAt = ctx.readBacks?.now();
+  const out: ReadBack = await callApi(
+    "Reading the messages back",
+    () => ctx.api.metadata(remoteIds),
+  );
+  out.sentAt = sentAt;
+  return out;
+}
+
+/**
+ * Tells the event loop the index took `metadata` (call once its transaction committed): its
+ * older event items for these messages are left out (`read_backs.ts`).
+ */
+export function tookReadBack(ctx: ConnectorContext, metadata: ReadBack): void {
+  if (metadata.sentAt === undefined || metadata.length === 0) return;
+  ctx.readBacks?.record(metadata.map((m) => m.ID), metadata.sentAt);
 }
 
 /** What {@link applyMetadata} did. */

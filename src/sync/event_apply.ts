@@ -556,6 +556,13 @@ export interface ApplyOptions {
    * an event that keeps failing, so one item the index cannot take does not cost the others.
    */
   isolate?: boolean;
+  /**
+   * Whether the index already holds a newer state of this message than the event (a mail client's
+   * change read back after the event was fetched): its update items are left out, which would
+   * otherwise take the message back (a message moved out of a label came back there under a new
+   * UID until the next event). Creations and deletions are always applied.
+   */
+  newerHere?: (remoteId: RemoteMessageId) => boolean;
 }
 
 /**
@@ -595,6 +602,11 @@ export function applyPreparedEvent(
   const isolated = options.isolate ? isolating(store, out) : undefined;
   applyLabelItems(store, event.labels, labels, out.updates, isolated);
   for (const item of event.messages) {
+    if (
+      options.newerHere &&
+      (item.action === EventAction.Update || item.action === EventAction.UpdateFlags) &&
+      options.newerHere(item.id)
+    ) continue;
     if (isolated) {
       isolated(`message ${item.id}`, () => applyMessageItem(store, prepared, item, out));
     } else applyMessageItem(store, prepared, item, out);

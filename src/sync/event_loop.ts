@@ -134,6 +134,14 @@ export interface EventLoopStatus {
 }
 
 /** Options of {@link EventLoop}. */
+/** What the loop asks of the read-backs of mail clients' changes (`EventLoopOptions.readBacks`). */
+export interface ReadBackClock {
+  /** The clock the read-backs are timed by (ms). */
+  now(): number;
+  /** Whether the message was read back (and the index took it) later than `time`. */
+  newerThan(remoteId: string, time: number): boolean;
+}
+
 export interface EventLoopOptions {
   /** The account's key on the update bus. */
   account: string;
@@ -152,6 +160,12 @@ export interface EventLoopOptions {
    * a change's read-back never lands after, and over, a newer event. Default: at once.
    */
   exclusive?: <T>(commit: () => T) => Promise<T>;
+  /**
+   * When mail clients' changes read messages back (`src/connector/read_backs.ts`): an event's
+   * update of a message read back after the event was fetched is older than the index and is left
+   * out (see `ApplyOptions.newerHere`). Its clock times the fetches.
+   */
+  readBacks?: ReadBackClock;
   /**
    * Address items of an event, in order, **before** the event's messages are downloaded and built
    * (so a new address's keys are unlocked in time for mail sent to it in the same event). Called
@@ -258,6 +272,8 @@ export class EventLoop {
     >
   >;
   #opts: EventLoopOptions;
+  /** When the events being applied were fetched, by the read-backs' clock. */
+  #fetchedAt: number | undefined;
   #labels: Map<string, Label>;
   #state: EventLoopState = "created";
   #paused: boolean;
@@ -499,6 +515,8 @@ export class EventLoop {
       return "error";
     }
     this.#status.lastPollAt = this.#o.now();
+    // Every event collected was made by now (for the read-backs of mail clients' changes).
+    this.#fetchedAt = this.#opts.readBacks?.now();
     // A tick whose events cannot be applied (a full disk) is a failure in a row like a poll that
     // fails: the retries back off.
     const outcome = await this.#applyCollected(collected);
@@ -715,8 +733,17 @@ export class EventLoop {
         // Committed changes reach sessions only after the cache work below: the bus knows, so
         // a session can wait for them (UpdateBus.settled) before it names a HIGHESTMODSEQ.
         release = bus.hold(account);
+        // Asked now, at the commit: a change that ran while this event waited has read back.
+        const readBacks = this.#opts.readBacks;
+        const fetchedAt = this.#fetchedAt;
+        const newerHere = readBacks && fetchedAt !== undefined
+          ? (id: RemoteMessageId) => readBacks.newerThan(id, fetchedAt)
+          : undefined;
         return store.transaction(() => {
-          const r = applyPreparedEvent(store, prepared, labels, { isolate: acceptProblems });
+          const r = applyPreparedEvent(store, prepared, labels, {
+            isolate: acceptProblems,
+            newerHere,
+          });
           store.sync.setEventCursor(prepared.event.eventId);
           return r;
         });
