@@ -142,6 +142,7 @@ export async function storeFlags(
   if (picked.length === 0) return { updates: [], deletedChanged: [], ...condition };
 
   const plan = plannedRemoteActions(change.mode, parsed.bits, picked);
+  const sentAt = ctx.readBacks?.now();
   for (const [action, ids] of plan) await runAction(ctx, action, ids);
   // What the API now holds: per remote ID, the remote bits each successful action set or cleared.
   const remoteSet = new Map<string, number>();
@@ -259,6 +260,12 @@ export async function storeFlags(
     }
     return { updates, result: { updates: flagUpdates, deletedChanged, ...condition } };
   });
+  // An event fetched before these calls describes the messages as they were before them; the
+  // calls' own events (with each message's whole state) come later: the older ones' updates of
+  // these messages are left out rather than take the flags back until then (`read_backs.ts`).
+  if (sentAt !== undefined) {
+    ctx.readBacks?.record(new Set([...plan.values()].flat()), sentAt);
+  }
   publish(ctx, updates, origin);
   return result;
 }
