@@ -727,7 +727,10 @@ Deno.test({
             literal: draftLiteral("Sent over SMTP", "sent body"),
             flags: ["\\Seen"],
           });
-          assert.deepEqual([r4.mailbox, r4.uid], [sent.id, sentUid]);
+          // The same message, under a new UID (an APPEND makes a new one; the old is expunged).
+          assert.equal(r4.mailbox, sent.id);
+          assert.ok(r4.uid > sentUid, `${r4.uid} after ${sentUid}`);
+          assert.equal(uidIn(h, "Sent", sentId), r4.uid);
           assert.equal(await countMessages(h.client, { LabelID: SystemLabel.Sent }), before);
           await done(h);
         },
@@ -1157,6 +1160,64 @@ Deno.test({
         s.update.added.some((a) => a.mailbox === tag.id)
       );
       assert.deepEqual(back, [], "the loop did not put it back");
+    } finally {
+      await h.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "connector: a client's own message APPENDed again elsewhere is moved, not imported again",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const h = await harness();
+    try {
+      const c = h.connector;
+      const inbox = box(h, "INBOX");
+      const work = await c.createMailbox(ORIGIN, "Folders/Work");
+      const archive = box(h, "Archive");
+      const subject = `Own message ${crypto.randomUUID()}`;
+      const own = `From: a@elsewhere.test\r\nSubject: ${subject}\r\n` +
+        `Message-ID: <${crypto.randomUUID()}@elsewhere.test>\r\n\r\nMine\r\n`;
+      const onServer = async () =>
+        (await getMessageMetadataPage(h.client, 0, 10, { Subject: subject })).Messages;
+      // A Maildir synchroniser uploads a file of its own (imported), then, the file moved to
+      // other folders, the same file again each time (mbsync with its X-TUID, LF line ends).
+      const first = await c.append(ORIGIN, work.id, {
+        literal: new TextEncoder().encode(own),
+        flags: [],
+      });
+      const again = new TextEncoder().encode(
+        ("X-TUID: abcdefgh12\r\n" + own).replaceAll("\r\n", "\n"),
+      );
+      const second = await c.append(ORIGIN, inbox.id, { literal: again, flags: [] });
+      const third = await c.append(ORIGIN, archive.id, { literal: again, flags: [] });
+      const found = await onServer();
+      assert.equal(found.length, 1, "one message, moved: not one more copy per move");
+      assert.ok(found[0].LabelIDs.includes(SystemLabel.Archive), found[0].LabelIDs.join());
+      const id = h.store.membership.messageAt(work.id, first.uid);
+      assert.equal(id, undefined, "it left the folder (the server moved it)");
+      assert.equal(h.store.messages.byRemoteId(found[0].ID as RemoteMessageId) !== undefined, true);
+      assert.equal(third.mailbox, archive.id);
+      assert.notEqual(second.uid, 0);
+
+      // APPEND into the mailbox that holds it already: a new UID, the old one expunged (it was
+      // answered with the old UID: a client kept two files of one message).
+      const before = uidIn(h, "Archive", found[0].ID)!;
+      const uidNext = box(h, "Archive").uidNext;
+      const fourth = await c.append(ORIGIN, archive.id, { literal: again, flags: [] });
+      assert.ok(fourth.uid >= uidNext, `${fourth.uid} is new (UIDNEXT was ${uidNext})`);
+      assert.equal(uidIn(h, "Archive", found[0].ID), fourth.uid);
+      assert.notEqual(fourth.uid, before);
+      assert.equal((await onServer()).length, 1);
+      await settle();
+      const kinds = take(h).map((u) => u.kind);
+      assert.ok(
+        kinds.includes("MessagesExpunged") && kinds.includes("MessagesCreated"),
+        kinds.join(),
+      );
+      await replayChangesNothing(h);
     } finally {
       await h.close();
     }

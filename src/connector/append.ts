@@ -63,6 +63,7 @@ import {
   apiFailure,
   type ConnectorContext,
   createdUpdates,
+  expungedUpdates,
   isAllMail,
   isScheduled,
   publish,
@@ -70,7 +71,7 @@ import {
   requireSelectable,
 } from "./connector_context.ts";
 import { parseDraft } from "./draft_from_literal.ts";
-import { isServedCopy } from "./known_copy.ts";
+import { copyDigest, isServedCopy } from "./known_copy.ts";
 import { hasReferences } from "./parent_lookup.ts";
 import { type ParsedFlags, parseImapFlags } from "./flag_mapping.ts";
 import { encryptForImport } from "./import_encrypt.ts";
@@ -233,6 +234,41 @@ async function createDraftFrom(
   return created.ID;
 }
 
+/** The message `literal` names in `X-Pm-Internal-Id` and its cached literal, if any. */
+async function namedCopy(
+  ctx: ConnectorContext,
+  literal: Uint8Array,
+): Promise<{ named: string; cached: Uint8Array } | undefined> {
+  let named: string | undefined;
+  try {
+    named = parseHeader(literal).header.get("X-Pm-Internal-Id")?.trim();
+  } catch {
+    return undefined;
+  }
+  if (!named) return undefined;
+  const id = ctx.store.messages.byRemoteId(named as RemoteMessageId);
+  if (id === undefined) return undefined;
+  const cached = await ctx.literals.get(id).catch(() => undefined);
+  return cached ? { named, cached } : undefined;
+}
+
+/** The named message when `literal` is its served copy (`known_copy.ts`). */
+function servedCopyOf(
+  literal: Uint8Array,
+  named: { named: string; cached: Uint8Array } | undefined,
+): string | undefined {
+  return named && isServedCopy(named.cached, literal) ? named.named : undefined;
+}
+
+/**
+ * The message a client appended itself with these bytes before (`appended_copies.ts`): a Maildir
+ * synchroniser that moves its own file of it uploads the same bytes to the new folder.
+ */
+function appendedCopyOf(ctx: ConnectorContext, digest: Uint8Array): string | undefined {
+  const id = ctx.store.appendedCopies.find(digest);
+  return id === undefined ? undefined : ctx.store.messages.get(id)?.remoteId ?? undefined;
+}
+
 /**
  * The remote ID of a message of this account that `literal` is a copy of, as this bridge served
  * it (its `X-Pm-Internal-Id` names it and the cached literal is the same, but for the fields
@@ -246,18 +282,11 @@ async function labelKnownCopy(
   ctx: ConnectorContext,
   mailboxRemoteId: string,
   literal: Uint8Array,
+  digest: Uint8Array,
 ): Promise<string | undefined> {
-  let named: string | undefined;
-  try {
-    named = parseHeader(literal).header.get("X-Pm-Internal-Id")?.trim();
-  } catch {
-    return undefined;
-  }
+  const named = servedCopyOf(literal, await namedCopy(ctx, literal)) ??
+    appendedCopyOf(ctx, digest);
   if (!named) return undefined;
-  const id = ctx.store.messages.byRemoteId(named as RemoteMessageId);
-  if (id === undefined) return undefined;
-  const cached = await ctx.literals.get(id).catch(() => undefined);
-  if (!cached || !isServedCopy(cached, literal)) return undefined;
   try {
     await ctx.api.label([named], mailboxRemoteId);
   } catch (error) {
@@ -405,6 +434,7 @@ export async function appendMessage(
 ): Promise<AppendResult> {
   const { store } = ctx;
   const mailbox = requireSelectable(store, mailboxId);
+  const uidNextBefore = mailbox.uidNext;
   const flags = parseImapFlags(request.flags);
   if (flags.invalid.length > 0) {
     refuse("CANNOT", `These flags cannot be stored: ${flags.invalid.join(" ")}`);
@@ -420,6 +450,10 @@ export async function appendMessage(
   }
 
   let remoteId: string | undefined;
+  // The client's own bytes of a message it stored here (imported, or the message just sent):
+  // recorded, so that moving its file finds the message again (`appended_copies.ts`).
+  const digest = copyDigest(literal);
+  let clientsOwn = false;
   try {
     if (mailbox.remoteId === SystemLabel.Drafts) {
       try {
@@ -442,8 +476,11 @@ export async function appendMessage(
           return undefined;
         });
       }
-      remoteId ??= await labelKnownCopy(ctx, mailbox.remoteId, literal);
-      remoteId ??= await importOne(ctx, mailbox.remoteId, literal, flags);
+      remoteId ??= await labelKnownCopy(ctx, mailbox.remoteId, literal, digest);
+      if (remoteId === undefined) {
+        remoteId = await importOne(ctx, mailbox.remoteId, literal, flags);
+        clientsOwn = true;
+      } else if (mailbox.remoteId === SystemLabel.Sent) clientsOwn = true;
       if ((flags.bits & MessageFlag.Forwarded) !== 0) {
         await ctx.api.markForwarded([remoteId]).catch((e) =>
           ctx.log(`connector: could not mark an appended message forwarded: ${e}`)
@@ -511,6 +548,7 @@ export async function appendMessage(
           keywords: flags.keywords,
         });
       }
+      if (clientsOwn) store.appendedCopies.record(digest, applied.id);
       let uid = store.membership.uidOf(mailbox.id, applied.id);
       let where = mailbox;
       if (uid === undefined) {
@@ -531,6 +569,19 @@ export async function appendMessage(
         }
         uid = other.m.uid;
         where = other.box;
+      }
+      if (where.id === mailbox.id && uid < uidNextBefore) {
+        // The mailbox held the message before this APPEND (a copy of it, labelled, or the
+        // message just sent, found): an APPEND makes a new message with a new UID (RFC 3501
+        // §6.3.11, RFC 4315 APPENDUID), so it gets one and the old UID is expunged. Answering
+        // the old UID left a Maildir synchroniser with two files of one message.
+        const old = uid;
+        store.membership.remove(mailbox.id, [old]);
+        uid = store.membership.add(mailbox.id, [applied.id])[0];
+        updates.push(
+          ...expungedUpdates([{ mailbox: mailbox.id, uid: old }]),
+          ...createdUpdates([{ mailbox: mailbox.id, uid }]),
+        );
       }
       if (flags.deleted) store.membership.setDeleted(where.id, [uid], true);
       if (localChange.length > 0 || flags.deleted) {

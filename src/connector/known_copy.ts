@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { bytesEqual, parseHeader, toCrlf, withoutHeaderFields } from "../mime/mod.ts";
 
 /** Header fields clients add to messages they upload to find them again (lower case). */
@@ -26,6 +27,16 @@ const TRACKING_FIELDS = new Set(["x-tuid", "x-offlineimap"]);
 export function isServedCopy(served: Uint8Array, appended: Uint8Array): boolean {
   if (bytesEqual(served, appended)) return true;
   return bytesEqual(withoutTracking(toCrlf(served)), withoutTracking(toCrlf(appended)));
+}
+
+/**
+ * The SHA-256 of a message as {@link isServedCopy} compares it (tracking fields out, CRLF): two
+ * uploads of one Maildir file have the same digest.
+ */
+export function copyDigest(literal: Uint8Array): Uint8Array {
+  return new Uint8Array(
+    createHash("sha256").update(withoutTracking(toCrlf(literal))).digest(),
+  );
 }
 
 /** The message without the {@link TRACKING_FIELDS} of its top-level header block. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isServedCopy } from "./known_copy.ts";
+import { copyDigest, isServedCopy } from "./known_copy.ts";
 
 const enc = new TextEncoder();
 const served = enc.encode(
@@ -43,4 +43,13 @@ Deno.test("isServedCopy: any other difference is another message", () => {
         "body line\r\nX-TUID: in the body\r\n",
     ),
   );
+});
+
+Deno.test("copyDigest: one Maildir file uploaded twice has one digest", () => {
+  const file = "From: a@x\r\nSubject: s\r\n\r\nbody\r\n";
+  const digest = copyDigest(enc.encode(file));
+  assert.equal(digest.length, 32);
+  assert.deepEqual(copyDigest(enc.encode("X-TUID: 1234\r\n" + file)), digest);
+  assert.deepEqual(copyDigest(enc.encode(file.replaceAll("\r\n", "\n"))), digest);
+  assert.notDeepEqual(copyDigest(enc.encode(file.replace("body", "other"))), digest);
 });

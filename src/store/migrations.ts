@@ -256,6 +256,18 @@ function v8(db: DatabaseSync): void {
   }
 }
 
+/**
+ * Version 9: the digests of what mail clients appended themselves (`appended_copies.ts`), so that
+ * a Maildir synchroniser moving its own file to another folder finds the message again instead
+ * of importing it once more.
+ */
+const v9 = `
+  CREATE TABLE appended_copies (
+    digest BLOB PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX appended_copies_by_message ON appended_copies (message_id);`;
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "initial index schema", up: V1 },
@@ -266,6 +278,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, description: "the SHA-256 of each literal", up: v6 },
   { version: 7, description: "an index of the messages without a literal digest", up: v7 },
   { version: 8, description: "search texts with whitespace runs folded", up: v8 },
+  { version: 9, description: "digests of the messages clients appended", up: v9 },
 ];
 
 /** An index written by a newer bridge: this build cannot read it and leaves it untouched. */

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { AppendedCopies } from "./appended_copies.ts";
 import { DatabaseSync } from "node:sqlite";
 import { AddressMembership } from "./address_membership.ts";
 import { BulkInsert } from "./bulk_insert.ts";
@@ -42,6 +43,8 @@ export class Store {
   readonly sync: SyncState;
   /** The first sync's bulk insert of new messages. */
   readonly bulk: BulkInsert;
+  /** What mail clients appended themselves, by digest (`appended_copies.ts`). */
+  readonly appendedCopies: AppendedCopies;
   /** Set on a view made by {@link Store.forAddress}: the address it shows. */
   readonly addressId: RemoteAddressId | undefined;
   #sql: Sql;
@@ -65,6 +68,7 @@ export class Store {
       this.messages = base.messages;
       this.sync = base.sync;
       this.bulk = base.bulk;
+      this.appendedCopies = base.appendedCopies;
       return;
     }
     const now = options.now ?? Date.now;
@@ -78,6 +82,7 @@ export class Store {
     this.messages = new Messages(this.#sql, counters, this.membership);
     this.sync = new SyncState(this.#sql, now);
     this.bulk = new BulkInsert(this.#sql, counters);
+    this.appendedCopies = new AppendedCopies(this.#sql);
   }
 
   /**
