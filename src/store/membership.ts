@@ -606,6 +606,16 @@ export class Membership {
     return rows.map((r) => r.uid as Uid);
   }
 
+  /** The lowest mod-sequence among the expunges of these UIDs, if any was recorded. */
+  lowestExpungeModseq(mailbox: MailboxId, uids: readonly Uid[]): number | undefined {
+    if (uids.length === 0) return undefined;
+    const row = this.#sql.q(
+      `SELECT min(modseq) AS m FROM mailbox_expunged
+       WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?))`,
+    ).get(mailbox, JSON.stringify(uids)) as { m: number | null };
+    return row.m ?? undefined;
+  }
+
   #raiseHighestModseq(mailbox: MailboxId, modseq: number): void {
     this.#sql.q("UPDATE mailboxes SET highest_modseq = max(highest_modseq, ?) WHERE id = ?")
       .run(modseq, mailbox);

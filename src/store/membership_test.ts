@@ -121,6 +121,15 @@ Deno.test("\\Deleted is per mailbox; EXPUNGE and UID EXPUNGE remove only flagged
       membership.vanishedSince(boxes.inbox.id, mailboxes.require(boxes.inbox.id).highestModseq),
       [],
     );
+    // The lowest expunge mod-sequence of some UIDs: resynchronizing from just below it names
+    // them all (what a held-back expunge's [HIGHESTMODSEQ] must allow).
+    const low = membership.lowestExpungeModseq(boxes.inbox.id, [1, 3] as Uid[])!;
+    assert.deepEqual(
+      membership.vanishedSince(boxes.inbox.id, low - 1).filter((u) => u === 1 || u === 3),
+      [1, 3],
+    );
+    assert.equal(membership.lowestExpungeModseq(boxes.inbox.id, [4] as Uid[]), undefined);
+    assert.equal(membership.lowestExpungeModseq(boxes.inbox.id, []), undefined);
   } finally {
     t.cleanup();
   }

@@ -323,6 +323,17 @@ export class MailboxView {
         this.writeFlags(e, rows, options.modseq);
       }
     }
+    if (!options.expunge && options.vanished && this.#pendingExpunged.size > 0) {
+      // Expunges held back (RFC 3501 §7.4.1) while this command may have told MODSEQs above
+      // theirs: a QRESYNC client that resynchronizes from those would never hear of them (RFC
+      // 5162 erratum 1810). A lower HIGHESTMODSEQ is its resynchronization point instead.
+      const low = this.store.membership.lowestExpungeModseq(this.mailboxId, [
+        ...this.#pendingExpunged,
+      ]);
+      if (low !== undefined && low > 1) {
+        e.raw(`* OK [HIGHESTMODSEQ ${low - 1}] Expunges are pending`).crlf();
+      }
+    }
   }
 
   /**
