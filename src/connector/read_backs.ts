@@ -6,6 +6,11 @@
  * a label came back there under a new UID until the next event removed it again). Such items are
  * left out; the change's own event, fetched later, says the same as the read-back.
  *
+ * Only read-backs count: they hold each message's whole state as of their request, so leaving
+ * an older item out loses nothing. A change that is not read back (STORE applies the bits the
+ * API set) is not recorded: its call may have changed nothing on the server, and then no later
+ * event would bring what the older item held.
+ *
  * Times are the moment the read-back request was sent, so "fetched before" is certain: every
  * event of a poll that returned before then was made before the server answered the read-back.
  * Entries older than {@link READ_BACK_MEMORY_MS} are dropped (an event loop is never that far

@@ -142,7 +142,8 @@ export async function storeFlags(
   if (picked.length === 0) return { updates: [], deletedChanged: [], ...condition };
 
   const plan = plannedRemoteActions(change.mode, parsed.bits, picked);
-  const sentAt = ctx.readBacks?.now();
+  // Not recorded as a read-back (`read_backs.ts`): a call that changed nothing on the server
+  // makes no event, so an older event's item for such a message must not be left out.
   for (const [action, ids] of plan) await runAction(ctx, action, ids);
   // What the API now holds: per remote ID, the remote bits each successful action set or cleared.
   const remoteSet = new Map<string, number>();
@@ -260,12 +261,6 @@ export async function storeFlags(
     }
     return { updates, result: { updates: flagUpdates, deletedChanged, ...condition } };
   });
-  // An event fetched before these calls describes the messages as they were before them; the
-  // calls' own events (with each message's whole state) come later: the older ones' updates of
-  // these messages are left out rather than take the flags back until then (`read_backs.ts`).
-  if (sentAt !== undefined) {
-    ctx.readBacks?.record(new Set([...plan.values()].flat()), sentAt);
-  }
   publish(ctx, updates, origin);
   return result;
 }
