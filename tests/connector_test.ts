@@ -969,257 +969,239 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "connector: an event that comes while a change waits for its read-back is applied after it",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const h = await harness();
-    try {
-      const { connector: c, ids } = h;
-      const inbox = box(h, "INBOX");
-      const tag = await c.createMailbox(ORIGIN, "Labels/Tag");
-      await settle();
-      await catchUp(h);
-      h.seen.splice(0);
-      const uid = uidIn(h, "INBOX", ids.m1)!;
-      // The COPY's read-back of the message is slow; meanwhile another client reads it and
-      // the event loop sees that. The read-back (from before) must not land over it.
-      await h.control("POST", "faults", {
-        Method: "POST",
-        Path: "/mail/v4/messages",
-        LatencyMs: 1500,
-        AfterHandling: true, // read at once, answered late
-        Count: 1,
-      });
-      const copying = c.copy(ORIGIN, inbox.id, [uid], tag.id);
-      await new Promise((r) => setTimeout(r, 600)); // labelled; the read-back is under way
-      await h.control("POST", `users/${EMAIL}/messages/read`, { IDs: [ids.m1] });
-      await catchUp(h);
-      await copying;
-      await h.control("DELETE", "faults");
-      assert.equal((await remote(h, ids.m1))!.Unread, 0);
-      const flags = h.store.messages.get(internal(h, ids.m1))!.flags;
-      assert.ok((flags & MessageFlag.Seen) !== 0, "read, as the server has it");
-      assert.ok(uidIn(h, "Labels/Tag", ids.m1) !== undefined);
-    } finally {
-      await h.close();
-    }
+/** A test with a harness of its own, closed afterwards. */
+function harnessTest(name: string, fn: (h: Harness) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const h = await harness();
+      try {
+        await fn(h);
+      } finally {
+        await h.close();
+      }
+    },
+  });
+}
+
+harnessTest(
+  "connector: an event that comes while a change waits for its read-back is applied after it",
+  async (h) => {
+    const { connector: c, ids } = h;
+    const inbox = box(h, "INBOX");
+    const tag = await c.createMailbox(ORIGIN, "Labels/Tag");
+    await settle();
+    await catchUp(h);
+    h.seen.splice(0);
+    const uid = uidIn(h, "INBOX", ids.m1)!;
+    // The COPY's read-back of the message is slow; meanwhile another client reads it and
+    // the event loop sees that. The read-back (from before) must not land over it.
+    await h.control("POST", "faults", {
+      Method: "POST",
+      Path: "/mail/v4/messages",
+      LatencyMs: 1500,
+      AfterHandling: true, // read at once, answered late
+      Count: 1,
+    });
+    const copying = c.copy(ORIGIN, inbox.id, [uid], tag.id);
+    await new Promise((r) => setTimeout(r, 600)); // labelled; the read-back is under way
+    await h.control("POST", `users/${EMAIL}/messages/read`, { IDs: [ids.m1] });
+    await catchUp(h);
+    await copying;
+    await h.control("DELETE", "faults");
+    assert.equal((await remote(h, ids.m1))!.Unread, 0);
+    const flags = h.store.messages.get(internal(h, ids.m1))!.flags;
+    assert.ok((flags & MessageFlag.Seen) !== 0, "read, as the server has it");
+    assert.ok(uidIn(h, "Labels/Tag", ids.m1) !== undefined);
   },
-});
+);
 
-Deno.test({
-  name: "connector: CREATE and DELETE whose reply was lost (the call repeated) answer OK",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const h = await harness();
-    try {
-      const c = h.connector;
-      const loseReply = (method: string, path: string) =>
-        h.control("POST", "faults", {
-          Method: method,
-          Path: path,
-          Status: 503,
-          Count: 1,
-          AfterHandling: true,
-        });
-      // Created, the reply lost: the client's API retry hears "already exists", which is this
-      // command's own folder.
-      await loseReply("POST", "/core/v4/labels");
-      const made = await c.createMailbox(ORIGIN, "Folders/Lost reply");
-      assert.equal(made.name, "Folders/Lost reply");
-      const labels = await getLabels(h.client);
-      const label = labels.find((l) => l.Name === "Lost reply")!;
-      assert.equal(made.remoteId, label.ID);
-      assert.equal(labels.filter((l) => l.Name === "Lost reply").length, 1);
-      // A name the index has is still refused before any call.
-      await assert.rejects(
-        c.createMailbox(ORIGIN, "Folders/Lost reply"),
-        (e) => e instanceof MailboxOperationError && e.code === "ALREADYEXISTS",
-      );
-      await done(h);
-      // Deleted, the reply lost: the retry hears "does not exist": it is gone, as asked.
-      await loseReply("DELETE", "/core/v4/labels/:id");
-      await c.deleteMailbox(ORIGIN, made.id);
-      assert.equal(h.store.mailboxes.byName("Folders/Lost reply"), undefined);
-      assert.ok(!(await getLabels(h.client)).some((l) => l.Name === "Lost reply"));
-      await done(h);
-    } finally {
-      await h.close();
-    }
-  },
-});
-
-Deno.test({
-  name: "connector: an APPEND retried after an import in doubt does not store the message twice",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const h = await harness();
-    try {
-      const c = h.connector;
-      const inbox = box(h, "INBOX");
-      const message = (subject: string) =>
-        new TextEncoder().encode(
-          `From: a@elsewhere.test\r\nSubject: ${subject}\r\n` +
-            `Message-ID: <${crypto.randomUUID()}@elsewhere.test>\r\n\r\nOnce\r\n`,
-        );
-      const imported = async (subject: string) =>
-        (await getMessageMetadataPage(h.client, 0, 10, { Subject: subject })).Messages;
-      // The lookup by Message-ID right after an import in doubt fails.
-      const lookupFails = () =>
-        h.control("POST", "faults", {
-          Method: "POST",
-          Path: "/mail/v4/messages",
-          Exact: true,
-          Status: 503,
-          Count: 2, // the call and its one retry
-        });
-
-      // Imported, the reply lost, and not found right after: NO (try again); the retry finds
-      // the first import instead of storing the message again.
-      const landed = message("Import in doubt, landed");
-      await h.control("POST", "faults", {
-        Method: "POST",
-        Path: "/mail/v4/messages/import",
+harnessTest(
+  "connector: CREATE and DELETE whose reply was lost (the call repeated) answer OK",
+  async (h) => {
+    const c = h.connector;
+    const loseReply = (method: string, path: string) =>
+      h.control("POST", "faults", {
+        Method: method,
+        Path: path,
         Status: 503,
         Count: 1,
         AfterHandling: true,
       });
-      await lookupFails();
-      await assert.rejects(
-        c.append(ORIGIN, inbox.id, { literal: landed, flags: [] }),
-        (e) => e instanceof MailboxOperationError && e.code === "UNAVAILABLE",
-      );
-      const r = await c.append(ORIGIN, inbox.id, { literal: landed, flags: [] });
-      const found = await imported("Import in doubt, landed");
-      assert.equal(found.length, 1, "stored once");
-      const id = h.store.membership.messageAt(inbox.id, r.uid)!;
-      assert.equal(h.store.messages.get(id)!.remoteId, found[0].ID);
+    // Created, the reply lost: the client's API retry hears "already exists", which is this
+    // command's own folder.
+    await loseReply("POST", "/core/v4/labels");
+    const made = await c.createMailbox(ORIGIN, "Folders/Lost reply");
+    assert.equal(made.name, "Folders/Lost reply");
+    const labels = await getLabels(h.client);
+    const label = labels.find((l) => l.Name === "Lost reply")!;
+    assert.equal(made.remoteId, label.ID);
+    assert.equal(labels.filter((l) => l.Name === "Lost reply").length, 1);
+    // A name the index has is still refused before any call.
+    await assert.rejects(
+      c.createMailbox(ORIGIN, "Folders/Lost reply"),
+      (e) => e instanceof MailboxOperationError && e.code === "ALREADYEXISTS",
+    );
+    await done(h);
+    // Deleted, the reply lost: the retry hears "does not exist": it is gone, as asked.
+    await loseReply("DELETE", "/core/v4/labels/:id");
+    await c.deleteMailbox(ORIGIN, made.id);
+    assert.equal(h.store.mailboxes.byName("Folders/Lost reply"), undefined);
+    assert.ok(!(await getLabels(h.client)).some((l) => l.Name === "Lost reply"));
+    await done(h);
+  },
+);
 
-      // Not imported at all, and the outcome unknown: a retry at once is put off (the first
-      // attempt may still be under way on the server) rather than risk a second copy.
-      const lost = message("Import in doubt, not landed");
-      await h.control("POST", "faults", {
+harnessTest(
+  "connector: an APPEND retried after an import in doubt does not store the message twice",
+  async (h) => {
+    const c = h.connector;
+    const inbox = box(h, "INBOX");
+    const message = (subject: string) =>
+      new TextEncoder().encode(
+        `From: a@elsewhere.test\r\nSubject: ${subject}\r\n` +
+          `Message-ID: <${crypto.randomUUID()}@elsewhere.test>\r\n\r\nOnce\r\n`,
+      );
+    const imported = async (subject: string) =>
+      (await getMessageMetadataPage(h.client, 0, 10, { Subject: subject })).Messages;
+    // The lookup by Message-ID right after an import in doubt fails.
+    const lookupFails = () =>
+      h.control("POST", "faults", {
         Method: "POST",
-        Path: "/mail/v4/messages/import",
+        Path: "/mail/v4/messages",
+        Exact: true,
         Status: 503,
-        Count: 1,
+        Count: 2, // the call and its one retry
       });
-      await lookupFails();
-      await assert.rejects(c.append(ORIGIN, inbox.id, { literal: lost, flags: [] }));
-      await assert.rejects(
-        c.append(ORIGIN, inbox.id, { literal: lost, flags: [] }),
-        (e) => e instanceof MailboxOperationError && /may still be under way/.test(e.message),
-      );
-      assert.equal((await imported("Import in doubt, not landed")).length, 0);
-      await h.control("DELETE", "faults");
-    } finally {
-      await h.close();
-    }
-  },
-});
 
-Deno.test({
-  name: "connector: an event fetched during a MOVE does not bring the message back to the source",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const h = await harness();
-    try {
-      const { connector: c, ids } = h;
-      const inbox = box(h, "INBOX");
-      const tag = await c.createMailbox(ORIGIN, "Labels/Tag");
-      const work = await c.createMailbox(ORIGIN, "Folders/Work");
-      await c.copy(ORIGIN, inbox.id, [uidIn(h, "INBOX", ids.m2)!], tag.id);
-      await settle();
-      await catchUp(h);
-      h.seen.splice(0);
-      const uidNext = box(h, "Labels/Tag").uidNext;
-      // MOVE out of the label is two calls (label into the folder, unlabel from the label); the
-      // event loop polls between them and gets the first one's event, which still shows the
-      // message in the label. Applied after the MOVE, it put it back there under a new UID.
-      await h.control("POST", "faults", {
-        Method: "PUT",
-        Path: "/mail/v4/messages/unlabel",
-        LatencyMs: 1200,
-        Count: 1,
-      });
-      const moving = c.move(ORIGIN, tag.id, [uidIn(h, "Labels/Tag", ids.m2)!], work.id);
-      await new Promise((r) => setTimeout(r, 400)); // labelled; the unlabel is under way
-      await catchUp(h);
-      await moving;
-      await catchUp(h);
-      await h.control("DELETE", "faults");
-      assert.equal(uidIn(h, "Labels/Tag", ids.m2), undefined);
-      assert.ok(uidIn(h, "Folders/Work", ids.m2) !== undefined);
-      assert.equal(box(h, "Labels/Tag").uidNext, uidNext, "no UID given in Tag again");
-      const back = h.seen.filter((s) =>
-        s.origin === undefined && s.update.kind === "MembershipChanged" &&
-        s.update.added.some((a) => a.mailbox === tag.id)
-      );
-      assert.deepEqual(back, [], "the loop did not put it back");
-    } finally {
-      await h.close();
-    }
-  },
-});
+    // Imported, the reply lost, and not found right after: NO (try again); the retry finds
+    // the first import instead of storing the message again.
+    const landed = message("Import in doubt, landed");
+    await h.control("POST", "faults", {
+      Method: "POST",
+      Path: "/mail/v4/messages/import",
+      Status: 503,
+      Count: 1,
+      AfterHandling: true,
+    });
+    await lookupFails();
+    await assert.rejects(
+      c.append(ORIGIN, inbox.id, { literal: landed, flags: [] }),
+      (e) => e instanceof MailboxOperationError && e.code === "UNAVAILABLE",
+    );
+    const r = await c.append(ORIGIN, inbox.id, { literal: landed, flags: [] });
+    const found = await imported("Import in doubt, landed");
+    assert.equal(found.length, 1, "stored once");
+    const id = h.store.membership.messageAt(inbox.id, r.uid)!;
+    assert.equal(h.store.messages.get(id)!.remoteId, found[0].ID);
 
-Deno.test({
-  name: "connector: a client's own message APPENDed again elsewhere is moved, not imported again",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const h = await harness();
-    try {
-      const c = h.connector;
-      const inbox = box(h, "INBOX");
-      const work = await c.createMailbox(ORIGIN, "Folders/Work");
-      const archive = box(h, "Archive");
-      const subject = `Own message ${crypto.randomUUID()}`;
-      const own = `From: a@elsewhere.test\r\nSubject: ${subject}\r\n` +
-        `Message-ID: <${crypto.randomUUID()}@elsewhere.test>\r\n\r\nMine\r\n`;
-      const onServer = async () =>
-        (await getMessageMetadataPage(h.client, 0, 10, { Subject: subject })).Messages;
-      // A Maildir synchroniser uploads a file of its own (imported), then, the file moved to
-      // other folders, the same file again each time (mbsync with its X-TUID, LF line ends).
-      const first = await c.append(ORIGIN, work.id, {
-        literal: new TextEncoder().encode(own),
-        flags: [],
-      });
-      const again = new TextEncoder().encode(
-        ("X-TUID: abcdefgh12\r\n" + own).replaceAll("\r\n", "\n"),
-      );
-      const second = await c.append(ORIGIN, inbox.id, { literal: again, flags: [] });
-      const third = await c.append(ORIGIN, archive.id, { literal: again, flags: [] });
-      const found = await onServer();
-      assert.equal(found.length, 1, "one message, moved: not one more copy per move");
-      assert.ok(found[0].LabelIDs.includes(SystemLabel.Archive), found[0].LabelIDs.join());
-      const id = h.store.membership.messageAt(work.id, first.uid);
-      assert.equal(id, undefined, "it left the folder (the server moved it)");
-      assert.equal(h.store.messages.byRemoteId(found[0].ID as RemoteMessageId) !== undefined, true);
-      assert.equal(third.mailbox, archive.id);
-      assert.notEqual(second.uid, 0);
-
-      // APPEND into the mailbox that holds it already: a new UID, the old one expunged (it was
-      // answered with the old UID: a client kept two files of one message).
-      const before = uidIn(h, "Archive", found[0].ID)!;
-      const uidNext = box(h, "Archive").uidNext;
-      const fourth = await c.append(ORIGIN, archive.id, { literal: again, flags: [] });
-      assert.ok(fourth.uid >= uidNext, `${fourth.uid} is new (UIDNEXT was ${uidNext})`);
-      assert.equal(uidIn(h, "Archive", found[0].ID), fourth.uid);
-      assert.notEqual(fourth.uid, before);
-      assert.equal((await onServer()).length, 1);
-      await settle();
-      const kinds = take(h).map((u) => u.kind);
-      assert.ok(
-        kinds.includes("MessagesExpunged") && kinds.includes("MessagesCreated"),
-        kinds.join(),
-      );
-      await replayChangesNothing(h);
-    } finally {
-      await h.close();
-    }
+    // Not imported at all, and the outcome unknown: a retry at once is put off (the first
+    // attempt may still be under way on the server) rather than risk a second copy.
+    const lost = message("Import in doubt, not landed");
+    await h.control("POST", "faults", {
+      Method: "POST",
+      Path: "/mail/v4/messages/import",
+      Status: 503,
+      Count: 1,
+    });
+    await lookupFails();
+    await assert.rejects(c.append(ORIGIN, inbox.id, { literal: lost, flags: [] }));
+    await assert.rejects(
+      c.append(ORIGIN, inbox.id, { literal: lost, flags: [] }),
+      (e) => e instanceof MailboxOperationError && /may still be under way/.test(e.message),
+    );
+    assert.equal((await imported("Import in doubt, not landed")).length, 0);
+    await h.control("DELETE", "faults");
   },
-});
+);
+
+harnessTest(
+  "connector: an event fetched during a MOVE does not bring the message back to the source",
+  async (h) => {
+    const { connector: c, ids } = h;
+    const inbox = box(h, "INBOX");
+    const tag = await c.createMailbox(ORIGIN, "Labels/Tag");
+    const work = await c.createMailbox(ORIGIN, "Folders/Work");
+    await c.copy(ORIGIN, inbox.id, [uidIn(h, "INBOX", ids.m2)!], tag.id);
+    await settle();
+    await catchUp(h);
+    h.seen.splice(0);
+    const uidNext = box(h, "Labels/Tag").uidNext;
+    // MOVE out of the label is two calls (label into the folder, unlabel from the label); the
+    // event loop polls between them and gets the first one's event, which still shows the
+    // message in the label. Applied after the MOVE, it put it back there under a new UID.
+    await h.control("POST", "faults", {
+      Method: "PUT",
+      Path: "/mail/v4/messages/unlabel",
+      LatencyMs: 1200,
+      Count: 1,
+    });
+    const moving = c.move(ORIGIN, tag.id, [uidIn(h, "Labels/Tag", ids.m2)!], work.id);
+    await new Promise((r) => setTimeout(r, 400)); // labelled; the unlabel is under way
+    await catchUp(h);
+    await moving;
+    await catchUp(h);
+    await h.control("DELETE", "faults");
+    assert.equal(uidIn(h, "Labels/Tag", ids.m2), undefined);
+    assert.ok(uidIn(h, "Folders/Work", ids.m2) !== undefined);
+    assert.equal(box(h, "Labels/Tag").uidNext, uidNext, "no UID given in Tag again");
+    const back = h.seen.filter((s) =>
+      s.origin === undefined && s.update.kind === "MembershipChanged" &&
+      s.update.added.some((a) => a.mailbox === tag.id)
+    );
+    assert.deepEqual(back, [], "the loop did not put it back");
+  },
+);
+
+harnessTest(
+  "connector: a client's own message APPENDed again elsewhere is moved, not imported again",
+  async (h) => {
+    const c = h.connector;
+    const inbox = box(h, "INBOX");
+    const work = await c.createMailbox(ORIGIN, "Folders/Work");
+    const archive = box(h, "Archive");
+    const subject = `Own message ${crypto.randomUUID()}`;
+    const own = `From: a@elsewhere.test\r\nSubject: ${subject}\r\n` +
+      `Message-ID: <${crypto.randomUUID()}@elsewhere.test>\r\n\r\nMine\r\n`;
+    const onServer = async () =>
+      (await getMessageMetadataPage(h.client, 0, 10, { Subject: subject })).Messages;
+    // A Maildir synchroniser uploads a file of its own (imported), then, the file moved to
+    // other folders, the same file again each time (mbsync with its X-TUID, LF line ends).
+    const first = await c.append(ORIGIN, work.id, {
+      literal: new TextEncoder().encode(own),
+      flags: [],
+    });
+    const again = new TextEncoder().encode(
+      ("X-TUID: abcdefgh12\r\n" + own).replaceAll("\r\n", "\n"),
+    );
+    const second = await c.append(ORIGIN, inbox.id, { literal: again, flags: [] });
+    const third = await c.append(ORIGIN, archive.id, { literal: again, flags: [] });
+    const found = await onServer();
+    assert.equal(found.length, 1, "one message, moved: not one more copy per move");
+    assert.ok(found[0].LabelIDs.includes(SystemLabel.Archive), found[0].LabelIDs.join());
+    const id = h.store.membership.messageAt(work.id, first.uid);
+    assert.equal(id, undefined, "it left the folder (the server moved it)");
+    assert.equal(h.store.messages.byRemoteId(found[0].ID as RemoteMessageId) !== undefined, true);
+    assert.equal(third.mailbox, archive.id);
+    assert.notEqual(second.uid, 0);
+
+    // APPEND into the mailbox that holds it already: a new UID, the old one expunged (it was
+    // answered with the old UID: a client kept two files of one message).
+    const before = uidIn(h, "Archive", found[0].ID)!;
+    const uidNext = box(h, "Archive").uidNext;
+    const fourth = await c.append(ORIGIN, archive.id, { literal: again, flags: [] });
+    assert.ok(fourth.uid >= uidNext, `${fourth.uid} is new (UIDNEXT was ${uidNext})`);
+    assert.equal(uidIn(h, "Archive", found[0].ID), fourth.uid);
+    assert.notEqual(fourth.uid, before);
+    assert.equal((await onServer()).length, 1);
+    await settle();
+    const kinds = take(h).map((u) => u.kind);
+    assert.ok(
+      kinds.includes("MessagesExpunged") && kinds.includes("MessagesCreated"),
+      kinds.join(),
+    );
+    await replayChangesNothing(h);
+  },
+);

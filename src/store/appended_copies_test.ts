@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { Store } from "./store.ts";
-import type { InternalMessageId, RemoteMessageId } from "./ids.ts";
+import type { InternalMessageId } from "./ids.ts";
+import { sampleMessage } from "./_test_utils.ts";
 
 Deno.test("appended copies: a digest names one message and goes with it", () => {
   const store = Store.open(":memory:");
   try {
-    const add = (n: number) =>
-      store.messages.insert({
-        remoteId: `r${n}` as RemoteMessageId,
-        addressId: null,
-        internalDate: 0,
-        size: 0,
-        flags: 0,
-        envelope: "",
-        bodyStructure: "",
-        body: "",
-        header: new Uint8Array(),
-      });
+    const add = (n: number) => store.messages.insert({ ...sampleMessage(n), keywords: [] });
     const a = add(1);
     const b = add(2);
     const digest = new Uint8Array(32).fill(7);
