@@ -111,6 +111,7 @@ export async function acquireLock(dataDir: string, options: AcquireOptions = {})
       const again = await Deno.readTextFile(file).catch(() => undefined);
       if (again === undefined) continue;
       if (again !== existing && parseOwner(again) !== undefined) continue;
+      if (again === "" && await takeOverEmpty(file, pid, attempt)) continue;
       throw new LockHeldError(
         file,
         undefined,
@@ -151,6 +152,28 @@ export async function acquireLock(dataDir: string, options: AcquireOptions = {})
     `could not take the lock ${file}: other processes keep changing it; is another ` +
       "`bridge serve` starting on this data directory?",
   );
+}
+
+/**
+ * Moves aside an empty lock file (what an older build could leave after a power cut: created, its
+ * text never written to disk); `false` when it changed meanwhile.
+ */
+async function takeOverEmpty(file: string, pid: number, attempt: number): Promise<boolean> {
+  const aside = `${file}.empty-${pid}-${attempt}`;
+  try {
+    await Deno.rename(file, aside);
+  } catch {
+    return true; // gone meanwhile: try again
+  }
+  const moved = await Deno.readTextFile(aside).catch(() => "");
+  if (moved !== "") {
+    // Another process wrote its lock in between: put it back.
+    await Deno.link(aside, file).catch(() => {});
+    await Deno.remove(aside).catch(() => {});
+    return false;
+  }
+  await Deno.remove(aside).catch(() => {});
+  return true;
 }
 
 /** Reads the owner of the lock of `dataDir`, if there is a lock file. */
@@ -237,20 +260,30 @@ function parseOwner(text: string): LockOwner | undefined {
   }
 }
 
+/**
+ * Creates `file` holding `text` unless it exists. The text is written to a file of its own and
+ * synced first, then linked into place (atomic, and refused when the name exists): the lock is
+ * never seen empty or half-written, also after a power cut (an empty lock left by one kept serve
+ * from starting until the user removed it).
+ */
 async function createExclusive(file: string, text: string): Promise<boolean> {
-  let f: Deno.FsFile;
-  try {
-    f = await Deno.open(file, { write: true, createNew: true, mode: 0o644 });
-  } catch (err) {
-    if (err instanceof Deno.errors.AlreadyExists) return false;
-    throw err;
-  }
+  const temp = `${file}.new-${Deno.pid}-${crypto.randomUUID()}`;
+  const f = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
   try {
     await f.write(new TextEncoder().encode(text));
+    await f.sync();
   } finally {
     f.close();
   }
-  return true;
+  try {
+    await Deno.link(temp, file);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw err;
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
 }
 
 function makeLock(

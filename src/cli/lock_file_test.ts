@@ -70,6 +70,18 @@ Deno.test("lock: a file that is not a lock is refused with a clear message", asy
   });
 });
 
+Deno.test("lock: an empty lock file (left by a power cut) is taken over; no temp file stays", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, LOCK_FILE_NAME), "");
+    const lock = await acquireLock(dir, { pid: 6, probe: alive });
+    assert.equal((await readLock(dir))?.pid, 6);
+    await lock.release();
+    const left = [];
+    for await (const e of Deno.readDir(dir)) left.push(e.name);
+    assert.deepEqual(left, []);
+  });
+});
+
 Deno.test("lock: two takeovers of one stale lock at once leave exactly one owner", async () => {
   await withTempDir(async (dir) => {
     await Deno.writeTextFile(
