@@ -12,6 +12,9 @@ Deno.test("Store.open() creates a WAL file at the latest schema and reopens it",
     assert.ok(Deno.statSync(`${t.path}-wal`).isFile);
     const again = t.reopen();
     assert.deepEqual(again.mailboxes.list().map((m) => m.name), ["INBOX"]);
+    // Every commit on the disk before it returns: a power cut must not take back UIDs clients
+    // saw (the event replay would give them to other messages).
+    assert.equal(again.durableCommits, true);
   } finally {
     t.cleanup();
   }
