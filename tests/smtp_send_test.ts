@@ -1061,3 +1061,29 @@ out(submit(raw, "alice@example.test", ["carol@outside.test"]))
     assert.match(noMid[0].ExternalID, /@example\.test$/);
   });
 });
+
+Deno.test("smtp send: a draft of the message left by an attempt cut short is deleted after the send", async () => {
+  await withHarness(async (h) => {
+    // What a send killed between its draft and its send leaves (the client then retries).
+    await h.control("POST", "/ref/v1/deliver", {
+      To: "carol@outside.test",
+      From: { Name: "Alice", Address: ALICE },
+      Subject: "cut short",
+      Text: "Once.",
+      Kind: "draft",
+      ExternalID: "cut-short@client.test",
+    });
+    assert.equal((await aliceMessages(h, "cut short")).length, 1);
+    const id = sentID(
+      await h.py(String.raw`
+raw = ("From: alice@example.test\r\nTo: carol@outside.test\r\nSubject: cut short\r\n"
+       "Message-ID: <cut-short@client.test>\r\n\r\nOnce.\r\n").encode()
+out(submit(raw, "alice@example.test", ["carol@outside.test"]))
+`),
+    );
+    const left = await aliceMessages(h, "cut short");
+    assert.deepEqual(left.map((m) => m.ID), [id], "only the sent message");
+    assert.ok(!left[0].LabelIDs.includes("8"));
+    assert.equal((await outboxBySubject(h, "cut short")).length, 1);
+  });
+});

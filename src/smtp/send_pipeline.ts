@@ -42,6 +42,7 @@ import {
   type Message,
   MessageFlag,
   type MessageMetadata,
+  SystemLabel,
 } from "../api/types.ts";
 import { encryptAttachment } from "../crypto/attachment.ts";
 import { fromBase64 } from "../crypto/base64.ts";
@@ -443,6 +444,7 @@ async function send(
       if (state === "sent") {
         log(`smtp: the send of ${draft.ID} was refused, but the message had gone out`);
         await deleteDrafts(client, parent, log);
+        await deleteLeftoverDrafts(client, message.messageID, draft.ID, log);
         return { messageID: draft.ID };
       }
     }
@@ -453,6 +455,7 @@ async function send(
     throw new UnconfirmedSendError(draft.ID, cause);
   }
   await deleteDrafts(client, parent, log);
+  await deleteLeftoverDrafts(client, message.messageID, sent.ID, log);
   log(
     `smtp: sent ${sent.ID} (account ${account.id}, ${recipients.length} recipient(s), ` +
       `${attachments.length} attachment(s), schemes ${summary(schemes)})`,
@@ -512,6 +515,37 @@ async function uploadAll(
     sessionKeys[att.ID] = await decryptSessionKey(fromBase64(att.KeyPackets), [...ring.keys]);
   }
   return sessionKeys;
+}
+
+/**
+ * After a send, the drafts of the same message (same Message-ID) that are still drafts: what an
+ * attempt cut short before its send left (bridge stopped, the machine crashed; the client's retry
+ * made a new draft), or the client's own saved draft of it. They would stay in Drafts for good,
+ * inviting a second send. Nothing is looked up for a message without its own Message-ID (the one
+ * bridge gave it is new each time).
+ */
+async function deleteLeftoverDrafts(
+  client: SendingAccount["client"],
+  messageID: string | undefined,
+  sentID: string,
+  log: (line: string) => void,
+): Promise<void> {
+  if (!messageID) return;
+  try {
+    const page = await getMessageMetadataPage(client, 0, 50, {
+      ExternalID: messageID,
+      LabelID: SystemLabel.Drafts,
+    });
+    const left = page.Messages.filter((m) =>
+      m.ID !== sentID && m.ExternalID === messageID &&
+      (m.Flags & (MessageFlag.Sent | MessageFlag.Received)) === 0
+    ).map((m) => m.ID);
+    if (left.length === 0) return;
+    await deleteMessages(client, left);
+    log(`smtp: deleted ${left.length} draft(s) of the sent message left by an earlier attempt`);
+  } catch (e) {
+    log(`smtp: could not look for drafts of the sent message (${errorName(e)})`);
+  }
 }
 
 async function deleteDrafts(
