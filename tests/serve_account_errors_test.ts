@@ -87,3 +87,32 @@ Deno.test({
     assert.match(await permanentError(serve), /its session is not sent to/);
   });
 });
+
+Deno.test({
+  name: "serve: a new index does not read the literal cache of the one moved aside",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  await withClientFixture("bridge_new_index_", "newindex@example.test", 4, async (f) => {
+    await f.start();
+    await f.stop();
+    // What the damaged-index message tells the user to do.
+    const index = await f.indexPath();
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await Deno.rename(index + suffix, `${index}.damaged${suffix}`).catch(() => {});
+    }
+    await f.start();
+    // The new index numbers messages from 1 again: the old cache (keyed by those numbers) went
+    // aside instead of serving its entries as the new messages' bodies.
+    const names: string[] = [];
+    const walk = async (dir: string) => {
+      for await (const e of Deno.readDir(dir)) {
+        names.push(e.name);
+        if (e.isDirectory) await walk(`${dir}/${e.name}`);
+      }
+    };
+    await walk(`${f.home}/bridge-data`);
+    assert.ok(names.some((n) => /\.before-/.test(n)), names.join(" "));
+    assert.match(f.serveLog, /the literal cache of the earlier one was moved to/);
+  });
+});

@@ -682,6 +682,19 @@ export class AccountRuntime {
     if (this.#store) return;
     const paths = this.#paths();
     await Deno.mkdir(paths.root, { recursive: true, mode: 0o700 });
+    // A new index numbers its messages from 1 again, and the literal cache is keyed by those
+    // numbers: the entries of an earlier index (one moved aside as damaged, or deleted) would be
+    // served as other messages' bodies. They are moved aside with it (local messages of the old
+    // Recovered Messages mailbox have their only copy there).
+    const freshIndex = !(await exists(paths.index));
+    if (freshIndex && !(await isEmptyDir(paths.cache))) {
+      const aside = `${paths.cache}.before-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      await Deno.rename(paths.cache, aside);
+      this.#o.output.warn(
+        `${this.email}: the index is new; the literal cache of the earlier one was moved to ${aside}`,
+        { account: this.email },
+      );
+    }
     await Deno.mkdir(paths.cache, { recursive: true, mode: 0o700 });
     let store: Store | undefined;
     try {
@@ -1132,6 +1145,27 @@ export class AccountRuntime {
       }
       this.#wake = done;
     });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Whether `dir` is missing or holds nothing. */
+async function isEmptyDir(dir: string): Promise<boolean> {
+  try {
+    for await (const _ of Deno.readDir(dir)) return false;
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return true;
+    throw err;
   }
 }
 
