@@ -712,7 +712,8 @@ export class AccountRuntime {
             `(\`mv ${paths.index} ${paths.index}.damaged\`, with its -wal and -shm files) and ` +
             "start it again to rebuild the index (mail clients then see a new UIDVALIDITY and " +
             "download the mailboxes again); messages kept only in its local Recovered Messages " +
-            "mailbox stay in the moved file",
+            "mailbox stay in the moved file, their bodies in the literal cache, which is moved " +
+            "aside then too",
         );
       }
       throw err;
