@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 /** Name of the folder under the data directory that holds one folder per account. */
 export const ACCOUNTS_DIR_NAME = "accounts";
@@ -74,7 +74,20 @@ export async function removeAccountFiles(
 ): Promise<boolean> {
   const { root, cache } = accountPaths(dataDir, userId, cacheDir);
   let removed = false;
-  for (const dir of cache.startsWith(root) ? [root] : [root, cache]) {
+  const dirs = cache.startsWith(root) ? [root] : [root, cache];
+  // And the caches a new index moved aside (`<cache>.before-<time>`), beside the cache.
+  if (!cache.startsWith(root)) {
+    const parent = dirname(cache);
+    const prefix = `${basename(cache)}.before-`;
+    try {
+      for await (const e of Deno.readDir(parent)) {
+        if (e.name.startsWith(prefix)) dirs.push(join(parent, e.name));
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  for (const dir of dirs) {
     try {
       await Deno.remove(dir, { recursive: true });
       removed = true;

@@ -46,9 +46,14 @@ Deno.test("removeAccountFiles: removes the account folder and a separate cache f
     const p = accountPaths(`${dir}/data`, "u1", `${dir}/cache`);
     await Deno.mkdir(p.root, { recursive: true });
     await Deno.mkdir(p.cache, { recursive: true });
+    // A cache a new index moved aside, and another account's beside it.
+    await Deno.mkdir(`${p.cache}.before-2026-11-30T00-00-00-000Z`);
+    await Deno.mkdir(`${dir}/cache/u10.before-2026-11-30T00-00-00-000Z`);
     assert.equal(await removeAccountFiles(`${dir}/data`, "u1", `${dir}/cache`), true);
     await assert.rejects(Deno.stat(p.root), Deno.errors.NotFound);
     await assert.rejects(Deno.stat(p.cache), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(`${p.cache}.before-2026-11-30T00-00-00-000Z`));
+    assert.ok((await Deno.stat(`${dir}/cache/u10.before-2026-11-30T00-00-00-000Z`)).isDirectory);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
