@@ -280,10 +280,28 @@ async function createExclusive(file: string, text: string): Promise<boolean> {
     return true;
   } catch (err) {
     if (err instanceof Deno.errors.AlreadyExists) return false;
-    throw err;
+    // A file system without hard links (FAT): create and write in place, synced.
+    return await createInPlace(file, text);
   } finally {
     await Deno.remove(temp).catch(() => {});
   }
+}
+
+async function createInPlace(file: string, text: string): Promise<boolean> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(file, { write: true, createNew: true, mode: 0o644 });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw err;
+  }
+  try {
+    await f.write(new TextEncoder().encode(text));
+    await f.sync();
+  } finally {
+    f.close();
+  }
+  return true;
 }
 
 function makeLock(
