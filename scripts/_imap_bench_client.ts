@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { concatBytes } from "../src/mime/mod.ts";
 
 /** One complete server response: its text (lines joined, CRLF kept) and its literals. */
 export interface ImapResponse {
@@ -110,7 +111,7 @@ export class ImapClient {
       if (this.#lineParts.length === 0) lineBytes = chunk.subarray(i, lf + 1);
       else {
         this.#lineParts.push(chunk.subarray(i, lf + 1));
-        lineBytes = concat(this.#lineParts);
+        lineBytes = concatBytes(this.#lineParts);
         this.#lineParts = [];
       }
       i = lf + 1;
@@ -189,17 +190,6 @@ export class ImapClient {
       // already closed
     }
   }
-}
-
-/** `parts` joined into one array. */
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** `s` as an IMAP quoted string (backslash and double quote escaped). */

@@ -22,6 +22,7 @@
 import type * as openpgp from "openpgp";
 import { encryptMessage, encryptMessageBinary } from "../crypto/mod.ts";
 import {
+  concatBytes,
   decodeCharset,
   decodeParams,
   decodeTransfer,
@@ -109,16 +110,6 @@ function charsetOf(part: MimePart): string {
   return decodeParams(part.params).get("charset") || "us-ascii";
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** The part's header fields except the named ones (lower-case), each ending with a line break. */
 function keptFields(part: MimePart, drop: ReadonlySet<string>): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -148,7 +139,7 @@ async function encryptPart(part: MimePart, key: openpgp.PrivateKey): Promise<Uin
       out.push(enc.encode(`--${boundary}\r\n`), await encryptPart(child, key), CRLF);
     }
     out.push(enc.encode(`--${boundary}--\r\n`));
-    return concat(out);
+    return concatBytes(out);
   }
   const data = decodeTransfer(part.bodyData(), part.encoding);
   const drop = new Set(["content-transfer-encoding", "content-type"]);
@@ -162,12 +153,12 @@ async function encryptPart(part: MimePart, key: openpgp.PrivateKey): Promise<Uin
       header.push(contentTypeField(part));
     }
     const armored = await encryptMessage({ data: plain, encryptionKeys: [key] });
-    return concat([...header, CRLF, enc.encode(armored)]);
+    return concatBytes([...header, CRLF, enc.encode(armored)]);
   }
   header.push(contentTypeField(part));
   header.push(enc.encode("Content-Transfer-Encoding: base64\r\n"));
   const binary = await encryptMessageBinary({ data, encryptionKeys: [key] });
-  return concat([...header, CRLF, encodeBase64Lines(binary)]);
+  return concatBytes([...header, CRLF, encodeBase64Lines(binary)]);
 }
 
 /**
@@ -230,7 +221,7 @@ async function encryptWhole(
     `--${boundary}--`,
     "",
   ].join("\r\n");
-  return concat([...header, enc.encode(text)]);
+  return concatBytes([...header, enc.encode(text)]);
 }
 
 /**

@@ -56,7 +56,7 @@ export { decodeEntities, htmlToText, textToHtml } from "./html_text.ts";
 export { type MessageAttachment, type MessageContent, messageContent } from "./message_content.ts";
 export { messageIDs, type MessageReferences, referenceFields } from "./message_references.ts";
 export { newMessageId } from "./message_id.ts";
-export { bytesEqual } from "./_bytes.ts";
+export { bytesEqual, concatBytes } from "./_bytes.ts";
 export { type Envelope, envelopeOf, serializeEnvelope, writeEnvelope } from "./envelope.ts";
 export {
   formatField,
