@@ -450,10 +450,9 @@ export async function appendMessage(
   }
 
   let remoteId: string | undefined;
-  // The client's own bytes of a message it stored here (imported, or the message just sent):
-  // recorded, so that moving its file finds the message again (`appended_copies.ts`).
-  const digest = copyDigest(literal);
-  let clientsOwn = false;
+  // The digest of the client's own bytes of a message it stored here (imported, or the message
+  // just sent): recorded, so that moving its file finds the message again (`appended_copies.ts`).
+  let ownDigest: Uint8Array | undefined;
   try {
     if (mailbox.remoteId === SystemLabel.Drafts) {
       try {
@@ -476,11 +475,13 @@ export async function appendMessage(
           return undefined;
         });
       }
+      const digest = copyDigest(literal);
+      if (remoteId !== undefined) ownDigest = digest; // the message just sent
       remoteId ??= await labelKnownCopy(ctx, mailbox.remoteId, literal, digest);
       if (remoteId === undefined) {
         remoteId = await importOne(ctx, mailbox.remoteId, literal, flags);
-        clientsOwn = true;
-      } else if (mailbox.remoteId === SystemLabel.Sent) clientsOwn = true;
+        ownDigest = digest;
+      }
       if ((flags.bits & MessageFlag.Forwarded) !== 0) {
         await ctx.api.markForwarded([remoteId]).catch((e) =>
           ctx.log(`connector: could not mark an appended message forwarded: ${e}`)
@@ -548,7 +549,7 @@ export async function appendMessage(
           keywords: flags.keywords,
         });
       }
-      if (clientsOwn) store.appendedCopies.record(digest, applied.id);
+      if (ownDigest) store.appendedCopies.record(ownDigest, applied.id);
       let uid = store.membership.uidOf(mailbox.id, applied.id);
       let where = mailbox;
       if (uid === undefined) {
